@@ -1,0 +1,15 @@
+/*
+ * cli/cli.h: the whaco subcommands. Each takes the arguments after its own
+ * name (argv[0] is the subcommand) and returns the process exit status:
+ * 0 success, 1 some input was rejected (reported on stderr), 2 usage or I/O
+ * error.
+ */
+#ifndef WHACO_CLI_H
+#define WHACO_CLI_H
+
+#include <stdio.h>
+
+int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err);
+int whaco_cmd_generate(int argc, char **argv, FILE *out, FILE *err);
+
+#endif /* WHACO_CLI_H */

@@ -1,0 +1,48 @@
+/*
+ * main.c: the whaco executable, a thin dispatcher over the subcommands in
+ * cli.h (jq's and curl's thin-client shape).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "banned.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: whaco <command> [args]\n"
+          "\n"
+          "commands:\n"
+          "  analyze FILE.csv|-   segment customers from a CSV, learning online\n"
+          "  generate             write synthetic customers as CSV\n"
+          "  help                 this text\n"
+          "  version              print the version\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    static char buf[1 << 16];
+    setvbuf(stdout, buf, _IOFBF, sizeof buf);
+
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "analyze"))
+        return whaco_cmd_analyze(argc - 1, argv + 1, stdout, stderr);
+    if (!strcmp(cmd, "generate"))
+        return whaco_cmd_generate(argc - 1, argv + 1, stdout, stderr);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("whaco %s\n", WHACO_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "whaco: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,184 @@
+/*
+ * serial.c: the little-endian byte buffer, the bounds-checked reader and
+ * CRC-32 of whaco/serial.h. Bytes are assembled one at a time, so the
+ * format does not depend on the host's endianness or alignment.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "whaco/alloc.h"
+#include "whaco/err.h"
+#include "whaco/serial.h"
+
+void whaco_buf_release(struct whaco_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+static void buf_reserve(struct whaco_buf *b, size_t n)
+{
+    if (b->cap - b->len >= n)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n)
+        cap *= 2;
+    b->data = whaco_xreallocarray(b->data, cap, 1);
+    b->cap = cap;
+}
+
+void whaco_buf_put(struct whaco_buf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return;
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void whaco_buf_put_u8(struct whaco_buf *b, uint8_t v)
+{
+    whaco_buf_put(b, &v, 1);
+}
+
+static void store_le(uint8_t *out, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = (uint8_t)(v >> (8 * i));
+}
+
+void whaco_buf_put_u32(struct whaco_buf *b, uint32_t v)
+{
+    uint8_t x[4];
+    store_le(x, v, 4);
+    whaco_buf_put(b, x, 4);
+}
+
+void whaco_buf_put_u64(struct whaco_buf *b, uint64_t v)
+{
+    uint8_t x[8];
+    store_le(x, v, 8);
+    whaco_buf_put(b, x, 8);
+}
+
+void whaco_buf_put_i64(struct whaco_buf *b, int64_t v)
+{
+    whaco_buf_put_u64(b, (uint64_t)v);
+}
+
+void whaco_buf_put_f64(struct whaco_buf *b, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    whaco_buf_put_u64(b, bits);
+}
+
+void whaco_buf_put_str(struct whaco_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    whaco_buf_put_u32(b, (uint32_t)n);
+    whaco_buf_put(b, s, n);
+}
+
+void whaco_buf_patch_u32(struct whaco_buf *b, size_t off, uint32_t v)
+{
+    store_le(b->data + off, v, 4);
+}
+
+void whaco_buf_patch_u64(struct whaco_buf *b, size_t off, uint64_t v)
+{
+    store_le(b->data + off, v, 8);
+}
+
+void whaco_reader_init(struct whaco_reader *r, const void *p, size_t len)
+{
+    r->p = p;
+    r->len = len;
+    r->off = 0;
+    r->err = WHACO_OK;
+}
+
+void whaco_reader_fail(struct whaco_reader *r)
+{
+    r->err = WHACO_E_STATE_CORRUPT;
+}
+
+int whaco_reader_get(struct whaco_reader *r, void *out, size_t n)
+{
+    if (r->err || r->len - r->off < n) {
+        r->err = WHACO_E_STATE_CORRUPT;
+        memset(out, 0, n);
+        return r->err;
+    }
+    if (n)
+        memcpy(out, r->p + r->off, n);
+    r->off += n;
+    return WHACO_OK;
+}
+
+static uint64_t load_le(struct whaco_reader *r, int n)
+{
+    uint8_t x[8];
+    uint64_t v = 0;
+    whaco_reader_get(r, x, (size_t)n);
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | x[i];
+    return v;
+}
+
+uint8_t whaco_reader_u8(struct whaco_reader *r)
+{
+    return (uint8_t)load_le(r, 1);
+}
+
+uint32_t whaco_reader_u32(struct whaco_reader *r)
+{
+    return (uint32_t)load_le(r, 4);
+}
+
+uint64_t whaco_reader_u64(struct whaco_reader *r)
+{
+    return load_le(r, 8);
+}
+
+int64_t whaco_reader_i64(struct whaco_reader *r)
+{
+    return (int64_t)load_le(r, 8);
+}
+
+double whaco_reader_f64(struct whaco_reader *r)
+{
+    uint64_t bits = load_le(r, 8);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+void whaco_reader_str(struct whaco_reader *r, char *out, size_t cap)
+{
+    uint32_t n = whaco_reader_u32(r);
+    if (r->err || n >= cap) {
+        whaco_reader_fail(r);
+        out[0] = '\0';
+        return;
+    }
+    whaco_reader_get(r, out, n);
+    out[r->err ? 0 : n] = '\0';
+    if (memchr(out, '\0', n))
+        whaco_reader_fail(r);
+}
+
+uint32_t whaco_crc32(const void *p, size_t n)
+{
+    /* Bitwise CRC-32: states are tens of kilobytes, saved every few minutes,
+     * so a table would buy nothing worth its 1 KiB. */
+    const uint8_t *s = p;
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= s[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
