@@ -29,7 +29,7 @@
  * README "Outlier calibration"); the seed's fixed 3.5 would flag ~14%.
  *
  * Memory: a struct whaco_segmenter is plain, fixed-size data owned by the
- * caller (about 40 KiB); nothing here allocates. Functions that take a const
+ * caller (about 43 KiB); nothing here allocates. Functions that take a const
  * segmenter only read it and may run concurrently; functions that change it
  * need the caller to serialise access. No I/O, no clock: time is an argument.
  */

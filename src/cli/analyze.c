@@ -234,7 +234,7 @@ int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err)
         return 2;
     }
 
-    static struct whaco_segmenter seg; /* 40 KiB: keep it off the stack */
+    static struct whaco_segmenter seg; /* 43 KiB: keep it off the stack */
     struct csv_reader r;
     int idx[COL_COUNT];
     int status = 0;
