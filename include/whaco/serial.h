@@ -89,6 +89,43 @@ void whaco_reader_str(struct whaco_reader *r, char *out, size_t cap);
 /* Mark the reader failed (a decoder found an impossible value). */
 void whaco_reader_fail(struct whaco_reader *r);
 
+/*
+ * Building a whole saved state (the layout at the top of this file):
+ *
+ *     struct whaco_state_writer w;
+ *     whaco_state_begin(&w, &buf);
+ *     size_t s = whaco_state_section_begin(&w, WHACO_TAG_SEGMENT);
+ *     ...encode the payload into buf...
+ *     whaco_state_section_end(&w, s);
+ *     ...more sections...
+ *     whaco_state_finish(&w);   (patches the count, appends the CRC)
+ */
+struct whaco_state_writer {
+    struct whaco_buf *buf; /* borrowed */
+    size_t start;          /* offset of the magic in buf */
+    uint32_t sections;     /* sections written so far */
+};
+
+void whaco_state_begin(struct whaco_state_writer *w, struct whaco_buf *b);
+size_t whaco_state_section_begin(struct whaco_state_writer *w, uint32_t tag);
+void whaco_state_section_end(struct whaco_state_writer *w, size_t section);
+void whaco_state_finish(struct whaco_state_writer *w);
+
+/*
+ * Open a saved state: check the magic, the version and the CRC, and leave
+ * *r positioned at the first section with *sections set. Returns WHACO_OK,
+ * WHACO_E_STATE_VERSION (a format this build cannot read) or
+ * WHACO_E_STATE_CORRUPT. The bytes are borrowed for the reader's lifetime.
+ */
+int whaco_state_open(struct whaco_reader *r, const void *p, size_t len, uint32_t *sections);
+
+/*
+ * Read the next section header from r: *tag, and *payload set up as a reader
+ * over exactly its payload (r moves past it). Returns WHACO_OK or
+ * WHACO_E_STATE_CORRUPT.
+ */
+int whaco_state_section(struct whaco_reader *r, uint32_t *tag, struct whaco_reader *payload);
+
 /* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of n bytes. */
 uint32_t whaco_crc32(const void *p, size_t n);
 

@@ -182,3 +182,69 @@ uint32_t whaco_crc32(const void *p, size_t n)
     }
     return ~crc;
 }
+
+/*==== Whole saved states ==================================================*/
+
+void whaco_state_begin(struct whaco_state_writer *w, struct whaco_buf *b)
+{
+    w->buf = b;
+    w->start = b->len;
+    w->sections = 0;
+    whaco_buf_put(b, WHACO_STATE_MAGIC, 8);
+    whaco_buf_put_u32(b, WHACO_STATE_VERSION);
+    whaco_buf_put_u32(b, 0); /* section count, patched by finish */
+}
+
+size_t whaco_state_section_begin(struct whaco_state_writer *w, uint32_t tag)
+{
+    whaco_buf_put_u32(w->buf, tag);
+    size_t at = w->buf->len;
+    whaco_buf_put_u64(w->buf, 0); /* payload length, patched by section_end */
+    return at;
+}
+
+void whaco_state_section_end(struct whaco_state_writer *w, size_t section)
+{
+    whaco_buf_patch_u64(w->buf, section, (uint64_t)(w->buf->len - section - 8));
+    w->sections++;
+}
+
+void whaco_state_finish(struct whaco_state_writer *w)
+{
+    whaco_buf_patch_u32(w->buf, w->start + 12, w->sections);
+    whaco_buf_put_u32(w->buf, whaco_crc32(w->buf->data + w->start, w->buf->len - w->start));
+}
+
+int whaco_state_open(struct whaco_reader *r, const void *p, size_t len, uint32_t *sections)
+{
+    const uint8_t *bytes = p;
+    char magic[8];
+    if (len < 8 + 4 + 4 + 4)
+        return WHACO_E_STATE_CORRUPT;
+    whaco_reader_init(r, bytes, len - 4);
+    whaco_reader_get(r, magic, sizeof magic);
+    if (memcmp(magic, WHACO_STATE_MAGIC, 8) != 0)
+        return r->err = WHACO_E_STATE_CORRUPT;
+    uint32_t version = whaco_reader_u32(r);
+    if (version != WHACO_STATE_VERSION)
+        return r->err = WHACO_E_STATE_VERSION;
+    struct whaco_reader tail;
+    whaco_reader_init(&tail, bytes + len - 4, 4);
+    if (whaco_reader_u32(&tail) != whaco_crc32(bytes, len - 4))
+        return r->err = WHACO_E_STATE_CORRUPT;
+    *sections = whaco_reader_u32(r);
+    return r->err;
+}
+
+int whaco_state_section(struct whaco_reader *r, uint32_t *tag, struct whaco_reader *payload)
+{
+    *tag = whaco_reader_u32(r);
+    uint64_t n = whaco_reader_u64(r);
+    if (r->err || n > r->len - r->off) {
+        whaco_reader_fail(r);
+        return WHACO_E_STATE_CORRUPT;
+    }
+    whaco_reader_init(payload, r->p + r->off, (size_t)n);
+    r->off += (size_t)n;
+    return WHACO_OK;
+}

@@ -1,0 +1,138 @@
+/*
+ * whaco/intel.h: the intelligence layer, both engines behind one state.
+ *
+ * struct whaco_intel holds the segmentation engine (whaco/segment.h) and the
+ * team network (whaco/team.h) and applies the service's events to them:
+ * analyze-customer (segment the customer, assign the lead, recommend
+ * actions), deal-closed, add/remove salesperson, the network tick, the daily
+ * reset and reset. Every event carries its time (Unix ms) as an argument;
+ * the layer advances the network from the previous event's time to this
+ * one's before applying it, so the same events with the same timestamps
+ * always produce the same state, and whaco_intel_save() serialises that
+ * state to identical bytes. That is the property the durable store relies on
+ * when it replays its event log after a snapshot.
+ *
+ * Time: timestamps must not go backwards (WHACO_E_TIME_BACKWARDS); the
+ * caller (the engine thread) makes them monotonic. A gap longer than
+ * WHACO_INTEL_GAP_MAX_HOURS (the dealership was closed, the server was off)
+ * advances the network by that maximum only: the model describes business
+ * activity, and a weekend of spinning phases would mean nothing.
+ *
+ * Every event function either succeeds or returns an error with the state
+ * unchanged. Memory: the struct is caller-owned; it holds heap arrays (the
+ * team) and must be released with whaco_intel_release(). Not thread-safe:
+ * the caller serialises every call that takes a non-const whaco_intel.
+ */
+#ifndef WHACO_INTEL_H
+#define WHACO_INTEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whaco/segment.h"
+#include "whaco/serial.h"
+#include "whaco/team.h"
+
+#define WHACO_INTEL_GAP_MAX_HOURS 12.0 /* longest gap the network advances across */
+#define WHACO_ACTIONS_MAX         8    /* recommended actions per customer */
+#define WHACO_HIGH_PRIORITY       0.9  /* priorityScore at or above which a lead is top priority */
+
+#define WHACO_TAG_INTEL 0x4c544e49u /* "INTL": the layer's own fields */
+
+struct whaco_intel {
+    struct whaco_segmenter seg; /* read-only for callers */
+    struct whaco_team team;     /* read-only for callers */
+    int64_t clock_ms;           /* read-only: time of the latest event */
+    bool clock_set;             /* read-only: false until the first event */
+};
+
+/* The answer to analyze-customer. */
+struct whaco_analysis {
+    struct whaco_segment_result segment;    /* customerAnalysis */
+    int assign_rc;                          /* WHACO_OK or WHACO_E_EMPTY_TEAM */
+    size_t assigned;                        /* index into team.members if assign_rc == OK */
+    char assigned_id[WHACO_TEAM_ID_MAX];    /* assignedTo, "" if nobody */
+    unsigned n_actions;                     /* 1..WHACO_ACTIONS_MAX */
+    const char *actions[WHACO_ACTIONS_MAX]; /* recommendedActions, static strings */
+};
+
+/*
+ * Initialise both engines; either config may be NULL for its defaults.
+ * Returns WHACO_OK, or the first configuration error (*field names it) with
+ * *in needing no release.
+ */
+int whaco_intel_init(struct whaco_intel *in, const struct whaco_segment_config *seg_cfg,
+                     const struct whaco_team_config *team_cfg, const char **field);
+
+/* Free what *in owns. Safe on a zeroed struct. */
+void whaco_intel_release(struct whaco_intel *in);
+
+/*
+ * The analyze-customer event: validate the customer, advance the network to
+ * now_ms, segment and learn (whaco_segment_learn), then assign the lead to
+ * the best-fit salesperson with the segment's priority. An empty team is not
+ * an error of the event: the customer is still analysed and learned, and
+ * out->assign_rc says WHACO_E_EMPTY_TEAM ("No salespeople in network").
+ * Returns WHACO_OK, a customer validation error (*field set) or
+ * WHACO_E_TIME_BACKWARDS, with *in and *out unchanged on error.
+ */
+int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, int64_t now_ms,
+                        struct whaco_analysis *out, const char **field);
+
+/*
+ * The recommended actions for a segment result (what analyze fills in):
+ * the segment's three actions, "🔥 HIGH PRIORITY - Assign experienced
+ * salesperson" when its priority is at least WHACO_HIGH_PRIORITY, and extra
+ * verification and manager approval for an outlier. Returns the count;
+ * actions[] gets static strings. Pure.
+ */
+unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
+                                   const char *actions[WHACO_ACTIONS_MAX]);
+
+/*
+ * The deal-closed event for salesperson `id` (whaco_team_deal_closed after
+ * advancing to now_ms). Returns WHACO_OK, WHACO_E_NOT_FOUND or
+ * WHACO_E_TIME_BACKWARDS.
+ */
+int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_ms);
+
+/* Add a salesperson (whaco_team_add after advancing); errors as there. */
+int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_member_spec *spec,
+                                int64_t now_ms, const char **field);
+
+/* Remove a salesperson; WHACO_OK, WHACO_E_NOT_FOUND or WHACO_E_TIME_BACKWARDS. */
+int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64_t now_ms);
+
+/*
+ * The network tick (every 5 minutes in the service): advance to now_ms and
+ * record the coherence in the history (when the team is not empty).
+ * Returns WHACO_OK or WHACO_E_TIME_BACKWARDS.
+ */
+int whaco_intel_tick(struct whaco_intel *in, int64_t now_ms);
+
+/* The daily reset at midnight: advance, then whaco_team_daily_reset. */
+int whaco_intel_daily_reset(struct whaco_intel *in, int64_t now_ms);
+
+/*
+ * Reset both engines to their initial state (same configurations): the
+ * model forgets what it learned, the team is emptied, the clock restarts at
+ * now_ms. Returns WHACO_OK or WHACO_E_TIME_BACKWARDS.
+ */
+int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms);
+
+/*
+ * Append the whole state as a saved-state file (whaco/serial.h: sections
+ * SEGM, TEAM and INTL, then the CRC) to b. Equal states give identical
+ * bytes.
+ */
+void whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b);
+
+/*
+ * Replace *in (initialised) with the state in p[0..len). Checks magic,
+ * version, CRC and every value. Returns WHACO_OK, WHACO_E_STATE_VERSION or
+ * WHACO_E_STATE_CORRUPT; on error *in is unchanged.
+ */
+int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len);
+
+#endif /* WHACO_INTEL_H */

@@ -1,0 +1,279 @@
+/*
+ * intel.c: the intelligence layer of whaco/intel.h: events applied to both
+ * engines, recommended actions, and the whole-state save format.
+ *
+ * Every event function validates everything it can before it changes
+ * anything, so an error leaves the state exactly as it was: customer fields
+ * and timestamps first, then the network is advanced, then the engines run.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "whaco/alloc.h"
+#include "whaco/err.h"
+#include "whaco/intel.h"
+#include "banned.h"
+
+#define MS_PER_HOUR 3600000.0
+
+/* Per segment, in the seed's style ("Show premium inventory", ...). */
+static const char *const segment_actions[WHACO_CLUSTERS][3] = {
+    {"Show premium inventory", "Offer competitive financing rates",
+     "Quick close approach - minimal back and forth"},
+    {"Focus on value and total cost of ownership", "Offer flexible financing terms",
+     "Build rapport - schedule a test drive"},
+    {"Keep the visit short - capture contact info", "Offer a brochure and price sheet",
+     "Add to follow-up campaign"},
+    {"Discuss a larger down payment", "Pre-qualify with subprime lenders",
+     "Set realistic vehicle expectations"},
+    {"Leverage the cash position in negotiation", "Focus on deal structure and total price",
+     "Present trade-in and cash incentives"},
+};
+
+static const char high_priority_action[] = "🔥 HIGH PRIORITY - Assign experienced salesperson";
+static const char verify_action[] = "⚠️ ANOMALY - Verify identity, income and documents";
+static const char approval_action[] = "Require manager approval before structuring the deal";
+
+int whaco_intel_init(struct whaco_intel *in, const struct whaco_segment_config *seg_cfg,
+                     const struct whaco_team_config *team_cfg, const char **field)
+{
+    static const struct whaco_intel zero;
+    int rc;
+    *in = zero;
+    rc = whaco_segmenter_init(&in->seg, seg_cfg, field);
+    if (rc == WHACO_OK)
+        rc = whaco_team_init(&in->team, team_cfg, field);
+    return rc;
+}
+
+void whaco_intel_release(struct whaco_intel *in)
+{
+    whaco_team_release(&in->team);
+}
+
+/* WHACO_OK if the clock may move to now_ms. */
+static int check_time(const struct whaco_intel *in, int64_t now_ms)
+{
+    return in->clock_set && now_ms < in->clock_ms ? WHACO_E_TIME_BACKWARDS : WHACO_OK;
+}
+
+/*
+ * Advance the network to now_ms (check_time must have passed). Gaps beyond
+ * WHACO_INTEL_GAP_MAX_HOURS advance by that maximum.
+ */
+static void advance_to(struct whaco_intel *in, int64_t now_ms)
+{
+    if (in->clock_set && now_ms > in->clock_ms) {
+        double hours = (double)(now_ms - in->clock_ms) / MS_PER_HOUR;
+        if (hours > WHACO_INTEL_GAP_MAX_HOURS)
+            hours = WHACO_INTEL_GAP_MAX_HOURS;
+        /* Cannot fail: hours is finite, positive and below the team's cap. */
+        int rc = whaco_team_advance(&in->team, hours);
+        (void)rc;
+    }
+    in->clock_ms = now_ms;
+    in->clock_set = true;
+}
+
+unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
+                                   const char *actions[WHACO_ACTIONS_MAX])
+{
+    unsigned n = 0;
+    if (r->is_outlier)
+        actions[n++] = verify_action;
+    for (int i = 0; i < 3; i++)
+        actions[n++] = segment_actions[r->cluster_id][i];
+    if (r->priority >= WHACO_HIGH_PRIORITY)
+        actions[n++] = high_priority_action;
+    if (r->is_outlier)
+        actions[n++] = approval_action;
+    return n;
+}
+
+int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, int64_t now_ms,
+                        struct whaco_analysis *out, const char **field)
+{
+    struct whaco_analysis a;
+    int rc = whaco_customer_check(c, field);
+    if (rc == WHACO_OK)
+        rc = check_time(in, now_ms);
+    if (rc != WHACO_OK)
+        return rc;
+
+    memset(&a, 0, sizeof a);
+    advance_to(in, now_ms);
+    rc = whaco_segment_learn(&in->seg, c, now_ms, &a.segment, field);
+    if (rc != WHACO_OK)
+        return rc; /* unreachable: the customer was checked above */
+    a.assign_rc = whaco_team_assign(&in->team, a.segment.priority, &a.assigned, NULL);
+    if (a.assign_rc == WHACO_OK) {
+        const char *id = in->team.members[a.assigned].id;
+        memcpy(a.assigned_id, id, strlen(id) + 1);
+    }
+    a.n_actions = whaco_recommended_actions(&a.segment, a.actions);
+    *out = a;
+    return WHACO_OK;
+}
+
+int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_ms)
+{
+    size_t index;
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK)
+        rc = whaco_team_find(&in->team, id, &index);
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_team_deal_closed(&in->team, id);
+}
+
+int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_member_spec *spec,
+                                int64_t now_ms, const char **field)
+{
+    size_t index;
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK)
+        rc = whaco_member_spec_check(spec, field);
+    if (rc == WHACO_OK && whaco_team_find(&in->team, spec->id, &index) == WHACO_OK) {
+        if (field)
+            *field = "id";
+        rc = WHACO_E_DUPLICATE;
+    }
+    if (rc == WHACO_OK && in->team.n >= WHACO_TEAM_MAX)
+        rc = WHACO_E_TEAM_FULL;
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_team_add(&in->team, spec, field);
+}
+
+int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64_t now_ms)
+{
+    size_t index;
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK)
+        rc = whaco_team_find(&in->team, id, &index);
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_team_remove(&in->team, id);
+}
+
+int whaco_intel_tick(struct whaco_intel *in, int64_t now_ms)
+{
+    int rc = check_time(in, now_ms);
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    if (in->team.n > 0) {
+        /* Cannot fail: the team is not empty and now_ms is the newest time. */
+        rc = whaco_team_record(&in->team, now_ms);
+        (void)rc;
+    }
+    return WHACO_OK;
+}
+
+int whaco_intel_daily_reset(struct whaco_intel *in, int64_t now_ms)
+{
+    int rc = check_time(in, now_ms);
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    whaco_team_daily_reset(&in->team);
+    return WHACO_OK;
+}
+
+int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms)
+{
+    struct whaco_segment_config seg_cfg = in->seg.cfg;
+    struct whaco_team_config team_cfg = in->team.cfg;
+    struct whaco_team fresh;
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK)
+        rc = whaco_team_init(&fresh, &team_cfg, NULL);
+    if (rc != WHACO_OK)
+        return rc;
+    whaco_team_release(&in->team);
+    in->team = fresh;
+    whaco_segmenter_init(&in->seg, &seg_cfg, NULL);
+    in->clock_ms = now_ms;
+    in->clock_set = true;
+    return WHACO_OK;
+}
+
+/*==== Saved state =========================================================*/
+
+void whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b)
+{
+    struct whaco_state_writer w;
+    size_t s;
+    whaco_state_begin(&w, b);
+
+    s = whaco_state_section_begin(&w, WHACO_TAG_SEGMENT);
+    whaco_segmenter_encode(&in->seg, b);
+    whaco_state_section_end(&w, s);
+
+    s = whaco_state_section_begin(&w, WHACO_TAG_TEAM);
+    whaco_team_encode(&in->team, b);
+    whaco_state_section_end(&w, s);
+
+    s = whaco_state_section_begin(&w, WHACO_TAG_INTEL);
+    whaco_buf_put_u8(b, in->clock_set);
+    whaco_buf_put_i64(b, in->clock_set ? in->clock_ms : 0);
+    whaco_state_section_end(&w, s);
+
+    whaco_state_finish(&w);
+}
+
+int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
+{
+    struct whaco_reader r, sec;
+    uint32_t n, tag, seen = 0;
+    int rc = whaco_state_open(&r, p, len, &n);
+    /* Decode into scratch engines; *in changes only if everything is valid. */
+    struct whaco_segmenter *seg = whaco_xmalloc(sizeof *seg);
+    struct whaco_team team;
+    uint8_t clock_set = 0;
+    int64_t clock_ms = 0;
+
+    memset(&team, 0, sizeof team);
+    if (rc == WHACO_OK && n != 3)
+        rc = WHACO_E_STATE_CORRUPT;
+    for (uint32_t i = 0; rc == WHACO_OK && i < n; i++) {
+        rc = whaco_state_section(&r, &tag, &sec);
+        if (rc != WHACO_OK)
+            break;
+        if (tag == WHACO_TAG_SEGMENT && !(seen & 1)) {
+            rc = whaco_segmenter_decode(seg, &sec);
+            seen |= 1;
+        } else if (tag == WHACO_TAG_TEAM && !(seen & 2)) {
+            rc = whaco_team_decode(&team, &sec);
+            seen |= 2;
+        } else if (tag == WHACO_TAG_INTEL && !(seen & 4)) {
+            clock_set = whaco_reader_u8(&sec);
+            clock_ms = whaco_reader_i64(&sec);
+            if (clock_set > 1 || (!clock_set && clock_ms != 0))
+                whaco_reader_fail(&sec);
+            rc = sec.err;
+            seen |= 4;
+        } else {
+            rc = WHACO_E_STATE_CORRUPT; /* unknown or repeated section */
+        }
+        if (rc == WHACO_OK && sec.off != sec.len)
+            rc = WHACO_E_STATE_CORRUPT; /* trailing bytes in a section */
+    }
+    if (rc == WHACO_OK && (seen != 7 || r.off != r.len))
+        rc = WHACO_E_STATE_CORRUPT;
+    if (rc == WHACO_OK) {
+        in->seg = *seg;
+        whaco_team_release(&in->team);
+        in->team = team;
+        in->clock_set = clock_set;
+        in->clock_ms = clock_ms;
+    } else {
+        whaco_team_release(&team);
+    }
+    free(seg);
+    return rc;
+}
