@@ -1,0 +1,421 @@
+/*
+ * whaco/team.h: the sales team as a network of coupled oscillators.
+ *
+ * Each salesperson is an oscillator whose phase theta is their position in
+ * the sales cycle (0 ready for a new customer, pi/2 negotiating, pi closing,
+ * 3pi/2 paperwork, 2pi = 0 ready again). Phases advance with elapsed time,
+ * given in hours as an argument, by a Kuramoto model with skill-weighted
+ * coupling and a workload term:
+ *
+ *     dtheta_i/dt = omega_i f(a_i) + (K/N) sum_j w_ij sin(theta_j - theta_i)
+ *     w_ij        = 1 - |s_i - s_j|              (skill similarity, 0..1)
+ *     f(a)        = (1 + beta) / (1 + beta a / n0)   (workload; f = 1 if off)
+ *
+ * where omega_i is the natural frequency (rad per business hour), s_i the
+ * skill level, a_i the number of active deals, K the coupling (per hour),
+ * beta the workload gain and n0 the nominal load. f(0) = 1 + beta speeds
+ * idle members up, f(n0) = 1, and f falls towards 0 as the load grows, so
+ * overloaded members slow down. The system is integrated with fixed-step
+ * classical RK4 (n = ceil(hours / dt_max) equal steps); the coupling sum is
+ * computed in O(N) per evaluation from prefix sums over the members sorted
+ * by skill (see team.c), so a tick costs O(N), not O(N^2).
+ *
+ * Coherence is the Kuramoto order parameter r e^{i psi} = 1/N sum_j
+ * e^{i theta_j}: r in [0, 1] says how synchronised the team is, psi is the
+ * team's mean phase. docs/team.md gives every rule of the status report
+ * (bands, bottlenecks, member states, mentoring), the lead-assignment score
+ * and the serialised layout.
+ *
+ * Units and defaults: omega in radians per business hour, so the seed's
+ * omega = 0.9 is one sales cycle every 2pi/0.9 = 7.0 hours. K defaults to
+ * 1.0 per hour, not the seed's 0.3: a team of 5 to 15 with similar velocities
+ * starting from random phases needs about ln(1/r0^2)/K hours to pull
+ * together, so with K = 0.3 about one such team in five is still below
+ * r = 0.6 ("good") after a 10-hour business day, while with K = 1.0 all are
+ * above 0.9 (docs/team.md, "Why K = 1").
+ *
+ * Memory and threads: a struct whaco_team is owned by the caller and holds
+ * heap arrays (members and integration scratch) that grow, through
+ * whaco/alloc.h (abort on out-of-memory), only when a member is added or a
+ * state decoded. Advancing, assigning, recording deals, computing coherence
+ * and (once its arrays are big enough) the status report never allocate.
+ * Functions taking a const team only read it and may run concurrently with
+ * each other; every other call needs the caller to serialise access. No
+ * I/O, no clock, no environment: time is an argument. Deterministic: the
+ * same sequence of calls gives bit-identical state (no fast-math, fixed
+ * summation order).
+ */
+#ifndef WHACO_TEAM_H
+#define WHACO_TEAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whaco/serial.h"
+
+#define WHACO_TEAM_ID_MAX       64     /* bytes of a salesperson id, NUL included */
+#define WHACO_TEAM_NAME_MAX     128    /* bytes of a name, NUL included */
+#define WHACO_TEAM_MAX          10000  /* members in one network */
+#define WHACO_TEAM_OMEGA_MAX    100.0  /* rad/h: ~16 sales cycles an hour */
+#define WHACO_TEAM_ADVANCE_MAX  24.0   /* hours one whaco_team_advance may cover */
+#define WHACO_TEAM_HISTORY      2016   /* coherence samples: 7 days at 5 minutes */
+#define WHACO_TEAM_HISTORY_STEP 300000 /* ms between samples the ring is sized for */
+
+/* Coherence bands of the team-status "status" field. */
+enum whaco_team_band {
+    WHACO_BAND_EXCELLENT = 0,       /* r > 0.8  "excellent"        */
+    WHACO_BAND_GOOD = 1,            /* r >= 0.6 "good"             */
+    WHACO_BAND_NEEDS_ATTENTION = 2, /* r >= 0.4 "needs_attention"  */
+    WHACO_BAND_CRITICAL = 3,        /* r < 0.4  "critical"         */
+};
+
+/* Bottleneck issues, most important first (a member reports only one). */
+enum whaco_team_issue {
+    WHACO_ISSUE_NONE = 0,
+    WHACO_ISSUE_OVERLOADED = 1, /* "Overloaded - too many active deals" */
+    WHACO_ISSUE_BEHIND = 2,     /* "Significantly behind team rhythm"   */
+    WHACO_ISSUE_SLOW_DAY = 3,   /* "Slow day - no deals closed yet"     */
+};
+
+/* Member states of the team-status "teamMembers[].status" field. */
+enum whaco_member_state {
+    WHACO_MEMBER_OVERLOADED = 0,  /* "overloaded"  */
+    WHACO_MEMBER_BEHIND = 1,      /* "behind"      */
+    WHACO_MEMBER_SLOW_DAY = 2,    /* "slow_day"    */
+    WHACO_MEMBER_CRUSHING_IT = 3, /* "crushing_it" */
+    WHACO_MEMBER_READY = 4,       /* "ready"       */
+    WHACO_MEMBER_ON_TRACK = 5,    /* "on_track"    */
+};
+
+/*
+ * Tunables; the field comments give the API name, unit, valid range and
+ * default. Validated by whaco_team_config_check().
+ */
+struct whaco_team_config {
+    double coupling;         /* "coupling" K, 1/h, [0, 100]; 1.0 */
+    double dt_max;           /* "dtMax" RK4 step bound, h, [1e-4, 1]; 1/60 */
+    bool workload;           /* "workload" apply f(a); true */
+    double workload_gain;    /* "workloadGain" beta, [0, 10]; 0.25 */
+    double nominal_deals;    /* "nominalDeals" n0, deals, [0.1, 1000]; 3 */
+    uint32_t overload_deals; /* "overloadDeals" active deals that overload, [1, 1e6]; 6 */
+    double slow_day_hours;   /* "slowDayHours" day length before "Slow day", [0, 24]; 4 */
+    double behind_phase;     /* "behindPhase" lag behind psi that is "behind", rad, (0, pi]; pi/4 */
+    double behind_pace;      /* "behindPace" pace ratio below which "behind", [0, 1]; 0.5 */
+    double ready_level;      /* "readyLevel" (1+cos theta)/2 that is "ready", [0, 1]; 0.85 */
+    uint32_t crushing_deals; /* "crushingDeals" deals today that is "crushing_it", [1, 1e6]; 2 */
+    double mentor_gap;       /* "mentorGap" minimum skill gap of a mentor, (0, 1]; 0.2 */
+    uint32_t mentoring_max;  /* "mentoringMax" pairs reported, [0, WHACO_TEAM_MAX]; 5 */
+    double assign_phase;     /* "assignPhase" weight of readiness in the score, [0, 1]; 0.4 */
+    double assign_load;      /* "assignLoad" weight of free capacity, [0, 1]; 0.3 */
+    double assign_skill;     /* "assignSkill" weight of skill match, [0, 1]; 0.3 */
+};
+
+/* One salesperson. Read-only for callers: change members through the API. */
+struct whaco_member {
+    char id[WHACO_TEAM_ID_MAX];     /* 1..63 printable ASCII bytes, unique */
+    char name[WHACO_TEAM_NAME_MAX]; /* 1..127 bytes, no control characters */
+    double skill;                   /* skillLevel, [0, 1] */
+    double omega;                   /* naturalFrequency, rad/h, [0, OMEGA_MAX] */
+    double phase;                   /* rad, [0, 2pi) */
+    uint32_t active_deals;          /* activeDeals: leads assigned, not yet closed */
+    uint32_t deals_today;           /* dealsToday, since the last daily reset */
+    uint32_t leads_today;           /* leads assigned since the last daily reset */
+    uint64_t deals_total;           /* deals closed since the member was added */
+    uint64_t leads_total;           /* leads assigned since the member was added */
+};
+
+/* What whaco_team_add() needs to create a member. Strings are borrowed. */
+struct whaco_member_spec {
+    const char *id;           /* "id", 1..63 printable ASCII bytes */
+    const char *name;         /* "name", 1..127 bytes, no control characters */
+    double skill_level;       /* "skillLevel", [0, 1] */
+    double natural_frequency; /* "naturalFrequency", rad/h, [0, WHACO_TEAM_OMEGA_MAX] */
+    double phase;             /* "phase", any finite rad, wrapped to [0, 2pi); 0 = ready */
+    uint32_t active_deals;    /* "activeDeals" carried in (e.g. from another system) */
+};
+
+/* One coherence sample of the history ring. */
+struct whaco_coherence_sample {
+    int64_t timestamp_ms; /* Unix ms, as given to whaco_team_record */
+    double r;             /* order parameter at that time, [0, 1] */
+};
+
+/*
+ * The network. Fields marked read-only may be read directly (e.g. to show
+ * members[i].id); private fields belong to team.c.
+ */
+struct whaco_team {
+    struct whaco_team_config cfg;        /* read-only: validated configuration */
+    struct whaco_member *members;        /* read-only: [n], insertion order */
+    size_t n;                            /* read-only: number of members */
+    double day_hours;                    /* read-only: hours advanced since the daily reset */
+    double total_hours;                  /* read-only: hours advanced since init */
+    uint32_t hist_head;                  /* private: next ring slot */
+    uint32_t hist_count;                 /* private: valid samples, <= WHACO_TEAM_HISTORY */
+    struct whaco_coherence_sample *hist; /* private: ring of WHACO_TEAM_HISTORY */
+    size_t cap;                          /* private: members allocated */
+    uint32_t *order;                     /* private: member indices sorted by skill */
+    double *scratch;                     /* private: RK4 work space, 6 * cap doubles */
+};
+
+/* One member in the status report; index i describes members[i]. */
+struct whaco_member_status {
+    int state;               /* enum whaco_member_state */
+    int issue;               /* enum whaco_team_issue, WHACO_ISSUE_NONE if fine */
+    double phase_difference; /* |wrap(theta_i - psi)|, rad, [0, pi] */
+    double phase_offset;     /* wrap(theta_i - psi), rad, [-pi, pi); < 0 is behind */
+    double readiness;        /* (1 + cos theta_i) / 2, [0, 1]; 1 = ready */
+    double pace;             /* omega_i f(a_i), rad/h: the member's own speed */
+};
+
+/* A bottleneck: the member at members[member] and its most important issue. */
+struct whaco_bottleneck {
+    uint32_t member;         /* index into team->members (salespersonId, name) */
+    int issue;               /* enum whaco_team_issue, never NONE */
+    double phase_difference; /* phaseDifference, rad, [0, pi] */
+    uint32_t active_deals;   /* activeDeals */
+};
+
+/* A mentoring opportunity: members[mentor] can help members[mentee]. */
+struct whaco_mentoring {
+    uint32_t mentor;   /* index into team->members (mentorId, mentorName) */
+    uint32_t mentee;   /* index into team->members (menteeId, menteeName) */
+    double skill_gap;  /* skillGap = s_mentor - s_mentee, >= cfg.mentor_gap */
+    double phase_lead; /* phaseLead = wrap(theta_mentor - theta_mentee), (0, pi) */
+};
+
+/*
+ * The team-status report. Caller-owned: whaco_team_status_init() it, let
+ * whaco_team_status_compute() fill it (any number of times; its arrays grow
+ * to the team's size on the heap when needed, and are reused otherwise),
+ * then whaco_team_status_release() it.
+ */
+struct whaco_team_status {
+    double r;                             /* coherence, [0, 1] */
+    double psi;                           /* mean phase, rad, [0, 2pi) */
+    int band;                             /* enum whaco_team_band */
+    double day_hours;                     /* hours into the business day */
+    size_t n_members;                     /* = team->n (totalSalespeople) */
+    struct whaco_member_status *members;  /* [n_members], owned */
+    size_t n_bottlenecks;                 /* <= n_members */
+    struct whaco_bottleneck *bottlenecks; /* [n_bottlenecks], member order, owned */
+    size_t n_mentoring;                   /* <= cfg.mentoring_max */
+    struct whaco_mentoring *mentoring;    /* [n_mentoring], best first, owned */
+    size_t cap;                           /* private: entries allocated per array */
+};
+
+/* ===== Configuration ===== */
+
+/* Fill cfg with the defaults documented on each field. */
+void whaco_team_config_default(struct whaco_team_config *cfg);
+
+/*
+ * Check a configuration. Returns WHACO_OK, or WHACO_E_NOT_FINITE (a NaN or
+ * infinite number) or WHACO_E_CONFIG (out of range), with *field (if field
+ * is not NULL) naming the first bad member in declaration order
+ * ("coupling", "dtMax", ...; static storage). Thread-safe.
+ */
+int whaco_team_config_check(const struct whaco_team_config *cfg, const char **field);
+
+/* ===== Lifecycle ===== */
+
+/*
+ * Initialise an empty team. cfg may be NULL for the defaults; it is copied.
+ * Returns WHACO_OK, or an error of whaco_team_config_check() with *t
+ * untouched (and needing no release). Allocates the coherence ring
+ * (WHACO_TEAM_HISTORY samples); release with whaco_team_release().
+ */
+int whaco_team_init(struct whaco_team *t, const struct whaco_team_config *cfg, const char **field);
+
+/* Free everything *t owns and leave it zeroed. Safe on a zeroed team. */
+void whaco_team_release(struct whaco_team *t);
+
+/*
+ * Make *dst an independent copy of *src (e.g. the read-only copy the engine
+ * publishes for readers). dst must be initialised (or zeroed); its previous
+ * contents are released. Allocates. Reads *src only.
+ */
+void whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src);
+
+/* ===== Members ===== */
+
+/*
+ * Check a member spec without adding it. Returns WHACO_OK or the first
+ * error, with *field (if not NULL) the API name of the bad field:
+ *   WHACO_E_ID_LENGTH        "id" NULL, empty, longer than 63 bytes, or
+ *                            holding a byte outside printable ASCII 0x21..0x7e
+ *   WHACO_E_NAME_LENGTH      "name" NULL, empty, longer than 127 bytes, or
+ *                            holding a control character (< 0x20 or 0x7f)
+ *   WHACO_E_NOT_FINITE       "skillLevel", "naturalFrequency" or "phase" NaN/inf
+ *   WHACO_E_SKILL_RANGE      "skillLevel" outside [0, 1]
+ *   WHACO_E_FREQUENCY_RANGE  "naturalFrequency" outside [0, WHACO_TEAM_OMEGA_MAX]
+ * Nothing is clamped. Thread-safe.
+ */
+int whaco_member_spec_check(const struct whaco_member_spec *spec, const char **field);
+
+/*
+ * Add a member at the end of the insertion order. Returns WHACO_OK, a
+ * whaco_member_spec_check() error, WHACO_E_DUPLICATE ("id") if the id is
+ * taken, or WHACO_E_TEAM_FULL if the team has WHACO_TEAM_MAX members; on
+ * error *t is unchanged. May allocate (amortised doubling); strings are
+ * copied. O(N).
+ */
+int whaco_team_add(struct whaco_team *t, const struct whaco_member_spec *spec, const char **field);
+
+/*
+ * Remove the member with this id; the others keep their relative order (so
+ * indices after it shift down by one). Returns WHACO_OK or
+ * WHACO_E_NOT_FOUND. Never allocates. O(N).
+ */
+int whaco_team_remove(struct whaco_team *t, const char *id);
+
+/*
+ * Find a member by id: WHACO_OK with *index set, or WHACO_E_NOT_FOUND with
+ * *index untouched. id may be NULL (not found). O(N). Reads *t only.
+ */
+int whaco_team_find(const struct whaco_team *t, const char *id, size_t *index);
+
+/* ===== Dynamics ===== */
+
+/*
+ * Advance every phase by `hours` of elapsed business time (the 5-minute
+ * tick passes 5/60), with n = ceil(hours / cfg.dt_max) equal RK4 steps, and
+ * add hours to day_hours and total_hours. Returns WHACO_OK,
+ * WHACO_E_NOT_FINITE if hours is NaN or infinite, WHACO_E_TIME_BACKWARDS if
+ * it is negative, or WHACO_E_CONFIG if it exceeds WHACO_TEAM_ADVANCE_MAX
+ * (split longer gaps into several calls); on error *t is unchanged. An
+ * empty team only counts the hours. Never allocates. O(N) per step.
+ */
+int whaco_team_advance(struct whaco_team *t, double hours);
+
+/*
+ * The order parameter: *r = |1/N sum e^{i theta_j}| in [0, 1] and *psi its
+ * argument in [0, 2pi) (0 when r is 0). Returns WHACO_OK, or
+ * WHACO_E_EMPTY_TEAM with *r and *psi untouched. Reads *t only. O(N).
+ */
+int whaco_team_coherence(const struct whaco_team *t, double *r, double *psi);
+
+/* The band of a coherence value (enum whaco_team_band); NaN is critical. */
+int whaco_team_band(double r);
+
+/* "excellent", "good", "needs_attention" or "critical"; NULL if unknown. */
+const char *whaco_team_band_name(int band);
+
+/* ===== Events ===== */
+
+/*
+ * The deal-closed event: the member's phase advances by pi/2 (wrapped to
+ * [0, 2pi)), activeDeals decreases by one (not below 0), dealsToday and the
+ * member's total deals increase by one (saturating). Returns WHACO_OK or
+ * WHACO_E_NOT_FOUND (*t unchanged). Never allocates.
+ */
+int whaco_team_deal_closed(struct whaco_team *t, const char *id);
+
+/*
+ * Assign a new lead of priority lead_priority (0 low .. 1 high, e.g. the
+ * customer segment's priority) to the best-fit member and count it against
+ * them (activeDeals, leadsToday and total leads + 1). The score of member i
+ * is
+ *     assign_phase (1 + cos theta_i)/2
+ *   + assign_load  (1 - min(a_i / overload_deals, 1))
+ *   + assign_skill (1 - |s_i - lead_priority|)
+ * over the members below the overload threshold (all members if everyone
+ * is overloaded); the highest score wins, ties going to the lowest index.
+ * Returns WHACO_OK with *index (if not NULL) set to the chosen member,
+ * WHACO_E_EMPTY_TEAM, or for a bad priority WHACO_E_NOT_FINITE or
+ * WHACO_E_INVAL with *field = "leadPriority"; on error nothing changes.
+ * Never allocates. O(N).
+ */
+int whaco_team_assign(struct whaco_team *t, double lead_priority, size_t *index,
+                      const char **field);
+
+/*
+ * Preview whaco_team_assign() without counting the lead: same result and
+ * errors, *t only read.
+ */
+int whaco_team_pick(const struct whaco_team *t, double lead_priority, size_t *index,
+                    const char **field);
+
+/*
+ * The daily reset (at midnight): dealsToday and leadsToday of every member
+ * and day_hours go to 0. Phases, active deals, totals and the coherence
+ * history are kept. Never fails, never allocates.
+ */
+void whaco_team_daily_reset(struct whaco_team *t);
+
+/* ===== Coherence history ===== */
+
+/*
+ * Record the current coherence with timestamp now_ms in the history ring
+ * (the oldest sample is dropped once WHACO_TEAM_HISTORY are held: 7 days of
+ * 5-minute samples). Returns WHACO_OK, WHACO_E_TIME_BACKWARDS if now_ms is
+ * earlier than the newest sample, or WHACO_E_EMPTY_TEAM (nothing recorded).
+ * Never allocates.
+ */
+int whaco_team_record(struct whaco_team *t, int64_t now_ms);
+
+/* Number of samples held, 0..WHACO_TEAM_HISTORY. */
+size_t whaco_team_history_len(const struct whaco_team *t);
+
+/*
+ * Copy the samples with timestamp_ms >= since_ms into out[0..cap), oldest
+ * first; if more than cap qualify, the newest cap of them. Returns the
+ * number copied. out may be NULL when cap is 0. Reads *t only.
+ */
+size_t whaco_team_history_since(const struct whaco_team *t, int64_t since_ms,
+                                struct whaco_coherence_sample *out, size_t cap);
+
+/* ===== Status report ===== */
+
+/* Initialise an empty report (no allocation). */
+void whaco_team_status_init(struct whaco_team_status *st);
+
+/* Free the report's arrays and leave it as after init. */
+void whaco_team_status_release(struct whaco_team_status *st);
+
+/*
+ * Fill *st with the team's status: coherence, band, per-member status,
+ * bottlenecks (one per member with an issue, in member order) and the best
+ * mentoring pairs (docs/team.md gives every rule). Returns WHACO_OK, or
+ * WHACO_E_EMPTY_TEAM with *st untouched. Allocates only to grow st's arrays
+ * to t->n entries. Reads *t only. O(N log N) at worst, O(N) typically.
+ */
+int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_team *t);
+
+/* The seed's issue text of an enum whaco_team_issue; "" for NONE, NULL if unknown. */
+const char *whaco_team_issue_text(int issue);
+
+/* "overloaded", "behind", "slow_day", "crushing_it", "ready", "on_track"; NULL if unknown. */
+const char *whaco_member_state_name(int state);
+
+/*
+ * Write the pair's recommendation, "<Mentor> can help <Mentee> move deals
+ * faster", into buf[cap] like snprintf: at most cap bytes, NUL-terminated
+ * when cap > 0; returns the length the full text needs. m must come from a
+ * status report of this team, unchanged since.
+ */
+size_t whaco_team_recommendation(const struct whaco_team *t, const struct whaco_mentoring *m,
+                                 char *buf, size_t cap);
+
+/* ===== Serialisation ===== */
+
+/*
+ * Append the team as a WHACO_TAG_TEAM section payload (docs/team.md,
+ * "Serialised layout") to b: the configuration, the members in insertion
+ * order, the hour counters and the coherence ring oldest first. Equal
+ * states give identical bytes. Allocates (grows b).
+ */
+void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b);
+
+/*
+ * Decode a payload written by whaco_team_encode into *t, which must be
+ * initialised (or zeroed). Every value is checked: finite numbers in range,
+ * valid and unique ids, valid names, counts consistent, history timestamps
+ * non-decreasing. Returns WHACO_OK (the old contents of
+ * *t released and replaced), or WHACO_E_STATE_CORRUPT with *t untouched and
+ * r marked failed. Allocates.
+ */
+int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r);
+
+#endif /* WHACO_TEAM_H */
