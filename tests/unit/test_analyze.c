@@ -1,0 +1,959 @@
+/*
+ * test_analyze.c: `whaco analyze` (src/cli/analyze.c), driven in-process.
+ *
+ * Each case writes an input CSV to a mkstemp file in /tmp, calls
+ * whaco_cmd_analyze with tmpfile() streams for stdout and stderr, and checks
+ * the exit status, the rows written (parsed back with the CLI's own CSV
+ * reader) and the messages. Results are cross-checked against the library:
+ * the command must give exactly what whaco_segment_learn gives for the same
+ * customers in the same order. Links whaco_cli, whose PUBLIC
+ * _POSIX_C_SOURCE makes mkstemp and fmemopen visible.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "whaco/err.h"
+#include "whaco/gen.h"
+#include "whaco/segment.h"
+#include "cli/cli.h"
+#include "cli/csv.h"
+
+#define HEADER                                                                                     \
+    "customerId,creditScore,annualIncome,vehiclePrice,downPayment,tradeValue,visitCount,"          \
+    "timeOnLot,engagement\n"
+
+#define OUT_HEADER                                                                                 \
+    "customerId,clusterId,clusterName,isOutlier,outlierScore,confidence,priorityScore,"            \
+    "outlierReason"
+
+/* Two ordinary customers, used around a bad row. */
+#define GOOD1 "good1,720,85000,32000,4000,3000,2,60,0.6\n"
+#define GOOD2 "good2,580,42000,21000,1500,0,1,45,0.4\n"
+
+/* ---- running the command ---- */
+
+struct run {
+    int status;
+    char *out; /* owned, NUL-terminated */
+    char *err; /* owned, NUL-terminated */
+};
+
+static char *slurp(FILE *fp)
+{
+    long n = ftell(fp);
+    assert_true(n >= 0);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    rewind(fp);
+    assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Write len bytes of text to a new temporary file; its path goes in path. */
+static void write_temp(char path[32], const char *text, size_t len)
+{
+    memcpy(path, "/tmp/whaco-test-XXXXXX", sizeof "/tmp/whaco-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Call a subcommand with argv (argv[0] its name) and capture everything. */
+static struct run call(int (*cmd)(int, char **, FILE *, FILE *), int argc, char **argv)
+{
+    struct run r;
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    r.status = cmd(argc, argv, out, err);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    fclose(out);
+    fclose(err);
+    return r;
+}
+
+/*
+ * Run `whaco analyze [opts...] FILE` on input (a NULL-terminated option
+ * list, may be NULL). The file is removed afterwards.
+ */
+static struct run analyze_text(const char *input, const char *const *opts)
+{
+    char path[32];
+    char *argv[16];
+    int argc = 0;
+    write_temp(path, input, strlen(input));
+    argv[argc++] = "analyze";
+    for (; opts && *opts; opts++) {
+        assert_true(argc < 14);
+        argv[argc++] = (char *)*opts;
+    }
+    argv[argc++] = path;
+    argv[argc] = NULL;
+    struct run r = call(whaco_cmd_analyze, argc, argv);
+    unlink(path);
+    return r;
+}
+
+static struct run analyze_argv(int argc, char **argv)
+{
+    return call(whaco_cmd_analyze, argc, argv);
+}
+
+static void run_free(struct run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* ---- reading the output ---- */
+
+struct row {
+    char id[WHACO_ID_MAX];
+    int cluster_id;
+    int is_outlier;
+    double outlier_score, confidence, priority;
+    char reason[256];
+};
+
+static double number(const char *s)
+{
+    double v;
+    if (csv_parse_double(s, &v))
+        fail_msg("not a number: \"%s\"", s);
+    return v;
+}
+
+/*
+ * Parse CSV output: the exact header, then rows into rows[max]. Checks the
+ * internal consistency of every row (name matches id, priority matches the
+ * profile, reason present exactly for outliers). Returns the row count.
+ */
+static int parse_csv_output(const char *out, struct row *rows, int max)
+{
+    FILE *fp = fmemopen((void *)out, strlen(out), "r");
+    assert_non_null(fp);
+    struct csv_reader r;
+    csv_reader_init(&r, fp);
+    assert_int_equal(csv_read(&r), 1);
+    const char *expect[] = {"customerId",   "clusterId",  "clusterName",   "isOutlier",
+                            "outlierScore", "confidence", "priorityScore", "outlierReason"};
+    assert_int_equal(r.nfields, 8);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(r.fields[i], expect[i]);
+    int n = 0;
+    int rc;
+    for (;;) {
+        rc = csv_read(&r);
+        if (rc != 1)
+            break;
+        assert_true(n < max);
+        struct row *w = &rows[n++];
+        assert_int_equal(r.nfields, 8);
+        assert_true(strlen(r.fields[0]) < sizeof w->id);
+        memcpy(w->id, r.fields[0], strlen(r.fields[0]) + 1);
+        double cid = number(r.fields[1]);
+        assert_true(cid == floor(cid) && cid >= 0 && cid < WHACO_CLUSTERS);
+        w->cluster_id = (int)cid;
+        assert_string_equal(r.fields[2], whaco_profile(w->cluster_id)->name);
+        assert_true(!strcmp(r.fields[3], "0") || !strcmp(r.fields[3], "1"));
+        w->is_outlier = r.fields[3][0] == '1';
+        w->outlier_score = number(r.fields[4]);
+        assert_true(w->outlier_score >= 0.0 && isfinite(w->outlier_score));
+        w->confidence = number(r.fields[5]);
+        assert_true(w->confidence >= 0.0 && w->confidence <= 1.0);
+        w->priority = number(r.fields[6]);
+        assert_true(fabs(w->priority - whaco_profile(w->cluster_id)->priority) < 0.005);
+        assert_true(strlen(r.fields[7]) < sizeof w->reason);
+        memcpy(w->reason, r.fields[7], strlen(r.fields[7]) + 1);
+        if (w->is_outlier)
+            assert_non_null(strstr(w->reason, " significantly different"));
+        else
+            assert_string_equal(w->reason, "");
+    }
+    assert_int_equal(rc, 0);
+    csv_reader_release(&r);
+    fclose(fp);
+    return n;
+}
+
+/* Count the lines of s. */
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* ---- the library's own verdict, for cross-checks ---- */
+
+/* The result the library gives for customers cs[0..n) learned in order. */
+static void expected_results(const struct whaco_customer *cs, int n,
+                             struct whaco_segment_result *res)
+{
+    static struct whaco_segmenter seg;
+    assert_int_equal(whaco_segmenter_init(&seg, NULL, NULL), WHACO_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(whaco_segment_learn(&seg, &cs[i], 0, &res[i], NULL), WHACO_OK);
+}
+
+/* Append customer c as a CSV row, every number exactly (%.17g). */
+static size_t put_row(char *buf, size_t cap, const struct whaco_customer *c)
+{
+    int n = snprintf(buf, cap, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%.17g,%.17g\n", c->id,
+                     c->credit_score, c->annual_income, c->vehicle_price, c->down_payment,
+                     c->trade_value, (int)c->visit_count, c->time_on_lot, c->engagement);
+    assert_true(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+/* n generated customers with ids "gNNNN" and their true segments. */
+static void generate(uint64_t seed, double anomaly_rate, int n, struct whaco_customer *cs,
+                     int *truth)
+{
+    struct whaco_gen_params p;
+    whaco_gen_params_default(&p);
+    p.anomaly_rate = anomaly_rate;
+    struct whaco_rng rng;
+    whaco_rng_seed(&rng, seed);
+    for (int i = 0; i < n; i++) {
+        int seg = whaco_gen_customer(&rng, &p, &cs[i], NULL);
+        if (truth)
+            truth[i] = seg;
+        snprintf(cs[i].id, sizeof cs[i].id, "g%04d", i);
+    }
+}
+
+/* A CSV (with HEADER) of cs[0..n); caller frees. */
+static char *customers_csv(const struct whaco_customer *cs, int n)
+{
+    size_t cap = sizeof HEADER + (size_t)n * 256, len = sizeof HEADER - 1;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    memcpy(text, HEADER, sizeof HEADER);
+    for (int i = 0; i < n; i++)
+        len += put_row(text + len, cap - len, &cs[i]);
+    return text;
+}
+
+/* Check printed rows against the library's results for the same customers. */
+static void assert_rows_match(const struct row *rows, const struct whaco_customer *cs,
+                              const struct whaco_segment_result *res, int n)
+{
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(rows[i].id, cs[i].id);
+        assert_int_equal(rows[i].cluster_id, res[i].cluster_id);
+        assert_int_equal(rows[i].is_outlier, res[i].is_outlier);
+        /* Printed with 4 decimals: within half a unit of the last place. */
+        assert_true(fabs(rows[i].outlier_score - res[i].outlier_score) <= 0.00005 + 1e-12);
+        assert_true(fabs(rows[i].confidence - res[i].confidence) <= 0.00005 + 1e-12);
+        if (res[i].is_outlier) {
+            char reason[256];
+            whaco_reason_format(res[i].reasons, res[i].n_reasons, reason, sizeof reason);
+            assert_string_equal(rows[i].reason, reason);
+        }
+    }
+}
+
+/* ---- the tests ---- */
+
+static void analyze__rows_in_order_match_the_library(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    static struct whaco_customer cs[N];
+    static struct whaco_segment_result res[N];
+    static struct row rows[N];
+    generate(21, 0.05, N, cs, NULL);
+    expected_results(cs, N, res);
+
+    char *text = customers_csv(cs, N);
+    struct run r = analyze_text(text, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_memory_equal(r.out, OUT_HEADER "\n", sizeof OUT_HEADER);
+    assert_int_equal(lines(r.out), N + 1);
+    assert_int_equal(parse_csv_output(r.out, rows, N), N);
+    assert_rows_match(rows, cs, res, N);
+
+    /* Some outliers among them, so the reason column was exercised. */
+    int outliers = 0;
+    for (int i = 0; i < N; i++)
+        outliers += res[i].is_outlier;
+    assert_true(outliers > 0);
+    run_free(&r);
+    free(text);
+}
+
+/* The value of "key": in a JSON line, up to the next ',' or '}' (strings
+ * are copied with their quotes). Fails if the key is missing. */
+static void json_value(const char *line, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        fail_msg("key %s missing in %s", key, line);
+    p += strlen(pat);
+    size_t n = 0;
+    if (*p == '"') {
+        /* A string: to the closing quote, honouring backslash escapes. */
+        out[n++] = *p++;
+        while (*p && *p != '"') {
+            if (*p == '\\')
+                out[n++] = *p++;
+            out[n++] = *p++;
+            assert_true(n < cap - 2);
+        }
+        out[n++] = *p;
+    } else {
+        while (*p && *p != ',' && *p != '}') {
+            out[n++] = *p++;
+            assert_true(n < cap - 1);
+        }
+    }
+    out[n] = '\0';
+}
+
+static void analyze__json_lines(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static struct whaco_customer cs[N];
+    static struct whaco_segment_result res[N];
+    generate(22, 0.05, N, cs, NULL);
+    expected_results(cs, N, res);
+
+    char *text = customers_csv(cs, N);
+    static const char *const opts[] = {"--format", "json", NULL};
+    struct run r = analyze_text(text, opts);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_int_equal(lines(r.out), N); /* no header line */
+
+    static const char *const keys[] = {"customerId",    "clusterId",    "clusterName",
+                                       "isOutlier",     "outlierScore", "confidence",
+                                       "priorityScore", "outlierReason"};
+    const char *line = r.out;
+    for (int i = 0; i < N; i++) {
+        const char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        char one[1024], v[512], want[512];
+        assert_true((size_t)(nl - line) < sizeof one);
+        memcpy(one, line, (size_t)(nl - line));
+        one[nl - line] = '\0';
+        assert_true(one[0] == '{' && one[nl - line - 1] == '}');
+
+        /* Every documented key, once, in the documented order. */
+        const char *prev = one;
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            char pat[64];
+            snprintf(pat, sizeof pat, "\"%s\":", keys[k]);
+            const char *at = strstr(one, pat);
+            assert_non_null(at);
+            assert_true(at >= prev);
+            assert_null(strstr(at + 1, pat));
+            prev = at;
+        }
+
+        json_value(one, "customerId", v, sizeof v);
+        assert_true(v[0] == '"' && strlen(v) == strlen(cs[i].id) + 2);
+        assert_memory_equal(v + 1, cs[i].id, strlen(cs[i].id));
+        json_value(one, "clusterId", v, sizeof v);
+        assert_true(number(v) == res[i].cluster_id);
+        json_value(one, "clusterName", v, sizeof v);
+        snprintf(want, sizeof want, "\"%s\"", whaco_profile(res[i].cluster_id)->name);
+        assert_string_equal(v, want);
+        json_value(one, "isOutlier", v, sizeof v);
+        assert_string_equal(v, res[i].is_outlier ? "true" : "false");
+        json_value(one, "outlierScore", v, sizeof v);
+        assert_true(fabs(number(v) - res[i].outlier_score) <= 0.00005 + 1e-12);
+        json_value(one, "confidence", v, sizeof v);
+        assert_true(fabs(number(v) - res[i].confidence) <= 0.00005 + 1e-12);
+        json_value(one, "priorityScore", v, sizeof v);
+        assert_true(fabs(number(v) - res[i].priority) < 0.005);
+        json_value(one, "outlierReason", v, sizeof v);
+        if (res[i].is_outlier) {
+            char reason[256];
+            whaco_reason_format(res[i].reasons, res[i].n_reasons, reason, sizeof reason);
+            snprintf(want, sizeof want, "\"%s\"", reason);
+            assert_string_equal(v, want);
+        } else {
+            assert_string_equal(v, "null");
+        }
+        line = nl + 1;
+    }
+    assert_string_equal(line, "");
+    run_free(&r);
+    free(text);
+}
+
+static void analyze__json_escapes_ids(void **state)
+{
+    (void)state;
+    /* A quote and a backslash in an id; the CSV form of the id is quoted. */
+    static const char *const opts[] = {"--format", "json", NULL};
+    struct run r =
+        analyze_text(HEADER "\"a\"\"b\\c,d\",720,85000,32000,4000,3000,2,60,0.6\n", opts);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "{\"customerId\":\"a\\\"b\\\\c,d\","));
+    run_free(&r);
+
+    /* And the CSV output quotes it back. */
+    r = analyze_text(HEADER "\"a\"\"b\\c,d\",720,85000,32000,4000,3000,2,60,0.6\n", NULL);
+    assert_int_equal(r.status, 0);
+    struct row row;
+    assert_int_equal(parse_csv_output(r.out, &row, 1), 1);
+    assert_string_equal(row.id, "a\"b\\c,d");
+    run_free(&r);
+}
+
+/* One bad row between two good ones: reported with its line and field. */
+static void expect_bad_row(const char *bad, const char *field, const char *why)
+{
+    char text[1024];
+    snprintf(text, sizeof text, HEADER GOOD1 "%s\n" GOOD2, bad);
+    struct run r = analyze_text(text, NULL);
+    struct row rows[4];
+    if (r.status != 1)
+        fail_msg("row \"%s\": status %d, stderr: %s", bad, r.status, r.err);
+    assert_int_equal(parse_csv_output(r.out, rows, 4), 2);
+    assert_string_equal(rows[0].id, "good1");
+    assert_string_equal(rows[1].id, "good2");
+
+    char want[256];
+    if (field)
+        snprintf(want, sizeof want, "whaco analyze: line 3: %s: %s\n", field, why);
+    else
+        snprintf(want, sizeof want, "whaco analyze: line 3: %s\n", why);
+    if (!strstr(r.err, want))
+        fail_msg("row \"%s\": expected \"%s\" in stderr, got: %s", bad, want, r.err);
+    assert_non_null(strstr(r.err, "2 rows analysed, 1 rejected"));
+    assert_int_equal(lines(r.err), 2);
+    run_free(&r);
+}
+
+static void analyze__bad_rows_are_reported_and_skipped(void **state)
+{
+    (void)state;
+    const char *nan_msg = whaco_strerror(WHACO_E_NOT_FINITE);
+    const char *unreadable = "missing or not a number";
+
+    expect_bad_row("b,900,85000,32000,4000,3000,2,60,0.6", "creditScore",
+                   whaco_strerror(WHACO_E_CREDIT_SCORE_RANGE));
+    expect_bad_row("b,299,85000,32000,4000,3000,2,60,0.6", "creditScore",
+                   whaco_strerror(WHACO_E_CREDIT_SCORE_RANGE));
+    expect_bad_row("b,nan,85000,32000,4000,3000,2,60,0.6", "creditScore", nan_msg);
+    expect_bad_row("b,720,NaN,32000,4000,3000,2,60,0.6", "annualIncome", nan_msg);
+    expect_bad_row("b,720,85000,1e999,4000,3000,2,60,0.6", "vehiclePrice", nan_msg);
+    expect_bad_row("b,720,85000,32000,4000,3000,2,60,inf", "engagement", nan_msg);
+    expect_bad_row("b,720,85000,32000,4000,3000,nan,60,0.6", "visitCount", nan_msg);
+    expect_bad_row("b,720,-1,32000,4000,3000,2,60,0.6", "annualIncome",
+                   whaco_strerror(WHACO_E_NEGATIVE_MONEY));
+    expect_bad_row("b,720,85000,0,0,0,2,60,0.6", "vehiclePrice",
+                   whaco_strerror(WHACO_E_VEHICLE_PRICE));
+    expect_bad_row("b,720,85000,32000,32001,3000,2,60,0.6", "downPayment",
+                   whaco_strerror(WHACO_E_DOWN_EXCEEDS_PRICE));
+    expect_bad_row("b,720,85000,32000,4000,-5,2,60,0.6", "tradeValue",
+                   whaco_strerror(WHACO_E_NEGATIVE_MONEY));
+    expect_bad_row("b,720,85000,32000,4000,3000,2.5,60,0.6", "visitCount",
+                   whaco_strerror(WHACO_E_NOT_INTEGER));
+    expect_bad_row("b,720,85000,32000,4000,3000,1e10,60,0.6", "visitCount",
+                   whaco_strerror(WHACO_E_NOT_INTEGER));
+    expect_bad_row("b,720,85000,32000,4000,3000,-1,60,0.6", "visitCount",
+                   whaco_strerror(WHACO_E_NEGATIVE_COUNT));
+    expect_bad_row("b,720,85000,32000,4000,3000,2,-1,0.6", "timeOnLot",
+                   whaco_strerror(WHACO_E_NEGATIVE_COUNT));
+    expect_bad_row("b,720,85000,32000,4000,3000,2,60,1.01", "engagement",
+                   whaco_strerror(WHACO_E_ENGAGEMENT_RANGE));
+    /* Missing fields: the first column past the end of the row is named. */
+    expect_bad_row("b,720,85000,32000,4000,3000,2,60", "engagement", unreadable);
+    expect_bad_row("b,720", "annualIncome", unreadable);
+    expect_bad_row("b,720,,32000,4000,3000,2,60,0.6", "annualIncome", unreadable);
+    expect_bad_row("b,720,85000,32k,4000,3000,2,60,0.6", "vehiclePrice", unreadable);
+    expect_bad_row("b,720,85000,32000,4000,3000,2,60,0.6x", "engagement", unreadable);
+    expect_bad_row("b,720,85000,32000,4000,3000,two,60,0.6", "visitCount", unreadable);
+    /* Identifiers: 1 to 63 bytes of printable text. */
+    expect_bad_row(",720,85000,32000,4000,3000,2,60,0.6", "customerId",
+                   whaco_strerror(WHACO_E_ID_LENGTH));
+    expect_bad_row("1234567890123456789012345678901234567890123456789012345678901234"
+                   ",720,85000,32000,4000,3000,2,60,0.6",
+                   "customerId", whaco_strerror(WHACO_E_ID_LENGTH));
+    expect_bad_row("\"tab\there\",720,85000,32000,4000,3000,2,60,0.6", "customerId",
+                   whaco_strerror(WHACO_E_ID_LENGTH));
+    /* Lines the CSV reader rejects. */
+    expect_bad_row("\"b,720,85000,32000,4000,3000,2,60,0.6", NULL, "unterminated quoted field");
+    expect_bad_row("\"b\"x,720,85000,32000,4000,3000,2,60,0.6", NULL, "text after a closing quote");
+}
+
+static void analyze__id_of_63_bytes_is_fine(void **state)
+{
+    (void)state;
+    static const char id63[] = "123456789012345678901234567890123456789012345678901234567890123";
+    char text[512];
+    snprintf(text, sizeof text, HEADER "%s,720,85000,32000,4000,3000,2,60,0.6\n", id63);
+    struct run r = analyze_text(text, NULL);
+    assert_int_equal(r.status, 0);
+    struct row row;
+    assert_int_equal(parse_csv_output(r.out, &row, 1), 1);
+    assert_string_equal(row.id, id63);
+    run_free(&r);
+}
+
+static void analyze__line_numbers_count_every_line(void **state)
+{
+    (void)state;
+    /* Several bad rows, a blank line and CRLF ends: each line number right. */
+    struct run r = analyze_text(HEADER GOOD1 "\r\n"
+                                             "x1,900,85000,32000,4000,3000,2,60,0.6\r\n" GOOD2
+                                             "x2,720,85000,32000,4000,3000,2,60,2\n"
+                                             "\n"
+                                             "x3,720,85000,32000,4000,3000,2.5,60,0.6\n"
+                                             "ok3,700,60000,30000,3000,,1,30,0.2",
+                                NULL);
+    assert_int_equal(r.status, 1);
+    struct row rows[8];
+    assert_int_equal(parse_csv_output(r.out, rows, 8), 3);
+    assert_string_equal(rows[0].id, "good1");
+    assert_string_equal(rows[1].id, "good2");
+    assert_string_equal(rows[2].id, "ok3");
+    assert_non_null(strstr(r.err, "line 4: creditScore:"));
+    assert_non_null(strstr(r.err, "line 6: engagement:"));
+    assert_non_null(strstr(r.err, "line 8: visitCount:"));
+    assert_non_null(strstr(r.err, "3 rows analysed, 3 rejected"));
+    assert_int_equal(lines(r.err), 4);
+    run_free(&r);
+}
+
+static void analyze__all_bad_rows(void **state)
+{
+    (void)state;
+    struct run r = analyze_text(HEADER "b,900,85000,32000,4000,3000,2,60,0.6\n", NULL);
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, OUT_HEADER "\n");
+    run_free(&r);
+
+    /* A header alone is a valid, empty input. */
+    r = analyze_text(HEADER, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, OUT_HEADER "\n");
+    assert_string_equal(r.err, "");
+    run_free(&r);
+}
+
+/* A header problem: exit 2, the reason on stderr, no rows. */
+static void expect_header_error(const char *text, const char *why)
+{
+    struct run r = analyze_text(text, NULL);
+    if (r.status != 2)
+        fail_msg("status %d for %s", r.status, text);
+    assert_non_null(strstr(r.err, why));
+    assert_null(strstr(r.out, "good1"));
+    run_free(&r);
+}
+
+static void analyze__header_errors_exit_2(void **state)
+{
+    (void)state;
+    expect_header_error("customerId,creditScore,annualIncome,vehiclePrice,downPayment,"
+                        "tradeValue,visitCount,timeOnLot\n" GOOD1,
+                        "line 1: missing column engagement");
+    expect_header_error("customerId,annualIncome,vehiclePrice,downPayment,"
+                        "tradeValue,visitCount,timeOnLot,engagement\n" GOOD1,
+                        "line 1: missing column creditScore");
+    expect_header_error("creditScore,customerId,annualIncome,vehiclePrice,downPayment,"
+                        "tradeValue,visitCount,timeOnLot,engagement\n" GOOD1,
+                        "line 1: the first column must be customerId");
+    expect_header_error("id,creditScore,annualIncome,vehiclePrice,downPayment,"
+                        "tradeValue,visitCount,timeOnLot,engagement\n" GOOD1,
+                        "line 1: the first column must be customerId");
+    expect_header_error("customerId,creditScore,annualIncome,vehiclePrice,downPayment,"
+                        "tradeValue,visitCount,timeOnLot,engagement,creditScore\n" GOOD1,
+                        "line 1: column creditScore appears twice");
+    expect_header_error("customerId,creditScore,annualIncome,vehiclePrice,downPayment,"
+                        "tradeValue,visitCount,timeOnLot,engagement,customerId\n" GOOD1,
+                        "line 1: column customerId appears twice");
+    expect_header_error("", "line 1: no header row");
+    expect_header_error("\"customerId,creditScore\n" GOOD1, "line 1: unterminated quoted field");
+}
+
+static void analyze__usage_and_io_errors_exit_2(void **state)
+{
+    (void)state;
+    char path[32];
+    write_temp(path, HEADER GOOD1, strlen(HEADER GOOD1));
+
+    struct {
+        int argc;
+        char *argv[6];
+    } bad[] = {
+        {1, {"analyze"}},                                     /* no file */
+        {3, {"analyze", path, path}},                         /* two files */
+        {3, {"analyze", "--bogus", path}},                    /* unknown option */
+        {4, {"analyze", "--format", "xml", path}},            /* bad format */
+        {2, {"analyze", "--format"}},                         /* missing value */
+        {3, {"analyze", path, "--format"}},                   /* missing value, last */
+        {4, {"analyze", "--outlier-threshold", "0", path}},   /* must be > 0 */
+        {4, {"analyze", "--outlier-threshold", "-1", path}},  /* must be > 0 */
+        {4, {"analyze", "--outlier-threshold", "nan", path}}, /* must be finite */
+        {4, {"analyze", "--outlier-threshold", "inf", path}}, /* must be finite */
+        {4, {"analyze", "--outlier-threshold", "abc", path}}, /* not a number */
+        {4, {"analyze", "--weight-rule", "huang", path}},     /* unknown rule */
+        {2, {"analyze", "/nonexistent/whaco/customers.csv"}}, /* missing file */
+        {2, {"analyze", "/tmp"}},                             /* a directory */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct run r = analyze_argv(bad[i].argc, bad[i].argv);
+        if (r.status != 2)
+            fail_msg("case %zu: status %d, stderr: %s", i, r.status, r.err);
+        assert_true(strlen(r.err) > 0);
+        assert_null(strstr(r.out, "good1"));
+        run_free(&r);
+    }
+
+    struct run r = analyze_argv(2, (char *[]){"analyze", "/nonexistent/whaco/customers.csv"});
+    assert_non_null(strstr(r.err, "cannot open /nonexistent/whaco/customers.csv"));
+    run_free(&r);
+    r = analyze_argv(3, (char *[]){"analyze", "--bogus", path});
+    assert_non_null(strstr(r.err, "usage: whaco analyze"));
+    run_free(&r);
+
+    /* The valid spellings of every option are accepted. */
+    static const char *const good[][5] = {
+        {"--format", "csv"},
+        {"--format", "json"},
+        {"--outlier-threshold", "3.5"},
+        {"--weight-rule", "dispersion"},
+        {"--weight-rule", "seed"},
+        {"--weight-rule", "fixed"},
+        {"--format", "json", "--weight-rule", "seed"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char *argv[8] = {"analyze"};
+        int argc = 1;
+        for (int k = 0; k < 5 && good[i][k]; k++)
+            argv[argc++] = (char *)good[i][k];
+        argv[argc++] = path;
+        r = analyze_argv(argc, argv);
+        if (r.status != 0)
+            fail_msg("good case %zu: status %d, stderr: %s", i, r.status, r.err);
+        assert_non_null(strstr(r.out, "good1"));
+        run_free(&r);
+    }
+    unlink(path);
+}
+
+static void analyze__options_change_the_model(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    static struct whaco_customer cs[N];
+    static struct whaco_segment_result res[N];
+    static struct row rows[N];
+    generate(23, 0.0, N, cs, NULL);
+    char *text = customers_csv(cs, N);
+
+    /* A tiny threshold flags (nearly) everyone; the default very few. */
+    static const char *const low[] = {"--outlier-threshold", "0.5", NULL};
+    struct run r = analyze_text(text, low);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(parse_csv_output(r.out, rows, N), N);
+    int flagged = 0;
+    for (int i = 0; i < N; i++)
+        flagged += rows[i].is_outlier;
+    assert_true(flagged > N * 9 / 10);
+    run_free(&r);
+
+    /* --weight-rule seed gives what the library gives with that rule. */
+    static struct whaco_segmenter seg;
+    struct whaco_segment_config cfg;
+    whaco_segment_config_default(&cfg);
+    cfg.weight_rule = WHACO_WEIGHTS_SEED;
+    assert_int_equal(whaco_segmenter_init(&seg, &cfg, NULL), WHACO_OK);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(whaco_segment_learn(&seg, &cs[i], 0, &res[i], NULL), WHACO_OK);
+    static const char *const seed_rule[] = {"--weight-rule", "seed", NULL};
+    r = analyze_text(text, seed_rule);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(parse_csv_output(r.out, rows, N), N);
+    assert_rows_match(rows, cs, res, N);
+    run_free(&r);
+    free(text);
+}
+
+static void analyze__trade_value_is_optional(void **state)
+{
+    (void)state;
+    /* Absent column, empty field and an explicit 0 all mean no trade-in. */
+    struct run absent =
+        analyze_text("customerId,creditScore,annualIncome,vehiclePrice,downPayment,"
+                     "visitCount,timeOnLot,engagement\n"
+                     "a,720,85000,32000,4000,2,60,0.6\nb,580,42000,21000,1500,1,45,0.4\n",
+                     NULL);
+    struct run empty = analyze_text(HEADER "a,720,85000,32000,4000,,2,60,0.6\n"
+                                           "b,580,42000,21000,1500,,1,45,0.4\n",
+                                    NULL);
+    struct run zero = analyze_text(HEADER "a,720,85000,32000,4000,0,2,60,0.6\n"
+                                          "b,580,42000,21000,1500,0,1,45,0.4\n",
+                                   NULL);
+    struct run some = analyze_text(HEADER "a,720,85000,32000,4000,30000,2,60,0.6\n"
+                                          "b,580,42000,21000,1500,0,1,45,0.4\n",
+                                   NULL);
+    assert_int_equal(absent.status, 0);
+    assert_int_equal(empty.status, 0);
+    assert_int_equal(zero.status, 0);
+    assert_int_equal(some.status, 0);
+    assert_string_equal(absent.out, zero.out);
+    assert_string_equal(empty.out, zero.out);
+    /* ...and a trade-in, when given, is used. */
+    assert_string_not_equal(some.out, zero.out);
+    struct row rows[2];
+    assert_int_equal(parse_csv_output(absent.out, rows, 2), 2);
+    run_free(&absent);
+    run_free(&empty);
+    run_free(&zero);
+    run_free(&some);
+}
+
+static void analyze__column_order_and_extra_columns(void **state)
+{
+    (void)state;
+    /* customerId first, then any order, and unknown columns ignored. */
+    struct run canonical = analyze_text(HEADER GOOD1 GOOD2, NULL);
+    struct run shuffled = analyze_text("customerId,note,engagement,timeOnLot,visitCount,"
+                                       "tradeValue,downPayment,vehiclePrice,annualIncome,"
+                                       "creditScore,segment\n"
+                                       "good1,\"hi, there\",0.6,60,2,3000,4000,32000,85000,720,1\n"
+                                       "good2,,0.4,45,1,0,1500,21000,42000,580,3\n",
+                                       NULL);
+    assert_int_equal(canonical.status, 0);
+    assert_int_equal(shuffled.status, 0);
+    assert_string_equal(shuffled.out, canonical.out);
+    run_free(&canonical);
+    run_free(&shuffled);
+
+    /* Quoted header names and CRLF line ends read the same. */
+    struct run quoted = analyze_text("\"customerId\",\"creditScore\",annualIncome,vehiclePrice,"
+                                     "downPayment,tradeValue,visitCount,timeOnLot,engagement\r\n"
+                                     "good1,720,85000,32000,4000,3000,2,60,0.6\r\n"
+                                     "good2,580,42000,21000,1500,0,1,45,0.4\r\n",
+                                     NULL);
+    canonical = analyze_text(HEADER GOOD1 GOOD2, NULL);
+    assert_int_equal(quoted.status, 0);
+    assert_string_equal(quoted.out, canonical.out);
+    run_free(&canonical);
+    run_free(&quoted);
+}
+
+static void analyze__reads_stdin(void **state)
+{
+    (void)state;
+    char path[32];
+    write_temp(path, HEADER GOOD1 GOOD2, strlen(HEADER GOOD1 GOOD2));
+    struct run from_file = analyze_argv(2, (char *[]){"analyze", path});
+    assert_non_null(freopen(path, "r", stdin));
+    struct run from_stdin = analyze_argv(2, (char *[]){"analyze", "-"});
+    assert_int_equal(from_stdin.status, 0);
+    assert_string_equal(from_stdin.out, from_file.out);
+    assert_int_equal(lines(from_stdin.out), 3);
+    run_free(&from_file);
+    run_free(&from_stdin);
+    unlink(path);
+}
+
+static void analyze__generated_customers_look_plausible(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    static struct whaco_customer cs[N];
+    static int truth[N];
+    static struct row rows[N];
+    generate(24, 0.025, N, cs, truth);
+    char *text = customers_csv(cs, N);
+    struct run r = analyze_text(text, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_int_equal(parse_csv_output(r.out, rows, N), N);
+
+    int outliers = 0, anomalies = 0, anomalies_flagged = 0, normal = 0, normal_flagged = 0;
+    int used[WHACO_CLUSTERS] = {0};
+    for (int i = 0; i < N; i++) {
+        used[rows[i].cluster_id]++;
+        outliers += rows[i].is_outlier;
+        if (truth[i] < 0) {
+            anomalies++;
+            anomalies_flagged += rows[i].is_outlier;
+        } else {
+            normal++;
+            normal_flagged += rows[i].is_outlier;
+        }
+    }
+    /* Few outliers overall, every segment in use, anomalies flagged far
+     * more often than normal customers. */
+    assert_true(outliers < N * 5 / 100);
+    for (int k = 0; k < WHACO_CLUSTERS; k++)
+        assert_true(used[k] > N / 50);
+    assert_true(anomalies > 0 && normal > 0);
+    assert_true((double)anomalies_flagged / anomalies > 5.0 * (double)normal_flagged / normal);
+    run_free(&r);
+    free(text);
+}
+
+static void analyze__generate_output_parses_back(void **state)
+{
+    (void)state;
+    static const char *const variants[][8] = {
+        {"generate", "--count", "3000", "--seed", "9"},
+        {"generate", "--count", "2000", "--seed", "10", "--labels"},
+        {"generate", "--count", "2000", "--seed", "11", "--anomaly-rate", "1"},
+        {"generate", "--count", "2000", "--price-scale", "1.15", "--fico-shift", "-20"},
+    };
+    static const int counts[] = {3000, 2000, 2000, 2000};
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        char *argv[8];
+        int argc = 0;
+        for (; argc < 8 && variants[v][argc]; argc++)
+            argv[argc] = (char *)variants[v][argc];
+        struct run g = call(whaco_cmd_generate, argc, argv);
+        assert_int_equal(g.status, 0);
+        assert_string_equal(g.err, "");
+        assert_int_equal(lines(g.out), counts[v] + 1);
+
+        struct run r = analyze_text(g.out, NULL);
+        if (r.status != 0)
+            fail_msg("generate variant %zu: analyze status %d, stderr: %s", v, r.status, r.err);
+        assert_string_equal(r.err, "");
+        assert_int_equal(lines(r.out), counts[v] + 1);
+        run_free(&g);
+        run_free(&r);
+    }
+}
+
+static void analyze__write_error_exit_2(void **state)
+{
+    (void)state;
+    /* /dev/full accepts the open and fails every write (Linux). */
+    FILE *full = fopen("/dev/full", "w");
+    if (!full)
+        skip();
+    char path[32];
+    write_temp(path, HEADER GOOD1 GOOD2, strlen(HEADER GOOD1 GOOD2));
+    FILE *err = tmpfile();
+    assert_non_null(err);
+    int status = whaco_cmd_analyze(2, (char *[]){"analyze", path}, full, err);
+    char *msg = slurp(err);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(msg, "write error"));
+    free(msg);
+    fclose(err);
+    fclose(full);
+    unlink(path);
+}
+
+static void analyze__read_error_on_header_is_reported(void **state)
+{
+    (void)state;
+    /*
+     * BUG (src/cli/analyze.c, read_header, line 101): when csv_read()
+     * returns -2 on the header line (a read error, here EISDIR), r->error
+     * is NULL and is passed to "%s" (undefined behaviour; glibc prints
+     * "whaco analyze: line 1: (null)"). Expected: the read error and its
+     * errno text, as the body loop reports it ("read error: Is a
+     * directory"). The exit status (2) is already right. Skipped until
+     * fixed; delete the skip() to run it.
+     */
+    skip();
+    struct run r = analyze_argv(2, (char *[]){"analyze", "/tmp"});
+    assert_int_equal(r.status, 2);
+    assert_null(strstr(r.err, "(null)"));
+    assert_non_null(strstr(r.err, "read error"));
+    run_free(&r);
+}
+
+static void analyze__generate_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    static const char *const bad[][4] = {
+        {"generate", "--count", "-1"},
+        {"generate", "--count", "ten"},
+        {"generate", "--count"},
+        {"generate", "--seed", "1x"},
+        {"generate", "--anomaly-rate", "2"},
+        {"generate", "--anomaly-rate", "nan"},
+        {"generate", "--price-scale", "0"},
+        {"generate", "--fico-shift", "-600"},
+        {"generate", "--bogus"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[4];
+        int argc = 0;
+        for (; argc < 4 && bad[i][argc]; argc++)
+            argv[argc] = (char *)bad[i][argc];
+        struct run g = call(whaco_cmd_generate, argc, argv);
+        if (g.status != 2)
+            fail_msg("generate case %zu: status %d", i, g.status);
+        assert_non_null(strstr(g.err, "usage: whaco generate"));
+        assert_string_equal(g.out, "");
+        run_free(&g);
+    }
+}
+
+static void analyze__generate_rejects_count_overflow(void **state)
+{
+    (void)state;
+    /*
+     * BUG (src/cli/generate.c, parse_u64, line 29): strtoull() saturates
+     * an out-of-range number to ULLONG_MAX and sets errno = ERANGE, which
+     * parse_u64 does not check, so `whaco generate --count
+     * 99999999999999999999` starts writing 18446744073709551615 rows
+     * instead of failing with status 2 (--seed likewise silently becomes
+     * ULLONG_MAX). Skipped until fixed: with the bug this test would
+     * write until the disk is full. Delete the skip() to run it.
+     */
+    skip();
+    struct run g =
+        call(whaco_cmd_generate, 3, (char *[]){"generate", "--count", "99999999999999999999"});
+    assert_int_equal(g.status, 2);
+    assert_string_equal(g.out, "");
+    run_free(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(analyze__rows_in_order_match_the_library),
+        cmocka_unit_test(analyze__json_lines),
+        cmocka_unit_test(analyze__json_escapes_ids),
+        cmocka_unit_test(analyze__bad_rows_are_reported_and_skipped),
+        cmocka_unit_test(analyze__id_of_63_bytes_is_fine),
+        cmocka_unit_test(analyze__line_numbers_count_every_line),
+        cmocka_unit_test(analyze__all_bad_rows),
+        cmocka_unit_test(analyze__header_errors_exit_2),
+        cmocka_unit_test(analyze__usage_and_io_errors_exit_2),
+        cmocka_unit_test(analyze__options_change_the_model),
+        cmocka_unit_test(analyze__trade_value_is_optional),
+        cmocka_unit_test(analyze__column_order_and_extra_columns),
+        cmocka_unit_test(analyze__reads_stdin),
+        cmocka_unit_test(analyze__generated_customers_look_plausible),
+        cmocka_unit_test(analyze__generate_output_parses_back),
+        cmocka_unit_test(analyze__write_error_exit_2),
+        cmocka_unit_test(analyze__read_error_on_header_is_reported),
+        cmocka_unit_test(analyze__generate_rejects_bad_arguments),
+        cmocka_unit_test(analyze__generate_rejects_count_overflow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
