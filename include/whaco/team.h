@@ -30,9 +30,10 @@
  * omega = 0.9 is one sales cycle every 2pi/0.9 = 7.0 hours. K defaults to
  * 1.0 per hour, not the seed's 0.3: a team of 5 to 15 with similar velocities
  * starting from random phases needs about ln(1/r0^2)/K hours to pull
- * together, so with K = 0.3 about one such team in five is still below
- * r = 0.6 ("good") after a 10-hour business day, while with K = 1.0 all are
- * above 0.9 (docs/team.md, "Why K = 1").
+ * together, so with K = 0.3 about one such team in three (half of the
+ * teams of 15) is still below r = 0.6 ("good") after a 10-hour business
+ * day, while with K = 1.0 all are above 0.98 (docs/team.md, "Units and
+ * defaults, and why K = 1").
  *
  * Memory and threads: a struct whaco_team is owned by the caller and holds
  * heap arrays (members and integration scratch) that grow, through
@@ -379,7 +380,9 @@ void whaco_team_status_release(struct whaco_team_status *st);
  * bottlenecks (one per member with an issue, in member order) and the best
  * mentoring pairs (docs/team.md gives every rule). Returns WHACO_OK, or
  * WHACO_E_EMPTY_TEAM with *st untouched. Allocates only to grow st's arrays
- * to t->n entries. Reads *t only. O(N log N) at worst, O(N) typically.
+ * to t->n entries. Reads *t only. O(N) typically: the mentor search stops at
+ * the first more-skilled member ahead in phase, so it only approaches
+ * O(N^2) when most skilled members are behind everyone else.
  */
 int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_team *t);
 

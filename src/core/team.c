@@ -42,10 +42,15 @@ static double wrap_tau(double x)
     return y + 0.0;
 }
 
-/* x wrapped to [-pi, pi] (pi itself only through rounding). */
-static double wrap_pi(double x)
+/* a - b wrapped to [-pi, pi), for phases a and b already in [0, 2pi). */
+static double phase_diff(double a, double b)
 {
-    return wrap_tau(x + WHACO_PI) - WHACO_PI;
+    double d = a - b;
+    if (d >= WHACO_PI)
+        d -= WHACO_TAU;
+    else if (d < -WHACO_PI)
+        d += WHACO_TAU;
+    return d;
 }
 
 static uint32_t sat_inc32(uint32_t v)
@@ -719,6 +724,29 @@ static int cmp_mentoring(const void *a, const void *b)
 }
 
 /*
+ * Put the best `want` of a[0..n) first, in cmp_mentoring order (the rest in
+ * any order). A few passes of selection when few are wanted (the usual 5),
+ * qsort otherwise: O(n min(want, log n)).
+ */
+static void sort_best(struct whaco_mentoring *a, size_t n, size_t want)
+{
+    if (want >= n || want > 16) {
+        if (n > 1)
+            qsort(a, n, sizeof a[0], cmp_mentoring);
+        return;
+    }
+    for (size_t k = 0; k < want; k++) {
+        size_t best = k;
+        for (size_t j = k + 1; j < n; j++)
+            if (cmp_mentoring(&a[j], &a[best]) < 0)
+                best = j;
+        struct whaco_mentoring tmp = a[k];
+        a[k] = a[best];
+        a[best] = tmp;
+    }
+}
+
+/*
  * The best mentor of mentee e: the most skilled member (lowest index among
  * equals) with skill_gap >= mentor_gap, a phase lead in (0, pi) and no
  * overload. Scans order[] from the top, so it usually stops at once.
@@ -734,7 +762,7 @@ static bool find_mentor(const struct whaco_team *t, uint32_t e, struct whaco_men
             return false;
         if (mm->active_deals >= t->cfg.overload_deals)
             continue;
-        double lead = wrap_pi(mm->phase - me->phase);
+        double lead = phase_diff(mm->phase, me->phase);
         if (lead > 0.0 && lead < WHACO_PI) {
             out->mentor = m;
             out->mentee = e;
@@ -764,23 +792,29 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
     size_t n = t->n;
     status_reserve(st, n);
 
-    double r, psi;
-    order_param(t, &r, &psi);
+    /* One pass for the sums of r e^{i psi} (same order as order_param), paces and cosines. */
+    double S = 0.0, C = 0.0, pace_sum = 0.0;
+    uint64_t team_deals = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct whaco_member *m = &t->members[i];
+        double c = cos(m->phase);
+        S += sin(m->phase);
+        C += c;
+        st->members[i].readiness = 0.5 * (1.0 + c);
+        double pace = m->omega * workload_factor(cfg, m->active_deals);
+        st->members[i].pace = pace;
+        pace_sum += pace;
+        team_deals += m->deals_today;
+    }
+    double r = hypot(S, C) / (double)n;
+    r = r > 1.0 ? 1.0 : r;
+    double psi = wrap_tau(atan2(S, C));
     st->r = r;
     st->psi = psi;
     st->band = whaco_team_band(r);
     st->day_hours = t->day_hours;
     st->n_members = n;
 
-    double pace_sum = 0.0;
-    uint64_t team_deals = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct whaco_member *m = &t->members[i];
-        double pace = m->omega * workload_factor(cfg, m->active_deals);
-        st->members[i].pace = pace;
-        pace_sum += pace;
-        team_deals += m->deals_today;
-    }
     double pace_floor = cfg->behind_pace * (pace_sum / (double)n);
     bool phase_meaningful = st->band != WHACO_BAND_CRITICAL;
     bool day_long = !(t->day_hours < cfg->slow_day_hours);
@@ -789,10 +823,9 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
     for (size_t i = 0; i < n; i++) {
         const struct whaco_member *m = &t->members[i];
         struct whaco_member_status *ms = &st->members[i];
-        double off = wrap_pi(m->phase - psi);
+        double off = phase_diff(m->phase, psi);
         ms->phase_offset = off;
         ms->phase_difference = fabs(off);
-        ms->readiness = 0.5 * (1.0 + cos(m->phase));
 
         int issue = WHACO_ISSUE_NONE;
         if (m->active_deals >= cfg->overload_deals)
@@ -838,8 +871,9 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
                 if (urgent == (pass == 0))
                     nm += find_mentor(t, (uint32_t)e, &st->mentoring[nm]);
             }
-            if (nm - from > 1)
-                qsort(&st->mentoring[from], nm - from, sizeof st->mentoring[0], cmp_mentoring);
+            sort_best(&st->mentoring[from], nm - from, cfg->mentoring_max - from);
+            if (nm >= cfg->mentoring_max)
+                break;
         }
         if (nm > cfg->mentoring_max)
             nm = cfg->mentoring_max;

@@ -614,6 +614,9 @@ static void team__healthy_team_is_good_after_a_business_day(void **state)
                 fail_msg("n=%zu seed=%llu: r=%.3f (%s) after 10 h", n, (unsigned long long)seed,
                          st.r, whaco_team_band_name(st.band));
             worst = st.r < worst ? st.r : worst;
+            /* The report's r is bit for bit whaco_team_coherence's. */
+            double r = coherence(&t);
+            assert_memory_equal(&r, &st.r, sizeof r);
             /* Nobody in a healthy team is a bottleneck. */
             assert_int_equal(st.n_bottlenecks, 0);
             whaco_team_release(&t);
