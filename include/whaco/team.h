@@ -11,8 +11,9 @@
  *     w_ij        = 1 - |s_i - s_j|              (skill similarity, 0..1)
  *     f(a)        = (1 + beta) / (1 + beta a / n0)   (workload; f = 1 if off)
  *
- * where omega_i is the natural frequency (rad per business hour), s_i the
- * skill level, a_i the number of active deals, K the coupling (per hour),
+ * in model time tau (one unit = 10 minutes of business time, see below),
+ * where omega_i is the natural frequency (rad per unit), s_i the
+ * skill level, a_i the number of active deals, K the coupling (per unit),
  * beta the workload gain and n0 the nominal load. f(0) = 1 + beta speeds
  * idle members up, f(n0) = 1, and f falls towards 0 as the load grows, so
  * overloaded members slow down. The system is integrated with fixed-step
@@ -26,14 +27,18 @@
  * (bands, bottlenecks, member states, mentoring), the lead-assignment score
  * and the serialised layout.
  *
- * Units and defaults: omega in radians per business hour, so the seed's
- * omega = 0.9 is one sales cycle every 2pi/0.9 = 7.0 hours. K defaults to
- * 1.0 per hour, not the seed's 0.3: a team of 5 to 15 with similar velocities
- * starting from random phases needs about ln(1/r0^2)/K hours to pull
- * together, so with K = 0.3 about one such team in three (half of the
- * teams of 15) is still below r = 0.6 ("good") after a 10-hour business
- * day, while with K = 1.0 all are above 0.98 (docs/team.md, "Units and
- * defaults, and why K = 1").
+ * Units and defaults: callers give elapsed time in hours; the model runs
+ * in units of 10 minutes (WHACO_TEAM_TIME_UNIT_HOURS), and omega and K are
+ * per 10 minutes. The seed's omega = 0.9 is then one sales cycle (2pi) every
+ * 70 minutes, about the time a walk-in is worked, and the seed's K = 0.3
+ * is the default. The unit is what makes the seed's numbers mean something
+ * for a real team: with K = 0.3 a team locks only when the spread of omega
+ * is below about 0.19 (K_c = 2/(pi g(0)) for Gaussian omega), so coherence
+ * separates a team of similar velocities from an uneven one; and a business
+ * day is 60 units long, enough for a healthy team of 5 to 15 to pull
+ * together from random phases (about ln(1/r0^2)/K units), where in hour
+ * units a third of such teams would still be below "good" at closing time
+ * (docs/team.md, "Units and defaults").
  *
  * Memory and threads: a struct whaco_team is owned by the caller and holds
  * heap arrays (members and integration scratch) that grow, through
@@ -55,13 +60,14 @@
 
 #include "whaco/serial.h"
 
-#define WHACO_TEAM_ID_MAX       64     /* bytes of a salesperson id, NUL included */
-#define WHACO_TEAM_NAME_MAX     128    /* bytes of a name, NUL included */
-#define WHACO_TEAM_MAX          10000  /* members in one network */
-#define WHACO_TEAM_OMEGA_MAX    100.0  /* rad/h: ~16 sales cycles an hour */
-#define WHACO_TEAM_ADVANCE_MAX  24.0   /* hours one whaco_team_advance may cover */
-#define WHACO_TEAM_HISTORY      2016   /* coherence samples: 7 days at 5 minutes */
-#define WHACO_TEAM_HISTORY_STEP 300000 /* ms between samples the ring is sized for */
+#define WHACO_TEAM_ID_MAX          64          /* bytes of a salesperson id, NUL included */
+#define WHACO_TEAM_NAME_MAX        128         /* bytes of a name, NUL included */
+#define WHACO_TEAM_MAX             10000       /* members in one network */
+#define WHACO_TEAM_OMEGA_MAX       100.0       /* rad per 10 minutes: nonsense beyond */
+#define WHACO_TEAM_TIME_UNIT_HOURS (1.0 / 6.0) /* hours in one unit of model time */
+#define WHACO_TEAM_ADVANCE_MAX     24.0        /* hours one whaco_team_advance may cover */
+#define WHACO_TEAM_HISTORY         2016        /* coherence samples: 7 days at 5 minutes */
+#define WHACO_TEAM_HISTORY_STEP    300000      /* ms between samples the ring is sized for */
 
 /* Coherence bands of the team-status "status" field. */
 enum whaco_team_band {
@@ -94,7 +100,7 @@ enum whaco_member_state {
  * default. Validated by whaco_team_config_check().
  */
 struct whaco_team_config {
-    double coupling;         /* "coupling" K, 1/h, [0, 100]; 1.0 */
+    double coupling;         /* "coupling" K, per 10 minutes, [0, 100]; 0.3 */
     double dt_max;           /* "dtMax" RK4 step bound, h, [1e-4, 1]; 1/60 */
     bool workload;           /* "workload" apply f(a); true */
     double workload_gain;    /* "workloadGain" beta, [0, 10]; 0.25 */
@@ -117,7 +123,7 @@ struct whaco_member {
     char id[WHACO_TEAM_ID_MAX];     /* 1..63 printable ASCII bytes, unique */
     char name[WHACO_TEAM_NAME_MAX]; /* 1..127 bytes, no control characters */
     double skill;                   /* skillLevel, [0, 1] */
-    double omega;                   /* naturalFrequency, rad/h, [0, OMEGA_MAX] */
+    double omega;                   /* naturalFrequency, rad/unit, [0, OMEGA_MAX] */
     double phase;                   /* rad, [0, 2pi) */
     uint32_t active_deals;          /* activeDeals: leads assigned, not yet closed */
     uint32_t deals_today;           /* dealsToday, since the last daily reset */
@@ -131,7 +137,7 @@ struct whaco_member_spec {
     const char *id;           /* "id", 1..63 printable ASCII bytes */
     const char *name;         /* "name", 1..127 bytes, no control characters */
     double skill_level;       /* "skillLevel", [0, 1] */
-    double natural_frequency; /* "naturalFrequency", rad/h, [0, WHACO_TEAM_OMEGA_MAX] */
+    double natural_frequency; /* "naturalFrequency", rad/unit, [0, WHACO_TEAM_OMEGA_MAX] */
     double phase;             /* "phase", any finite rad, wrapped to [0, 2pi); 0 = ready */
     uint32_t active_deals;    /* "activeDeals" carried in (e.g. from another system) */
 };
@@ -167,7 +173,7 @@ struct whaco_member_status {
     double phase_difference; /* |wrap(theta_i - psi)|, rad, [0, pi] */
     double phase_offset;     /* wrap(theta_i - psi), rad, [-pi, pi); < 0 is behind */
     double readiness;        /* (1 + cos theta_i) / 2, [0, 1]; 1 = ready */
-    double pace;             /* omega_i f(a_i), rad/h: the member's own speed */
+    double pace;             /* omega_i f(a_i), rad/unit: the member's own speed */
 };
 
 /* A bottleneck: the member at members[member] and its most important issue. */

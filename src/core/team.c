@@ -155,7 +155,7 @@ static double workload_factor(const struct whaco_team_config *cfg, uint32_t acti
 void whaco_team_config_default(struct whaco_team_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->coupling = 1.0;
+    cfg->coupling = 0.3;
     cfg->dt_max = 1.0 / 60.0;
     cfg->workload = true;
     cfg->workload_gain = 0.25;
@@ -486,8 +486,8 @@ int whaco_team_advance(struct whaco_team *t, double hours)
     }
 
     double steps = ceil(hours / t->cfg.dt_max);
-    uint64_t nsteps = (uint64_t)steps; /* <= 24 / 1e-4 */
-    double h = hours / steps;
+    uint64_t nsteps = (uint64_t)steps;                     /* <= 24 / 1e-4 */
+    double h = hours / WHACO_TEAM_TIME_UNIT_HOURS / steps; /* in model units */
     double kn = t->cfg.coupling / (double)n;
     for (uint64_t step = 0; step < nsteps; step++) {
         rhs(n, kn, s, w, th, sn, cs, k);
