@@ -97,10 +97,12 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
 static int read_header(struct csv_reader *r, int idx[COL_COUNT], FILE *err)
 {
     int rc = csv_read(r);
-    if (rc <= 0) {
+    if (rc == -2)
+        fprintf(err, "whaco analyze: read error: %s\n", strerror(errno));
+    else if (rc <= 0)
         fprintf(err, "whaco analyze: line 1: %s\n", rc == 0 ? "no header row" : r->error);
+    if (rc <= 0)
         return -1;
-    }
     for (int c = 0; c < COL_COUNT; c++)
         idx[c] = -1;
     for (int f = 0; f < r->nfields; f++) {

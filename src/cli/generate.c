@@ -3,6 +3,7 @@
  * a CSV that `whaco analyze` and the API accept, optionally with the ground
  * truth columns segment (-1 for an injected anomaly) and isAnomaly.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,9 @@ static int parse_u64(const char *s, uint64_t *out)
     char *end;
     if (!s || *s < '0' || *s > '9')
         return -1;
+    errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (*end)
+    if (*end || errno == ERANGE)
         return -1;
     *out = v;
     return 0;

@@ -867,16 +867,8 @@ static void analyze__write_error_exit_2(void **state)
 static void analyze__read_error_on_header_is_reported(void **state)
 {
     (void)state;
-    /*
-     * BUG (src/cli/analyze.c, read_header, line 101): when csv_read()
-     * returns -2 on the header line (a read error, here EISDIR), r->error
-     * is NULL and is passed to "%s" (undefined behaviour; glibc prints
-     * "whaco analyze: line 1: (null)"). Expected: the read error and its
-     * errno text, as the body loop reports it ("read error: Is a
-     * directory"). The exit status (2) is already right. Skipped until
-     * fixed; delete the skip() to run it.
-     */
-    skip();
+    /* A read error on the header line (here EISDIR) is reported as one,
+     * with its errno text, like a read error in the body. */
     struct run r = analyze_argv(2, (char *[]){"analyze", "/tmp"});
     assert_int_equal(r.status, 2);
     assert_null(strstr(r.err, "(null)"));
@@ -915,16 +907,8 @@ static void analyze__generate_rejects_bad_arguments(void **state)
 static void analyze__generate_rejects_count_overflow(void **state)
 {
     (void)state;
-    /*
-     * BUG (src/cli/generate.c, parse_u64, line 29): strtoull() saturates
-     * an out-of-range number to ULLONG_MAX and sets errno = ERANGE, which
-     * parse_u64 does not check, so `whaco generate --count
-     * 99999999999999999999` starts writing 18446744073709551615 rows
-     * instead of failing with status 2 (--seed likewise silently becomes
-     * ULLONG_MAX). Skipped until fixed: with the bug this test would
-     * write until the disk is full. Delete the skip() to run it.
-     */
-    skip();
+    /* strtoull saturates out-of-range numbers to ULLONG_MAX: that must be
+     * a usage error, not a request for 18 quintillion rows. */
     struct run g =
         call(whaco_cmd_generate, 3, (char *[]){"generate", "--count", "99999999999999999999"});
     assert_int_equal(g.status, 2);
