@@ -192,8 +192,11 @@ struct whaco_segmenter {
     uint32_t ring_head;                 /* next slot to write */
     uint32_t ring_count;                /* valid entries, <= RING */
     struct whaco_anomaly ring[WHACO_ANOMALY_RING];
-    /* private: log(variance), a cache refreshed with the variances */
-    double log_var[WHACO_CLUSTERS][WHACO_FEATURES];
+    /* private caches, pure functions of the fields above (so a decoded
+     * state continues bit for bit like the original): */
+    double log_var[WHACO_CLUSTERS][WHACO_FEATURES]; /* log(variance) */
+    double inv_var[WHACO_CLUSTERS][WHACO_FEATURES]; /* 1 / variance */
+    double log_share[WHACO_CLUSTERS];               /* log(share) */
 };
 
 /* What the engine says about one customer. */

@@ -8,7 +8,10 @@
  *   - cluster shares are in [0, 1] and sum to 1 (up to rounding);
  *   - weights are > 0 and sum to WHACO_FEATURES;
  *   - sum of cluster sizes == processed - outliers; ring_count <= outliers;
- *   - log_var[k][j] == log(variance[k][j]) (a cache, not serialised).
+ *   - log_var, inv_var and log_share hold log(variance), 1/variance and
+ *     log(share): caches, not serialised, always recomputed from the values
+ *     themselves (never updated incrementally), so a decoded state holds
+ *     bit-identical caches and replays exactly like the original.
  *
  * The per-customer path (classify, learn) does not allocate and costs a few
  * hundred nanoseconds: the 40 variance logarithms the likelihood needs are
@@ -201,10 +204,20 @@ void whaco_features(const struct whaco_customer *c, double x[WHACO_FEATURES])
     x[WHACO_F_ENGAGEMENT] = c->engagement;
 }
 
-static void refresh_log_var(struct whaco_cluster *cl, double *log_var)
+/* Recompute the caches of cluster k's variances. */
+static void refresh_variance_cache(struct whaco_segmenter *s, int k)
 {
-    for (int j = 0; j < WHACO_FEATURES; j++)
-        log_var[j] = log(cl->variance[j]);
+    for (int j = 0; j < WHACO_FEATURES; j++) {
+        s->log_var[k][j] = log(s->clusters[k].variance[j]);
+        s->inv_var[k][j] = 1.0 / s->clusters[k].variance[j];
+    }
+}
+
+/* Recompute the cache of the shares' logarithms. */
+static void refresh_share_cache(struct whaco_segmenter *s)
+{
+    for (int k = 0; k < WHACO_CLUSTERS; k++)
+        s->log_share[k] = log(s->clusters[k].share);
 }
 
 /* Global moments implied by the clusters (used to seed them). */
@@ -244,8 +257,9 @@ int whaco_segmenter_init(struct whaco_segmenter *s, const struct whaco_segment_c
             cl->variance[j] = seed_sd[j] * seed_sd[j];
         }
         cl->share = 1.0 / WHACO_CLUSTERS;
-        refresh_log_var(cl, s->log_var[k]);
+        refresh_variance_cache(s, k);
     }
+    refresh_share_cache(s);
     for (int j = 0; j < WHACO_FEATURES; j++)
         s->weights[j] = 1.0;
     moments_from_clusters(s);
@@ -267,9 +281,9 @@ static void score(const struct whaco_segmenter *s, const double x[WHACO_FEATURES
         double acc = 0.0;
         for (int j = 0; j < WHACO_FEATURES; j++) {
             double d = x[j] - cl->centroid[j];
-            acc += s->weights[j] * (d * d / cl->variance[j] + s->log_var[k][j]);
+            acc += s->weights[j] * (d * d * s->inv_var[k][j] + s->log_var[k][j]);
         }
-        ll[k] = log(cl->share) - 0.5 * acc;
+        ll[k] = s->log_share[k] - 0.5 * acc;
         if (ll[k] > ll[best])
             best = k;
     }
@@ -418,7 +432,7 @@ static void learn_normal(struct whaco_segmenter *s, const double *x, int k)
         s->global_mean[j] += av * g;
         s->global_var[j] = (1.0 - av) * (s->global_var[j] + av * g * g);
     }
-    refresh_log_var(cl, s->log_var[k]);
+    refresh_variance_cache(s, k);
 
     double total = 0.0;
     for (int c = 0; c < WHACO_CLUSTERS; c++) {
@@ -427,6 +441,7 @@ static void learn_normal(struct whaco_segmenter *s, const double *x, int k)
     }
     for (int c = 0; c < WHACO_CLUSTERS; c++)
         s->clusters[c].share /= total;
+    refresh_share_cache(s);
     cl->size++;
     adapt_weights(s, x, k);
 }
@@ -662,7 +677,8 @@ int whaco_segmenter_decode(struct whaco_segmenter *s, struct whaco_reader *r)
         return WHACO_E_STATE_CORRUPT;
     }
     for (int k = 0; k < WHACO_CLUSTERS; k++)
-        refresh_log_var(&t.clusters[k], t.log_var[k]);
+        refresh_variance_cache(&t, k);
+    refresh_share_cache(&t);
     *s = t;
     return WHACO_OK;
 }
