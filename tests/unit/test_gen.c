@@ -86,6 +86,17 @@ static void check_all(uint64_t seed, const struct whaco_gen_params *p, long n)
         assert_true(is_multiple(c.engagement, 0.001));
         if (p->price_scale == 1.0)
             assert_true(is_multiple(c.vehicle_price, 5.0));
+        if (seg >= 0) {
+            /* A segment customer stays inside the ranges gen.c clips to
+             * (the price clip is applied before the drift scale and the
+             * rounding to $5). */
+            assert_true(c.credit_score >= 300.0 && c.credit_score <= 850.0);
+            assert_true(c.annual_income >= 8000.0 && c.annual_income <= 900000.0);
+            assert_true(c.vehicle_price >= 12000.0 * p->price_scale - 2.5 &&
+                        c.vehicle_price <= 95000.0 * p->price_scale + 2.5);
+            assert_true(c.visit_count >= 1 && c.visit_count <= 6);
+            assert_true(c.time_on_lot >= 5.0 && c.time_on_lot <= 240.0);
+        }
     }
 }
 

@@ -204,6 +204,20 @@ static void rng__below_bounds(void **state)
     }
     assert_true(abs(upper - 5000) < 5 * 50); /* SE sqrt(10000/4) = 50 */
 
+    /*
+     * n = 3 * 2^62: a plain x % n (no rejection) would map the top quarter
+     * of 64-bit values onto [0, 2^62) and put half the draws there instead
+     * of a third. SE sqrt(p (1 - p) / 10000) = 0.0047.
+     */
+    const uint64_t three_q = 0xc000000000000000u;
+    int low = 0;
+    for (int i = 0; i < 10000; i++) {
+        uint64_t v = whaco_rng_below(&rng, three_q);
+        assert_true(v < three_q);
+        low += v < three_q / 3;
+    }
+    assert_true(fabs(low / 10000.0 - 1.0 / 3.0) < 5.0 * sqrt(2.0 / 9.0 / 10000.0));
+
     for (int i = 0; i < 1000; i++)
         assert_true(whaco_rng_below(&rng, UINT64_MAX) < UINT64_MAX);
     for (int i = 0; i < 1000; i++)
