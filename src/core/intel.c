@@ -116,7 +116,12 @@ int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, 
     return WHACO_OK;
 }
 
-int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_ms)
+/*
+ * An event about one existing salesperson: check the time and that `id`
+ * exists, advance, then apply `act` (which cannot fail once both hold).
+ */
+static int member_event(struct whaco_intel *in, const char *id, int64_t now_ms,
+                        int (*act)(struct whaco_team *, const char *))
 {
     size_t index;
     int rc = check_time(in, now_ms);
@@ -125,7 +130,12 @@ int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_
     if (rc != WHACO_OK)
         return rc;
     advance_to(in, now_ms);
-    return whaco_team_deal_closed(&in->team, id);
+    return act(&in->team, id);
+}
+
+int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_ms)
+{
+    return member_event(in, id, now_ms, whaco_team_deal_closed);
 }
 
 int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_member_spec *spec,
@@ -150,14 +160,7 @@ int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_membe
 
 int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64_t now_ms)
 {
-    size_t index;
-    int rc = check_time(in, now_ms);
-    if (rc == WHACO_OK)
-        rc = whaco_team_find(&in->team, id, &index);
-    if (rc != WHACO_OK)
-        return rc;
-    advance_to(in, now_ms);
-    return whaco_team_remove(&in->team, id);
+    return member_event(in, id, now_ms, whaco_team_remove);
 }
 
 int whaco_intel_tick(struct whaco_intel *in, int64_t now_ms)
