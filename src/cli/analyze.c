@@ -105,6 +105,9 @@ static int read_header(struct csv_reader *r, int idx[COL_COUNT], FILE *err)
         return -1;
     for (int c = 0; c < COL_COUNT; c++)
         idx[c] = -1;
+    /* Spreadsheets often start a UTF-8 file with a byte-order mark. */
+    if (!strncmp(r->fields[0], "\xef\xbb\xbf", 3))
+        r->fields[0] += 3;
     for (int f = 0; f < r->nfields; f++) {
         for (int c = 0; c < COL_COUNT; c++) {
             if (strcmp(r->fields[f], column_names[c]))
@@ -129,9 +132,15 @@ static int read_header(struct csv_reader *r, int idx[COL_COUNT], FILE *err)
     return 0;
 }
 
+/* 1 if an API field comes after visitCount in column order. */
+static int field_after_visits(const char *field)
+{
+    return !strcmp(field, "timeOnLot") || !strcmp(field, "engagement");
+}
+
 /*
- * Fill a customer from the current record. Returns WHACO_OK or an error with
- * *field set to the offending column.
+ * Fill a customer from the current record and validate it. Returns WHACO_OK
+ * or the error of the first bad field in column order, *field naming it.
  */
 static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
                          struct whaco_customer *c, const char **field)
@@ -160,24 +169,30 @@ static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
         return WHACO_E_ID_LENGTH;
     }
     memcpy(c->id, id, n + 1);
-    double visits = v[COL_VISIT_COUNT];
-    if (isfinite(visits) && (visits != floor(visits) || visits > 2147483647.0)) {
-        *field = "visitCount";
-        return WHACO_E_NOT_INTEGER;
-    }
     c->credit_score = v[COL_CREDIT_SCORE];
     c->annual_income = v[COL_ANNUAL_INCOME];
     c->vehicle_price = v[COL_VEHICLE_PRICE];
     c->down_payment = v[COL_DOWN_PAYMENT];
     c->trade_value = v[COL_TRADE_VALUE];
-    if (!isfinite(visits)) {
-        *field = "visitCount";
-        return WHACO_E_NOT_FINITE;
-    }
-    c->visit_count = visits < 0 ? -1 : (int)visits;
     c->time_on_lot = v[COL_TIME_ON_LOT];
     c->engagement = v[COL_ENGAGEMENT];
-    return WHACO_OK;
+
+    /* visitCount is a whole number in the core; a value that is not one is
+     * reported unless a field before it in column order is wrong too. */
+    double visits = v[COL_VISIT_COUNT];
+    int visits_rc = !isfinite(visits)                               ? WHACO_E_NOT_FINITE
+                    : visits != floor(visits) || visits > INT32_MAX ? WHACO_E_NOT_INTEGER
+                                                                    : WHACO_OK;
+    c->visit_count = visits_rc != WHACO_OK ? 0 : visits < 0 ? -1 : (int32_t)visits;
+    const char *check_field = NULL;
+    int rc = whaco_customer_check(c, &check_field);
+    if (visits_rc != WHACO_OK && (rc == WHACO_OK || field_after_visits(check_field))) {
+        *field = "visitCount";
+        return visits_rc;
+    }
+    if (rc != WHACO_OK)
+        *field = check_field;
+    return rc;
 }
 
 static void json_string(FILE *out, const char *s)

@@ -113,7 +113,11 @@ int csv_parse_double(const char *s, double *out)
         return -1;
     errno = 0;
     double v = strtod(s, &end);
-    if (*end != '\0' || end == s)
+    if (end == s)
+        return -1;
+    while (*end == ' ' || *end == '\t') /* strtod skips leading blanks too */
+        end++;
+    if (*end != '\0')
         return -1;
     *out = v;
     return 0;

@@ -44,8 +44,9 @@ int csv_read(struct csv_reader *r);
 void csv_write_field(FILE *out, const char *s);
 
 /*
- * Parse a whole field as a double (strtod syntax, nothing left over): 0 on
- * success, -1 if it is empty or not a number. Overflow and "nan"/"inf" parse
+ * Parse a whole field as a double (strtod syntax; blanks around the number
+ * are allowed, nothing else is left over): 0 on success, -1 if it is empty
+ * or not a number. Overflow and "nan"/"inf" parse
  * to non-finite values on purpose, so that validation can report them as
  * such rather than as unreadable.
  */

@@ -447,6 +447,17 @@ static void expect_bad_row(const char *bad, const char *field, const char *why)
     run_free(&r);
 }
 
+static void analyze__accepts_a_byte_order_mark(void **state)
+{
+    (void)state;
+    struct run r = analyze_text("\xef\xbb\xbf" HEADER GOOD1 GOOD2, NULL);
+    struct row rows[4];
+    assert_int_equal(r.status, 0);
+    assert_int_equal(parse_csv_output(r.out, rows, 4), 2);
+    assert_string_equal(rows[0].id, "good1");
+    run_free(&r);
+}
+
 static void analyze__bad_rows_are_reported_and_skipped(void **state)
 {
     (void)state;
@@ -476,6 +487,11 @@ static void analyze__bad_rows_are_reported_and_skipped(void **state)
                    whaco_strerror(WHACO_E_NOT_INTEGER));
     expect_bad_row("b,720,85000,32000,4000,3000,-1,60,0.6", "visitCount",
                    whaco_strerror(WHACO_E_NEGATIVE_COUNT));
+    /* Two bad fields: the first in column order is the one named. */
+    expect_bad_row("b,900,85000,32000,4000,3000,2.5,60,0.6", "creditScore",
+                   whaco_strerror(WHACO_E_CREDIT_SCORE_RANGE));
+    expect_bad_row("b,720,85000,32000,4000,3000,2.5,60,7", "visitCount",
+                   whaco_strerror(WHACO_E_NOT_INTEGER));
     expect_bad_row("b,720,85000,32000,4000,3000,2,-1,0.6", "timeOnLot",
                    whaco_strerror(WHACO_E_NEGATIVE_COUNT));
     expect_bad_row("b,720,85000,32000,4000,3000,2,60,1.01", "engagement",
@@ -922,6 +938,7 @@ int main(void)
         cmocka_unit_test(analyze__rows_in_order_match_the_library),
         cmocka_unit_test(analyze__json_lines),
         cmocka_unit_test(analyze__json_escapes_ids),
+        cmocka_unit_test(analyze__accepts_a_byte_order_mark),
         cmocka_unit_test(analyze__bad_rows_are_reported_and_skipped),
         cmocka_unit_test(analyze__id_of_63_bytes_is_fine),
         cmocka_unit_test(analyze__line_numbers_count_every_line),

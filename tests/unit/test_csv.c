@@ -356,6 +356,7 @@ static void csv__parse_double(void **state)
         {"0x1p3", 8.0},   {"1E-2", 0.01},
         {"85000", 85000}, {"-0", -0.0},
         {"1e-400", 0.0},  {"123456789.25", 123456789.25},
+        {"1.5 ", 1.5},    {" 720\t", 720.0},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         v = 42.0;
@@ -366,8 +367,8 @@ static void csv__parse_double(void **state)
     assert_int_equal(csv_parse_double("-0", &v), 0);
     assert_true(signbit(v));
 
-    static const char *const bad[] = {"",   "abc", "1.5x", "1.5 ", "12,5", "-",  ".",    "e5",
-                                      "1e", "--1", "1 2",  "0x",   "$100", "5%", "1.2.3"};
+    static const char *const bad[] = {"",   "abc", "1.5x", "1.5 x", "12,5", "-",  ".",    "e5",
+                                      "1e", "--1", "1 2",  "0x",    "$100", "5%", "1.2.3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         v = 42.0;
         if (csv_parse_double(bad[i], &v) != -1)
