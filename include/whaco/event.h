@@ -1,0 +1,80 @@
+/*
+ * whaco/event.h: the state-changing events of the service, as plain data.
+ *
+ * Every change to the core state is one of these events: a walk-in
+ * analysed, a deal closed, a salesperson added or removed, the network tick,
+ * the daily reset, a reset. The engine applies them in order to a struct
+ * whaco_intel and appends the ones that succeeded to the durable log; after
+ * a restart it replays the log onto the latest snapshot. Because applying
+ * an event is a pure function of (state, event) -- time is inside the
+ * event -- the replayed state is byte-identical to the one before the stop.
+ *
+ * An event encodes to a compact, versioned byte string (whaco/serial.h
+ * conventions: little-endian, doubles by bit pattern) that the store keeps
+ * as an opaque blob. Decoding checks every field, so a damaged log is
+ * detected instead of replayed into a wrong state.
+ *
+ * Plain data, no allocation; thread-safe in the sense that separate events
+ * are independent.
+ */
+#ifndef WHACO_EVENT_H
+#define WHACO_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whaco/intel.h"
+#include "whaco/serial.h"
+
+enum whaco_event_type {
+    WHACO_EV_ANALYZE = 1,            /* analyze-customer: customer */
+    WHACO_EV_DEAL_CLOSED = 2,        /* deal-closed: id (salesperson), deal_id */
+    WHACO_EV_ADD_SALESPERSON = 3,    /* add-salesperson: id, name, skill, omega, phase, active */
+    WHACO_EV_REMOVE_SALESPERSON = 4, /* DELETE salesperson/:id: id */
+    WHACO_EV_TICK = 5,               /* the network update (5 minutes) */
+    WHACO_EV_DAILY_RESET = 6,        /* local midnight */
+    WHACO_EV_RESET = 7,              /* POST reset (admin) */
+};
+
+#define WHACO_DEAL_ID_MAX 64 /* bytes of a deal id, NUL included */
+
+struct whaco_event {
+    uint32_t type;                   /* enum whaco_event_type */
+    int64_t time_ms;                 /* Unix ms; set by the engine */
+    struct whaco_customer customer;  /* ANALYZE */
+    char id[WHACO_TEAM_ID_MAX];      /* DEAL_CLOSED, ADD, REMOVE: salesperson id */
+    char deal_id[WHACO_DEAL_ID_MAX]; /* DEAL_CLOSED: optional, "" if none */
+    char name[WHACO_TEAM_NAME_MAX];  /* ADD */
+    double skill_level;              /* ADD */
+    double natural_frequency;        /* ADD */
+    double phase;                    /* ADD: initial phase, rad */
+    uint32_t active_deals;           /* ADD: deals carried in */
+};
+
+/* Reset *ev to an empty event of the given type (all other fields zero). */
+void whaco_event_init(struct whaco_event *ev, enum whaco_event_type type);
+
+/* The event's name for logs and metrics ("analyze", "deal_closed", ...). */
+const char *whaco_event_name(uint32_t type);
+
+/*
+ * Apply ev to in at ev->time_ms. For ANALYZE, *out (if not NULL) receives
+ * the analysis. Returns WHACO_OK, or the event's error (validation with
+ * *field set, WHACO_E_NOT_FOUND, WHACO_E_DUPLICATE, WHACO_E_TIME_BACKWARDS,
+ * WHACO_E_INVAL for an unknown type) with *in unchanged. Deterministic.
+ */
+int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
+                      struct whaco_analysis *out, const char **field);
+
+/* Append the event's encoding to b. Equal events give identical bytes. */
+void whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b);
+
+/*
+ * Decode p[0..len) into *ev. Returns WHACO_OK, WHACO_E_STATE_VERSION for an
+ * encoding of a newer format, or WHACO_E_STATE_CORRUPT (*ev then undefined).
+ * Field values are checked as far as the event alone allows (strings
+ * terminated and within bounds, numbers finite where the API requires).
+ */
+int whaco_event_decode(struct whaco_event *ev, const void *p, size_t len);
+
+#endif /* WHACO_EVENT_H */

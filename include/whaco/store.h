@@ -1,0 +1,147 @@
+/*
+ * whaco/store.h: durable state in SQLite -- the event log, snapshots and API
+ * tokens. The only code in whaco that includes sqlite3.h.
+ *
+ * One database file, DIR/whaco.db, in WAL mode. Tables (schema version 1):
+ *
+ *   meta(key TEXT PRIMARY KEY, value)      application, schema version, created
+ *   events(seq INTEGER PRIMARY KEY, time_ms INTEGER, type INTEGER, body BLOB)
+ *   snapshots(seq INTEGER PRIMARY KEY, time_ms INTEGER, state BLOB)
+ *                                          seq = last event the state includes
+ *   tokens(hash BLOB PRIMARY KEY, role TEXT, label TEXT, created_ms INTEGER)
+ *
+ * The database is marked as whaco's with PRAGMA application_id; a file that
+ * is not an SQLite database, belongs to another application, fails
+ * PRAGMA quick_check, or has a newer schema version is refused with a clear
+ * message and never written to. Older schema versions are migrated forward
+ * in one transaction.
+ *
+ * Durability: WHACO_SYNC_FULL (default) sets synchronous=FULL, so a
+ * committed batch survives power loss; WHACO_SYNC_NORMAL sets
+ * synchronous=NORMAL, which in WAL mode survives a crash of the process but
+ * may lose the last transactions on power loss or an OS crash.
+ *
+ * Threads: a struct whaco_store is one SQLite connection; use it from one
+ * thread at a time (the engine thread). Several processes may open the same
+ * directory (the server and `whaco token create`): SQLite's locking and a
+ * busy timeout serialise them.
+ *
+ * Errors: functions return WHACO_OK or a negative whaco_err (WHACO_E_IO for
+ * SQLite failures, WHACO_E_STATE_CORRUPT for a damaged or foreign file,
+ * WHACO_E_STATE_VERSION for a newer schema); whaco_store_errmsg() then holds a
+ * human-readable message naming the file and SQLite's own text.
+ */
+#ifndef WHACO_STORE_H
+#define WHACO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum whaco_sync {
+    WHACO_SYNC_FULL = 0,
+    WHACO_SYNC_NORMAL = 1,
+};
+
+#define WHACO_STORE_SCHEMA     1
+#define WHACO_STORE_FILENAME   "whaco.db"
+#define WHACO_TOKEN_HASH_BYTES 32
+#define WHACO_ROLE_MAX         16 /* "admin", "write", "read" + NUL */
+#define WHACO_LABEL_MAX        64
+
+struct whaco_store;
+
+/*
+ * Open (creating if needed) DIR/whaco.db. dir must exist or be creatable
+ * (mode 0700). On success *out is a new store the caller closes. On failure
+ * *out is NULL and errbuf[errlen] holds the reason (also when the failure is
+ * a damaged or foreign file, which is left untouched).
+ */
+int whaco_store_open(const char *dir, enum whaco_sync sync, struct whaco_store **out,
+                     char *errbuf, size_t errlen);
+
+/* Close the store (checkpointing the WAL). NULL is a no-op. */
+void whaco_store_close(struct whaco_store *s);
+
+/* The message of the last failure on s; "" if none. Owned by s. */
+const char *whaco_store_errmsg(const struct whaco_store *s);
+
+/* ---- The event log: one transaction per batch (group commit) ---- */
+
+/* Begin a batch. Fails if a batch is already open. */
+int whaco_store_begin(struct whaco_store *s);
+
+/*
+ * Append one encoded event (whaco/event.h) to the open batch; *seq (if not
+ * NULL) receives its sequence number (1, 2, ... strictly increasing, never
+ * reused, also across restarts and compaction).
+ */
+int whaco_store_append(struct whaco_store *s, int64_t time_ms, uint32_t type, const void *body,
+                       size_t len, uint64_t *seq);
+
+/* Commit the batch: one transaction, one fsync under WHACO_SYNC_FULL. */
+int whaco_store_commit(struct whaco_store *s);
+
+/* Abandon the open batch. Safe when none is open. */
+void whaco_store_rollback(struct whaco_store *s);
+
+/* The highest sequence number ever appended (0 for a new store). */
+uint64_t whaco_store_last_seq(struct whaco_store *s);
+
+/*
+ * Call cb(ctx, seq, time_ms, type, body, len) for every event with
+ * seq > after, in order. Stops early, returning cb's value, if cb returns
+ * non-zero. body is valid only during the call.
+ */
+typedef int (*whaco_store_event_cb)(void *ctx, uint64_t seq, int64_t time_ms, uint32_t type,
+                                    const void *body, size_t len);
+int whaco_store_replay(struct whaco_store *s, uint64_t after, whaco_store_event_cb cb, void *ctx);
+
+/* ---- Snapshots ---- */
+
+/*
+ * Store a snapshot of the state that includes every event up to seq
+ * (whaco_intel_save output). Its own transaction. Older snapshots are kept
+ * until whaco_store_compact.
+ */
+int whaco_store_put_snapshot(struct whaco_store *s, uint64_t seq, int64_t time_ms,
+                             const void *state, size_t len);
+
+/*
+ * The latest snapshot: *state is a malloc'd copy the caller frees, *len its
+ * size, *seq the last event it includes. With no snapshot yet, returns
+ * WHACO_OK with *state NULL, *len 0 and *seq 0.
+ */
+int whaco_store_latest_snapshot(struct whaco_store *s, uint64_t *seq, int64_t *time_ms,
+                                void **state, size_t *len);
+
+/*
+ * Compact behind the latest snapshot: delete all snapshots but the latest,
+ * and the events it includes whose time_ms < keep_after_ms (pass INT64_MAX
+ * to delete all included events; events after the snapshot are always
+ * kept). Customer data then survives only in the snapshot's anomaly ring.
+ * *deleted (if not NULL) receives the number of events deleted.
+ */
+int whaco_store_compact(struct whaco_store *s, int64_t keep_after_ms, uint64_t *deleted);
+
+/* ---- API tokens (only hashes are stored) ---- */
+
+/* Add a token hash with its role ("admin", "write" or "read") and label. */
+int whaco_store_token_add(struct whaco_store *s, const uint8_t hash[WHACO_TOKEN_HASH_BYTES],
+                          const char *role, const char *label, int64_t created_ms);
+
+/*
+ * Call cb(ctx, hash, role, label) for every token. Used to load them into
+ * memory; the hash comparison itself is done by the caller, in constant time.
+ */
+typedef void (*whaco_store_token_cb)(void *ctx, const uint8_t hash[WHACO_TOKEN_HASH_BYTES],
+                                     const char *role, const char *label);
+int whaco_store_tokens(struct whaco_store *s, whaco_store_token_cb cb, void *ctx);
+
+/*
+ * A number that changes whenever another connection (another process)
+ * commits to the database (PRAGMA data_version), so a server can reload its
+ * tokens only when `whaco token create` has run.
+ */
+int whaco_store_data_version(struct whaco_store *s, int64_t *version);
+
+#endif /* WHACO_STORE_H */

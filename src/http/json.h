@@ -1,0 +1,152 @@
+/*
+ * http/json.h: the JSON mapping of the HTTP API -- request bodies to core
+ * structs, core structs to response bodies. The only code in whaco that
+ * includes jansson.h, so the JSON library can change in one place.
+ *
+ * Parsing is strict (jansson with JSON_REJECT_DUPLICATES: no NaN, no
+ * numbers beyond range such as 1e999, no invalid UTF-8, no "\u0000", no
+ * duplicate keys, bounded nesting) and validates every field, so a request
+ * that parses is one the engine can apply. A failure fills a struct
+ * api_error naming the field and what is allowed. Unknown fields are
+ * ignored (forward compatibility with newer clients).
+ *
+ * Builders return a NUL-terminated, malloc'd string the caller frees (or
+ * NULL only if out of memory -- they otherwise always succeed). Field names
+ * are the seed's camelCase contract (INTELLIGENCE_README.md, "API
+ * Reference"); additions are documented in api/openapi.json. Reals are
+ * printed with at most 6 significant digits; timestamps are ISO 8601 UTC
+ * with milliseconds ("2025-01-17T14:30:00.000Z").
+ *
+ * All functions are thread-safe (no shared state).
+ */
+#ifndef WHACO_HTTP_JSON_H
+#define WHACO_HTTP_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whaco/event.h"
+#include "whaco/intel.h"
+#include "whaco/team.h"
+
+/* A request that cannot be served, as the API reports it. */
+struct api_error {
+    int status;          /* HTTP status, e.g. 400 */
+    const char *code;    /* machine-readable, e.g. "INVALID_JSON", "CREDIT_SCORE_RANGE" */
+    char message[256];   /* for people: names the field and what is allowed */
+    const char *field;   /* API field name, or NULL; static storage */
+};
+
+/*
+ * Fill *e with status 400 and the whaco_err's name as code
+ * (whaco_errname), its message (whaco_strerror, e.g. "creditScore must be
+ * between 300 and 850") and field.
+ */
+void api_error_from_whaco(struct api_error *e, int whaco_err, const char *field);
+
+/* Fill *e with the given status, code, field and printf-style message. */
+void api_error_set(struct api_error *e, int status, const char *code, const char *field,
+                   const char *fmt, ...);
+
+/* {"error":{"code":"...","message":"...","field":"..."}} ("field" omitted if NULL). */
+char *json_error(const struct api_error *e);
+
+/* ---- Requests: return 0, or -1 with *e filled (status 400) ---- */
+
+/*
+ * POST analyze-customer: {"customerId"?, "creditScore", "annualIncome",
+ * "vehiclePrice", "downPayment", "tradeValue"? (default 0), "visitCount",
+ * "timeOnLot", "engagement"}. Numbers must be JSON numbers; visitCount a
+ * whole number (1 and 1.0 both accepted); customerId a string of 1..63
+ * printable bytes. Values are checked with whaco_customer_check. Fills an
+ * event of type WHACO_EV_ANALYZE.
+ * Codes: INVALID_JSON (with line and column), NOT_AN_OBJECT, MISSING_FIELD,
+ * WRONG_TYPE, and the whaco_err names (CREDIT_SCORE_RANGE, NOT_INTEGER, ...).
+ */
+int json_parse_analyze(const char *body, size_t len, struct whaco_event *ev, struct api_error *e);
+
+/* POST deal-closed: {"salespersonId", "dealId"?}. Fills WHACO_EV_DEAL_CLOSED. */
+int json_parse_deal_closed(const char *body, size_t len, struct whaco_event *ev,
+                           struct api_error *e);
+
+/*
+ * POST add-salesperson: {"id", "name", "skillLevel", "naturalFrequency"?
+ * (default 0.9), "phase"? (default 0), "activeDeals"? (default 0)}; checked
+ * with whaco_member_spec_check. Fills WHACO_EV_ADD_SALESPERSON.
+ */
+int json_parse_add_salesperson(const char *body, size_t len, struct whaco_event *ev,
+                               struct api_error *e);
+
+/* ---- Responses ---- */
+
+/*
+ * The short team status used inside analyze-customer's "teamStatus":
+ * {"coherence","status","totalSalespeople","bottlenecks":[...],
+ *  "mentoringOpportunities":[...]}. st may be NULL for an empty team, which
+ * gives coherence 0, status "critical", totalSalespeople 0, empty arrays and
+ * "message":"No salespeople in network".
+ */
+char *json_team_status_short(const struct whaco_team *t, const struct whaco_team_status *st);
+
+/*
+ * GET team-status: the short form plus "teamMembers":[{"id","name","phase",
+ * "phaseLabel","activeDeals","dealsToday","leadsToday","skillLevel",
+ * "naturalFrequency","status"}] and "meanPhase". st NULL as above.
+ */
+char *json_team_status(const struct whaco_team *t, const struct whaco_team_status *st);
+
+/*
+ * POST analyze-customer's answer: {"customerAnalysis":{"clusterId",
+ * "clusterName","clusterDescription","isOutlier","outlierReason" (null or
+ * the seed's reason text),"confidence","recommendedApproach",
+ * "priorityScore","outlierScore"},"assignedTo" (id or null),"teamStatus"
+ * (team_status_short, spliced in verbatim),"recommendedActions":[...]}.
+ * With an empty team, also "warning":"No salespeople in network".
+ */
+char *json_analysis(const struct whaco_analysis *an, const char *team_status_short);
+
+/* The segments summary object: {"totalCustomersProcessed","outliersDetected",
+ * "clusters":[{"id","profile":{"name","description","approach","priority"},
+ * "centroid":[8],"sizeEstimate","share"}],"featureNames":[8],"featureWeights":[8]}. */
+char *json_segments_summary(const struct whaco_segmenter *s);
+
+/* GET customer-segments: {"segments": <summary>}. */
+char *json_customer_segments(const struct whaco_segmenter *s);
+
+/*
+ * One anomaly: {"timestamp","customerId","features":{"ficoScore","income",
+ * "vehiclePrice","downPayment","downPaymentPercent","tradeValue",
+ * "visitCount","timeOnLot","engagement"},"clusterId","clusterName",
+ * "outlierScore","reason"}.
+ */
+char *json_anomaly(const struct whaco_anomaly *a);
+
+/* GET anomalies: {"anomalies":[newest first, at most limit],"total": ring count}. */
+char *json_anomalies(const struct whaco_segmenter *s, unsigned limit);
+
+/* GET insights: {"teamStatus":<full>,"customerSegments":<summary>,"recentAnomalies":[...]}. */
+char *json_insights(const struct whaco_intel *in, const struct whaco_team_status *st,
+                    unsigned anomaly_limit);
+
+/* GET salespeople: {"salespeople":[{"id","name","skillLevel","naturalFrequency",
+ * "phase","activeDeals","dealsToday","leadsToday","status"}],"total"}. */
+char *json_salespeople(const struct whaco_team *t, const struct whaco_team_status *st);
+
+/* GET coherence-history: {"hours","samples":[{"timestamp","coherence"}]}. */
+char *json_coherence_history(double hours, const struct whaco_coherence_sample *samples,
+                             size_t n);
+
+/* deal-closed: {"status":"recorded","salespersonId","dealId","timestamp"}. */
+char *json_deal_recorded(const struct whaco_event *ev);
+
+/* add-salesperson: {"status":"added","id","name"}; remove: {"status":"removed","id"}. */
+char *json_salesperson_added(const struct whaco_event *ev);
+char *json_salesperson_removed(const char *id);
+
+/* reset: {"status":"reset","timestamp"}. */
+char *json_reset_done(int64_t time_ms);
+
+/* Write Unix ms as "2025-01-17T14:30:00.000Z" into buf (>= 25 bytes). */
+void json_iso8601(int64_t ms, char buf[32]);
+
+#endif /* WHACO_HTTP_JSON_H */

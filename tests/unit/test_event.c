@@ -1,0 +1,200 @@
+/*
+ * test_event.c: events as plain data (whaco/event.h): encoding round trips,
+ * damaged encodings rejected, and replay through the encoding giving the
+ * same state as applying the events directly.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "whaco/err.h"
+#include "whaco/event.h"
+#include "whaco/gen.h"
+
+#define T0 1737124200000
+
+static struct whaco_intel direct, replayed;
+
+/* One event of every type, with every field set. */
+static int sample_events(struct whaco_event *evs)
+{
+    int n = 0;
+    whaco_event_init(&evs[n], WHACO_EV_ADD_SALESPERSON);
+    memcpy(evs[n].id, "sp-123", 7);
+    memcpy(evs[n].name, "Jane Smith", 11);
+    evs[n].skill_level = 0.9;
+    evs[n].natural_frequency = 0.95;
+    evs[n].phase = 0.25;
+    evs[n].active_deals = 2;
+    evs[n++].time_ms = T0;
+    whaco_event_init(&evs[n], WHACO_EV_ANALYZE);
+    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    evs[n].customer = c;
+    evs[n++].time_ms = T0 + 1000;
+    whaco_event_init(&evs[n], WHACO_EV_DEAL_CLOSED);
+    memcpy(evs[n].id, "sp-123", 7);
+    memcpy(evs[n].deal_id, "deal-456", 9);
+    evs[n++].time_ms = T0 + 2000;
+    whaco_event_init(&evs[n], WHACO_EV_TICK);
+    evs[n++].time_ms = T0 + 300000;
+    whaco_event_init(&evs[n], WHACO_EV_DAILY_RESET);
+    evs[n++].time_ms = T0 + 400000;
+    whaco_event_init(&evs[n], WHACO_EV_REMOVE_SALESPERSON);
+    memcpy(evs[n].id, "sp-123", 7);
+    evs[n++].time_ms = T0 + 500000;
+    whaco_event_init(&evs[n], WHACO_EV_RESET);
+    evs[n++].time_ms = T0 + 600000;
+    return n;
+}
+
+static void event__every_type_round_trips(void **state)
+{
+    (void)state;
+    struct whaco_event evs[8], back;
+    int n = sample_events(evs);
+    for (int i = 0; i < n; i++) {
+        struct whaco_buf b = WHACO_BUF_INIT, again = WHACO_BUF_INIT;
+        whaco_event_encode(&evs[i], &b);
+        assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_OK);
+        assert_memory_equal(&back, &evs[i], sizeof back);
+        whaco_event_encode(&back, &again);
+        assert_int_equal(b.len, again.len);
+        assert_memory_equal(b.data, again.data, b.len);
+        assert_string_not_equal(whaco_event_name(evs[i].type), "unknown");
+        whaco_buf_release(&b);
+        whaco_buf_release(&again);
+    }
+    assert_string_equal(whaco_event_name(99), "unknown");
+}
+
+static void event__damaged_encodings_are_rejected(void **state)
+{
+    (void)state;
+    struct whaco_event evs[8], back;
+    int n = sample_events(evs);
+    for (int i = 0; i < n; i++) {
+        struct whaco_buf b = WHACO_BUF_INIT;
+        whaco_event_encode(&evs[i], &b);
+        for (size_t cut = 0; cut < b.len; cut++)
+            assert_int_equal(whaco_event_decode(&back, b.data, cut), WHACO_E_STATE_CORRUPT);
+        whaco_buf_put_u8(&b, 0); /* one byte too many */
+        assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
+        whaco_buf_release(&b);
+    }
+    struct whaco_buf b = WHACO_BUF_INIT;
+    whaco_event_encode(&evs[1], &b);
+    b.data[0] = 2; /* a newer format */
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_VERSION);
+    b.data[0] = 1;
+    b.data[1] = 42; /* unknown type */
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
+    whaco_buf_release(&b);
+
+    /* A customer that could never have been accepted is corruption. */
+    struct whaco_event bad = evs[1];
+    bad.customer.credit_score = 900;
+    whaco_event_encode(&bad, &b);
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
+    whaco_buf_release(&b);
+}
+
+static void event__apply_dispatches_and_reports_errors(void **state)
+{
+    (void)state;
+    struct whaco_event evs[8];
+    struct whaco_analysis an;
+    const char *field = NULL;
+    int n = sample_events(evs);
+    assert_int_equal(whaco_intel_init(&direct, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_event_apply(&direct, &evs[0], NULL, NULL), WHACO_OK);
+    assert_int_equal(direct.team.n, 1);
+    assert_int_equal(whaco_event_apply(&direct, &evs[1], &an, NULL), WHACO_OK);
+    assert_string_equal(an.assigned_id, "sp-123");
+    /* Errors leave the state alone and name what was wrong. */
+    struct whaco_event again = evs[0];
+    again.time_ms = evs[1].time_ms;
+    assert_int_equal(whaco_event_apply(&direct, &again, NULL, &field), WHACO_E_DUPLICATE);
+    assert_string_equal(field, "id");
+    struct whaco_event unknown = evs[3];
+    unknown.type = 99;
+    assert_int_equal(whaco_event_apply(&direct, &unknown, NULL, NULL), WHACO_E_INVAL);
+    for (int i = 2; i < n; i++)
+        assert_int_equal(whaco_event_apply(&direct, &evs[i], NULL, NULL), WHACO_OK);
+    assert_int_equal(direct.team.n, 0);
+    whaco_intel_release(&direct);
+}
+
+/*
+ * The store's property: applying events directly and replaying their
+ * encodings give byte-identical saved states.
+ */
+static void event__replay_through_the_encoding_is_exact(void **state)
+{
+    (void)state;
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    struct whaco_buf log = WHACO_BUF_INIT;
+    size_t offsets[2001], n = 0;
+    whaco_rng_seed(&rng, 5);
+    whaco_gen_params_default(&gp);
+    assert_int_equal(whaco_intel_init(&direct, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_intel_init(&replayed, NULL, NULL, NULL), WHACO_OK);
+
+    int64_t now = T0;
+    for (int i = 0; i < 2000; i++) {
+        struct whaco_event ev;
+        now += (int64_t)whaco_rng_below(&rng, 120000);
+        if (i < 5) {
+            whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
+            snprintf(ev.id, sizeof ev.id, "sp-%d", i);
+            snprintf(ev.name, sizeof ev.name, "Person %d", i);
+            ev.skill_level = whaco_rng_uniform(&rng);
+            ev.natural_frequency = 0.9;
+        } else if (i % 7 == 0) {
+            whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
+            snprintf(ev.id, sizeof ev.id, "sp-%d", (int)whaco_rng_below(&rng, 5));
+        } else if (i % 11 == 0) {
+            whaco_event_init(&ev, WHACO_EV_TICK);
+        } else {
+            whaco_event_init(&ev, WHACO_EV_ANALYZE);
+            whaco_gen_customer(&rng, &gp, &ev.customer, NULL);
+        }
+        ev.time_ms = now;
+        assert_int_equal(whaco_event_apply(&direct, &ev, NULL, NULL), WHACO_OK);
+        offsets[n++] = log.len;
+        whaco_event_encode(&ev, &log);
+    }
+    offsets[n] = log.len;
+    for (size_t i = 0; i < n; i++) {
+        struct whaco_event ev;
+        assert_int_equal(
+            whaco_event_decode(&ev, log.data + offsets[i], offsets[i + 1] - offsets[i]), WHACO_OK);
+        assert_int_equal(whaco_event_apply(&replayed, &ev, NULL, NULL), WHACO_OK);
+    }
+    struct whaco_buf a = WHACO_BUF_INIT, b = WHACO_BUF_INIT;
+    whaco_intel_save(&direct, &a);
+    whaco_intel_save(&replayed, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    whaco_buf_release(&a);
+    whaco_buf_release(&b);
+    whaco_buf_release(&log);
+    whaco_intel_release(&direct);
+    whaco_intel_release(&replayed);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(event__every_type_round_trips),
+        cmocka_unit_test(event__damaged_encodings_are_rejected),
+        cmocka_unit_test(event__apply_dispatches_and_reports_errors),
+        cmocka_unit_test(event__replay_through_the_encoding_is_exact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
