@@ -40,7 +40,8 @@
     X(TEAM_FULL, -20, "team has reached its maximum size")                                         \
     X(NOT_INTEGER, -21, "value must be a whole number")                                            \
     X(IO, -22, "input/output error")                                                               \
-    X(PARSE, -23, "malformed input")
+    X(PARSE, -23, "malformed input")                                                               \
+    X(UNAVAILABLE, -24, "service is shutting down or its storage has failed")
 
 enum whaco_err {
     WHACO_OK = 0,

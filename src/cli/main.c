@@ -15,6 +15,8 @@ static void usage(FILE *out)
           "commands:\n"
           "  analyze FILE.csv|-   segment customers from a CSV, learning online\n"
           "  generate             write synthetic customers as CSV\n"
+          "  serve                run the HTTP service (see README.md)\n"
+          "  token create         create an API token\n"
           "  help                 this text\n"
           "  version              print the version\n",
           out);
@@ -34,6 +36,10 @@ int main(int argc, char **argv)
         return whaco_cmd_analyze(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(cmd, "generate"))
         return whaco_cmd_generate(argc - 1, argv + 1, stdout, stderr);
+    if (!strcmp(cmd, "serve"))
+        return whaco_cmd_serve(argc - 1, argv + 1, stdout, stderr);
+    if (!strcmp(cmd, "token"))
+        return whaco_cmd_token(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

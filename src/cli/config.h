@@ -1,0 +1,53 @@
+/*
+ * cli/config.h: `whaco serve`'s settings, from a config file, the
+ * environment and flags (later ones win: defaults < file < environment <
+ * flags). Every setting has one name used in all three places: a file line
+ * "tick-interval = 5m", the variable WHACO_TICK_INTERVAL=5m and the flag
+ * --tick-interval 5m. README.md ("Configuration") lists them all.
+ */
+#ifndef WHACO_CLI_CONFIG_H
+#define WHACO_CLI_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "whaco/engine.h"
+#include "http/server.h"
+
+struct serve_config {
+    struct whaco_engine_config engine;
+    struct whaco_server_config server;
+    char host[256];              /* storage for server.host */
+    char data_dir[4096];         /* storage for engine.data_dir and server.data_dir */
+    char timezone[128];          /* "" = the process's TZ */
+    bool allow_anonymous_remote; /* open endpoints without tokens off loopback */
+    bool require_auth;           /* tokens on every endpoint even on loopback */
+};
+
+/* Defaults for everything. */
+void serve_config_default(struct serve_config *c);
+
+/*
+ * Apply one setting by name ("listen", "data", "sync", ...). Returns 0, or
+ * -1 after writing "whaco serve: <source>: <what is wrong>" to err.
+ */
+int serve_config_set(struct serve_config *c, const char *name, const char *value,
+                     const char *source, FILE *err);
+
+/* Read a config file of "name = value" lines ('#' starts a comment). */
+int serve_config_file(struct serve_config *c, const char *path, FILE *err);
+
+/* Apply every WHACO_<NAME> variable of the environment that names a setting. */
+int serve_config_env(struct serve_config *c, FILE *err);
+
+/*
+ * Decide the derived settings once all sources are in: whether tokens are
+ * required (non-loopback listen without allow-anonymous-remote, or
+ * require-auth). Returns 0.
+ */
+int serve_config_finish(struct serve_config *c, FILE *err);
+
+/* Parse "300ms", "10s", "5m", "2h", "30d" (or bare seconds) into ms; -1 if bad. */
+long long parse_duration_ms(const char *s);
+
+#endif /* WHACO_CLI_CONFIG_H */

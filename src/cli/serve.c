@@ -1,0 +1,183 @@
+/*
+ * serve.c: `whaco serve` (the service) and `whaco token create`.
+ *
+ * serve: settings from --config FILE, the environment and flags; then the
+ * engine (store, snapshot, replay), then the HTTP server; then it waits for
+ * SIGINT or SIGTERM, stops accepting, lets requests in flight finish (up to
+ * 4 s), writes the final snapshot and exits 0 -- within 5 s.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "whaco/err.h"
+#include "cli/cli.h"
+#include "cli/config.h"
+#include "http/auth.h"
+#include "http/server.h"
+#include "banned.h"
+
+static int serve_usage(FILE *err)
+{
+    fputs("usage: whaco serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+          "                   [--sync full|normal] [--tick-interval 5m]\n"
+          "                   [--snapshot-interval 10m] [--retention 30d]\n"
+          "                   [--timezone ZONE] [--body-limit BYTES] [--threads N]\n"
+          "                   [--require-auth true|false] [--allow-anonymous-remote true|false]\n"
+          "                   [--log-requests true|false] [--quiet]\n"
+          "settings: see README.md, \"Configuration\"\n",
+          err);
+    return 2;
+}
+
+/* Defaults < --config file < environment < flags. */
+static int load_settings(int argc, char **argv, struct serve_config *c, FILE *err)
+{
+    serve_config_default(c);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc || serve_config_file(c, argv[i + 1], err))
+                return -1;
+            i++;
+        }
+    }
+    if (serve_config_env(c, err))
+        return -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--config")) {
+            i++;
+        } else if (!strcmp(a, "--quiet")) {
+            c->server.log_requests = false;
+        } else if (!strncmp(a, "--", 2) && i + 1 < argc) {
+            if (serve_config_set(c, a + 2, argv[++i], "command line", err))
+                return -1;
+        } else {
+            fprintf(err, "whaco serve: unexpected argument '%s'\n", a);
+            return -1;
+        }
+    }
+    return serve_config_finish(c, err);
+}
+
+/* Thousands of clients need thousands of descriptors: raise the soft limit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
+{
+    struct serve_config c;
+    char msg[1024] = "";
+    struct whaco_engine *engine = NULL;
+    struct whaco_server *server = NULL;
+    sigset_t sigs;
+    int sig = 0;
+    (void)out;
+
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return serve_usage(stdout);
+    if (load_settings(argc, argv, &c, err))
+        return serve_usage(err);
+    if (c.timezone[0]) {
+        setenv("TZ", c.timezone, 1);
+        tzset();
+    }
+    raise_fd_limit();
+
+    /* Block the stop signals before any thread starts, so only sigwait sees them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    c.engine.publish = whaco_http_publish;
+    c.engine.view_free = whaco_http_view_free;
+    if (whaco_engine_start(&c.engine, &engine, msg, sizeof msg) != WHACO_OK) {
+        fprintf(err, "whaco serve: cannot start: %s\n", msg);
+        return 1;
+    }
+    if (whaco_server_start(&c.server, engine, &server, msg, sizeof msg) != WHACO_OK) {
+        fprintf(err, "whaco serve: %s\n", msg);
+        whaco_engine_stop(engine);
+        return 1;
+    }
+    fprintf(err, "whaco: listening on http://%s%s%s:%u (data %s, sync %s, tokens %s)\n",
+            strchr(c.host, ':') ? "[" : "", c.host, strchr(c.host, ':') ? "]" : "",
+            (unsigned)whaco_server_port(server), c.data_dir,
+            c.engine.sync == WHACO_SYNC_FULL ? "full" : "normal",
+            c.server.require_auth ? "required" : "required for admin endpoints only");
+
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    fprintf(err, "whaco: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    whaco_server_drain(server);
+    whaco_server_stop(server, 4000);
+    int rc = whaco_engine_stop(engine);
+    if (rc != WHACO_OK) {
+        fprintf(err, "whaco: the final snapshot failed (%s); the log still has every event\n",
+                whaco_strerror(rc));
+        return 1;
+    }
+    fprintf(err, "whaco: stopped\n");
+    return 0;
+}
+
+static int token_usage(FILE *err)
+{
+    fputs("usage: whaco token create --role admin|write|read [--label TEXT] [--data DIR]\n", err);
+    return 2;
+}
+
+int whaco_cmd_token(int argc, char **argv, FILE *out, FILE *err)
+{
+    const char *role = NULL, *label = "", *data = getenv("WHACO_DATA");
+    char msg[1024], token[TOKEN_TEXT_MAX];
+    struct whaco_store *s = NULL;
+    if (!data)
+        data = "data";
+    if (argc < 2 || strcmp(argv[1], "create"))
+        return token_usage(err);
+    for (int i = 2; i < argc; i++) {
+        if (i + 1 >= argc)
+            return token_usage(err);
+        if (!strcmp(argv[i], "--role"))
+            role = argv[++i];
+        else if (!strcmp(argv[i], "--label"))
+            label = argv[++i];
+        else if (!strcmp(argv[i], "--data"))
+            data = argv[++i];
+        else
+            return token_usage(err);
+    }
+    enum role r = role ? auth_role_parse(role) : ROLE_NONE;
+    if (r == ROLE_NONE || strlen(label) >= WHACO_LABEL_MAX) {
+        fprintf(err, "whaco token: --role must be admin, write or read; --label at most %d bytes\n",
+                WHACO_LABEL_MAX - 1);
+        return 2;
+    }
+    if (whaco_store_open(data, WHACO_SYNC_FULL, &s, msg, sizeof msg) != WHACO_OK) {
+        fprintf(err, "whaco token: %s\n", msg);
+        return 1;
+    }
+    int rc = auth_token_create(s, r, label, (long long)time(NULL) * 1000, token);
+    if (rc != WHACO_OK) {
+        fprintf(err, "whaco token: cannot store the token: %s\n", whaco_store_errmsg(s));
+        whaco_store_close(s);
+        return 1;
+    }
+    whaco_store_close(s);
+    fprintf(out, "%s\n", token);
+    fprintf(err, "whaco token: created a %s token; it is shown only this once\n", role);
+    return 0;
+}

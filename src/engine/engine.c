@@ -1,0 +1,504 @@
+/*
+ * engine.c: the engine thread of whaco/engine.h -- the one writer of the
+ * core state, group commit to the store, background events and read views.
+ *
+ * Locking: `mu` guards the request queue, the flags and the stats; `view_mu`
+ * guards the current view pointer and every view's reference count. The
+ * core state and the store are touched only by the engine thread (and by
+ * start and stop, before the thread exists and after it has ended), so they
+ * need no lock. The engine thread never holds `mu` while it works on a batch.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "whaco/alloc.h"
+#include "whaco/engine.h"
+#include "whaco/err.h"
+#include "banned.h"
+
+#define DAY_MS (24 * 3600 * 1000LL)
+
+/* A published view and the readers holding it (the engine holds one ref). */
+struct pub {
+    void *view;
+    unsigned refs; /* guarded by view_mu */
+};
+
+struct whaco_engine {
+    struct whaco_engine_config cfg;
+    struct whaco_store *store; /* engine thread only */
+    struct whaco_intel intel;  /* engine thread only */
+    struct whaco_buf scratch;  /* engine thread only: one encoded event */
+
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    struct whaco_engine_request *head, *tail; /* mu */
+    bool stopping;                            /* mu */
+    struct whaco_engine_stats stats;          /* mu */
+
+    pthread_mutex_t view_mu;
+    struct pub *current; /* view_mu */
+
+    int64_t last_time; /* engine thread: latest stamp given */
+    int64_t next_tick; /* engine thread: timers, engine ms */
+    int64_t next_midnight;
+    int64_t next_snapshot;
+    uint64_t snapshot_seq; /* engine thread: last event in the latest snapshot */
+};
+
+void whaco_engine_config_default(struct whaco_engine_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->data_dir = "data";
+    cfg->sync = WHACO_SYNC_FULL;
+    cfg->tick_ms = 5 * 60 * 1000;
+    cfg->snapshot_ms = 10 * 60 * 1000;
+    cfg->retention_ms = 30 * DAY_MS;
+    cfg->daily_reset = true;
+    whaco_segment_config_default(&cfg->seg);
+    whaco_team_config_default(&cfg->team);
+}
+
+static int64_t real_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t whaco_engine_now(const struct whaco_engine *e)
+{
+    return real_now_ms() + e->cfg.clock_offset_ms;
+}
+
+/* The next local midnight after now_ms (mktime handles DST changes). */
+static int64_t next_local_midnight(int64_t now_ms)
+{
+    time_t t = (time_t)(now_ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_mday += 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    time_t m = mktime(&tm);
+    return m == (time_t)-1 ? now_ms + DAY_MS : (int64_t)m * 1000;
+}
+
+static void errorf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    if (!len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+/*==== Views ===============================================================*/
+
+static void pub_unref(struct whaco_engine *e, struct pub *p)
+{
+    bool last;
+    pthread_mutex_lock(&e->view_mu);
+    last = --p->refs == 0;
+    pthread_mutex_unlock(&e->view_mu);
+    if (last) {
+        e->cfg.view_free(p->view);
+        free(p);
+    }
+}
+
+static void publish(struct whaco_engine *e)
+{
+    struct pub *p = whaco_xmalloc(sizeof *p), *old;
+    p->view = e->cfg.publish(&e->intel, e->cfg.ctx);
+    p->refs = 1;
+    pthread_mutex_lock(&e->view_mu);
+    old = e->current;
+    e->current = p;
+    pthread_mutex_unlock(&e->view_mu);
+    if (old)
+        pub_unref(e, old);
+}
+
+void *whaco_engine_view_acquire(struct whaco_engine *e, void **handle)
+{
+    pthread_mutex_lock(&e->view_mu);
+    struct pub *p = e->current;
+    p->refs++;
+    pthread_mutex_unlock(&e->view_mu);
+    *handle = p;
+    return p->view;
+}
+
+void whaco_engine_view_release(struct whaco_engine *e, void *handle)
+{
+    pub_unref(e, handle);
+}
+
+/*==== Start: snapshot + replay ============================================*/
+
+struct replay_ctx {
+    struct whaco_engine *e;
+    char *errbuf;
+    size_t errlen;
+};
+
+static int replay_one(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, const void *body,
+                      size_t len)
+{
+    struct replay_ctx *rc = arg;
+    struct whaco_event ev;
+    int err = whaco_event_decode(&ev, body, len);
+    (void)time_ms;
+    (void)type;
+    if (err == WHACO_OK)
+        err = whaco_event_apply(&rc->e->intel, &ev, NULL, NULL);
+    if (err != WHACO_OK) {
+        errorf(rc->errbuf, rc->errlen, "event %llu in the log cannot be replayed (%s): %s",
+               (unsigned long long)seq, whaco_event_name(ev.type), whaco_strerror(err));
+        return err;
+    }
+    rc->e->stats.last_seq = seq;
+    return 0;
+}
+
+static int load_state(struct whaco_engine *e, char *errbuf, size_t errlen)
+{
+    uint64_t seq = 0;
+    int64_t snap_time = 0;
+    void *state = NULL;
+    size_t len = 0;
+    int rc = whaco_intel_init(&e->intel, &e->cfg.seg, &e->cfg.team, NULL);
+    if (rc != WHACO_OK) {
+        errorf(errbuf, errlen, "invalid model configuration: %s", whaco_strerror(rc));
+        return rc;
+    }
+    rc = whaco_store_latest_snapshot(e->store, &seq, &snap_time, &state, &len);
+    if (rc != WHACO_OK) {
+        errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
+        return rc;
+    }
+    if (state) {
+        rc = whaco_intel_load(&e->intel, state, len);
+        free(state);
+        if (rc != WHACO_OK) {
+            errorf(errbuf, errlen, "the snapshot of event %llu is unreadable: %s",
+                   (unsigned long long)seq, whaco_strerror(rc));
+            return rc;
+        }
+    }
+    e->snapshot_seq = seq;
+    e->stats.last_seq = seq;
+    struct replay_ctx ctx = {e, errbuf, errlen};
+    rc = whaco_store_replay(e->store, seq, replay_one, &ctx);
+    if (rc > 0)
+        rc = WHACO_E_STATE_CORRUPT;
+    if (rc != WHACO_OK && errbuf[0] == '\0')
+        errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
+    return rc;
+}
+
+/*==== The engine thread ===================================================*/
+
+/* A stamp for the next event: the engine clock, never going backwards. */
+static int64_t stamp(struct whaco_engine *e)
+{
+    int64_t now = whaco_engine_now(e);
+    if (now < e->last_time)
+        now = e->last_time;
+    e->last_time = now;
+    return now;
+}
+
+static unsigned bucket(uint64_t v, const uint64_t *bounds, unsigned n)
+{
+    unsigned i = 0;
+    while (i < n && v >= bounds[i])
+        i++;
+    return i;
+}
+
+/*
+ * Apply one event and append it to the open batch. Returns the event's own
+ * result; *logged tells whether it went into the log, *io_failed is set if
+ * the store refused it.
+ */
+static int apply_and_log(struct whaco_engine *e, struct whaco_event *ev,
+                         struct whaco_engine_reply *reply, bool *io_failed)
+{
+    ev->time_ms = stamp(e);
+    reply->time_ms = ev->time_ms;
+    reply->field = NULL;
+    reply->rc = whaco_event_apply(&e->intel, ev, &reply->analysis, &reply->field);
+    if (reply->rc != WHACO_OK)
+        return reply->rc;
+    e->scratch.len = 0;
+    whaco_event_encode(ev, &e->scratch);
+    if (!*io_failed && whaco_store_append(e->store, ev->time_ms, ev->type, e->scratch.data,
+                                          e->scratch.len, &e->stats.last_seq) != WHACO_OK)
+        *io_failed = true;
+    return WHACO_OK;
+}
+
+/*
+ * Snapshot the state if any event was logged since the last snapshot, then
+ * compact the log behind it. Returns WHACO_OK or the store's error.
+ */
+static int take_snapshot(struct whaco_engine *e, int64_t now)
+{
+    struct whaco_buf b = WHACO_BUF_INIT;
+    uint64_t seq = whaco_store_last_seq(e->store);
+    if (seq == e->snapshot_seq)
+        return WHACO_OK; /* the latest snapshot is the current state */
+    whaco_intel_save(&e->intel, &b);
+    int rc = whaco_store_put_snapshot(e->store, seq, now, b.data, b.len);
+    whaco_buf_release(&b);
+    if (rc != WHACO_OK)
+        return rc;
+    e->snapshot_seq = seq;
+    whaco_store_compact(e->store, now - e->cfg.retention_ms, NULL);
+    pthread_mutex_lock(&e->mu);
+    e->stats.snapshots++;
+    pthread_mutex_unlock(&e->mu);
+    return WHACO_OK;
+}
+
+/* One round: the queued requests plus any background events that are due. */
+static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch)
+{
+    static const uint64_t size_bounds[] = {2, 4, 8, 16, 32, 64, 128};
+    static const uint64_t ns_bounds[] = {100000,  250000,  500000,  1000000,
+                                         2500000, 5000000, 10000000};
+    int64_t now = whaco_engine_now(e);
+    uint64_t applied[8] = {0}, rejected = 0, logged = 0;
+    bool io_failed = whaco_store_begin(e->store) != WHACO_OK;
+    struct whaco_event bg;
+    struct whaco_engine_reply bg_reply;
+
+    if (now >= e->next_tick) {
+        whaco_event_init(&bg, WHACO_EV_TICK);
+        if (apply_and_log(e, &bg, &bg_reply, &io_failed) == WHACO_OK)
+            applied[WHACO_EV_TICK]++, logged++;
+        e->next_tick = now + e->cfg.tick_ms;
+    }
+    if (e->cfg.daily_reset && now >= e->next_midnight) {
+        whaco_event_init(&bg, WHACO_EV_DAILY_RESET);
+        if (apply_and_log(e, &bg, &bg_reply, &io_failed) == WHACO_OK)
+            applied[WHACO_EV_DAILY_RESET]++, logged++;
+        e->next_midnight = next_local_midnight(now);
+    }
+    for (struct whaco_engine_request *r = batch; r; r = r->next) {
+        if (apply_and_log(e, &r->event, &r->reply, &io_failed) == WHACO_OK)
+            applied[r->event.type & 7]++, logged++;
+        else
+            rejected++;
+    }
+
+    uint64_t t0 = mono_ns();
+    if (!io_failed && whaco_store_commit(e->store) != WHACO_OK)
+        io_failed = true;
+    uint64_t commit_ns = mono_ns() - t0;
+    if (io_failed)
+        whaco_store_rollback(e->store);
+
+    pthread_mutex_lock(&e->mu);
+    for (int t = 0; t < 8; t++)
+        e->stats.events[t] += applied[t];
+    e->stats.rejected += rejected;
+    if (logged && !io_failed) {
+        e->stats.batches++;
+        e->stats.batch_hist[bucket(logged, size_bounds, 7)]++;
+        e->stats.commit_ns_total += commit_ns;
+        e->stats.commit_hist[bucket(commit_ns, ns_bounds, 7)]++;
+    }
+    if (io_failed)
+        e->stats.failed = true; /* memory is ahead of the log: refuse writes */
+    pthread_mutex_unlock(&e->mu);
+
+    if (logged)
+        publish(e);
+    for (struct whaco_engine_request *r = batch, *next; r; r = next) {
+        next = r->next; /* r may be freed by its done callback */
+        if (io_failed && r->reply.rc == WHACO_OK)
+            r->reply.rc = WHACO_E_UNAVAILABLE; /* not durable: not acknowledged */
+        r->done(r->arg);
+    }
+    if (!io_failed && now >= e->next_snapshot) {
+        take_snapshot(e, now); /* on failure the log still has everything */
+        e->next_snapshot = now + e->cfg.snapshot_ms;
+    }
+}
+
+static int64_t next_due(const struct whaco_engine *e)
+{
+    int64_t due = e->next_tick < e->next_snapshot ? e->next_tick : e->next_snapshot;
+    if (e->cfg.daily_reset && e->next_midnight < due)
+        due = e->next_midnight;
+    return due;
+}
+
+static void *engine_main(void *arg)
+{
+    struct whaco_engine *e = arg;
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        while (!e->head && !e->stopping) {
+            int64_t due = next_due(e), now = whaco_engine_now(e);
+            if (now >= due)
+                break;
+            int64_t wake_ms = real_now_ms() + (due - now);
+            struct timespec ts = {(time_t)(wake_ms / 1000), (long)(wake_ms % 1000) * 1000000L};
+            pthread_cond_timedwait(&e->wake, &e->mu, &ts);
+        }
+        struct whaco_engine_request *batch = e->head;
+        bool stop = e->stopping && !batch;
+        e->head = e->tail = NULL;
+        pthread_mutex_unlock(&e->mu);
+        if (stop)
+            break;
+        run_batch(e, batch);
+        pthread_mutex_lock(&e->mu);
+    }
+    return NULL;
+}
+
+/*==== Public ==============================================================*/
+
+int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engine **out,
+                       char *errbuf, size_t errlen)
+{
+    struct whaco_engine *e = whaco_xcalloc(1, sizeof *e);
+    int rc;
+    *out = NULL;
+    if (errlen)
+        errbuf[0] = '\0';
+    e->cfg = *cfg;
+    rc = whaco_store_open(cfg->data_dir, cfg->sync, &e->store, errbuf, errlen);
+    if (rc == WHACO_OK)
+        rc = load_state(e, errbuf, errlen);
+    if (rc != WHACO_OK) {
+        whaco_intel_release(&e->intel);
+        whaco_store_close(e->store);
+        free(e);
+        return rc;
+    }
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->wake, NULL);
+    pthread_mutex_init(&e->view_mu, NULL);
+    e->last_time = e->intel.clock_set ? e->intel.clock_ms : 0;
+    int64_t now = whaco_engine_now(e);
+    e->next_tick = now + cfg->tick_ms;
+    e->next_snapshot = now + cfg->snapshot_ms;
+    e->next_midnight = next_local_midnight(now);
+    publish(e);
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        errorf(errbuf, errlen, "cannot start the engine thread: %s", strerror(errno));
+        pub_unref(e, e->current);
+        whaco_intel_release(&e->intel);
+        whaco_store_close(e->store);
+        free(e);
+        return WHACO_E_IO;
+    }
+    *out = e;
+    return WHACO_OK;
+}
+
+int whaco_engine_submit(struct whaco_engine *e, struct whaco_engine_request *req)
+{
+    int rc = WHACO_OK;
+    req->next = NULL;
+    pthread_mutex_lock(&e->mu);
+    if (e->stopping || e->stats.failed) {
+        rc = WHACO_E_UNAVAILABLE;
+    } else {
+        if (e->tail)
+            e->tail->next = req;
+        else
+            e->head = req;
+        e->tail = req;
+        pthread_cond_signal(&e->wake);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+};
+
+static void wake_waiter(void *arg)
+{
+    struct waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int whaco_engine_call(struct whaco_engine *e, struct whaco_event *ev,
+                      struct whaco_engine_reply *reply)
+{
+    struct whaco_engine_request req;
+    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    memset(&req, 0, sizeof req);
+    req.event = *ev;
+    req.done = wake_waiter;
+    req.arg = &w;
+    int rc = whaco_engine_submit(e, &req);
+    if (rc != WHACO_OK)
+        return rc;
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    *ev = req.event;
+    *reply = req.reply;
+    return WHACO_OK;
+}
+
+void whaco_engine_stats(struct whaco_engine *e, struct whaco_engine_stats *out)
+{
+    pthread_mutex_lock(&e->mu);
+    *out = e->stats;
+    out->stopping = e->stopping;
+    pthread_mutex_unlock(&e->mu);
+}
+
+int whaco_engine_stop(struct whaco_engine *e)
+{
+    int rc = WHACO_OK;
+    pthread_mutex_lock(&e->mu);
+    e->stopping = true;
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->thread, NULL);
+
+    /* The thread has drained the queue; now the final snapshot. */
+    if (!e->stats.failed)
+        rc = take_snapshot(e, stamp(e));
+    pub_unref(e, e->current);
+    whaco_intel_release(&e->intel);
+    whaco_buf_release(&e->scratch);
+    whaco_store_close(e->store);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->wake);
+    pthread_mutex_destroy(&e->view_mu);
+    free(e);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * http/auth.h: API tokens -- creation, hashing, and checking a request's
+ * bearer token against the roles.
+ *
+ * A token is "whaco_" followed by 43 base64url characters (32 random bytes
+ * from libsodium). Only its SHA-256 is stored (in the store's tokens
+ * table); a presented token is hashed and compared with every stored hash
+ * in constant time (sodium_memcmp), so neither the token nor its position in
+ * the table leaks through timing. Roles are ordered: admin > write > read.
+ *
+ * The table is loaded from the store at start and reloaded, at most every
+ * two seconds, when another process (`whaco token create`) has changed the
+ * database. Thread-safe.
+ */
+#ifndef WHACO_HTTP_AUTH_H
+#define WHACO_HTTP_AUTH_H
+
+#include <stddef.h>
+
+#include "whaco/store.h"
+
+enum role { ROLE_NONE = 0, ROLE_READ = 1, ROLE_WRITE = 2, ROLE_ADMIN = 3 };
+
+#define TOKEN_TEXT_MAX 64 /* "whaco_" + 43 chars + NUL fits */
+
+struct auth;
+
+/* Open the token table of the store in data_dir. NULL with errbuf on failure. */
+struct auth *auth_open(const char *data_dir, char *errbuf, size_t errlen);
+void auth_close(struct auth *a);
+
+/*
+ * The role of the token in an "Authorization" header value ("Bearer ...").
+ * ROLE_NONE for a missing, malformed or unknown token.
+ */
+enum role auth_check(struct auth *a, const char *authorization);
+
+/* "admin"/"write"/"read" to a role; ROLE_NONE if unknown. */
+enum role auth_role_parse(const char *name);
+const char *auth_role_name(enum role r);
+
+/*
+ * Create a token of role r with a label in the store s: writes the new
+ * token's text into out[TOKEN_TEXT_MAX] and stores only its hash.
+ */
+int auth_token_create(struct whaco_store *s, enum role r, const char *label, long long now_ms,
+                      char out[TOKEN_TEXT_MAX]);
+
+#endif /* WHACO_HTTP_AUTH_H */

@@ -1,0 +1,41 @@
+/*
+ * http/metrics.h: request counters and the Prometheus text exposition of
+ * /metrics. Counters are C11 atomics, so recording costs a few relaxed
+ * increments and never takes a lock.
+ */
+#ifndef WHACO_HTTP_METRICS_H
+#define WHACO_HTTP_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whaco/engine.h"
+#include "http/view.h"
+
+#define METRICS_ROUTES   16 /* route indices 0..15 (server.c's table) */
+#define METRICS_STATUSES 13 /* distinct status codes counted per route */
+#define METRICS_BUCKETS  12 /* latency histogram buckets (+Inf last) */
+
+struct metrics {
+    const char *const *route_names; /* [METRICS_ROUTES], NULL-padded */
+    atomic_uint_fast64_t requests[METRICS_ROUTES][METRICS_STATUSES];
+    atomic_uint_fast64_t latency[METRICS_BUCKETS];
+    atomic_uint_fast64_t latency_sum_us;
+    atomic_uint_fast64_t latency_count;
+};
+
+void metrics_init(struct metrics *m, const char *const *route_names);
+
+/* Count one finished request. */
+void metrics_record(struct metrics *m, unsigned route, unsigned status, uint64_t ns);
+
+/*
+ * Render everything (requests, latency, the engine's counters, and gauges
+ * from the current view) in the Prometheus text format, version 0.0.4.
+ * Returns a malloc'd string.
+ */
+char *metrics_render(struct metrics *m, const struct whaco_engine_stats *es,
+                     const struct http_view *v, size_t *len);
+
+#endif /* WHACO_HTTP_METRICS_H */

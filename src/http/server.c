@@ -1,0 +1,669 @@
+/*
+ * server.c: the HTTP API on libmicrohttpd (see server.h).
+ *
+ * One struct request per HTTP request, through these states:
+ *   NEW      first call: route, method, auth, content type and length are
+ *            checked; reads are answered at once from the current view.
+ *   BODY     a write's body arrives (capped at body_limit).
+ *   WAITING  the body is parsed into an event, the connection suspended and
+ *            the event queued to the engine (suspend first, so the engine's
+ *            resume can never come before it).
+ *   DONE     the engine has committed (or refused) it and resumed us: the
+ *            answer is built from its reply.
+ * The completion callback counts the request in the metrics, writes the log
+ * line and frees it. Invariant: every request gets exactly one response,
+ * and the engine never touches a request after calling its done callback.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "whaco/alloc.h"
+#include "whaco/err.h"
+#include "http/auth.h"
+#include "http/json.h"
+#include "http/metrics.h"
+#include "http/server.h"
+#include "http/view.h"
+#include "banned.h"
+
+extern const unsigned char whaco_openapi_json[];
+extern const unsigned long whaco_openapi_json_len;
+
+enum route_id {
+    R_ANALYZE,
+    R_TEAM_STATUS,
+    R_SEGMENTS,
+    R_ANOMALIES,
+    R_DEAL_CLOSED,
+    R_INSIGHTS,
+    R_ADD,
+    R_REMOVE,
+    R_RESET,
+    R_SALESPEOPLE,
+    R_HISTORY,
+    R_HEALTHZ,
+    R_METRICS,
+    R_OPENAPI,
+    R_UNMATCHED,
+};
+
+struct route {
+    const char *path;   /* exact path, or prefix when `prefix` */
+    bool prefix;        /* path + "<id>" */
+    const char *method; /* the one method it answers (GET also answers HEAD) */
+    enum role role;     /* role needed when tokens are required */
+    bool admin;         /* needs an admin token even on loopback */
+    bool open;          /* never needs a token */
+};
+
+#define API "/api/intelligence/"
+static const struct route routes[] = {
+    [R_ANALYZE] = {API "analyze-customer", false, "POST", ROLE_WRITE, false, false},
+    [R_TEAM_STATUS] = {API "team-status", false, "GET", ROLE_READ, false, false},
+    [R_SEGMENTS] = {API "customer-segments", false, "GET", ROLE_READ, false, false},
+    [R_ANOMALIES] = {API "anomalies", false, "GET", ROLE_READ, false, false},
+    [R_DEAL_CLOSED] = {API "deal-closed", false, "POST", ROLE_WRITE, false, false},
+    [R_INSIGHTS] = {API "insights", false, "GET", ROLE_READ, false, false},
+    [R_ADD] = {API "add-salesperson", false, "POST", ROLE_ADMIN, true, false},
+    [R_REMOVE] = {API "salesperson/", true, "DELETE", ROLE_ADMIN, true, false},
+    [R_RESET] = {API "reset", false, "POST", ROLE_ADMIN, true, false},
+    [R_SALESPEOPLE] = {API "salespeople", false, "GET", ROLE_READ, false, false},
+    [R_HISTORY] = {API "coherence-history", false, "GET", ROLE_READ, false, false},
+    [R_HEALTHZ] = {"/healthz", false, "GET", ROLE_NONE, false, true},
+    [R_METRICS] = {"/metrics", false, "GET", ROLE_READ, false, false},
+    [R_OPENAPI] = {"/api/openapi.json", false, "GET", ROLE_NONE, false, true},
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+static const char *const route_names[METRICS_ROUTES] = {
+    [R_ANALYZE] = API "analyze-customer",
+    [R_TEAM_STATUS] = API "team-status",
+    [R_SEGMENTS] = API "customer-segments",
+    [R_ANOMALIES] = API "anomalies",
+    [R_DEAL_CLOSED] = API "deal-closed",
+    [R_INSIGHTS] = API "insights",
+    [R_ADD] = API "add-salesperson",
+    [R_REMOVE] = API "salesperson/:id",
+    [R_RESET] = API "reset",
+    [R_SALESPEOPLE] = API "salespeople",
+    [R_HISTORY] = API "coherence-history",
+    [R_HEALTHZ] = "/healthz",
+    [R_METRICS] = "/metrics",
+    [R_OPENAPI] = "/api/openapi.json",
+    [R_UNMATCHED] = "unmatched",
+};
+
+struct whaco_server {
+    struct whaco_server_config cfg;
+    struct whaco_engine *engine; /* borrowed */
+    struct MHD_Daemon *daemon;
+    struct auth *auth;
+    struct metrics metrics;
+    atomic_bool draining;
+    atomic_int inflight;
+    uint16_t port;
+};
+
+enum req_state { ST_NEW, ST_BODY, ST_WAITING, ST_DONE };
+
+struct request {
+    struct whaco_server *srv;
+    struct MHD_Connection *conn;
+    enum route_id route;
+    const char *method; /* static: for the log */
+    enum req_state st;
+    uint64_t start_ns;
+    unsigned status;
+    char *body;
+    size_t len;
+    bool too_big;
+    struct whaco_engine_request ereq;
+};
+
+void whaco_server_config_default(struct whaco_server_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->host = "127.0.0.1";
+    cfg->port = 8080;
+    cfg->body_limit = 64 * 1024;
+    cfg->log_requests = true;
+    cfg->data_dir = "data";
+    cfg->conn_timeout = 30;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*==== Responses ===========================================================*/
+
+/* Queue body (malloc'd; ownership passes to libmicrohttpd) with status. */
+static enum MHD_Result respond(struct request *rq, unsigned status, char *body, size_t len,
+                               const char *type)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+        const char *m = routes[rq->route].method;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, strcmp(m, "GET") ? m : "GET, HEAD");
+    } else if (status == MHD_HTTP_UNAUTHORIZED) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"whaco\"");
+    } else if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
+    rq->status = status;
+    enum MHD_Result ret = MHD_queue_response(rq->conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result respond_json(struct request *rq, unsigned status, char *json)
+{
+    return respond(rq, status, json, strlen(json), "application/json");
+}
+
+static enum MHD_Result respond_error(struct request *rq, const struct api_error *e)
+{
+    return respond_json(rq, (unsigned)e->status, json_error(e));
+}
+
+static enum MHD_Result fail(struct request *rq, int status, const char *code, const char *field,
+                            const char *message)
+{
+    struct api_error e;
+    api_error_set(&e, status, code, field, "%s", message);
+    return respond_error(rq, &e);
+}
+
+/* The HTTP answer to an event that the engine refused. */
+static enum MHD_Result respond_event_error(struct request *rq)
+{
+    const struct whaco_engine_reply *rep = &rq->ereq.reply;
+    const struct whaco_event *ev = &rq->ereq.event;
+    struct api_error e;
+    switch (rep->rc) {
+    case WHACO_E_NOT_FOUND:
+        api_error_set(&e, 404, "NOT_FOUND", rq->route == R_REMOVE ? "id" : "salespersonId",
+                      "no salesperson with id '%s'", ev->id);
+        break;
+    case WHACO_E_DUPLICATE:
+        api_error_set(&e, 409, "DUPLICATE", "id", "a salesperson with id '%s' already exists",
+                      ev->id);
+        break;
+    case WHACO_E_TEAM_FULL:
+        api_error_from_whaco(&e, rep->rc, NULL);
+        e.status = 409;
+        break;
+    case WHACO_E_UNAVAILABLE:
+        api_error_from_whaco(&e, rep->rc, NULL);
+        e.status = 503;
+        break;
+    case WHACO_E_TIME_BACKWARDS:
+    case WHACO_E_IO:
+    case WHACO_E_INVAL:
+        api_error_from_whaco(&e, rep->rc, NULL);
+        e.status = 500;
+        break;
+    default:
+        api_error_from_whaco(&e, rep->rc, rep->field); /* validation: 400 */
+        break;
+    }
+    return respond_error(rq, &e);
+}
+
+static enum MHD_Result respond_event_done(struct request *rq)
+{
+    const struct whaco_engine_reply *rep = &rq->ereq.reply;
+    const struct whaco_event *ev = &rq->ereq.event;
+    if (rep->rc != WHACO_OK)
+        return respond_event_error(rq);
+    switch (rq->route) {
+    case R_ANALYZE: {
+        void *h;
+        struct http_view *v = whaco_engine_view_acquire(rq->srv->engine, &h);
+        char *body = json_analysis(&rep->analysis, v->team_short);
+        whaco_engine_view_release(rq->srv->engine, h);
+        return respond_json(rq, 200, body);
+    }
+    case R_DEAL_CLOSED:
+        return respond_json(rq, 200, json_deal_recorded(ev));
+    case R_ADD:
+        return respond_json(rq, 201, json_salesperson_added(ev));
+    case R_REMOVE:
+        return respond_json(rq, 200, json_salesperson_removed(ev->id));
+    default:
+        return respond_json(rq, 200, json_reset_done(rep->time_ms));
+    }
+}
+
+/*==== Reads ===============================================================*/
+
+/* Parse a whole-number query argument in [lo, hi]; def if absent. */
+static int query_long(struct request *rq, const char *name, long def, long lo, long hi, long *out)
+{
+    const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+    char *end;
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < lo || n > hi)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static enum MHD_Result respond_healthz(struct request *rq)
+{
+    struct whaco_engine_stats es;
+    char body[256];
+    whaco_engine_stats(rq->srv->engine, &es);
+    const char *status = es.failed                         ? "failing"
+                         : atomic_load(&rq->srv->draining) ? "stopping"
+                                                           : "ok";
+    snprintf(body, sizeof body, "{\"status\":\"%s\",\"lastSeq\":%llu,\"snapshots\":%llu}", status,
+             (unsigned long long)es.last_seq, (unsigned long long)es.snapshots);
+    size_t n = strlen(body);
+    char *copy = whaco_xmalloc(n + 1);
+    memcpy(copy, body, n + 1);
+    return respond(rq, strcmp(status, "ok") ? 503 : 200, copy, n, "application/json");
+}
+
+static enum MHD_Result respond_read(struct request *rq)
+{
+    struct whaco_engine *e = rq->srv->engine;
+    void *h;
+    struct http_view *v;
+    char *body = NULL;
+    size_t len = 0;
+    long n;
+    enum MHD_Result ret;
+
+    switch (rq->route) {
+    case R_HEALTHZ:
+        return respond_healthz(rq);
+    case R_OPENAPI: {
+        char *copy = whaco_xmalloc(whaco_openapi_json_len + 1);
+        memcpy(copy, whaco_openapi_json, whaco_openapi_json_len + 1);
+        return respond(rq, 200, copy, whaco_openapi_json_len, "application/json");
+    }
+    case R_ANOMALIES:
+        if (query_long(rq, "limit", 20, 1, WHACO_ANOMALY_RING, &n))
+            return fail(rq, 400, "INVALID_QUERY", "limit",
+                        "limit must be a whole number from 1 to 256");
+        break;
+    case R_HISTORY:
+        if (query_long(rq, "hours", 24, 1, 168, &n))
+            return fail(rq, 400, "INVALID_QUERY", "hours",
+                        "hours must be a whole number from 1 to 168");
+        break;
+    default:
+        n = 0;
+        break;
+    }
+
+    v = whaco_engine_view_acquire(e, &h);
+    switch (rq->route) {
+    case R_TEAM_STATUS:
+        body = http_view_body(v, BODY_TEAM_STATUS, &len);
+        break;
+    case R_SEGMENTS:
+        body = http_view_body(v, BODY_SEGMENTS, &len);
+        break;
+    case R_INSIGHTS:
+        body = http_view_body(v, BODY_INSIGHTS, &len);
+        break;
+    case R_SALESPEOPLE:
+        body = http_view_body(v, BODY_SALESPEOPLE, &len);
+        break;
+    case R_ANOMALIES:
+        body = json_anomalies(&v->in.seg, (unsigned)n);
+        len = strlen(body);
+        break;
+    case R_HISTORY: {
+        struct whaco_coherence_sample *samples =
+            whaco_xmalloc(WHACO_TEAM_HISTORY * sizeof *samples);
+        int64_t since = whaco_engine_now(e) - (int64_t)n * 3600000;
+        size_t got = whaco_team_history_since(&v->in.team, since, samples, WHACO_TEAM_HISTORY);
+        body = json_coherence_history((double)n, samples, got);
+        len = strlen(body);
+        free(samples);
+        break;
+    }
+    default: { /* R_METRICS */
+        struct whaco_engine_stats es;
+        whaco_engine_stats(e, &es);
+        body = metrics_render(&rq->srv->metrics, &es, v, &len);
+        whaco_engine_view_release(e, h);
+        return respond(rq, 200, body, len, "text/plain; version=0.0.4");
+    }
+    }
+    whaco_engine_view_release(e, h);
+    ret = respond(rq, 200, body, len, "application/json");
+    return ret;
+}
+
+/*==== Writes ==============================================================*/
+
+static void engine_done(void *arg)
+{
+    struct request *rq = arg;
+    rq->st = ST_DONE;
+    MHD_resume_connection(rq->conn);
+}
+
+/* Parse the body (or URL) into an event and hand it to the engine. */
+static enum MHD_Result submit_write(struct request *rq, const char *url)
+{
+    struct whaco_event *ev = &rq->ereq.event;
+    struct api_error e;
+    int rc = 0;
+    switch (rq->route) {
+    case R_ANALYZE:
+        rc = json_parse_analyze(rq->body ? rq->body : "", rq->len, ev, &e);
+        break;
+    case R_DEAL_CLOSED:
+        rc = json_parse_deal_closed(rq->body ? rq->body : "", rq->len, ev, &e);
+        break;
+    case R_ADD:
+        rc = json_parse_add_salesperson(rq->body ? rq->body : "", rq->len, ev, &e);
+        break;
+    case R_REMOVE: {
+        const char *id = url + strlen(routes[R_REMOVE].path);
+        size_t n = strlen(id);
+        whaco_event_init(ev, WHACO_EV_REMOVE_SALESPERSON);
+        if (n == 0 || n >= sizeof ev->id) {
+            api_error_from_whaco(&e, WHACO_E_ID_LENGTH, "id");
+            rc = -1;
+        } else {
+            memcpy(ev->id, id, n + 1);
+        }
+        break;
+    }
+    default:
+        whaco_event_init(ev, WHACO_EV_RESET);
+        break;
+    }
+    if (rc != 0)
+        return respond_error(rq, &e);
+
+    rq->ereq.done = engine_done;
+    rq->ereq.arg = rq;
+    rq->st = ST_WAITING;
+    /* Suspend before queueing: the engine may finish (and resume) at once. */
+    MHD_suspend_connection(rq->conn);
+    if (whaco_engine_submit(rq->srv->engine, &rq->ereq) != WHACO_OK) {
+        rq->ereq.reply.rc = WHACO_E_UNAVAILABLE;
+        engine_done(rq);
+    }
+    return MHD_YES;
+}
+
+/*==== The access handler ==================================================*/
+
+static enum route_id match(const char *url)
+{
+    for (unsigned i = 0; i < N_ROUTES; i++) {
+        size_t n = strlen(routes[i].path);
+        if (routes[i].prefix
+                ? strncmp(url, routes[i].path, n) == 0 && url[n] != '\0' && !strchr(url + n, '/')
+                : strcmp(url, routes[i].path) == 0)
+            return (enum route_id)i;
+    }
+    return R_UNMATCHED;
+}
+
+static bool is_json(const char *type)
+{
+    static const char want[] = "application/json";
+    if (!type || strncasecmp(type, want, sizeof want - 1) != 0)
+        return false;
+    char next = type[sizeof want - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+/* The checks of a request's first call; answers it (and returns true) if one fails. */
+static bool reject_early(struct request *rq, const char *url, const char *method,
+                         enum MHD_Result *ret)
+{
+    struct whaco_server *s = rq->srv;
+    const struct route *r = &routes[rq->route];
+    char msg[160];
+
+    if (atomic_load(&s->draining)) {
+        *ret = fail(rq, 503, "UNAVAILABLE", NULL, "the service is shutting down");
+        return true;
+    }
+    if (rq->route == R_UNMATCHED) {
+        snprintf(msg, sizeof msg, "no such endpoint: %.100s", url);
+        *ret = fail(rq, 404, "NOT_FOUND", NULL, msg);
+        return true;
+    }
+    bool head_ok = !strcmp(method, "HEAD") && !strcmp(r->method, "GET");
+    if (strcmp(method, r->method) != 0 && !head_ok) {
+        snprintf(msg, sizeof msg, "%s is not allowed here; use %s", method, r->method);
+        *ret = fail(rq, 405, "METHOD_NOT_ALLOWED", NULL, msg);
+        return true;
+    }
+    if (!r->open && (r->admin || s->cfg.require_auth)) {
+        const char *authz =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        enum role have = s->auth ? auth_check(s->auth, authz) : ROLE_NONE;
+        if (have == ROLE_NONE) {
+            *ret = fail(rq, 401, "UNAUTHORIZED", NULL,
+                        authz ? "the bearer token is not valid"
+                              : "this endpoint needs an Authorization: Bearer token");
+            return true;
+        }
+        if (have < r->role) {
+            snprintf(msg, sizeof msg, "this endpoint needs the %s role; the token has %s",
+                     auth_role_name(r->role), auth_role_name(have));
+            *ret = fail(rq, 403, "FORBIDDEN", NULL, msg);
+            return true;
+        }
+    }
+    if (rq->route == R_ANALYZE || rq->route == R_DEAL_CLOSED || rq->route == R_ADD) {
+        const char *type =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!is_json(type)) {
+            *ret = fail(rq, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+                        "the body must be JSON (Content-Type: application/json)");
+            return true;
+        }
+    }
+    const char *clen =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (clen && strtoull(clen, NULL, 10) > s->cfg.body_limit) {
+        snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", s->cfg.body_limit);
+        *ret = fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
+        return true;
+    }
+    return false;
+}
+
+static const char *static_method(const char *m)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(m, known[i]))
+            return known[i];
+    return "OTHER";
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    struct whaco_server *s = cls;
+    struct request *rq = *con_cls;
+    enum MHD_Result ret = MHD_YES;
+    (void)version;
+
+    if (!rq) {
+        rq = whaco_xcalloc(1, sizeof *rq);
+        rq->srv = s;
+        rq->conn = conn;
+        rq->start_ns = mono_ns();
+        rq->method = static_method(method);
+        rq->route = match(url);
+        *con_cls = rq;
+        atomic_fetch_add(&s->inflight, 1);
+        if (reject_early(rq, url, method, &ret))
+            return ret;
+        if (!strcmp(routes[rq->route].method, "GET"))
+            return respond_read(rq);
+        rq->st = ST_BODY;
+        return MHD_YES;
+    }
+    switch (rq->st) {
+    case ST_BODY:
+        if (*upload_data_size > 0) {
+            size_t n = *upload_data_size;
+            if (!rq->too_big && rq->len + n <= s->cfg.body_limit) {
+                rq->body = whaco_xreallocarray(rq->body, rq->len + n + 1, 1);
+                memcpy(rq->body + rq->len, upload_data, n);
+                rq->len += n;
+                rq->body[rq->len] = '\0';
+            } else {
+                rq->too_big = true; /* keep reading, drop the bytes */
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        if (rq->too_big) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", s->cfg.body_limit);
+            return fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
+        }
+        return submit_write(rq, url);
+    case ST_DONE:
+        return respond_event_done(rq);
+    default:
+        return MHD_YES; /* WAITING: a spurious call while suspended */
+    }
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct whaco_server *s = cls;
+    struct request *rq = *con_cls;
+    (void)conn;
+    (void)toe;
+    if (!rq)
+        return;
+    uint64_t ns = mono_ns() - rq->start_ns;
+    metrics_record(&s->metrics, (unsigned)rq->route, rq->status, ns);
+    if (s->cfg.log_requests) {
+        char line[256];
+        int n = snprintf(line, sizeof line,
+                         "{\"event\":\"request\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%u,"
+                         "\"ms\":%.3f}\n",
+                         rq->method, route_names[rq->route], rq->status, (double)ns / 1e6);
+        if (n > 0)
+            fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
+    }
+    free(rq->body);
+    free(rq);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+/*==== Lifecycle ===========================================================*/
+
+int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engine *e,
+                       struct whaco_server **out, char *errbuf, size_t errlen)
+{
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    struct sockaddr *addr;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+    *out = NULL;
+
+    memset(&a4, 0, sizeof a4);
+    memset(&a6, 0, sizeof a6);
+    if (inet_pton(AF_INET, cfg->host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons(cfg->port);
+        addr = (struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, cfg->host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons(cfg->port);
+        addr = (struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(errbuf, errlen, "cannot listen on '%s': not an IPv4 or IPv6 address", cfg->host);
+        return WHACO_E_INVAL;
+    }
+
+    struct whaco_server *s = whaco_xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    s->engine = e;
+    metrics_init(&s->metrics, route_names);
+    s->auth = auth_open(cfg->data_dir, errbuf, errlen);
+    if (!s->auth) {
+        free(s);
+        return WHACO_E_IO;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)(ncpu > 0 ? ncpu : 2);
+    s->daemon = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)16384, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(errbuf, errlen,
+                 "cannot listen on %s:%u (address in use, or not allowed to bind it?)", cfg->host,
+                 (unsigned)cfg->port);
+        auth_close(s->auth);
+        free(s);
+        return WHACO_E_IO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : cfg->port;
+    *out = s;
+    return WHACO_OK;
+}
+
+uint16_t whaco_server_port(const struct whaco_server *s)
+{
+    return s->port;
+}
+
+void whaco_server_drain(struct whaco_server *s)
+{
+    atomic_store(&s->draining, true);
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+void whaco_server_stop(struct whaco_server *s, int timeout_ms)
+{
+    struct timespec ms = {0, 1000000};
+    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < timeout_ms; waited++)
+        nanosleep(&ms, NULL);
+    MHD_stop_daemon(s->daemon);
+    auth_close(s->auth);
+    free(s);
+}

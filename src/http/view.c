@@ -1,0 +1,79 @@
+/*
+ * view.c: building and serving the read views of view.h. Runs the publish
+ * callback on the engine thread; everything else on request threads.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "whaco/alloc.h"
+#include "whaco/err.h"
+#include "http/json.h"
+#include "http/server.h"
+#include "http/view.h"
+#include "banned.h"
+
+void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
+{
+    struct http_view *v = whaco_xcalloc(1, sizeof *v);
+    (void)ctx;
+    v->in.seg = in->seg;
+    whaco_team_copy(&v->in.team, &in->team);
+    v->in.clock_ms = in->clock_ms;
+    v->in.clock_set = in->clock_set;
+    whaco_team_status_init(&v->status);
+    v->has_status = whaco_team_status_compute(&v->status, &v->in.team) == WHACO_OK;
+    v->team_short = json_team_status_short(&v->in.team, v->has_status ? &v->status : NULL);
+    pthread_mutex_init(&v->mu, NULL);
+    return v;
+}
+
+void whaco_http_view_free(void *view)
+{
+    struct http_view *v = view;
+    if (!v)
+        return;
+    free(v->team_short);
+    free(v->team_status);
+    free(v->segments);
+    free(v->insights);
+    free(v->salespeople);
+    whaco_team_status_release(&v->status);
+    whaco_intel_release(&v->in);
+    pthread_mutex_destroy(&v->mu);
+    free(v);
+}
+
+char *http_view_body(struct http_view *v, enum http_body which, size_t *len)
+{
+    const struct whaco_team_status *st = v->has_status ? &v->status : NULL;
+    char **slot;
+    pthread_mutex_lock(&v->mu);
+    switch (which) {
+    case BODY_TEAM_STATUS:
+        slot = &v->team_status;
+        if (!*slot)
+            *slot = json_team_status(&v->in.team, st);
+        break;
+    case BODY_SEGMENTS:
+        slot = &v->segments;
+        if (!*slot)
+            *slot = json_customer_segments(&v->in.seg);
+        break;
+    case BODY_INSIGHTS:
+        slot = &v->insights;
+        if (!*slot)
+            *slot = json_insights(&v->in, st, 10);
+        break;
+    default:
+        slot = &v->salespeople;
+        if (!*slot)
+            *slot = json_salespeople(&v->in.team, st);
+        break;
+    }
+    size_t n = strlen(*slot);
+    char *copy = whaco_xmalloc(n + 1);
+    memcpy(copy, *slot, n + 1);
+    pthread_mutex_unlock(&v->mu);
+    *len = n;
+    return copy;
+}
