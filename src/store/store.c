@@ -1,0 +1,1014 @@
+/*
+ * store.c: the durable state of whaco/store.h -- event log, snapshots and API
+ * tokens in one SQLite database, DIR/whaco.db. The only file in whaco that
+ * includes sqlite3.h; every SQLITE_* code is translated to a whaco_err here.
+ *
+ * Invariants:
+ *
+ *  - A file we did not create is never written to. Opening happens in two
+ *    phases: a read-only look at an existing file (application_id,
+ *    user_version, schema objects, PRAGMA quick_check) on a connection that
+ *    cannot write, and only if it is ours (or empty) the read-write
+ *    connection that switches on WAL and creates or migrates the schema.
+ *    When no -wal and no -journal file sits beside the database (nobody has
+ *    it open and no crash is pending), the look uses SQLite's immutable=1,
+ *    so not even -wal/-shm side files are created for a refused file.
+ *  - The creation or migration transaction re-checks application_id and
+ *    user_version under BEGIN IMMEDIATE, so two processes opening the same
+ *    new directory at once create the schema exactly once.
+ *  - Sequence numbers come from events.seq INTEGER PRIMARY KEY
+ *    AUTOINCREMENT: SQLite keeps the largest seq ever committed in
+ *    sqlite_sequence, so compaction can delete rows without a number ever
+ *    being handed out twice; whaco_store_last_seq reads it from there.
+ *  - No transaction outlives a failed call: every error inside a batch or
+ *    an internal transaction rolls it back before returning.
+ *  - Bad data (a malformed row) is reported as WHACO_E_STATE_CORRUPT, never
+ *    asserted on.
+ *
+ * Threads: one struct whaco_store is one connection used by one thread at a
+ * time (store.h); nothing here is shared between handles.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include "whaco/alloc.h"
+#include "whaco/err.h"
+#include "whaco/store.h"
+
+#include "banned.h"
+
+/* PRAGMA application_id of a whaco database: "WHCO" in ASCII. */
+#define STORE_APP_ID 0x5748434f
+
+/* How long a writer waits for another process's lock before WHACO_E_IO. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* What to tell the user to do about a file we refuse. */
+#define ADVICE_FOREIGN "refusing to touch it -- move it away or choose another --data directory"
+#define ADVICE_DAMAGED                                                                             \
+    "refusing to touch it -- restore it from a backup, or move it away to start afresh"
+
+/*==== Schema and migrations ===============================================*/
+
+/*
+ * migrations[v] takes a database from schema version v to v + 1; the last
+ * entry reaches WHACO_STORE_SCHEMA. Step 0 creates the schema in an empty
+ * file. All steps needed run in one transaction, together with the new
+ * user_version, so a database is always at exactly one version. To change
+ * the schema: append a step (never edit a released one) and bump
+ * WHACO_STORE_SCHEMA.
+ */
+static const char *const migrations[] = {
+    /* 0 -> 1: the initial schema. */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
+    " type INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE TABLE snapshots(seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+    " state BLOB NOT NULL);"
+    "CREATE TABLE tokens(hash BLOB PRIMARY KEY, role TEXT NOT NULL, label TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "INSERT INTO meta(key, value) VALUES ('application', 'whaco'),"
+    " ('created_ms', CAST(strftime('%s', 'now') AS INTEGER) * 1000);",
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == WHACO_STORE_SCHEMA,
+               "one migration step per schema version");
+
+/* The tables every version-1 database holds. */
+#define STORE_TABLES_SQL                                                                           \
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"                          \
+    " ('meta', 'events', 'snapshots', 'tokens')"
+#define STORE_TABLES_COUNT 4
+
+/*==== The handle and its statement cache ==================================*/
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_APPEND,
+    ST_LAST_SEQ,
+    ST_REPLAY,
+    ST_PUT_SNAPSHOT,
+    ST_LATEST_SNAPSHOT,
+    ST_DELETE_SNAPSHOTS,
+    ST_DELETE_EVENTS,
+    ST_TOKEN_ADD,
+    ST_TOKENS,
+    ST_DATA_VERSION,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_APPEND] = "INSERT INTO events(time_ms, type, body) VALUES (?1, ?2, ?3)",
+    [ST_LAST_SEQ] = "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+    [ST_REPLAY] = "SELECT seq, time_ms, type, body FROM events WHERE seq > ?1 ORDER BY seq",
+    [ST_PUT_SNAPSHOT] = "INSERT OR REPLACE INTO snapshots(seq, time_ms, state) VALUES (?1, ?2, ?3)",
+    [ST_LATEST_SNAPSHOT] = "SELECT seq, time_ms, state FROM snapshots ORDER BY seq DESC LIMIT 1",
+    [ST_DELETE_SNAPSHOTS] = "DELETE FROM snapshots WHERE seq < ?1",
+    [ST_DELETE_EVENTS] = "DELETE FROM events WHERE seq <= ?1 AND time_ms < ?2",
+    [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, role, label, created_ms) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TOKENS] = "SELECT hash, role, label FROM tokens ORDER BY created_ms, hash",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+};
+
+struct whaco_store {
+    sqlite3 *db;                  /* the read-write connection; owned */
+    char *path;                   /* DIR/whaco.db; owned */
+    sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use; owned */
+    int in_batch;                 /* a whaco_store_begin is open */
+    int in_replay;                /* inside whaco_store_replay's loop */
+    uint64_t last_seq;            /* last value read from sqlite_sequence */
+    char errmsg[512];             /* the last failure; "" if none */
+};
+
+/*==== Errors ==============================================================*/
+
+/* SQLITE_* (primary or extended) -> whaco_err. */
+static int map_sqlite(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return WHACO_E_STATE_CORRUPT;
+    default:
+        return WHACO_E_IO;
+    }
+}
+
+/* Record "PATH: <formatted>" as the last error and return err. */
+static int fail(struct whaco_store *s, int err, const char *fmt, ...)
+{
+    int n = snprintf(s->errmsg, sizeof s->errmsg, "%s: ", s->path);
+    if (n < 0 || (size_t)n >= sizeof s->errmsg)
+        return err; /* a path this long leaves no room; it is all we can say */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg + n, sizeof s->errmsg - (size_t)n, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/*
+ * Record a failed SQLite call (what we were doing, SQLite's own text) and
+ * return its whaco_err. Call before anything else touches db, or the text
+ * is lost.
+ */
+static int fail_sql(struct whaco_store *s, sqlite3 *db, int rc, const char *what)
+{
+    const char *text = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    int err = map_sqlite(rc);
+    if (err == WHACO_E_STATE_CORRUPT)
+        return fail(s, err, "%s: %s; the database is damaged -- %s", what, text, ADVICE_DAMAGED);
+    return fail(s, err, "%s: %s", what, text);
+}
+
+/*==== Small SQLite helpers ================================================*/
+
+/* The cached statement id, prepared on first use, reset and unbound. */
+static int stmt_get(struct whaco_store *s, enum stmt_id id, sqlite3_stmt **out)
+{
+    if (!s->stmt[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->stmt[id], NULL);
+        if (rc != SQLITE_OK)
+            return fail_sql(s, s->db, rc, "preparing a statement");
+    }
+    *out = s->stmt[id];
+    return WHACO_OK;
+}
+
+/* Make st reusable; its error (already reported) is not looked at again. */
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Run a cached statement that returns no rows. */
+static int stmt_exec(struct whaco_store *s, enum stmt_id id, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, id, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        err = fail_sql(s, s->db, rc, what);
+    stmt_done(st);
+    return err;
+}
+
+/* Run one SQL text (possibly several statements) on db. */
+static int exec_sql(struct whaco_store *s, sqlite3 *db, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return fail_sql(s, db, rc, what);
+    return WHACO_OK;
+}
+
+/* The first column of the first row of sql, as an integer (0 if no row). */
+static int query_int(struct whaco_store *s, sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return fail_sql(s, db, rc, "reading the database header");
+    int64_t v = 0;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE) {
+        int err = fail_sql(s, db, rc, "reading the database header");
+        sqlite3_finalize(st);
+        return err;
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    return WHACO_OK;
+}
+
+/* End a failed transaction, if SQLite has not already done so. */
+static void abandon(struct whaco_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_batch = 0;
+}
+
+/*==== Opening: is this file ours? =========================================*/
+
+/* What the header and schema of a database say about it. */
+struct db_info {
+    int64_t app_id;      /* PRAGMA application_id */
+    int64_t version;     /* PRAGMA user_version */
+    int64_t objects;     /* rows in sqlite_master */
+    char first_name[64]; /* name of one schema object, for messages */
+};
+
+static int read_info(struct whaco_store *s, sqlite3 *db, struct db_info *info)
+{
+    int err = query_int(s, db, "PRAGMA application_id", &info->app_id);
+    if (err == WHACO_OK)
+        err = query_int(s, db, "PRAGMA user_version", &info->version);
+    if (err == WHACO_OK)
+        err = query_int(s, db, "SELECT count(*) FROM sqlite_master", &info->objects);
+    info->first_name[0] = '\0';
+    if (err == WHACO_OK && info->objects > 0) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(
+            db, "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' LIMIT 1", -1, &st,
+            NULL);
+        if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+            const unsigned char *name = sqlite3_column_text(st, 0);
+            if (name)
+                snprintf(info->first_name, sizeof info->first_name, "%s", (const char *)name);
+        }
+        sqlite3_finalize(st);
+    }
+    return err;
+}
+
+/*
+ * Decide from the header whether the database is ours: WHACO_OK for a whaco
+ * database we can read (any version up to ours) or an empty file, otherwise
+ * the refusal with its message.
+ */
+static int judge(struct whaco_store *s, const struct db_info *info)
+{
+    if (info->app_id != STORE_APP_ID && info->app_id != 0)
+        return fail(s, WHACO_E_STATE_CORRUPT,
+                    "is not a whaco database (application_id 0x%08" PRIx32
+                    " belongs to another program); %s",
+                    (uint32_t)info->app_id, ADVICE_FOREIGN);
+    if (info->app_id == 0 && (info->objects > 0 || info->version != 0))
+        return fail(s, WHACO_E_STATE_CORRUPT,
+                    "is not a whaco database (an SQLite database of another program, with no"
+                    " whaco application_id%s%s%s); %s",
+                    info->first_name[0] ? " and a table or index \"" : "", info->first_name,
+                    info->first_name[0] ? "\"" : "", ADVICE_FOREIGN);
+    if (info->version > WHACO_STORE_SCHEMA)
+        return fail(s, WHACO_E_STATE_VERSION,
+                    "was written by a newer whaco (schema version %" PRId64
+                    "; this build reads up to %d); refusing to touch it -- upgrade whaco, or"
+                    " choose another --data directory",
+                    info->version, WHACO_STORE_SCHEMA);
+    if (info->version < 0 || (info->version == 0 && info->objects > 0))
+        return fail(s, WHACO_E_STATE_CORRUPT,
+                    "is damaged (whaco application_id but schema version %" PRId64 " with %" PRId64
+                    " schema objects); %s",
+                    info->version, info->objects, ADVICE_DAMAGED);
+    return WHACO_OK;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/*
+ * "file:" URI for path with the given query, percent-encoding everything
+ * but unreserved characters and '/'. Caller frees.
+ */
+static char *file_uri(const char *path, const char *query)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    char *uri = whaco_xmalloc(5 + 3 * n + strlen(query) + 1);
+    char *p = uri;
+    memcpy(p, "file:", 5);
+    p += 5;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+            *p++ = (char)c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+    }
+    memcpy(p, query, strlen(query) + 1);
+    return uri;
+}
+
+/*
+ * The start of a multi-line report (quick_check's) as one line, so the
+ * advice after it stays in the message: newlines become "; ", and text
+ * that does not fit ends in "...".
+ */
+static void one_line(char *out, size_t cap, const char *text)
+{
+    size_t o = 0;
+    const char *p = text;
+    for (; *p && o + 4 < cap; p++) {
+        if (*p == '\n') {
+            out[o++] = ';';
+            out[o++] = ' ';
+        } else {
+            out[o++] = *p;
+        }
+    }
+    if (*p) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/*
+ * Phase one: look at an existing file without the power to write it.
+ * *is_empty is set when the file holds no schema yet (a new database).
+ */
+static int check_existing(struct whaco_store *s, int *is_empty)
+{
+    struct stat stbuf;
+    if (stat(s->path, &stbuf) != 0) {
+        if (errno == ENOENT) {
+            *is_empty = 1;
+            return WHACO_OK;
+        }
+        return fail(s, WHACO_E_IO, "cannot examine it: %s", strerror(errno));
+    }
+    if (!S_ISREG(stbuf.st_mode))
+        return fail(s, WHACO_E_IO, "is not a regular file; %s", ADVICE_FOREIGN);
+
+    /*
+     * With no -wal or -journal beside it, the file alone is the whole
+     * database and nobody has it open: read it as immutable, which creates
+     * no side files. Otherwise a plain read-only connection, which sees
+     * committed WAL content (after a crash, say) but still never writes the
+     * database file.
+     */
+    size_t n = strlen(s->path);
+    char *side = whaco_xmalloc(n + sizeof "-journal");
+    memcpy(side, s->path, n);
+    memcpy(side + n, "-wal", sizeof "-wal");
+    int busy = file_exists(side);
+    memcpy(side + n, "-journal", sizeof "-journal");
+    busy = busy || file_exists(side);
+    free(side);
+
+    char *uri = file_uri(s->path, busy ? "?mode=ro" : "?immutable=1");
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    int err = WHACO_OK;
+    if (rc != SQLITE_OK) {
+        err = fail_sql(s, db, rc, "cannot open it");
+        sqlite3_close(db);
+        return err;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+
+    struct db_info info = {0};
+    err = read_info(s, db, &info);
+    if (err == WHACO_E_STATE_CORRUPT && (sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
+        err =
+            fail(s, err, "is not a whaco database (not an SQLite file at all); %s", ADVICE_FOREIGN);
+    else if (err == WHACO_E_STATE_CORRUPT)
+        err = fail(s, err, "is damaged (%s); %s", sqlite3_errmsg(db), ADVICE_DAMAGED);
+    if (err == WHACO_OK)
+        err = judge(s, &info);
+
+    /* Structural integrity: b-trees, free list, record formats. */
+    if (err == WHACO_OK && info.objects > 0) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *r = sqlite3_column_text(st, 0);
+            if (!r || strcmp((const char *)r, "ok") != 0) {
+                char first[160];
+                one_line(first, sizeof first, r ? (const char *)r : "no result");
+                err = fail(s, WHACO_E_STATE_CORRUPT, "is damaged (PRAGMA quick_check: %s); %s",
+                           first, ADVICE_DAMAGED);
+            }
+        } else {
+            err = fail(s, map_sqlite(rc), "is damaged or unreadable (PRAGMA quick_check: %s); %s",
+                       sqlite3_errmsg(db), ADVICE_DAMAGED);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    if (err == WHACO_OK)
+        *is_empty = info.objects == 0;
+    return err;
+}
+
+/*==== Opening: the read-write connection ==================================*/
+
+static int open_rw(struct whaco_store *s, enum whaco_sync sync, int is_empty)
+{
+    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK)
+        return fail_sql(s, s->db, rc, "cannot open it for writing");
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+#ifdef SQLITE_DBCONFIG_DEFENSIVE
+    /* No writable schema, no journal_mode=OFF tricks from SQL text. */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+#endif
+
+    int err = WHACO_OK;
+    /* Must precede the first page write (journal_mode=WAL writes page 1). */
+    if (is_empty)
+        err = exec_sql(s, s->db, "PRAGMA auto_vacuum = INCREMENTAL", "setting auto_vacuum");
+    if (err == WHACO_OK) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *mode = sqlite3_column_text(st, 0);
+            if (!mode || strcmp((const char *)mode, "wal") != 0)
+                err = fail(s, WHACO_E_IO,
+                           "cannot switch to WAL mode (journal_mode stays %s); the data"
+                           " directory must be on a local file system",
+                           mode ? (const char *)mode : "unknown");
+        } else {
+            err = fail_sql(s, s->db, rc, "switching to WAL mode");
+        }
+        sqlite3_finalize(st);
+    }
+    if (err == WHACO_OK)
+        err = exec_sql(s, s->db,
+                       sync == WHACO_SYNC_NORMAL ? "PRAGMA synchronous = NORMAL"
+                                                 : "PRAGMA synchronous = FULL",
+                       "setting synchronous");
+    /*
+     * Compaction deletes customer data for the retention setting: zero it
+     * in the pages instead of leaving it in free space. Only deletes pay.
+     */
+    if (err == WHACO_OK)
+        err = exec_sql(s, s->db, "PRAGMA secure_delete = ON", "setting secure_delete");
+    return err;
+}
+
+/*
+ * Create or migrate the schema in one write transaction, re-checking the
+ * header under the lock (another process may have created it meanwhile).
+ */
+static int setup_schema(struct whaco_store *s)
+{
+    int err = exec_sql(s, s->db, "BEGIN IMMEDIATE", "locking the database");
+    if (err < 0)
+        return err;
+    struct db_info info = {0};
+    err = read_info(s, s->db, &info);
+    if (err == WHACO_OK)
+        err = judge(s, &info);
+    for (int64_t v = info.version; err == WHACO_OK && v < WHACO_STORE_SCHEMA; v++)
+        err = exec_sql(s, s->db, migrations[v], "migrating the schema");
+    if (err == WHACO_OK && info.version < WHACO_STORE_SCHEMA) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "PRAGMA application_id = %d; PRAGMA user_version = %d;"
+                 " INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', %d);",
+                 STORE_APP_ID, WHACO_STORE_SCHEMA, WHACO_STORE_SCHEMA);
+        err = exec_sql(s, s->db, sql, "recording the schema version");
+    }
+    if (err == WHACO_OK) {
+        int64_t tables = 0;
+        err = query_int(s, s->db, STORE_TABLES_SQL, &tables);
+        if (err == WHACO_OK && tables != STORE_TABLES_COUNT)
+            err = fail(s, WHACO_E_STATE_CORRUPT,
+                       "is damaged (whaco schema version %d but only %" PRId64
+                       " of its %d tables); %s",
+                       WHACO_STORE_SCHEMA, tables, STORE_TABLES_COUNT, ADVICE_DAMAGED);
+    }
+    if (err == WHACO_OK)
+        err = exec_sql(s, s->db, "COMMIT", "committing the schema");
+    if (err < 0)
+        abandon(s);
+    return err;
+}
+
+static int ensure_dir(struct whaco_store *s, const char *dir)
+{
+    if (mkdir(dir, 0700) == 0)
+        return WHACO_OK;
+    int e = errno;
+    struct stat st;
+    if (e == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return WHACO_OK;
+    if (e == EEXIST)
+        return fail(s, WHACO_E_IO, "the data directory %s exists but is not a directory", dir);
+    return fail(s, WHACO_E_IO, "cannot create the data directory %s: %s", dir, strerror(e));
+}
+
+static void store_free(struct whaco_store *s)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+int whaco_store_open(const char *dir, enum whaco_sync sync, struct whaco_store **out, char *errbuf,
+                     size_t errlen)
+{
+    if (errbuf && errlen > 0)
+        errbuf[0] = '\0';
+    if (out)
+        *out = NULL;
+    if (!dir || !dir[0] || !out || (sync != WHACO_SYNC_FULL && sync != WHACO_SYNC_NORMAL)) {
+        if (errbuf && errlen > 0)
+            snprintf(errbuf, errlen, "whaco_store_open: invalid argument (data directory %s)",
+                     dir && dir[0] ? dir : "missing");
+        return WHACO_E_INVAL;
+    }
+
+    struct whaco_store *s = whaco_xcalloc(1, sizeof *s);
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    int root = n == 1 && dir[0] == '/';
+    size_t plen = n + (root ? 0 : 1) + sizeof WHACO_STORE_FILENAME;
+    s->path = whaco_xmalloc(plen);
+    snprintf(s->path, plen, "%.*s%s%s", (int)n, dir, root ? "" : "/", WHACO_STORE_FILENAME);
+
+    int is_empty = 0;
+    int err = ensure_dir(s, dir);
+    if (err == WHACO_OK)
+        err = check_existing(s, &is_empty);
+    if (err == WHACO_OK)
+        err = open_rw(s, sync, is_empty);
+    if (err == WHACO_OK)
+        err = setup_schema(s);
+    if (err == WHACO_OK)
+        s->last_seq = whaco_store_last_seq(s);
+    if (err < 0) {
+        if (errbuf && errlen > 0)
+            snprintf(errbuf, errlen, "%s", s->errmsg);
+        store_free(s);
+        return err;
+    }
+    s->errmsg[0] = '\0';
+    *out = s;
+    return WHACO_OK;
+}
+
+void whaco_store_close(struct whaco_store *s)
+{
+    if (!s)
+        return;
+    if (s->in_batch)
+        abandon(s);
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->stmt[i]);
+        s->stmt[i] = NULL;
+    }
+    /*
+     * Fold the WAL back into the database and truncate it (best effort: a
+     * reader in another process may hold it; the last connection to close
+     * checkpoints anyway).
+     */
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    store_free(s);
+}
+
+const char *whaco_store_errmsg(const struct whaco_store *s)
+{
+    return s ? s->errmsg : "";
+}
+
+/* Internal, for the unit tests only: the connection (to read pragmas). */
+sqlite3 *whaco__store_db(struct whaco_store *s);
+sqlite3 *whaco__store_db(struct whaco_store *s)
+{
+    return s->db;
+}
+
+/*==== The event log =======================================================*/
+
+int whaco_store_begin(struct whaco_store *s)
+{
+    if (s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_begin: a batch is already open");
+    int err = stmt_exec(s, ST_BEGIN, "beginning a batch");
+    if (err < 0) {
+        abandon(s);
+        return err;
+    }
+    s->in_batch = 1;
+    return WHACO_OK;
+}
+
+int whaco_store_append(struct whaco_store *s, int64_t time_ms, uint32_t type, const void *body,
+                       size_t len, uint64_t *seq)
+{
+    if (!s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_append: no batch is open");
+    if (!body && len > 0) {
+        abandon(s);
+        return fail(s, WHACO_E_INVAL, "whaco_store_append: NULL body; batch rolled back");
+    }
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_APPEND, &st);
+    if (err < 0) {
+        abandon(s);
+        return err;
+    }
+    /* A zero-length blob, not NULL, so the column is always a BLOB. */
+    int rc = sqlite3_bind_int64(st, 1, time_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)type);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob64(st, 3, body ? body : "", (sqlite3_uint64)len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        err = fail_sql(s, s->db, rc, "appending an event (batch rolled back)");
+        stmt_done(st);
+        abandon(s);
+        return err;
+    }
+    stmt_done(st);
+    if (seq)
+        *seq = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    return WHACO_OK;
+}
+
+int whaco_store_commit(struct whaco_store *s)
+{
+    if (!s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_commit: no batch is open");
+    int err = stmt_exec(s, ST_COMMIT, "committing a batch (nothing of it was stored)");
+    if (err < 0) {
+        abandon(s);
+        return err;
+    }
+    s->in_batch = 0;
+    return WHACO_OK;
+}
+
+void whaco_store_rollback(struct whaco_store *s)
+{
+    if (!s->in_batch)
+        return;
+    if (stmt_exec(s, ST_ROLLBACK, "rolling back a batch") < 0)
+        abandon(s);
+    s->in_batch = 0;
+}
+
+uint64_t whaco_store_last_seq(struct whaco_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (stmt_get(s, ST_LAST_SEQ, &st) < 0)
+        return s->last_seq;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 v = sqlite3_column_int64(st, 0);
+        if (v >= 0)
+            s->last_seq = (uint64_t)v;
+        else
+            fail(s, WHACO_E_STATE_CORRUPT, "is damaged (negative sequence number); %s",
+                 ADVICE_DAMAGED);
+    } else if (rc == SQLITE_DONE) {
+        s->last_seq = 0;
+    } else {
+        fail_sql(s, s->db, rc, "reading the last sequence number");
+    }
+    stmt_done(st);
+    return s->last_seq;
+}
+
+int whaco_store_replay(struct whaco_store *s, uint64_t after, whaco_store_event_cb cb, void *ctx)
+{
+    if (!cb)
+        return fail(s, WHACO_E_INVAL, "whaco_store_replay: no callback");
+    if (s->in_replay)
+        return fail(s, WHACO_E_INVAL, "whaco_store_replay: called from its own callback");
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_REPLAY, &st);
+    if (err < 0)
+        return err;
+    sqlite3_bind_int64(st, 1, after > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)after);
+    s->in_replay = 1;
+    for (;;) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            err = fail_sql(s, s->db, rc, "replaying the event log");
+            break;
+        }
+        /* Types first: reading a column as another type converts it. */
+        int typed = sqlite3_column_type(st, 1) == SQLITE_INTEGER &&
+                    sqlite3_column_type(st, 2) == SQLITE_INTEGER &&
+                    sqlite3_column_type(st, 3) == SQLITE_BLOB;
+        sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+        sqlite3_int64 type = typed ? sqlite3_column_int64(st, 2) : -1;
+        if (!typed || seq <= 0 || type < 0 || type > (sqlite3_int64)UINT32_MAX) {
+            err = fail(s, WHACO_E_STATE_CORRUPT, "is damaged (event %lld is malformed); %s",
+                       (long long)seq, ADVICE_DAMAGED);
+            break;
+        }
+        const void *body = sqlite3_column_blob(st, 3);
+        size_t len = (size_t)sqlite3_column_bytes(st, 3);
+        int r = cb(ctx, (uint64_t)seq, sqlite3_column_int64(st, 1), (uint32_t)type,
+                   body ? body : "", len);
+        if (r != 0) {
+            err = r;
+            break;
+        }
+    }
+    s->in_replay = 0;
+    stmt_done(st);
+    return err;
+}
+
+/*==== Snapshots ===========================================================*/
+
+int whaco_store_put_snapshot(struct whaco_store *s, uint64_t seq, int64_t time_ms,
+                             const void *state, size_t len)
+{
+    if (s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_put_snapshot: a batch is open");
+    if (!state && len > 0)
+        return fail(s, WHACO_E_INVAL, "whaco_store_put_snapshot: NULL state");
+    uint64_t last = whaco_store_last_seq(s);
+    if (seq > last)
+        return fail(s, WHACO_E_INVAL,
+                    "whaco_store_put_snapshot: snapshot at event %" PRIu64
+                    " but the log ends at %" PRIu64,
+                    seq, last);
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_PUT_SNAPSHOT, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, time_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob64(st, 3, state ? state : "", (sqlite3_uint64)len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        err = fail_sql(s, s->db, rc, "storing a snapshot");
+    stmt_done(st);
+    return err;
+}
+
+int whaco_store_latest_snapshot(struct whaco_store *s, uint64_t *seq, int64_t *time_ms,
+                                void **state, size_t *len)
+{
+    if (!state || !len)
+        return fail(s, WHACO_E_INVAL, "whaco_store_latest_snapshot: NULL out-parameter");
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_LATEST_SNAPSHOT, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        stmt_done(st);
+        if (seq)
+            *seq = 0;
+        if (time_ms)
+            *time_ms = 0;
+        *state = NULL;
+        *len = 0;
+        return WHACO_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        err = fail_sql(s, s->db, rc, "reading the latest snapshot");
+        stmt_done(st);
+        return err;
+    }
+    int typed =
+        sqlite3_column_type(st, 1) == SQLITE_INTEGER && sqlite3_column_type(st, 2) == SQLITE_BLOB;
+    sqlite3_int64 sseq = sqlite3_column_int64(st, 0);
+    if (!typed || sseq < 0) {
+        err = fail(s, WHACO_E_STATE_CORRUPT, "is damaged (snapshot %lld is malformed); %s",
+                   (long long)sseq, ADVICE_DAMAGED);
+        stmt_done(st);
+        return err;
+    }
+    const void *blob = sqlite3_column_blob(st, 2);
+    size_t n = (size_t)sqlite3_column_bytes(st, 2);
+    void *copy = whaco_xmalloc(n);
+    if (n > 0)
+        memcpy(copy, blob, n);
+    if (seq)
+        *seq = (uint64_t)sseq;
+    if (time_ms)
+        *time_ms = sqlite3_column_int64(st, 1);
+    stmt_done(st);
+    *state = copy;
+    *len = n;
+    return WHACO_OK;
+}
+
+int whaco_store_compact(struct whaco_store *s, int64_t keep_after_ms, uint64_t *deleted)
+{
+    if (s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_compact: a batch is open");
+    int err = stmt_exec(s, ST_BEGIN, "compacting (locking)");
+    if (err < 0) {
+        abandon(s);
+        return err;
+    }
+    sqlite3_stmt *st = NULL;
+    sqlite3_int64 snap = -1;
+    uint64_t n = 0;
+    err = stmt_get(s, ST_LATEST_SNAPSHOT, &st);
+    if (err == WHACO_OK) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            snap = sqlite3_column_int64(st, 0);
+        else if (rc != SQLITE_DONE)
+            err = fail_sql(s, s->db, rc, "compacting (finding the latest snapshot)");
+        stmt_done(st);
+    }
+    if (err == WHACO_OK && snap >= 0)
+        err = stmt_get(s, ST_DELETE_SNAPSHOTS, &st);
+    if (err == WHACO_OK && snap >= 0) {
+        sqlite3_bind_int64(st, 1, snap);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+            err = fail_sql(s, s->db, rc, "compacting (deleting old snapshots)");
+        stmt_done(st);
+    }
+    if (err == WHACO_OK && snap >= 0)
+        err = stmt_get(s, ST_DELETE_EVENTS, &st);
+    if (err == WHACO_OK && snap >= 0) {
+        sqlite3_bind_int64(st, 1, snap);
+        sqlite3_bind_int64(st, 2, keep_after_ms);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+            err = fail_sql(s, s->db, rc, "compacting (deleting old events)");
+        else
+            n = (uint64_t)sqlite3_changes(s->db);
+        stmt_done(st);
+    }
+    if (err == WHACO_OK)
+        err = stmt_exec(s, ST_COMMIT, "compacting (committing)");
+    if (err < 0) {
+        abandon(s);
+        return err;
+    }
+    if (n > 0) {
+        /*
+         * Best effort: hand the freed pages back to the file system, then
+         * fold the WAL (which still holds the deleted rows' old pages) into
+         * the database and truncate it. Failures here lose nothing.
+         */
+        sqlite3_exec(s->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
+    if (deleted)
+        *deleted = n;
+    return WHACO_OK;
+}
+
+/*==== API tokens ==========================================================*/
+
+static int role_ok(const char *role)
+{
+    return role &&
+           (strcmp(role, "admin") == 0 || strcmp(role, "write") == 0 || strcmp(role, "read") == 0);
+}
+
+int whaco_store_token_add(struct whaco_store *s, const uint8_t hash[WHACO_TOKEN_HASH_BYTES],
+                          const char *role, const char *label, int64_t created_ms)
+{
+    if (s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_token_add: a batch is open");
+    if (!hash || !role_ok(role) || !label || strlen(label) >= WHACO_LABEL_MAX)
+        return fail(s, WHACO_E_INVAL,
+                    "whaco_store_token_add: need a hash, a role of admin, write or read, and a"
+                    " label of at most %d bytes",
+                    WHACO_LABEL_MAX - 1);
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_TOKEN_ADD, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_bind_blob(st, 1, hash, WHACO_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 3, label, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, created_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        err = fail(s, WHACO_E_DUPLICATE, "a token with this hash already exists");
+    else if (rc != SQLITE_DONE)
+        err = fail_sql(s, s->db, rc, "adding a token");
+    stmt_done(st);
+    return err;
+}
+
+int whaco_store_tokens(struct whaco_store *s, whaco_store_token_cb cb, void *ctx)
+{
+    if (!cb)
+        return fail(s, WHACO_E_INVAL, "whaco_store_tokens: no callback");
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_TOKENS, &st);
+    if (err < 0)
+        return err;
+    for (;;) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            err = fail_sql(s, s->db, rc, "reading the tokens");
+            break;
+        }
+        uint8_t hash[WHACO_TOKEN_HASH_BYTES];
+        char role[WHACO_ROLE_MAX], label[WHACO_LABEL_MAX];
+        const void *h = sqlite3_column_blob(st, 0);
+        int hlen = sqlite3_column_bytes(st, 0);
+        const unsigned char *r = sqlite3_column_text(st, 1);
+        int rlen = sqlite3_column_bytes(st, 1);
+        const unsigned char *l = sqlite3_column_text(st, 2);
+        int llen = sqlite3_column_bytes(st, 2);
+        if (!h || hlen != WHACO_TOKEN_HASH_BYTES || !r || rlen >= WHACO_ROLE_MAX || !l ||
+            llen >= WHACO_LABEL_MAX) {
+            err = fail(s, WHACO_E_STATE_CORRUPT, "is damaged (a malformed token row); %s",
+                       ADVICE_DAMAGED);
+            break;
+        }
+        memcpy(hash, h, WHACO_TOKEN_HASH_BYTES);
+        memcpy(role, r, (size_t)rlen + 1);
+        memcpy(label, l, (size_t)llen + 1);
+        cb(ctx, hash, role, label);
+    }
+    stmt_done(st);
+    return err;
+}
+
+int whaco_store_data_version(struct whaco_store *s, int64_t *version)
+{
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_DATA_VERSION, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int64(st, 0);
+    else
+        err = fail_sql(s, s->db, rc == SQLITE_DONE ? SQLITE_ERROR : rc, "reading data_version");
+    stmt_done(st);
+    return err;
+}
