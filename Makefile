@@ -1,7 +1,7 @@
 # The front door. Everything real lives in CMake; these targets only make sure
 # the dependencies are installed (scripts/bootstrap) and call it.
 #
-#   make run     build, then run whaco
+#   make run     build, then start the service on 127.0.0.1:8080 with data in ./data
 #   make test    build, run the unit tests, then run them again under ASan+UBSan
 #   make bench   build optimised, then print the benchmark figures
 
@@ -9,7 +9,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build run test test-unit test-asan bench format clean
+.PHONY: all bootstrap build run test test-unit test-asan test-api bench format clean
 
 all: build
 
@@ -21,9 +21,9 @@ build: bootstrap
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@scripts/run-demo $(BUILD)/whaco
+	$(BUILD)/whaco serve --listen 127.0.0.1:8080 --data data
 
-test: test-unit test-asan
+test: test-unit test-asan test-api
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -33,6 +33,11 @@ test-asan: bootstrap
 		-DWHACO_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The API as a real client sees it: Node's test runner against real servers.
+test-api: build
+	@cd tests/api && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
+	cd tests/api && WHACO_BIN=$(abspath $(BUILD))/whaco node --test --test-concurrency=2 *.test.mjs
 
 bench: build
 	@bench/run $(BUILD)
