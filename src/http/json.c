@@ -1,0 +1,950 @@
+/*
+ * http/json.c: the JSON mapping of the HTTP API (http/json.h), on jansson.
+ *
+ * Requests. A body is parsed with json_loadb(JSON_REJECT_DUPLICATES |
+ * JSON_DECODE_ANY): jansson itself refuses malformed text, trailing garbage,
+ * invalid UTF-8, "\u0000", NaN/Infinity literals, numbers that overflow a
+ * double (1e999) or an int64, duplicate keys and nesting deeper than
+ * JSON_PARSER_MAX_DEPTH (2048) -- all INVALID_JSON with jansson's line and
+ * column. JSON_DECODE_ANY lets a bare scalar parse so that it is reported as
+ * what it is, NOT_AN_OBJECT, like a top-level array. Fields are then read in
+ * the order of the API Reference; the first structural problem wins
+ * (MISSING_FIELD, WRONG_TYPE, NOT_INTEGER, ID_LENGTH for a string too long
+ * to copy), and only a structurally complete request reaches the core's
+ * value check (whaco_customer_check, whaco_member_spec_check), whose first
+ * error in field order is reported. A JSON null counts as absent: the
+ * default for an optional field, MISSING_FIELD for a required one. Unknown
+ * fields are ignored. Out-parameters are written only on success.
+ *
+ * Responses. Documents are built as jansson values and dumped with
+ * JSON_COMPACT | JSON_REAL_PRECISION(6); keys keep insertion order (jansson
+ * 2.14), which is the order of the seed's examples. Two choices keep the
+ * output exact and always valid:
+ *   - echoed inputs measured in dollars, points or minutes (creditScore,
+ *     money, timeOnLot, hours) are written as JSON integers when they are
+ *     whole and within 2^53 (150000, not 150000.0 or 1.5e+05); computed
+ *     values (coherence, phases, scores, shares) are reals, at most 6
+ *     significant digits;
+ *   - jansson cannot represent NaN or infinity, and refuses strings that are
+ *     not UTF-8: a non-finite number is written as null and a string with
+ *     invalid UTF-8 (only possible from a corrupt state) has its non-ASCII
+ *     bytes replaced by '?'. Neither happens with validated state.
+ * Every jansson constructor can fail on out-of-memory; builders track that
+ * with a flag and return NULL rather than a document with holes.
+ *
+ * Strings returned by the builders come from json_dumps, i.e. jansson's
+ * allocator, which whaco leaves at the default malloc/free: the caller
+ * frees them with free(). No static mutable state: thread-safe.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "whaco/err.h"
+#include "whaco/event.h"
+#include "whaco/intel.h"
+#include "whaco/segment.h"
+#include "whaco/team.h"
+#include "http/json.h"
+#include "banned.h"
+
+#define DUMP_FLAGS         (JSON_COMPACT | JSON_REAL_PRECISION(6))
+#define LOAD_FLAGS         (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
+#define PI                 3.14159265358979323846
+#define TAU                (2.0 * PI)
+#define EXACT_INT_MAX      9007199254740992.0  /* 2^53: doubles are exact integers below */
+#define ACTIVE_DEALS_MAX   1000000             /* activeDeals a request may carry in */
+#define ISO_MIN_MS         (-62167219200000LL) /* 0000-01-01T00:00:00.000Z */
+#define ISO_MAX_MS         253402300799999LL   /* 9999-12-31T23:59:59.999Z */
+#define REASON_BUF         512                 /* > 8 reasons of the longest feature name */
+#define RECOMMENDATION_BUF 512                 /* > two 127-byte names and the sentence */
+
+/*==== Errors ====*/
+
+void api_error_set(struct api_error *e, int status, const char *code, const char *field,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    e->status = status;
+    e->code = code;
+    e->field = field;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+}
+
+void api_error_from_whaco(struct api_error *e, int whaco_err, const char *field)
+{
+    api_error_set(e, 400, whaco_errname(whaco_err), field, "%s", whaco_strerror(whaco_err));
+}
+
+/*==== Building documents ====*/
+
+/* json_object_set_new, recording failure (a NULL value from an out-of-memory
+ * constructor, or a failed insert) in *oom. Consumes v either way. */
+static void put(json_t *o, const char *key, json_t *v, bool *oom)
+{
+    if (json_object_set_new(o, key, v) != 0)
+        *oom = true;
+}
+
+/* json_array_append_new with the same bookkeeping. Consumes v. */
+static void push(json_t *a, json_t *v, bool *oom)
+{
+    if (json_array_append_new(a, v) != 0)
+        *oom = true;
+}
+
+/* A computed real; null if it is not finite (jansson has no NaN). */
+static json_t *real(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+/* An echoed input: an exact integer when whole and within 2^53, else a real. */
+static json_t *num(double x)
+{
+    if (isfinite(x) && x == floor(x) && fabs(x) <= EXACT_INT_MAX)
+        return json_integer((json_int_t)x);
+    return real(x);
+}
+
+/* A counter; u64 values beyond the JSON integer range saturate. */
+static json_t *count(uint64_t n)
+{
+    return json_integer(n > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)n);
+}
+
+/* 1 if p[0..len) is well-formed UTF-8 (no overlong forms, surrogates or
+ * code points beyond U+10FFFF), the only text a JSON string may hold. */
+static int utf8_ok(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i], cp, min;
+        size_t more;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            more = 1, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            more = 2, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            more = 3, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (len - i <= more)
+            return 0;
+        cp = c & (0x3fu >> more);
+        for (size_t k = 1; k <= more; k++) {
+            unsigned d = p[i + k];
+            if ((d & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (d & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+/*
+ * The string s[0..cap) up to its NUL (or all cap bytes), or null for NULL.
+ * Invalid UTF-8 cannot be a JSON string: then the non-ASCII bytes become
+ * '?'. Checking here (and creating with the _nocheck variant) keeps a NULL
+ * result meaning out-of-memory only.
+ */
+static json_t *text_n(const char *s, size_t cap)
+{
+    if (!s)
+        return json_null();
+    const char *end = memchr(s, '\0', cap);
+    size_t len = end ? (size_t)(end - s) : cap;
+    if (utf8_ok((const unsigned char *)s, len))
+        return json_stringn_nocheck(s, len);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    json_t *v = json_stringn_nocheck(copy, len);
+    free(copy);
+    return v;
+}
+
+static json_t *text(const char *s)
+{
+    return s ? text_n(s, strlen(s) + 1) : json_null();
+}
+
+/* A timestamp string (json_iso8601). */
+static json_t *iso(int64_t ms)
+{
+    char buf[32];
+    json_iso8601(ms, buf);
+    return json_string(buf);
+}
+
+/* Dump root (consumed) as the builders' result: NULL if anything failed. */
+static char *finish(json_t *root, bool oom)
+{
+    char *s = NULL;
+    if (root && !oom)
+        s = json_dumps(root, DUMP_FLAGS);
+    json_decref(root);
+    return s;
+}
+
+/* A one-key object {key: v} (v consumed). */
+static char *wrap(const char *key, json_t *v, bool oom)
+{
+    json_t *root = json_object();
+    put(root, key, v, &oom);
+    return finish(root, oom);
+}
+
+/*==== Timestamps ====*/
+
+void json_iso8601(int64_t ms, char buf[32])
+{
+    /* Clamp to the years 0000..9999 that the format can spell. */
+    if (ms < ISO_MIN_MS)
+        ms = ISO_MIN_MS;
+    if (ms > ISO_MAX_MS)
+        ms = ISO_MAX_MS;
+    int64_t secs = ms / 1000;
+    int millis = (int)(ms % 1000);
+    if (millis < 0) { /* C division truncates: floor for times before 1970 */
+        millis += 1000;
+        secs -= 1;
+    }
+    time_t tt = (time_t)secs;
+    struct tm tm;
+    if ((int64_t)tt != secs || !gmtime_r(&tt, &tm)) {
+        /* Only with a 32-bit time_t: say so rather than print a wrong date. */
+        snprintf(buf, 32, "%s", secs < 0 ? "1901-12-13T20:45:52.000Z" : "2038-01-19T03:14:07.000Z");
+        return;
+    }
+    /* The modulos bound each field for the compiler; after the clamp they
+     * change nothing (tm_year + 1900 is 0..9999). */
+    snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+             (unsigned)millis % 1000u);
+}
+
+/*==== Errors as JSON ====*/
+
+char *json_error(const struct api_error *e)
+{
+    bool oom = false;
+    json_t *err = json_object();
+    put(err, "code", text(e->code ? e->code : "UNKNOWN"), &oom);
+    put(err, "message", text_n(e->message, sizeof e->message), &oom);
+    if (e->field)
+        put(err, "field", text(e->field), &oom);
+    return wrap("error", err, oom);
+}
+
+/*==== Requests ====*/
+
+/* Parse body as a JSON object; NULL with *e filled otherwise. */
+static json_t *load_object(const char *body, size_t len, struct api_error *e)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body ? body : "", body ? len : 0, LOAD_FLAGS, &jerr);
+    /* Out of memory is not the client's fault. jansson says so with its
+     * error code, or (when its lexer cannot even start) with no error text. */
+    if (!root && (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0')) {
+        api_error_set(e, 503, "OUT_OF_MEMORY", NULL, "out of memory while reading the request");
+        return NULL;
+    }
+    if (!root) {
+        api_error_set(e, 400, "INVALID_JSON", NULL, "invalid JSON at line %d, column %d: %s",
+                      jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        api_error_set(e, 400, "NOT_AN_OBJECT", NULL, "the request body must be a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/*
+ * o[name] in *out, or NULL when absent or null. A required field that is
+ * absent fills *e (MISSING_FIELD) and returns -1.
+ */
+static int get(json_t *o, const char *name, bool required, json_t **out, struct api_error *e)
+{
+    json_t *v = json_object_get(o, name);
+    if (json_is_null(v))
+        v = NULL;
+    if (!v && required) {
+        api_error_set(e, 400, "MISSING_FIELD", name, "%s is required", name);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int wrong_type(struct api_error *e, const char *name, const char *what)
+{
+    api_error_set(e, 400, "WRONG_TYPE", name, "%s must be %s", name, what);
+    return -1;
+}
+
+/* A JSON number (integer or real) into *out, dflt when optional and absent. */
+static int get_number(json_t *o, const char *name, bool required, double dflt, double *out,
+                      struct api_error *e)
+{
+    json_t *v;
+    if (get(o, name, required, &v, e) < 0)
+        return -1;
+    if (v && !json_is_number(v))
+        return wrong_type(e, name, "a number");
+    *out = v ? json_number_value(v) : dflt;
+    return 0;
+}
+
+/*
+ * A whole number within [lo, hi] into *out: a JSON integer, or a real with
+ * an integral value (1 and 1.0 alike). Anything else, including a whole
+ * number outside [lo, hi], is NOT_INTEGER.
+ */
+static int get_whole(json_t *o, const char *name, bool required, int64_t dflt, int64_t lo,
+                     int64_t hi, int64_t *out, struct api_error *e)
+{
+    json_t *v;
+    int64_t n = dflt;
+    if (get(o, name, required, &v, e) < 0)
+        return -1;
+    if (v && !json_is_number(v))
+        return wrong_type(e, name, "a number");
+    if (json_is_integer(v)) {
+        n = (int64_t)json_integer_value(v);
+    } else if (v) {
+        double d = json_real_value(v);
+        /* Compare before converting: the bounds are exact doubles here. */
+        if (d != floor(d) || d < (double)lo || d > (double)hi) {
+            api_error_from_whaco(e, WHACO_E_NOT_INTEGER, name);
+            return -1;
+        }
+        n = (int64_t)d;
+    }
+    if (n < lo || n > hi) {
+        api_error_from_whaco(e, WHACO_E_NOT_INTEGER, name);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* A JSON string into *out (borrowed from o) and its byte length. */
+static int get_string(json_t *o, const char *name, bool required, const char **out, size_t *len,
+                      struct api_error *e)
+{
+    json_t *v;
+    if (get(o, name, required, &v, e) < 0)
+        return -1;
+    if (v && !json_is_string(v))
+        return wrong_type(e, name, "a string");
+    *out = v ? json_string_value(v) : NULL;
+    *len = v ? json_string_length(v) : 0;
+    return 0;
+}
+
+/*
+ * Copy s[0..len) into dst[cap] if min_len <= len < cap; otherwise
+ * ID_LENGTH for field. Strings from jansson hold no NUL (JSON_ALLOW_NUL is
+ * off), so len is also their strlen.
+ */
+static int copy_id(char *dst, size_t cap, const char *s, size_t len, size_t min_len,
+                   const char *field, int err, struct api_error *e)
+{
+    if (len < min_len || len >= cap) {
+        api_error_from_whaco(e, err, field);
+        return -1;
+    }
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+/* 1 if s holds a control character (C0 or DEL). */
+static int has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* 1 if s is printable ASCII without spaces (0x21..0x7e): a salesperson id. */
+static int member_id_chars(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return 0;
+    return 1;
+}
+
+int json_parse_analyze(const char *body, size_t len, struct whaco_event *ev, struct api_error *e)
+{
+    struct whaco_customer c;
+    const char *id = NULL, *field = NULL;
+    size_t id_len = 0;
+    int64_t visits = 0;
+    int rc, err;
+
+    json_t *root = load_object(body, len, e);
+    if (!root)
+        return -1;
+    memset(&c, 0, sizeof c);
+    rc = get_string(root, "customerId", false, &id, &id_len, e);
+    if (rc == 0 && id)
+        rc = copy_id(c.id, sizeof c.id, id, id_len, 1, "customerId", WHACO_E_ID_LENGTH, e);
+    if (rc == 0)
+        rc = get_number(root, "creditScore", true, 0.0, &c.credit_score, e);
+    if (rc == 0)
+        rc = get_number(root, "annualIncome", true, 0.0, &c.annual_income, e);
+    if (rc == 0)
+        rc = get_number(root, "vehiclePrice", true, 0.0, &c.vehicle_price, e);
+    if (rc == 0)
+        rc = get_number(root, "downPayment", true, 0.0, &c.down_payment, e);
+    if (rc == 0)
+        rc = get_number(root, "tradeValue", false, 0.0, &c.trade_value, e);
+    if (rc == 0)
+        rc = get_whole(root, "visitCount", true, 0, INT32_MIN, INT32_MAX, &visits, e);
+    if (rc == 0)
+        rc = get_number(root, "timeOnLot", true, 0.0, &c.time_on_lot, e);
+    if (rc == 0)
+        rc = get_number(root, "engagement", true, 0.0, &c.engagement, e);
+    if (rc == 0) {
+        c.visit_count = (int32_t)visits;
+        err = whaco_customer_check(&c, &field);
+        if (err != WHACO_OK) {
+            api_error_from_whaco(e, err, field);
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        /* Filled by hand rather than whaco_event_init: json.c needs only
+         * the struct, not the event code (src/core/event.c). */
+        memset(ev, 0, sizeof *ev);
+        ev->type = WHACO_EV_ANALYZE;
+        ev->customer = c;
+    }
+    json_decref(root);
+    return rc;
+}
+
+int json_parse_deal_closed(const char *body, size_t len, struct whaco_event *ev,
+                           struct api_error *e)
+{
+    char id[WHACO_TEAM_ID_MAX], deal[WHACO_DEAL_ID_MAX];
+    const char *s = NULL, *d = NULL;
+    size_t s_len = 0, d_len = 0;
+    int rc;
+
+    json_t *root = load_object(body, len, e);
+    if (!root)
+        return -1;
+    deal[0] = '\0';
+    rc = get_string(root, "salespersonId", true, &s, &s_len, e);
+    if (rc == 0)
+        rc = copy_id(id, sizeof id, s, s_len, 1, "salespersonId", WHACO_E_ID_LENGTH, e);
+    if (rc == 0 && !member_id_chars(id)) {
+        api_error_from_whaco(e, WHACO_E_ID_LENGTH, "salespersonId");
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = get_string(root, "dealId", false, &d, &d_len, e);
+    if (rc == 0 && d)
+        rc = copy_id(deal, sizeof deal, d, d_len, 0, "dealId", WHACO_E_ID_LENGTH, e);
+    if (rc == 0 && has_control(deal)) {
+        api_error_from_whaco(e, WHACO_E_ID_LENGTH, "dealId");
+        rc = -1;
+    }
+    if (rc == 0) {
+        memset(ev, 0, sizeof *ev);
+        ev->type = WHACO_EV_DEAL_CLOSED;
+        memcpy(ev->id, id, sizeof id);
+        memcpy(ev->deal_id, deal, sizeof deal);
+    }
+    json_decref(root);
+    return rc;
+}
+
+int json_parse_add_salesperson(const char *body, size_t len, struct whaco_event *ev,
+                               struct api_error *e)
+{
+    struct whaco_member_spec spec;
+    const char *id = NULL, *name = NULL, *field = NULL;
+    size_t id_len = 0, name_len = 0;
+    int64_t active = 0;
+    int rc, err;
+
+    json_t *root = load_object(body, len, e);
+    if (!root)
+        return -1;
+    memset(&spec, 0, sizeof spec);
+    rc = get_string(root, "id", true, &id, &id_len, e);
+    if (rc == 0 && id_len >= WHACO_TEAM_ID_MAX) {
+        api_error_from_whaco(e, WHACO_E_ID_LENGTH, "id");
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = get_string(root, "name", true, &name, &name_len, e);
+    if (rc == 0 && name_len >= WHACO_TEAM_NAME_MAX) {
+        api_error_from_whaco(e, WHACO_E_NAME_LENGTH, "name");
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = get_number(root, "skillLevel", true, 0.0, &spec.skill_level, e);
+    if (rc == 0)
+        rc = get_number(root, "naturalFrequency", false, 0.9, &spec.natural_frequency, e);
+    if (rc == 0)
+        rc = get_number(root, "phase", false, 0.0, &spec.phase, e);
+    if (rc == 0)
+        rc = get_whole(root, "activeDeals", false, 0, INT32_MIN, INT32_MAX, &active, e);
+    if (rc == 0) {
+        spec.id = id;
+        spec.name = name;
+        err = whaco_member_spec_check(&spec, &field);
+        if (err != WHACO_OK) {
+            api_error_from_whaco(e, err, field);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && active < 0) {
+        api_error_from_whaco(e, WHACO_E_NEGATIVE_COUNT, "activeDeals");
+        rc = -1;
+    }
+    if (rc == 0 && active > ACTIVE_DEALS_MAX) {
+        api_error_set(e, 400, whaco_errname(WHACO_E_INVAL), "activeDeals",
+                      "activeDeals must be between 0 and %d", ACTIVE_DEALS_MAX);
+        rc = -1;
+    }
+    if (rc == 0) {
+        memset(ev, 0, sizeof *ev);
+        ev->type = WHACO_EV_ADD_SALESPERSON;
+        memcpy(ev->id, id, id_len + 1);
+        memcpy(ev->name, name, name_len + 1);
+        ev->skill_level = spec.skill_level;
+        ev->natural_frequency = spec.natural_frequency;
+        ev->phase = spec.phase;
+        ev->active_deals = (uint32_t)active;
+    }
+    json_decref(root);
+    return rc;
+}
+
+/*==== Team ====*/
+
+/*
+ * Where a phase theta is in the sales cycle: a quarter cycle centred on each
+ * of the seed's marks (0 ready, pi/2 negotiating, pi closing, 3pi/2
+ * paperwork).
+ */
+static const char *phase_label(double theta)
+{
+    if (!isfinite(theta))
+        return "ready";
+    theta = fmod(theta, TAU);
+    if (theta < 0.0)
+        theta += TAU;
+    if (theta < PI / 4.0 || theta >= 7.0 * PI / 4.0)
+        return "ready";
+    if (theta < 3.0 * PI / 4.0)
+        return "negotiating";
+    if (theta < 5.0 * PI / 4.0)
+        return "closing";
+    return "paperwork";
+}
+
+/* The empty-team status and report to use: 1 when there is nothing to show. */
+static int team_empty(const struct whaco_team *t, const struct whaco_team_status *st)
+{
+    return !t || !st || t->n == 0 || st->n_members == 0;
+}
+
+/* Members the report describes: both the team and the report have them. */
+static size_t team_rows(const struct whaco_team *t, const struct whaco_team_status *st)
+{
+    if (team_empty(t, st))
+        return 0;
+    return t->n < st->n_members ? t->n : st->n_members;
+}
+
+static const struct whaco_member *member(const struct whaco_team *t, uint32_t i)
+{
+    return i < t->n ? &t->members[i] : NULL;
+}
+
+static json_t *bottleneck(const struct whaco_team *t, const struct whaco_bottleneck *b, bool *oom)
+{
+    const struct whaco_member *m = member(t, b->member);
+    json_t *o = json_object();
+    put(o, "salespersonId", m ? text_n(m->id, sizeof m->id) : json_null(), oom);
+    put(o, "name", m ? text_n(m->name, sizeof m->name) : json_null(), oom);
+    put(o, "phaseDifference", real(b->phase_difference), oom);
+    put(o, "activeDeals", json_integer(b->active_deals), oom);
+    put(o, "issue", text(whaco_team_issue_text(b->issue)), oom);
+    return o;
+}
+
+static json_t *mentoring(const struct whaco_team *t, const struct whaco_mentoring *p, bool *oom)
+{
+    const struct whaco_member *mentor = member(t, p->mentor), *mentee = member(t, p->mentee);
+    char rec[RECOMMENDATION_BUF];
+    json_t *o = json_object();
+    put(o, "mentorId", mentor ? text_n(mentor->id, sizeof mentor->id) : json_null(), oom);
+    put(o, "mentorName", mentor ? text_n(mentor->name, sizeof mentor->name) : json_null(), oom);
+    put(o, "menteeId", mentee ? text_n(mentee->id, sizeof mentee->id) : json_null(), oom);
+    put(o, "menteeName", mentee ? text_n(mentee->name, sizeof mentee->name) : json_null(), oom);
+    put(o, "skillGap", real(p->skill_gap), oom);
+    put(o, "phaseLead", real(p->phase_lead), oom);
+    if (mentor && mentee) {
+        whaco_team_recommendation(t, p, rec, sizeof rec);
+        put(o, "recommendation", text_n(rec, sizeof rec), oom);
+    } else {
+        put(o, "recommendation", json_null(), oom);
+    }
+    return o;
+}
+
+/* The short team status (json_team_status_short) as a jansson object. */
+static json_t *team_short(const struct whaco_team *t, const struct whaco_team_status *st, bool *oom)
+{
+    json_t *o = json_object(), *bn = json_array(), *mo = json_array();
+    if (team_empty(t, st)) {
+        put(o, "coherence", json_real(0.0), oom);
+        put(o, "status", text(whaco_team_band_name(WHACO_BAND_CRITICAL)), oom);
+        put(o, "totalSalespeople", json_integer(0), oom);
+        put(o, "bottlenecks", bn, oom);
+        put(o, "mentoringOpportunities", mo, oom);
+        put(o, "message", text(whaco_strerror(WHACO_E_EMPTY_TEAM)), oom);
+        return o;
+    }
+    for (size_t i = 0; i < st->n_bottlenecks; i++)
+        push(bn, bottleneck(t, &st->bottlenecks[i], oom), oom);
+    for (size_t i = 0; i < st->n_mentoring; i++)
+        push(mo, mentoring(t, &st->mentoring[i], oom), oom);
+    put(o, "coherence", real(st->r), oom);
+    put(o, "status", text(whaco_team_band_name(st->band)), oom);
+    put(o, "totalSalespeople", count(st->n_members), oom);
+    put(o, "bottlenecks", bn, oom);
+    put(o, "mentoringOpportunities", mo, oom);
+    return o;
+}
+
+/* The full team status (json_team_status) as a jansson object. */
+static json_t *team_full(const struct whaco_team *t, const struct whaco_team_status *st, bool *oom)
+{
+    json_t *o = team_short(t, st, oom), *members = json_array();
+    size_t n = team_rows(t, st);
+    for (size_t i = 0; i < n; i++) {
+        const struct whaco_member *m = &t->members[i];
+        json_t *row = json_object();
+        put(row, "id", text_n(m->id, sizeof m->id), oom);
+        put(row, "name", text_n(m->name, sizeof m->name), oom);
+        put(row, "phase", real(m->phase), oom);
+        put(row, "phaseLabel", text(phase_label(m->phase)), oom);
+        put(row, "activeDeals", json_integer(m->active_deals), oom);
+        put(row, "dealsToday", json_integer(m->deals_today), oom);
+        put(row, "leadsToday", json_integer(m->leads_today), oom);
+        put(row, "skillLevel", real(m->skill), oom);
+        put(row, "naturalFrequency", real(m->omega), oom);
+        put(row, "status", text(whaco_member_state_name(st->members[i].state)), oom);
+        push(members, row, oom);
+    }
+    put(o, "teamMembers", members, oom);
+    put(o, "meanPhase", n ? real(st->psi) : json_real(0.0), oom);
+    return o;
+}
+
+char *json_team_status_short(const struct whaco_team *t, const struct whaco_team_status *st)
+{
+    bool oom = false;
+    json_t *o = team_short(t, st, &oom);
+    return finish(o, oom);
+}
+
+char *json_team_status(const struct whaco_team *t, const struct whaco_team_status *st)
+{
+    bool oom = false;
+    json_t *o = team_full(t, st, &oom);
+    return finish(o, oom);
+}
+
+char *json_salespeople(const struct whaco_team *t, const struct whaco_team_status *st)
+{
+    bool oom = false;
+    json_t *root = json_object(), *list = json_array();
+    size_t n = t ? t->n : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct whaco_member *m = &t->members[i];
+        json_t *row = json_object();
+        put(row, "id", text_n(m->id, sizeof m->id), &oom);
+        put(row, "name", text_n(m->name, sizeof m->name), &oom);
+        put(row, "skillLevel", real(m->skill), &oom);
+        put(row, "naturalFrequency", real(m->omega), &oom);
+        put(row, "phase", real(m->phase), &oom);
+        put(row, "activeDeals", json_integer(m->active_deals), &oom);
+        put(row, "dealsToday", json_integer(m->deals_today), &oom);
+        put(row, "leadsToday", json_integer(m->leads_today), &oom);
+        /* null only if the caller's report does not cover this member */
+        put(row, "status",
+            st && i < st->n_members ? text(whaco_member_state_name(st->members[i].state))
+                                    : json_null(),
+            &oom);
+        push(list, row, &oom);
+    }
+    put(root, "salespeople", list, &oom);
+    put(root, "total", count(n), &oom);
+    return finish(root, oom);
+}
+
+char *json_coherence_history(double hours, const struct whaco_coherence_sample *samples, size_t n)
+{
+    bool oom = false;
+    json_t *root = json_object(), *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_object();
+        put(row, "timestamp", iso(samples[i].timestamp_ms), &oom);
+        put(row, "coherence", real(samples[i].r), &oom);
+        push(list, row, &oom);
+    }
+    put(root, "hours", num(hours), &oom);
+    put(root, "samples", list, &oom);
+    return finish(root, oom);
+}
+
+/*==== Customers ====*/
+
+char *json_analysis(const struct whaco_analysis *an, const char *team_status_short)
+{
+    bool oom = false;
+    const struct whaco_segment_result *r = &an->segment;
+    const struct whaco_profile *p = whaco_profile(r->cluster_id);
+    json_t *root = json_object(), *ca = json_object(), *actions = json_array(), *ts = NULL;
+    char reason[REASON_BUF];
+
+    put(ca, "clusterId", json_integer(r->cluster_id), &oom);
+    put(ca, "clusterName", text(p ? p->name : NULL), &oom);
+    put(ca, "clusterDescription", text(p ? p->description : NULL), &oom);
+    put(ca, "isOutlier", json_boolean(r->is_outlier), &oom);
+    if (r->is_outlier) {
+        unsigned n = r->n_reasons < WHACO_FEATURES ? r->n_reasons : WHACO_FEATURES;
+        whaco_reason_format(r->reasons, n, reason, sizeof reason);
+        put(ca, "outlierReason", text_n(reason, sizeof reason), &oom);
+    } else {
+        put(ca, "outlierReason", json_null(), &oom);
+    }
+    put(ca, "confidence", real(r->confidence), &oom);
+    put(ca, "recommendedApproach", text(p ? p->approach : NULL), &oom);
+    put(ca, "priorityScore", real(r->priority), &oom);
+    put(ca, "outlierScore", real(r->outlier_score), &oom);
+    put(root, "customerAnalysis", ca, &oom);
+
+    if (an->assign_rc == WHACO_OK)
+        put(root, "assignedTo", text_n(an->assigned_id, sizeof an->assigned_id), &oom);
+    else
+        put(root, "assignedTo", json_null(), &oom);
+
+    /* Splice the caller's short status; null if it is missing or not JSON. */
+    if (team_status_short) {
+        json_error_t jerr;
+        ts = json_loads(team_status_short, JSON_DECODE_ANY, &jerr);
+        if (!ts && json_error_code(&jerr) == json_error_out_of_memory)
+            oom = true;
+    }
+    put(root, "teamStatus", ts ? ts : json_null(), &oom);
+
+    unsigned n_actions = an->n_actions < WHACO_ACTIONS_MAX ? an->n_actions : WHACO_ACTIONS_MAX;
+    for (unsigned i = 0; i < n_actions; i++)
+        push(actions, text(an->actions[i]), &oom);
+    put(root, "recommendedActions", actions, &oom);
+    if (an->assign_rc != WHACO_OK)
+        put(root, "warning", text(whaco_strerror(an->assign_rc)), &oom);
+    return finish(root, oom);
+}
+
+/* The segments summary (json_segments_summary) as a jansson object. */
+static json_t *segments(const struct whaco_segmenter *s, bool *oom)
+{
+    json_t *o = json_object(), *clusters = json_array();
+    json_t *names = json_array(), *weights = json_array();
+    for (int k = 0; k < WHACO_CLUSTERS; k++) {
+        const struct whaco_cluster *c = &s->clusters[k];
+        const struct whaco_profile *p = whaco_profile(k);
+        json_t *row = json_object(), *prof = json_object(), *centroid = json_array();
+        put(prof, "name", text(p->name), oom);
+        put(prof, "description", text(p->description), oom);
+        put(prof, "approach", text(p->approach), oom);
+        put(prof, "priority", real(p->priority), oom);
+        for (int j = 0; j < WHACO_FEATURES; j++)
+            push(centroid, real(c->centroid[j]), oom);
+        put(row, "id", json_integer(k), oom);
+        put(row, "profile", prof, oom);
+        put(row, "centroid", centroid, oom);
+        put(row, "sizeEstimate", count(c->size), oom);
+        put(row, "share", real(c->share), oom);
+        push(clusters, row, oom);
+    }
+    for (int j = 0; j < WHACO_FEATURES; j++) {
+        push(names, text(whaco_feature_name(j)), oom);
+        push(weights, real(s->weights[j]), oom);
+    }
+    put(o, "totalCustomersProcessed", count(s->processed), oom);
+    put(o, "outliersDetected", count(s->outliers), oom);
+    put(o, "clusters", clusters, oom);
+    put(o, "featureNames", names, oom);
+    put(o, "featureWeights", weights, oom);
+    return o;
+}
+
+char *json_segments_summary(const struct whaco_segmenter *s)
+{
+    bool oom = false;
+    json_t *o = segments(s, &oom);
+    return finish(o, oom);
+}
+
+char *json_customer_segments(const struct whaco_segmenter *s)
+{
+    bool oom = false;
+    json_t *o = segments(s, &oom);
+    return wrap("segments", o, oom);
+}
+
+/*
+ * One anomaly as a jansson object. "features" are the raw inputs under the
+ * seed's names (ficoScore = creditScore, income = annualIncome) plus
+ * downPaymentPercent = downPayment / vehiclePrice as a fraction (0.01 is
+ * 1%); customerId is null when the request had none.
+ */
+static json_t *anomaly(const struct whaco_anomaly *a, bool *oom)
+{
+    const struct whaco_customer *c = &a->customer;
+    const struct whaco_profile *p = whaco_profile(a->cluster_id);
+    json_t *o = json_object(), *f = json_object();
+    char reason[REASON_BUF];
+    unsigned n = a->n_reasons < WHACO_FEATURES ? a->n_reasons : WHACO_FEATURES;
+
+    put(f, "ficoScore", num(c->credit_score), oom);
+    put(f, "income", num(c->annual_income), oom);
+    put(f, "vehiclePrice", num(c->vehicle_price), oom);
+    put(f, "downPayment", num(c->down_payment), oom);
+    put(f, "downPaymentPercent",
+        real(c->vehicle_price > 0.0 ? c->down_payment / c->vehicle_price : 0.0), oom);
+    put(f, "tradeValue", num(c->trade_value), oom);
+    put(f, "visitCount", json_integer(c->visit_count), oom);
+    put(f, "timeOnLot", num(c->time_on_lot), oom);
+    put(f, "engagement", real(c->engagement), oom);
+    whaco_reason_format(a->reasons, n, reason, sizeof reason);
+
+    put(o, "timestamp", iso(a->timestamp_ms), oom);
+    put(o, "customerId", c->id[0] ? text_n(c->id, sizeof c->id) : json_null(), oom);
+    put(o, "features", f, oom);
+    put(o, "clusterId", json_integer(a->cluster_id), oom);
+    put(o, "clusterName", text(p ? p->name : NULL), oom);
+    put(o, "outlierScore", real(a->score), oom);
+    put(o, "reason", text_n(reason, sizeof reason), oom);
+    return o;
+}
+
+/* The newest min(limit, ring count) anomalies, newest first. */
+static json_t *anomaly_list(const struct whaco_segmenter *s, unsigned limit, bool *oom)
+{
+    json_t *list = json_array();
+    unsigned n = limit < s->ring_count ? limit : s->ring_count;
+    for (unsigned i = 0; i < n; i++) {
+        const struct whaco_anomaly *a = whaco_segment_anomaly(s, i);
+        if (a)
+            push(list, anomaly(a, oom), oom);
+    }
+    return list;
+}
+
+char *json_anomaly(const struct whaco_anomaly *a)
+{
+    bool oom = false;
+    json_t *o = anomaly(a, &oom);
+    return finish(o, oom);
+}
+
+char *json_anomalies(const struct whaco_segmenter *s, unsigned limit)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "anomalies", anomaly_list(s, limit, &oom), &oom);
+    put(root, "total", json_integer(s->ring_count), &oom);
+    return finish(root, oom);
+}
+
+char *json_insights(const struct whaco_intel *in, const struct whaco_team_status *st,
+                    unsigned anomaly_limit)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "teamStatus", team_full(&in->team, st, &oom), &oom);
+    put(root, "customerSegments", segments(&in->seg, &oom), &oom);
+    put(root, "recentAnomalies", anomaly_list(&in->seg, anomaly_limit, &oom), &oom);
+    return finish(root, oom);
+}
+
+/*==== Acknowledgements ====*/
+
+char *json_deal_recorded(const struct whaco_event *ev)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "status", json_string("recorded"), &oom);
+    put(root, "salespersonId", text_n(ev->id, sizeof ev->id), &oom);
+    put(root, "dealId", ev->deal_id[0] ? text_n(ev->deal_id, sizeof ev->deal_id) : json_null(),
+        &oom);
+    put(root, "timestamp", iso(ev->time_ms), &oom);
+    return finish(root, oom);
+}
+
+char *json_salesperson_added(const struct whaco_event *ev)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "status", json_string("added"), &oom);
+    put(root, "id", text_n(ev->id, sizeof ev->id), &oom);
+    put(root, "name", text_n(ev->name, sizeof ev->name), &oom);
+    return finish(root, oom);
+}
+
+char *json_salesperson_removed(const char *id)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "status", json_string("removed"), &oom);
+    put(root, "id", text(id), &oom);
+    return finish(root, oom);
+}
+
+char *json_reset_done(int64_t time_ms)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "status", json_string("reset"), &oom);
+    put(root, "timestamp", iso(time_ms), &oom);
+    return finish(root, oom);
+}
