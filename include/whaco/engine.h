@@ -141,4 +141,21 @@ int64_t whaco_engine_now(const struct whaco_engine *e);
  */
 int whaco_engine_stop(struct whaco_engine *e);
 
+/*
+ * Load the current state of the store in data_dir (latest snapshot plus the
+ * log after it) into *in, which the caller has initialised with
+ * whaco_intel_init and later releases. Writes nothing. For
+ * `whaco state export`; safe while a server runs on the same directory.
+ */
+int whaco_engine_load(const char *data_dir, struct whaco_intel *in, char *errbuf, size_t errlen);
+
+/*
+ * Make *in the state of the store in data_dir: write it as a snapshot
+ * covering every logged event and compact those events away. Refuses
+ * (WHACO_E_DUPLICATE, with errbuf saying so) if the store already holds
+ * events, unless force. The server must not be running on data_dir.
+ */
+int whaco_engine_import(const char *data_dir, const struct whaco_intel *in, bool force,
+                        int64_t now_ms, char *errbuf, size_t errlen);
+
 #endif /* WHACO_ENGINE_H */

@@ -13,5 +13,6 @@ int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_generate(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_token(int argc, char **argv, FILE *out, FILE *err);
+int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err);
 
 #endif /* WHACO_CLI_H */

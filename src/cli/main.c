@@ -17,6 +17,7 @@ static void usage(FILE *out)
           "  generate             write synthetic customers as CSV\n"
           "  serve                run the HTTP service (see README.md)\n"
           "  token create         create an API token\n"
+          "  state export|import  the state as the seed's two JSON files\n"
           "  help                 this text\n"
           "  version              print the version\n",
           out);
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
         return whaco_cmd_serve(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(cmd, "token"))
         return whaco_cmd_token(argc - 1, argv + 1, stdout, stderr);
+    if (!strcmp(cmd, "state"))
+        return whaco_cmd_state(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

@@ -502,3 +502,59 @@ int whaco_engine_stop(struct whaco_engine *e)
     free(e);
     return rc;
 }
+
+/*==== Export and import ===================================================*/
+
+int whaco_engine_load(const char *data_dir, struct whaco_intel *in, char *errbuf, size_t errlen)
+{
+    struct whaco_engine *e = whaco_xcalloc(1, sizeof *e);
+    int rc;
+    if (errlen)
+        errbuf[0] = '\0';
+    whaco_engine_config_default(&e->cfg);
+    e->cfg.data_dir = data_dir;
+    e->cfg.seg = in->seg.cfg;
+    e->cfg.team = in->team.cfg;
+    rc = whaco_store_open(data_dir, WHACO_SYNC_FULL, &e->store, errbuf, errlen);
+    if (rc == WHACO_OK)
+        rc = load_state(e, errbuf, errlen);
+    if (rc == WHACO_OK) {
+        whaco_intel_release(in);
+        *in = e->intel; /* moves the team's arrays */
+    } else {
+        whaco_intel_release(&e->intel);
+    }
+    whaco_store_close(e->store);
+    free(e);
+    return rc;
+}
+
+int whaco_engine_import(const char *data_dir, const struct whaco_intel *in, bool force,
+                        int64_t now_ms, char *errbuf, size_t errlen)
+{
+    struct whaco_store *s = NULL;
+    struct whaco_buf b = WHACO_BUF_INIT;
+    if (errlen)
+        errbuf[0] = '\0';
+    int rc = whaco_store_open(data_dir, WHACO_SYNC_FULL, &s, errbuf, errlen);
+    if (rc != WHACO_OK)
+        return rc;
+    uint64_t seq = whaco_store_last_seq(s);
+    if (seq > 0 && !force) {
+        errorf(errbuf, errlen,
+               "%s already holds %llu events; stop the server and pass --force to replace "
+               "its state",
+               data_dir, (unsigned long long)seq);
+        whaco_store_close(s);
+        return WHACO_E_DUPLICATE;
+    }
+    whaco_intel_save(in, &b);
+    rc = whaco_store_put_snapshot(s, seq, now_ms, b.data, b.len);
+    if (rc == WHACO_OK)
+        rc = whaco_store_compact(s, INT64_MAX, NULL);
+    if (rc != WHACO_OK)
+        errorf(errbuf, errlen, "%s", whaco_store_errmsg(s));
+    whaco_buf_release(&b);
+    whaco_store_close(s);
+    return rc;
+}

@@ -82,7 +82,13 @@ void api_error_set(struct api_error *e, int status, const char *code, const char
 
 void api_error_from_whaco(struct api_error *e, int whaco_err, const char *field)
 {
-    api_error_set(e, 400, whaco_errname(whaco_err), field, "%s", whaco_strerror(whaco_err));
+    const char *msg = whaco_strerror(whaco_err);
+    /* Shared messages ("money amounts must not be negative") get the field
+     * in front, so every message names the field it is about. */
+    if (field && strncmp(msg, field, strlen(field)) != 0)
+        api_error_set(e, 400, whaco_errname(whaco_err), field, "%s: %s", field, msg);
+    else
+        api_error_set(e, 400, whaco_errname(whaco_err), field, "%s", msg);
 }
 
 /*==== Building documents ====*/

@@ -177,6 +177,12 @@ static enum MHD_Result respond(struct request *rq, unsigned status, char *body, 
 
 static enum MHD_Result respond_json(struct request *rq, unsigned status, char *json)
 {
+    static const char oom[] = "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
+    if (!json) { /* a builder ran out of memory */
+        json = whaco_xmalloc(sizeof oom);
+        memcpy(json, oom, sizeof oom);
+        status = 500;
+    }
     return respond(rq, status, json, strlen(json), "application/json");
 }
 
@@ -337,7 +343,7 @@ static enum MHD_Result respond_read(struct request *rq)
         break;
     case R_ANOMALIES:
         body = json_anomalies(&v->in.seg, (unsigned)n);
-        len = strlen(body);
+        len = body ? strlen(body) : 0;
         break;
     case R_HISTORY: {
         struct whaco_coherence_sample *samples =
@@ -345,7 +351,7 @@ static enum MHD_Result respond_read(struct request *rq)
         int64_t since = whaco_engine_now(e) - (int64_t)n * 3600000;
         size_t got = whaco_team_history_since(&v->in.team, since, samples, WHACO_TEAM_HISTORY);
         body = json_coherence_history((double)n, samples, got);
-        len = strlen(body);
+        len = body ? strlen(body) : 0;
         free(samples);
         break;
     }
@@ -358,6 +364,8 @@ static enum MHD_Result respond_read(struct request *rq)
     }
     }
     whaco_engine_view_release(e, h);
+    if (!body)
+        return respond_json(rq, 500, NULL);
     ret = respond(rq, 200, body, len, "application/json");
     return ret;
 }

@@ -70,9 +70,13 @@ char *http_view_body(struct http_view *v, enum http_body which, size_t *len)
             *slot = json_salespeople(&v->in.team, st);
         break;
     }
-    size_t n = strlen(*slot);
-    char *copy = whaco_xmalloc(n + 1);
-    memcpy(copy, *slot, n + 1);
+    char *copy = NULL;
+    size_t n = 0;
+    if (*slot) { /* NULL only if the builder ran out of memory; tried again next time */
+        n = strlen(*slot);
+        copy = whaco_xmalloc(n + 1);
+        memcpy(copy, *slot, n + 1);
+    }
     pthread_mutex_unlock(&v->mu);
     *len = n;
     return copy;

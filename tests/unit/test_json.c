@@ -612,6 +612,9 @@ static void json__error_messages_name_the_problem(void **state)
     len = edit_body(buf, sizeof buf, analyze_base, "creditScore", "299");
     assert_int_equal(json_parse_analyze(buf, len, &ev, &e), -1);
     assert_string_equal(e.message, "creditScore must be between 300 and 850");
+    /* A message shared by several fields is prefixed with the field. */
+    api_error_from_whaco(&e, WHACO_E_NEGATIVE_MONEY, "tradeValue");
+    assert_string_equal(e.message, "tradeValue: money amounts must not be negative");
 
     /* jansson's line and column. */
     const char *body = "{\n  \"creditScore\": 720,\n  \"annualIncome\": NaN\n}";
