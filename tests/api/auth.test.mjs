@@ -1,0 +1,186 @@
+// auth.test.mjs: the auth matrix -- no token, a wrong token, read, write and
+// admin tokens; loopback (admin endpoints only), --require-auth true,
+// non-loopback (0.0.0.0) with and without --allow-anonymous-remote; tokens
+// created while the server runs.
+import assert from 'node:assert/strict';
+import test from 'node:test';
+
+import { API, SEED_CUSTOMER, checkError, harness, sleep } from './helpers.mjs';
+
+const READS = [
+  `${API}/team-status`,
+  `${API}/customer-segments`,
+  `${API}/anomalies`,
+  `${API}/insights`,
+  `${API}/salespeople`,
+  `${API}/coherence-history`,
+  '/metrics',
+];
+const OPEN = ['/healthz', '/api/openapi.json'];
+
+let nextId = 0;
+/** The requests of each kind; ids are unique so admin writes never collide. */
+const ops = {
+  analyze: (srv, token) => srv.post(`${API}/analyze-customer`, SEED_CUSTOMER, { token }),
+  deal: (srv, token) => srv.post(`${API}/deal-closed`, { salespersonId: 'sp-base', dealId: 'd-1' }, { token }),
+  add: (srv, token) => srv.post(`${API}/add-salesperson`, { id: `sp-${++nextId}`, name: 'A Person', skillLevel: 0.5 }, { token }),
+  remove: async (srv, token, admin) => {
+    const id = `sp-rm-${++nextId}`;
+    const a = await srv.post(`${API}/add-salesperson`, { id, name: 'To Remove', skillLevel: 0.5 }, { token: admin });
+    assert.equal(a.status, 201, a.text);
+    return srv.del(`${API}/salesperson/${id}`, { token });
+  },
+  reset: (srv, token) => srv.post(`${API}/reset`, undefined, { token }),
+};
+const OK_STATUS = { analyze: 200, deal: 200, add: 201, remove: 200, reset: 200 };
+const ADMIN_OPS = ['add', 'remove', 'reset'];
+
+async function setup(t, args = [], listen) {
+  const h = harness(t);
+  const dir = await h.tmpdir();
+  const tokens = {
+    admin: await h.token(dir, 'admin'),
+    write: await h.token(dir, 'write'),
+    read: await h.token(dir, 'read'),
+  };
+  const srv = await h.start({ dataDir: dir, args, listen });
+  const base = await srv.post(`${API}/add-salesperson`, { id: 'sp-base', name: 'Base Person', skillLevel: 0.7 }, { token: tokens.admin });
+  assert.equal(base.status, 201, base.text);
+  return { h, dir, tokens, srv };
+}
+
+function check401(res, hasHeader) {
+  checkError(assert, res, 401, 'UNAUTHORIZED');
+  assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="whaco"');
+  assert.match(res.body.error.message, hasHeader ? /not valid/ : /Authorization: Bearer/);
+}
+
+function check403(res, role) {
+  checkError(assert, res, 403, 'FORBIDDEN');
+  assert.ok(res.body.error.message.includes(role), res.text);
+}
+
+const BAD = 'whaco_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+test('loopback (default): only admin endpoints need a token', async (t) => {
+  const { tokens, srv } = await setup(t);
+  assert.match(srv.stderr, /tokens required for admin endpoints only/);
+  for (const op of ADMIN_OPS) {
+    check401(await ops[op](srv, undefined, tokens.admin), false);
+    check401(await ops[op](srv, BAD, tokens.admin), true);
+    check401(await ops[op](srv, tokens.admin.slice(0, -1), tokens.admin), true);
+    const basic = await srv.post(`${API}/reset`, undefined, { headers: { authorization: `Basic ${tokens.admin}` } });
+    check401(basic, true);
+    check403(await ops[op](srv, tokens.read, tokens.admin), 'read');
+    check403(await ops[op](srv, tokens.write, tokens.admin), 'write');
+  }
+  for (const op of ['analyze', 'deal']) {
+    const r = await ops[op](srv, undefined);
+    assert.equal(r.status, OK_STATUS[op], `${op}: ${r.text}`);
+  }
+  for (const p of [...READS, ...OPEN]) {
+    const r = await srv.get(p);
+    assert.equal(r.status, 200, `${p}: ${r.text}`);
+  }
+  // Admin can do everything; reset last.
+  for (const op of ['add', 'remove', 'analyze', 'deal', 'reset']) {
+    const r = await ops[op](srv, tokens.admin, tokens.admin);
+    assert.equal(r.status, OK_STATUS[op], `${op}: ${r.text}`);
+  }
+  await srv.stop();
+});
+
+test('--require-auth true: every endpoint but /healthz and /api/openapi.json needs a token; roles apply', async (t) => {
+  const { tokens, srv } = await setup(t, ['--require-auth', 'true']);
+  assert.match(srv.stderr, /tokens required\)/);
+  for (const p of OPEN) {
+    const r = await srv.get(p);
+    assert.equal(r.status, 200, `${p}: ${r.text}`);
+  }
+  for (const p of READS) {
+    check401(await srv.get(p), false);
+    check401(await srv.get(p, { token: BAD }), true);
+    for (const role of ['read', 'write', 'admin']) {
+      const r = await srv.get(p, { token: tokens[role] });
+      assert.equal(r.status, 200, `${role} GET ${p}: ${r.text}`);
+    }
+  }
+  for (const op of Object.keys(ops)) {
+    check401(await ops[op](srv, undefined, tokens.admin), false);
+    check401(await ops[op](srv, BAD, tokens.admin), true);
+  }
+  // read: no writes at all
+  for (const op of Object.keys(ops)) check403(await ops[op](srv, tokens.read, tokens.admin), 'read');
+  // write: analyze and deal-closed, no admin endpoints
+  for (const op of ['analyze', 'deal']) {
+    const r = await ops[op](srv, tokens.write);
+    assert.equal(r.status, OK_STATUS[op], `write ${op}: ${r.text}`);
+  }
+  for (const op of ADMIN_OPS) check403(await ops[op](srv, tokens.write, tokens.admin), 'write');
+  // admin: everything
+  for (const op of ['analyze', 'deal', 'add', 'remove', 'reset']) {
+    const r = await ops[op](srv, tokens.admin, tokens.admin);
+    assert.equal(r.status, OK_STATUS[op], `admin ${op}: ${r.text}`);
+  }
+  // Nothing refused changed state: 2 analyzes (write, admin) before the reset, which zeroed them.
+  const seg = await srv.get(`${API}/customer-segments`, { token: tokens.read });
+  assert.equal(seg.body.segments.totalCustomersProcessed, 0);
+  await srv.stop();
+});
+
+test('a token created while the server runs is accepted within a few seconds', async (t) => {
+  const { h, dir, srv } = await setup(t, ['--require-auth', 'true']);
+  const fresh = await h.token(dir, 'read');
+  const t0 = Date.now();
+  let status = 0;
+  for (let i = 0; i < 60 && Date.now() - t0 < 6000; i++) {
+    status = (await srv.get(`${API}/team-status`, { token: fresh })).status;
+    if (status === 200) break;
+    assert.equal(status, 401);
+    await sleep(100);
+  }
+  assert.equal(status, 200, 'new token never accepted');
+  assert.ok(Date.now() - t0 < 4500, `accepted only after ${Date.now() - t0} ms`);
+  // and it has the role it was created with
+  check403(await srv.post(`${API}/analyze-customer`, SEED_CUSTOMER, { token: fresh }), 'read');
+  await srv.stop();
+});
+
+test('a token of another data directory is not valid here', async (t) => {
+  const { h, srv } = await setup(t);
+  const other = await h.tmpdir();
+  const foreign = await h.token(other, 'admin');
+  check401(await srv.post(`${API}/reset`, undefined, { token: foreign }), true);
+  await srv.stop();
+});
+
+test('non-loopback (--listen 0.0.0.0:0): tokens are required everywhere', async (t) => {
+  const { tokens, srv } = await setup(t, [], '0.0.0.0:0');
+  assert.match(srv.stderr, /listening on http:\/\/0\.0\.0\.0:\d+ .*tokens required\)/);
+  for (const p of OPEN) assert.equal((await srv.get(p)).status, 200, p);
+  for (const p of READS) {
+    check401(await srv.get(p), false);
+    assert.equal((await srv.get(p, { token: tokens.read })).status, 200, p);
+  }
+  check401(await ops.analyze(srv, undefined), false);
+  check401(await ops.deal(srv, undefined), false);
+  check403(await ops.analyze(srv, tokens.read), 'read');
+  assert.equal((await ops.analyze(srv, tokens.write)).status, 200);
+  check403(await ops.reset(srv, tokens.write), 'write');
+  assert.equal((await ops.reset(srv, tokens.admin)).status, 200);
+  await srv.stop();
+});
+
+test('non-loopback with --allow-anonymous-remote true: no token needed, except for admin endpoints', async (t) => {
+  const { tokens, srv } = await setup(t, ['--allow-anonymous-remote', 'true'], '0.0.0.0:0');
+  assert.match(srv.stderr, /tokens required for admin endpoints only/);
+  for (const p of [...READS, ...OPEN]) assert.equal((await srv.get(p)).status, 200, p);
+  assert.equal((await ops.analyze(srv, undefined)).status, 200);
+  assert.equal((await ops.deal(srv, undefined)).status, 200);
+  for (const op of ADMIN_OPS) {
+    check401(await ops[op](srv, undefined, tokens.admin), false);
+    check403(await ops[op](srv, tokens.write, tokens.admin), 'write');
+  }
+  assert.equal((await ops.add(srv, tokens.admin)).status, 201);
+  await srv.stop();
+});
