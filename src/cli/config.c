@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/config.h"
 #include "banned.h"
@@ -159,6 +160,10 @@ int serve_config_set(struct serve_config *c, const char *name, const char *v, co
         if (end == v || *end || errno)
             return bad(err, source, name, v, "expected milliseconds to add to the clock");
         c->engine.clock_offset_ms = off;
+    } else if (!strcmp(name, "web-dir")) {
+        if (!*v || strlen(v) >= sizeof c->web_dir)
+            return bad(err, source, name, v, "expected a directory path");
+        snprintf(c->web_dir, sizeof c->web_dir, "%s", v);
     } else if (!strcmp(name, "timezone")) {
         if (strlen(v) >= sizeof c->timezone)
             return bad(err, source, name, v, "expected a time zone name, e.g. America/Chicago");
@@ -266,9 +271,27 @@ static bool is_loopback(const char *host)
            !strncmp(host, "127.", 4);
 }
 
+/* The "web" directory beside the running binary (build/web). */
+static void default_web_dir(struct serve_config *c)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+        *slash = '\0';
+        snprintf(c->web_dir, sizeof c->web_dir, "%.4000s/web", exe);
+    }
+}
+
 int serve_config_finish(struct serve_config *c, FILE *err)
 {
     (void)err;
+    if (!c->web_dir[0])
+        default_web_dir(c);
+    c->server.web_dir = c->web_dir;
     if (!strcmp(c->host, "localhost"))
         snprintf(c->host, sizeof c->host, "127.0.0.1");
     c->server.require_auth =

@@ -20,6 +20,7 @@ struct serve_config {
     char host[256];              /* storage for server.host */
     char data_dir[4096];         /* storage for engine.data_dir and server.data_dir */
     char timezone[128];          /* "" = the process's TZ */
+    char web_dir[4096];          /* storage for server.web_dir; "" = beside the binary */
     bool allow_anonymous_remote; /* open endpoints without tokens off loopback */
     bool require_auth;           /* tokens on every endpoint even on loopback */
 };

@@ -27,7 +27,7 @@ static int serve_usage(FILE *err)
           "                   [--snapshot-interval 10m] [--retention 30d]\n"
           "                   [--timezone ZONE] [--body-limit BYTES] [--threads N]\n"
           "                   [--require-auth true|false] [--allow-anonymous-remote true|false]\n"
-          "                   [--log-requests true|false] [--quiet]\n"
+          "                   [--log-requests true|false] [--quiet] [--web-dir DIR]\n"
           "settings: see README.md, \"Configuration\"\n",
           err);
     return 2;
@@ -101,15 +101,20 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    struct sse_hub *hub = sse_hub_new();
     c.engine.publish = whaco_http_publish;
     c.engine.view_free = whaco_http_view_free;
+    c.engine.ctx = hub;
+    c.server.hub = hub;
     if (whaco_engine_start(&c.engine, &engine, msg, sizeof msg) != WHACO_OK) {
         fprintf(err, "whaco serve: cannot start: %s\n", msg);
+        sse_hub_free(hub);
         return 1;
     }
     if (whaco_server_start(&c.server, engine, &server, msg, sizeof msg) != WHACO_OK) {
         fprintf(err, "whaco serve: %s\n", msg);
         whaco_engine_stop(engine);
+        sse_hub_free(hub);
         return 1;
     }
     fprintf(err, "whaco: listening on http://%s%s%s:%u (data %s, sync %s, tokens %s)\n",
@@ -124,6 +129,7 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
     whaco_server_drain(server);
     whaco_server_stop(server, 4000);
     int rc = whaco_engine_stop(engine);
+    sse_hub_free(hub);
     if (rc != WHACO_OK) {
         fprintf(err, "whaco: the final snapshot failed (%s); the log still has every event\n",
                 whaco_strerror(rc));

@@ -954,3 +954,22 @@ char *json_reset_done(int64_t time_ms)
     put(root, "timestamp", iso(time_ms), &oom);
     return finish(root, oom);
 }
+
+char *json_event_analyzed(const struct whaco_analysis *an, const char *customer_id, int64_t time_ms)
+{
+    bool oom = false;
+    const struct whaco_segment_result *r = &an->segment;
+    const struct whaco_profile *p = whaco_profile(r->cluster_id);
+    json_t *root = json_object();
+    put(root, "customerId", customer_id && *customer_id ? text(customer_id) : json_null(), &oom);
+    put(root, "clusterId", json_integer(r->cluster_id), &oom);
+    put(root, "clusterName", text(p ? p->name : NULL), &oom);
+    put(root, "isOutlier", json_boolean(r->is_outlier), &oom);
+    put(root, "priorityScore", real(r->priority), &oom);
+    if (an->assign_rc == WHACO_OK)
+        put(root, "assignedTo", text_n(an->assigned_id, sizeof an->assigned_id), &oom);
+    else
+        put(root, "assignedTo", json_null(), &oom);
+    put(root, "timestamp", iso(time_ms), &oom);
+    return finish(root, oom);
+}

@@ -31,10 +31,10 @@
 
 /* A request that cannot be served, as the API reports it. */
 struct api_error {
-    int status;          /* HTTP status, e.g. 400 */
-    const char *code;    /* machine-readable, e.g. "INVALID_JSON", "CREDIT_SCORE_RANGE" */
-    char message[256];   /* for people: names the field and what is allowed */
-    const char *field;   /* API field name, or NULL; static storage */
+    int status;        /* HTTP status, e.g. 400 */
+    const char *code;  /* machine-readable, e.g. "INVALID_JSON", "CREDIT_SCORE_RANGE" */
+    char message[256]; /* for people: names the field and what is allowed */
+    const char *field; /* API field name, or NULL; static storage */
 };
 
 /*
@@ -133,8 +133,7 @@ char *json_insights(const struct whaco_intel *in, const struct whaco_team_status
 char *json_salespeople(const struct whaco_team *t, const struct whaco_team_status *st);
 
 /* GET coherence-history: {"hours","samples":[{"timestamp","coherence"}]}. */
-char *json_coherence_history(double hours, const struct whaco_coherence_sample *samples,
-                             size_t n);
+char *json_coherence_history(double hours, const struct whaco_coherence_sample *samples, size_t n);
 
 /* deal-closed: {"status":"recorded","salespersonId","dealId","timestamp"}. */
 char *json_deal_recorded(const struct whaco_event *ev);
@@ -145,6 +144,13 @@ char *json_salesperson_removed(const char *id);
 
 /* reset: {"status":"reset","timestamp"}. */
 char *json_reset_done(int64_t time_ms);
+
+/*
+ * The dashboard's "analyzed-customer" event: {"customerId","clusterId",
+ * "clusterName","isOutlier","priorityScore","assignedTo","timestamp"}.
+ */
+char *json_event_analyzed(const struct whaco_analysis *an, const char *customer_id,
+                          int64_t time_ms);
 
 /* Write Unix ms as "2025-01-17T14:30:00.000Z" into buf (>= 25 bytes). */
 void json_iso8601(int64_t ms, char buf[32]);

@@ -13,7 +13,7 @@
 #include "whaco/engine.h"
 #include "http/view.h"
 
-#define METRICS_ROUTES   16 /* route indices 0..15 (server.c's table) */
+#define METRICS_ROUTES   20 /* route indices (server.c's table) */
 #define METRICS_STATUSES 13 /* distinct status codes counted per route */
 #define METRICS_BUCKETS  12 /* latency histogram buckets (+Inf last) */
 

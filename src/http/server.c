@@ -29,6 +29,7 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "http/auth.h"
+#include "http/files.h"
 #include "http/json.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -53,6 +54,8 @@ enum route_id {
     R_HEALTHZ,
     R_METRICS,
     R_OPENAPI,
+    R_EVENTS,
+    R_STATIC,
     R_UNMATCHED,
 };
 
@@ -81,6 +84,8 @@ static const struct route routes[] = {
     [R_HEALTHZ] = {"/healthz", false, "GET", ROLE_NONE, false, true},
     [R_METRICS] = {"/metrics", false, "GET", ROLE_READ, false, false},
     [R_OPENAPI] = {"/api/openapi.json", false, "GET", ROLE_NONE, false, true},
+    [R_EVENTS] = {API "events", false, "GET", ROLE_READ, false, false},
+    [R_STATIC] = {"/", true, "GET", ROLE_NONE, false, true},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -99,6 +104,8 @@ static const char *const route_names[METRICS_ROUTES] = {
     [R_HEALTHZ] = "/healthz",
     [R_METRICS] = "/metrics",
     [R_OPENAPI] = "/api/openapi.json",
+    [R_EVENTS] = API "events",
+    [R_STATIC] = "static",
     [R_UNMATCHED] = "unmatched",
 };
 
@@ -121,6 +128,7 @@ struct request {
     enum route_id route;
     const char *method; /* static: for the log */
     enum req_state st;
+    const char *url; /* borrowed from libmicrohttpd for the request's life */
     uint64_t start_ns;
     unsigned status;
     char *body;
@@ -235,12 +243,48 @@ static enum MHD_Result respond_event_error(struct request *rq)
     return respond_error(rq, &e);
 }
 
+static void broadcast(struct sse_hub *hub, const char *event, char *json)
+{
+    if (json)
+        sse_broadcast(hub, event, json);
+    free(json);
+}
+
+/* Tell the dashboards about a committed write (team status comes with the view). */
+static void announce(struct request *rq)
+{
+    struct sse_hub *hub = rq->srv->cfg.hub;
+    const struct whaco_engine_reply *rep = &rq->ereq.reply;
+    const struct whaco_event *ev = &rq->ereq.event;
+    if (!hub)
+        return;
+    if (rq->route == R_DEAL_CLOSED) {
+        broadcast(hub, "deal-closed", json_deal_recorded(ev));
+    } else if (rq->route == R_ANALYZE) {
+        const struct whaco_segment_result *r = &rep->analysis.segment;
+        broadcast(hub, "analyzed-customer",
+                  json_event_analyzed(&rep->analysis, ev->customer.id, rep->time_ms));
+        if (r->is_outlier) {
+            struct whaco_anomaly a;
+            memset(&a, 0, sizeof a);
+            a.timestamp_ms = rep->time_ms;
+            a.customer = ev->customer;
+            a.cluster_id = r->cluster_id;
+            a.score = r->outlier_score;
+            memcpy(a.reasons, r->reasons, sizeof a.reasons);
+            a.n_reasons = r->n_reasons;
+            broadcast(hub, "anomaly", json_anomaly(&a));
+        }
+    }
+}
+
 static enum MHD_Result respond_event_done(struct request *rq)
 {
     const struct whaco_engine_reply *rep = &rq->ereq.reply;
     const struct whaco_event *ev = &rq->ereq.event;
     if (rep->rc != WHACO_OK)
         return respond_event_error(rq);
+    announce(rq);
     switch (rq->route) {
     case R_ANALYZE: {
         void *h;
@@ -294,6 +338,30 @@ static enum MHD_Result respond_healthz(struct request *rq)
     return respond(rq, strcmp(status, "ok") ? 503 : 200, copy, n, "application/json");
 }
 
+static enum MHD_Result respond_static(struct request *rq)
+{
+    struct MHD_Response *r = files_open(rq->srv->cfg.web_dir, rq->url);
+    if (!r)
+        return fail(rq, 404, "NOT_FOUND", NULL, "no such file");
+    rq->status = 200;
+    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The dashboard's event stream: the connection stays open, fed by the hub. */
+static enum MHD_Result respond_events(struct request *rq)
+{
+    struct MHD_Response *r = rq->srv->cfg.hub ? sse_stream_new(rq->srv->cfg.hub, rq->conn) : NULL;
+    if (!r)
+        return fail(rq, 503, "UNAVAILABLE", NULL, "the event stream is not available");
+    MHD_set_connection_option(rq->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u); /* keepalives */
+    rq->status = 200;
+    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result respond_read(struct request *rq)
 {
     struct whaco_engine *e = rq->srv->engine;
@@ -307,6 +375,10 @@ static enum MHD_Result respond_read(struct request *rq)
     switch (rq->route) {
     case R_HEALTHZ:
         return respond_healthz(rq);
+    case R_STATIC:
+        return respond_static(rq);
+    case R_EVENTS:
+        return respond_events(rq);
     case R_OPENAPI: {
         char *copy = whaco_xmalloc(whaco_openapi_json_len + 1);
         memcpy(copy, whaco_openapi_json, whaco_openapi_json_len + 1);
@@ -432,12 +504,15 @@ static enum route_id match(const char *url)
 {
     for (unsigned i = 0; i < N_ROUTES; i++) {
         size_t n = strlen(routes[i].path);
+        if (i == R_STATIC)
+            continue;
         if (routes[i].prefix
                 ? strncmp(url, routes[i].path, n) == 0 && url[n] != '\0' && !strchr(url + n, '/')
                 : strcmp(url, routes[i].path) == 0)
             return (enum route_id)i;
     }
-    return R_UNMATCHED;
+    /* Everything outside the API is the dashboard's files. */
+    return strncmp(url, "/api/", 5) == 0 ? R_UNMATCHED : R_STATIC;
 }
 
 static bool is_json(const char *type)
@@ -475,6 +550,13 @@ static bool reject_early(struct request *rq, const char *url, const char *method
     if (!r->open && (r->admin || s->cfg.require_auth)) {
         const char *authz =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        char bearer[TOKEN_TEXT_MAX + 8];
+        const char *qtoken = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "token");
+        if (!authz && qtoken && rq->route == R_EVENTS) {
+            /* EventSource cannot send headers: the stream takes ?token= too. */
+            snprintf(bearer, sizeof bearer, "Bearer %.*s", TOKEN_TEXT_MAX, qtoken);
+            authz = bearer;
+        }
         enum role have = s->auth ? auth_check(s->auth, authz) : ROLE_NONE;
         if (have == ROLE_NONE) {
             *ret = fail(rq, 401, "UNAUTHORIZED", NULL,
@@ -533,6 +615,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         rq->start_ns = mono_ns();
         rq->method = static_method(method);
         rq->route = match(url);
+        rq->url = url;
         *con_cls = rq;
         atomic_fetch_add(&s->inflight, 1);
         if (reject_early(rq, url, method, &ret))
@@ -661,6 +744,8 @@ uint16_t whaco_server_port(const struct whaco_server *s)
 void whaco_server_drain(struct whaco_server *s)
 {
     atomic_store(&s->draining, true);
+    if (s->cfg.hub)
+        sse_hub_close(s->cfg.hub); /* end the streams, or they would hold the stop */
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "whaco/engine.h"
+#include "http/sse.h"
 
 struct whaco_server_config {
     const char *host;      /* address to listen on; "127.0.0.1" */
@@ -32,6 +33,8 @@ struct whaco_server_config {
     bool log_requests;     /* one structured line per request on stderr; true */
     const char *data_dir;  /* where the tokens are (the store) */
     unsigned conn_timeout; /* seconds an idle or slow connection may live; 30 */
+    const char *web_dir;   /* the dashboard's files; NULL serves none */
+    struct sse_hub *hub;   /* borrowed: the event stream; NULL disables it */
 };
 
 struct whaco_server;
@@ -54,7 +57,10 @@ void whaco_server_drain(struct whaco_server *s);
 /* Wait up to timeout_ms for requests in flight, then stop and free. */
 void whaco_server_stop(struct whaco_server *s, int timeout_ms);
 
-/* The engine's view callbacks (see whaco/engine.h); ctx is unused. */
+/*
+ * The engine's view callbacks (see whaco/engine.h). ctx is the struct
+ * sse_hub to announce each new team status on, or NULL.
+ */
 void *whaco_http_publish(const struct whaco_intel *in, void *ctx);
 void whaco_http_view_free(void *view);
 

@@ -15,7 +15,6 @@
 void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
 {
     struct http_view *v = whaco_xcalloc(1, sizeof *v);
-    (void)ctx;
     v->in.seg = in->seg;
     whaco_team_copy(&v->in.team, &in->team);
     v->in.clock_ms = in->clock_ms;
@@ -24,6 +23,8 @@ void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
     v->has_status = whaco_team_status_compute(&v->status, &v->in.team) == WHACO_OK;
     v->team_short = json_team_status_short(&v->in.team, v->has_status ? &v->status : NULL);
     pthread_mutex_init(&v->mu, NULL);
+    if (ctx && v->team_short)
+        sse_broadcast(ctx, "team-status", v->team_short);
     return v;
 }
 
