@@ -112,6 +112,19 @@ int whaco_customer_check(const struct whaco_customer *c, const char **field);
  */
 void whaco_features(const struct whaco_customer *c, double x[WHACO_FEATURES]);
 
+/*
+ * Append a customer to b in the portable format (whaco/serial.h): str id,
+ * f64 creditScore, annualIncome, vehiclePrice, downPayment, tradeValue,
+ * u32 visitCount, f64 timeOnLot, engagement.
+ */
+void whaco_customer_encode(const struct whaco_customer *c, struct whaco_buf *b);
+
+/*
+ * Read a customer written by whaco_customer_encode. A customer that fails
+ * whaco_customer_check marks the reader failed (WHACO_E_STATE_CORRUPT).
+ */
+void whaco_customer_decode(struct whaco_customer *c, struct whaco_reader *r);
+
 /* Short display name of feature j ("FICO", "Income", "Down%", ...). */
 const char *whaco_feature_name(int j);
 

@@ -4,9 +4,7 @@
  *
  * Encoding, version 1, little-endian (whaco/serial.h):
  *   u8 version (1) | u32 type | i64 time_ms | payload by type:
- *     ANALYZE      customer: str id, f64 creditScore, f64 annualIncome,
- *                  f64 vehiclePrice, f64 downPayment, f64 tradeValue,
- *                  u32 visitCount, f64 timeOnLot, f64 engagement
+ *     ANALYZE      the customer (whaco_customer_encode)
  *     DEAL_CLOSED  str salespersonId, str dealId
  *     ADD          str id, str name, f64 skillLevel, f64 naturalFrequency,
  *                  f64 phase, u32 activeDeals
@@ -78,21 +76,12 @@ int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
 
 void whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b)
 {
-    const struct whaco_customer *c = &ev->customer;
     whaco_buf_put_u8(b, EVENT_FORMAT);
     whaco_buf_put_u32(b, ev->type);
     whaco_buf_put_i64(b, ev->time_ms);
     switch (ev->type) {
     case WHACO_EV_ANALYZE:
-        whaco_buf_put_str(b, c->id);
-        whaco_buf_put_f64(b, c->credit_score);
-        whaco_buf_put_f64(b, c->annual_income);
-        whaco_buf_put_f64(b, c->vehicle_price);
-        whaco_buf_put_f64(b, c->down_payment);
-        whaco_buf_put_f64(b, c->trade_value);
-        whaco_buf_put_u32(b, (uint32_t)c->visit_count);
-        whaco_buf_put_f64(b, c->time_on_lot);
-        whaco_buf_put_f64(b, c->engagement);
+        whaco_customer_encode(&ev->customer, b);
         break;
     case WHACO_EV_DEAL_CLOSED:
         whaco_buf_put_str(b, ev->id);
@@ -117,7 +106,6 @@ void whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b)
 int whaco_event_decode(struct whaco_event *ev, const void *p, size_t len)
 {
     struct whaco_reader r;
-    struct whaco_customer *c = &ev->customer;
     whaco_reader_init(&r, p, len);
     uint8_t version = whaco_reader_u8(&r);
     if (r.err == WHACO_OK && version > EVENT_FORMAT)
@@ -129,17 +117,7 @@ int whaco_event_decode(struct whaco_event *ev, const void *p, size_t len)
     ev->time_ms = whaco_reader_i64(&r);
     switch (ev->type) {
     case WHACO_EV_ANALYZE:
-        whaco_reader_str(&r, c->id, sizeof c->id);
-        c->credit_score = whaco_reader_f64(&r);
-        c->annual_income = whaco_reader_f64(&r);
-        c->vehicle_price = whaco_reader_f64(&r);
-        c->down_payment = whaco_reader_f64(&r);
-        c->trade_value = whaco_reader_f64(&r);
-        c->visit_count = (int32_t)whaco_reader_u32(&r);
-        c->time_on_lot = whaco_reader_f64(&r);
-        c->engagement = whaco_reader_f64(&r);
-        if (r.err == WHACO_OK && whaco_customer_check(c, NULL) != WHACO_OK)
-            whaco_reader_fail(&r);
+        whaco_customer_decode(&ev->customer, &r);
         break;
     case WHACO_EV_DEAL_CLOSED:
         whaco_reader_str(&r, ev->id, sizeof ev->id);

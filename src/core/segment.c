@@ -510,7 +510,7 @@ const struct whaco_anomaly *whaco_segment_anomaly(const struct whaco_segmenter *
 
 /*==== Serialisation =======================================================*/
 
-static void put_customer(struct whaco_buf *b, const struct whaco_customer *c)
+void whaco_customer_encode(const struct whaco_customer *c, struct whaco_buf *b)
 {
     whaco_buf_put_str(b, c->id);
     whaco_buf_put_f64(b, c->credit_score);
@@ -523,7 +523,7 @@ static void put_customer(struct whaco_buf *b, const struct whaco_customer *c)
     whaco_buf_put_f64(b, c->engagement);
 }
 
-static void get_customer(struct whaco_reader *r, struct whaco_customer *c)
+void whaco_customer_decode(struct whaco_customer *c, struct whaco_reader *r)
 {
     memset(c, 0, sizeof *c);
     whaco_reader_str(r, c->id, sizeof c->id);
@@ -571,7 +571,7 @@ void whaco_segmenter_encode(const struct whaco_segmenter *s, struct whaco_buf *b
     for (unsigned i = s->ring_count; i-- > 0;) {
         const struct whaco_anomaly *a = whaco_segment_anomaly(s, i);
         whaco_buf_put_i64(b, a->timestamp_ms);
-        put_customer(b, &a->customer);
+        whaco_customer_encode(&a->customer, b);
         whaco_buf_put_u32(b, (uint32_t)a->cluster_id);
         whaco_buf_put_f64(b, a->score);
         whaco_buf_put_u8(b, a->n_reasons);
@@ -652,7 +652,7 @@ int whaco_segmenter_decode(struct whaco_segmenter *s, struct whaco_reader *r)
     for (uint32_t i = 0; i < n && !r->err; i++) {
         struct whaco_anomaly *a = &t.ring[i];
         a->timestamp_ms = whaco_reader_i64(r);
-        get_customer(r, &a->customer);
+        whaco_customer_decode(&a->customer, r);
         a->cluster_id = (int32_t)whaco_reader_u32(r);
         a->score = whaco_reader_f64(r);
         a->n_reasons = whaco_reader_u8(r);
