@@ -22,6 +22,7 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/team.h"
+#include "whaco/utf8.h"
 #include "core/internal.h"
 #include "banned.h"
 
@@ -97,41 +98,12 @@ static bool name_ok(const char *name)
     size_t len = bounded_len(name, WHACO_TEAM_NAME_MAX);
     if (len == 0 || len >= WHACO_TEAM_NAME_MAX)
         return false;
-    const unsigned char *p = (const unsigned char *)name;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f)
             return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t more;
-        unsigned min;
-        if (c >= 0xc2 && c <= 0xdf) {
-            more = 1, min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2, min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i <= more)
-            return false;
-        unsigned cp = c & (0x3fu >> more);
-        for (size_t k = 1; k <= more; k++) {
-            unsigned cc = p[i + k];
-            if ((cc & 0xc0u) != 0x80u)
-                return false;
-            cp = (cp << 6) | (cc & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += more + 1;
     }
-    return true;
+    return whaco_utf8_valid(name, len);
 }
 
 static void copy_str(char *dst, const char *src, size_t cap)

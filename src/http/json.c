@@ -52,6 +52,7 @@
 #include "whaco/intel.h"
 #include "whaco/segment.h"
 #include "whaco/team.h"
+#include "whaco/utf8.h"
 #include "http/json.h"
 #include "banned.h"
 
@@ -128,43 +129,6 @@ static json_t *count(uint64_t n)
     return json_integer(n > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)n);
 }
 
-/* 1 if p[0..len) is well-formed UTF-8 (no overlong forms, surrogates or
- * code points beyond U+10FFFF), the only text a JSON string may hold. */
-static int utf8_ok(const unsigned char *p, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i], cp, min;
-        size_t more;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            more = 1, min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2, min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (len - i <= more)
-            return 0;
-        cp = c & (0x3fu >> more);
-        for (size_t k = 1; k <= more; k++) {
-            unsigned d = p[i + k];
-            if ((d & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (d & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += more + 1;
-    }
-    return 1;
-}
-
 /*
  * The string s[0..cap) up to its NUL (or all cap bytes), or null for NULL.
  * Invalid UTF-8 cannot be a JSON string: then the non-ASCII bytes become
@@ -177,7 +141,7 @@ static json_t *text_n(const char *s, size_t cap)
         return json_null();
     const char *end = memchr(s, '\0', cap);
     size_t len = end ? (size_t)(end - s) : cap;
-    if (utf8_ok((const unsigned char *)s, len))
+    if (whaco_utf8_valid(s, len))
         return json_stringn_nocheck(s, len);
     char *copy = malloc(len + 1);
     if (!copy)
