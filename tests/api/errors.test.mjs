@@ -104,7 +104,7 @@ const CASES = [
 
   // ---- routes and methods
   { name: 'unknown route', method: 'GET', path: `${API}/nope`, status: 404, code: 'NOT_FOUND' },
-  { name: 'unknown top-level path', method: 'GET', path: '/', status: 404, code: 'NOT_FOUND' },
+  { name: 'unknown path under /api/', method: 'GET', path: '/api/nope', status: 404, code: 'NOT_FOUND' },
   { name: 'DELETE salesperson/ with no id', method: 'DELETE', path: `${API}/salesperson/`, admin: true, status: 404, code: 'NOT_FOUND' },
   { name: 'GET analyze-customer', method: 'GET', path: ANALYZE, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' },
   { name: 'POST team-status', method: 'POST', path: `${API}/team-status`, body: '{}', status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET, HEAD' },

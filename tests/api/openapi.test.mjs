@@ -1,0 +1,373 @@
+// openapi.test.mjs: GET /api/openapi.json is the repository's OpenAPI 3
+// document, lists every endpoint with the method the server answers, and
+// every live response (success and error) matches the schema documented for
+// its status, with no undocumented fields.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import test from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import Ajv from 'ajv';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+import { API, FRAUD_CUSTOMER, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, sleep } from './helpers.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const REPO_DOC = path.resolve(here, '../../api/openapi.json');
+
+/** Every endpoint (OpenAPI path template) and the one method it answers. */
+const ENDPOINTS = {
+  [`${API}/analyze-customer`]: 'post',
+  [`${API}/team-status`]: 'get',
+  [`${API}/customer-segments`]: 'get',
+  [`${API}/anomalies`]: 'get',
+  [`${API}/deal-closed`]: 'post',
+  [`${API}/insights`]: 'get',
+  [`${API}/add-salesperson`]: 'post',
+  [`${API}/salesperson/{id}`]: 'delete',
+  [`${API}/reset`]: 'post',
+  [`${API}/salespeople`]: 'get',
+  [`${API}/coherence-history`]: 'get',
+  '/healthz': 'get',
+  '/metrics': 'get',
+  '/api/openapi.json': 'get',
+};
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Resolve a local "#/a/b" reference in doc. */
+function deref(doc, obj) {
+  let o = obj;
+  for (let i = 0; i < 20 && o && typeof o === 'object' && typeof o.$ref === 'string'; i++) {
+    assert.ok(o.$ref.startsWith('#/'), `non-local $ref ${o.$ref}`);
+    o = o.$ref
+      .slice(2)
+      .split('/')
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce((acc, k) => (acc === undefined ? undefined : acc[k]), doc);
+    assert.ok(o !== undefined, `unresolvable $ref ${obj.$ref}`);
+  }
+  return o;
+}
+
+/**
+ * An OpenAPI 3.0 schema as JSON Schema: "nullable: true" becomes
+ * anyOf [schema, null]; local refs point into the document registered as
+ * "openapi.json". (3.1 schemas are JSON Schema already: refs only.)
+ */
+function toJsonSchema(s, v30) {
+  if (Array.isArray(s)) return s.map((x) => toJsonSchema(x, v30));
+  if (!s || typeof s !== 'object') return s;
+  const out = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === '$ref' && typeof v === 'string' && v.startsWith('#/')) out.$ref = `openapi.json${v}`;
+    else if (k === 'example' || k === 'examples' || k === 'xml' || k === 'externalDocs') continue;
+    else if (k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions') {
+      out[k] = Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, toJsonSchema(pv, v30)]));
+    } else out[k] = toJsonSchema(v, v30);
+  }
+  if (v30) {
+    // 3.0 (like draft 4) spells exclusive bounds as booleans beside minimum/maximum.
+    for (const [ex, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']]) {
+      if (out[ex] === true) {
+        out[ex] = out[bound];
+        delete out[bound];
+      } else if (out[ex] === false) delete out[ex];
+    }
+  }
+  if (v30 && out.nullable === true) {
+    delete out.nullable;
+    return { anyOf: [out, { type: 'null' }] };
+  }
+  delete out.nullable;
+  return out;
+}
+
+function makeValidator(doc) {
+  const v30 = /^3\.0\./.test(doc.openapi);
+  const ajv = v30 ? new Ajv({ strict: false, allErrors: true }) : new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema({ components: toJsonSchema(doc.components || {}, v30) }, 'openapi.json');
+  const cache = new Map();
+  return (schema, value) => {
+    const key = JSON.stringify(schema);
+    let fn = cache.get(key);
+    if (!fn) {
+      fn = ajv.compile(toJsonSchema(schema, v30));
+      cache.set(key, fn);
+    }
+    return fn(value) ? null : ajv.errorsText(fn.errors, { separator: '\n  ' });
+  };
+}
+
+/** Keys of value that no (resolved) schema along the way documents. */
+function undocumented(doc, schema, value, where = '$', out = []) {
+  const s = deref(doc, schema);
+  if (!s || typeof s !== 'object' || value === null || typeof value !== 'object') return out;
+  const parts = [s, ...['allOf', 'anyOf', 'oneOf'].flatMap((k) => (s[k] || []).map((x) => deref(doc, x)))];
+  if (Array.isArray(value)) {
+    const items = parts.map((p) => p.items).find(Boolean);
+    if (items) value.forEach((v, i) => undocumented(doc, items, v, `${where}[${i}]`, out));
+    return out;
+  }
+  const props = {};
+  let open = !parts.some((p) => p.properties);
+  for (const p of parts) {
+    Object.assign(props, p.properties || {});
+    if (p.additionalProperties !== undefined && p.additionalProperties !== false) open = true;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (props[k]) undocumented(doc, props[k], v, `${where}.${k}`, out);
+    else if (!open) out.push(`${where}.${k}`);
+  }
+  return out;
+}
+
+/** Up to 20 JSON-pointer-like paths where a and b differ. */
+function diff(a, b, where = '', out = []) {
+  if (out.length >= 20) return out;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (!(k in a)) out.push(`${where}/${k} (only in the repository)`);
+      else if (!(k in b)) out.push(`${where}/${k} (only in the served document)`);
+      else diff(a[k], b[k], `${where}/${k}`, out);
+      if (out.length >= 20) break;
+    }
+  } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(where || '/');
+  return out;
+}
+
+async function fetchDoc(srv) {
+  const r = await srv.get('/api/openapi.json');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^application\/json/);
+  assert.ok(r.body && typeof r.body === 'object', 'the document is not JSON');
+  return r.body;
+}
+
+test('GET /api/openapi.json: an OpenAPI 3.x document with every endpoint, its method, parameters and bearer auth', async (t) => {
+  const h = harness(t);
+  const srv = await h.start();
+  const doc = await fetchDoc(srv);
+  assert.match(String(doc.openapi), /^3\.(0|1)\.\d+$/, `openapi: ${doc.openapi}`);
+  assert.equal(typeof doc.info?.title, 'string');
+  assert.equal(typeof doc.info?.version, 'string');
+  assert.ok(doc.paths && typeof doc.paths === 'object');
+  const missing = Object.keys(ENDPOINTS).filter((p) => !(p in doc.paths));
+  assert.deepEqual(missing, [], 'endpoints missing from the document');
+  // Paths documented beyond this list must at least exist on the server.
+  for (const p of Object.keys(doc.paths).filter((x) => !(x in ENDPOINTS))) {
+    const method = Object.keys(doc.paths[p]).find((k) => METHODS.includes(k));
+    assert.ok(method, `${p}: no operation`);
+    const url = p.replace(/\{[^}]+\}/g, 'x');
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 5000);
+    const r = await fetch(srv.base + url, { method: method.toUpperCase(), signal: ac.signal });
+    const status = r.status;
+    ac.abort(); // a stream (e.g. Server-Sent Events) need not be read
+    clearTimeout(timer);
+    assert.notEqual(status, 404, `${p} is documented but the server has no such endpoint`);
+  }
+  await srv.stop();
+  for (const [p, method] of Object.entries(ENDPOINTS)) {
+    const item = doc.paths[p];
+    const ops = Object.keys(item).filter((k) => METHODS.includes(k));
+    assert.deepEqual(ops, [method], `${p}: documented methods`);
+    const op = item[method];
+    const ok = method === 'post' && p.endsWith('add-salesperson') ? '201' : '200';
+    assert.ok(op.responses?.[ok], `${p}: no ${ok} response`);
+    for (const status of Object.keys(op.responses)) {
+      const resp = deref(doc, op.responses[status]);
+      assert.equal(typeof resp.description, 'string', `${p} ${status}: description`);
+    }
+    if (method === 'post' && !p.endsWith('/reset')) {
+      const body = deref(doc, op.requestBody);
+      assert.ok(body?.content?.['application/json']?.schema, `${p}: request body schema`);
+    }
+  }
+  // All $refs resolve.
+  const walk = (o) => {
+    if (Array.isArray(o)) o.forEach(walk);
+    else if (o && typeof o === 'object') {
+      if (typeof o.$ref === 'string') deref(doc, o);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(doc);
+  // Query parameters as the server applies them.
+  const param = (p, name) => deref(doc, (doc.paths[p].get.parameters || []).map((x) => deref(doc, x)).find((x) => x.name === name));
+  const limit = param(`${API}/anomalies`, 'limit');
+  assert.ok(limit, 'anomalies: limit parameter');
+  assert.equal(limit.in, 'query');
+  assert.equal(limit.schema.default, 20);
+  assert.equal(limit.schema.minimum, 1);
+  assert.equal(limit.schema.maximum, 256);
+  const hours = param(`${API}/coherence-history`, 'hours');
+  assert.ok(hours, 'coherence-history: hours parameter');
+  assert.equal(hours.schema.default, 24);
+  assert.equal(hours.schema.minimum, 1);
+  assert.equal(hours.schema.maximum, 168);
+  // Bearer auth is described.
+  const schemes = Object.values(doc.components?.securitySchemes || {});
+  assert.ok(schemes.some((s) => s.type === 'http' && /^bearer$/i.test(s.scheme)), 'bearer security scheme');
+});
+
+test('the served document is api/openapi.json as committed in the repository (the binary is not stale)', async (t) => {
+  const h = harness(t);
+  const srv = await h.start();
+  const doc = await fetchDoc(srv);
+  await srv.stop();
+  const repo = JSON.parse(await readFile(REPO_DOC, 'utf8'));
+  const diffs = diff(doc, repo);
+  assert.deepEqual(diffs, [], `the served document differs from api/openapi.json at ${diffs.join(', ')}: rebuild whaco`);
+});
+
+test('request schemas agree with the server on the seed examples and on range rules', async (t) => {
+  const h = harness(t);
+  const srv = await h.start();
+  const doc = await fetchDoc(srv);
+  await srv.stop();
+  const validate = makeValidator(doc);
+  const reqSchema = (p) => deref(doc, doc.paths[p].post.requestBody).content['application/json'].schema;
+  const analyze = reqSchema(`${API}/analyze-customer`);
+  assert.equal(validate(analyze, SEED_CUSTOMER), null);
+  const { tradeValue, ...noTrade } = SEED_CUSTOMER;
+  assert.equal(tradeValue, 5000);
+  assert.equal(validate(analyze, noTrade), null, 'tradeValue is optional');
+  for (const bad of [{ creditScore: 299 }, { creditScore: 851 }, { annualIncome: -1 }, { engagement: 1.5 }, { visitCount: 1.5 }, { creditScore: '720' }]) {
+    assert.notEqual(validate(analyze, { ...SEED_CUSTOMER, ...bad }), null, `schema accepts ${JSON.stringify(bad)}`);
+  }
+  const { creditScore, ...missing } = SEED_CUSTOMER;
+  assert.equal(creditScore, 720);
+  assert.notEqual(validate(analyze, missing), null, 'schema accepts a missing creditScore');
+  const deal = reqSchema(`${API}/deal-closed`);
+  assert.equal(validate(deal, { salespersonId: 'sp-123', dealId: 'deal-456' }), null);
+  assert.notEqual(validate(deal, { dealId: 'deal-456' }), null);
+  // The checks below are not vacuous: a wrong or extended body is caught.
+  const okSchema = (p) => deref(doc, doc.paths[p].post.responses['200']).content['application/json'].schema;
+  const recorded = okSchema(`${API}/deal-closed`);
+  const good = { status: 'recorded', salespersonId: 'sp-1', dealId: 'd-1', timestamp: '2025-01-17T14:35:00.000Z' };
+  assert.equal(validate(recorded, good), null);
+  assert.notEqual(validate(recorded, { status: 'recorded' }), null, 'missing fields pass');
+  assert.notEqual(validate(recorded, { ...good, timestamp: 5 }), null, 'a wrong type passes');
+  assert.deepEqual(undocumented(doc, recorded, { ...good, bogus: 1 }), ['$.bogus']);
+  const add = reqSchema(`${API}/add-salesperson`);
+  assert.equal(validate(add, { id: 'sp-999', name: 'New Salesperson', skillLevel: 0.6, naturalFrequency: 0.9 }), null);
+  assert.notEqual(validate(add, { id: 'sp-999', name: 'New Salesperson', skillLevel: 1.6 }), null);
+});
+
+test('every live response matches its documented status, content type and schema, with no undocumented fields', async (t) => {
+  const h = harness(t);
+  const dir = await h.tmpdir();
+  const admin = await h.token(dir, 'admin');
+  const read = await h.token(dir, 'read');
+  const srv = await h.start({ dataDir: dir, args: ['--tick-interval', '200ms'] });
+  const doc = await fetchDoc(srv);
+  const validate = makeValidator(doc);
+  const failures = [];
+  let checked = 0;
+
+  /** Check res against the operation at template p (its one method). */
+  const check = (label, p, res) => {
+    checked++;
+    const item = doc.paths?.[p];
+    if (!item) return failures.push(`${label}: path ${p} not documented`);
+    const method = ENDPOINTS[p];
+    const op = item[method];
+    if (!op) return failures.push(`${label}: ${method.toUpperCase()} ${p} not documented`);
+    const resp0 = op.responses?.[String(res.status)] ?? op.responses?.default;
+    if (!resp0) return failures.push(`${label}: status ${res.status} not documented for ${method.toUpperCase()} ${p}`);
+    const resp = deref(doc, resp0);
+    const ct = (res.headers.get('content-type') || '').split(';')[0].trim();
+    const media = resp.content?.[ct];
+    if (!resp.content && res.text === '') return undefined;
+    if (!media) return failures.push(`${label}: content type ${ct} not documented for ${res.status} (has ${Object.keys(resp.content || {})})`);
+    if (!media.schema) return undefined;
+    const value = ct === 'application/json' ? res.body : res.text;
+    const err = validate(media.schema, value);
+    if (err) failures.push(`${label}: ${res.status} body does not match the schema:\n  ${err}\n  body: ${res.text.slice(0, 400)}`);
+    if (ct === 'application/json') {
+      const extra = undocumented(doc, media.schema, value);
+      if (extra.length) failures.push(`${label}: undocumented fields ${extra.slice(0, 10).join(', ')}`);
+    }
+    return undefined;
+  };
+  const A = (s) => `${API}/${s}`;
+
+  // Empty state first.
+  check('analyze, no team', A('analyze-customer'), await srv.post(A('analyze-customer'), SEED_CUSTOMER));
+  check('team-status, empty', A('team-status'), await srv.get(A('team-status')));
+  check('salespeople, empty', A('salespeople'), await srv.get(A('salespeople')));
+  check('insights, empty', A('insights'), await srv.get(A('insights')));
+
+  // A team with a bottleneck and mentoring pairs; customers; outliers; deals.
+  const add = await srv.post(A('add-salesperson'), { id: 'sp-999', name: 'New Salesperson', skillLevel: 0.6, naturalFrequency: 0.9 }, { token: admin });
+  check('add-salesperson', A('add-salesperson'), add);
+  await addTeam(srv, admin, [
+    ...TEAM5,
+    { id: 'sp-busy', name: 'John Doe', skillLevel: 0.3, naturalFrequency: 0.9, phase: 3, activeDeals: 7 },
+  ]);
+  for (let i = 0; i < 10; i++) check(`analyze ${i}`, A('analyze-customer'), await srv.post(A('analyze-customer'), customer(i)));
+  const fraud = await srv.post(A('analyze-customer'), FRAUD_CUSTOMER);
+  assert.equal(fraud.body?.customerAnalysis?.isOutlier, true, fraud.text);
+  check('analyze, outlier', A('analyze-customer'), fraud);
+  check('deal-closed', A('deal-closed'), await srv.post(A('deal-closed'), { salespersonId: 'sp-1', dealId: 'deal-456' }));
+  check('deal-closed, no dealId', A('deal-closed'), await srv.post(A('deal-closed'), { salespersonId: 'sp-2' }));
+  await sleep(700); // a few ticks: coherence history samples
+  const ts = await srv.get(A('team-status'));
+  assert.ok(ts.body.bottlenecks.length > 0 && ts.body.mentoringOpportunities.length > 0, ts.text);
+  check('team-status', A('team-status'), ts);
+  check('customer-segments', A('customer-segments'), await srv.get(A('customer-segments')));
+  check('anomalies', A('anomalies'), await srv.get(A('anomalies')));
+  check('anomalies?limit=1', A('anomalies'), await srv.get(`${A('anomalies')}?limit=1`));
+  check('insights', A('insights'), await srv.get(A('insights')));
+  check('salespeople', A('salespeople'), await srv.get(A('salespeople')));
+  const hist = await srv.get(`${A('coherence-history')}?hours=2`);
+  assert.ok(hist.body.samples.length > 0, hist.text);
+  check('coherence-history', A('coherence-history'), hist);
+  check('healthz', '/healthz', await srv.get('/healthz'));
+  check('metrics', '/metrics', await srv.get('/metrics'));
+  check('openapi', '/api/openapi.json', await srv.get('/api/openapi.json'));
+
+  // Errors.
+  const json = { 'content-type': 'application/json' };
+  check('400 analyze', A('analyze-customer'), await srv.post(A('analyze-customer'), { ...SEED_CUSTOMER, creditScore: 299 }));
+  check('400 analyze JSON', A('analyze-customer'), await srv.request('POST', A('analyze-customer'), { body: '{', headers: json }));
+  check('400 deal-closed', A('deal-closed'), await srv.post(A('deal-closed'), {}));
+  check('400 add-salesperson', A('add-salesperson'), await srv.post(A('add-salesperson'), { id: 'x' }, { token: admin }));
+  check('400 anomalies', A('anomalies'), await srv.get(`${A('anomalies')}?limit=0`));
+  check('400 coherence-history', A('coherence-history'), await srv.get(`${A('coherence-history')}?hours=999`));
+  check('401 reset', A('reset'), await srv.post(A('reset')));
+  check('401 add-salesperson', A('add-salesperson'), await srv.post(A('add-salesperson'), { id: 'y', name: 'Y', skillLevel: 0.5 }));
+  check('401 DELETE', A('salesperson/{id}'), await srv.del(A('salesperson/sp-1')));
+  check('403 reset', A('reset'), await srv.post(A('reset'), undefined, { token: read }));
+  check('404 deal-closed', A('deal-closed'), await srv.post(A('deal-closed'), { salespersonId: 'nobody' }));
+  check('404 DELETE', A('salesperson/{id}'), await srv.del(A('salesperson/nobody'), { token: admin }));
+  check('409 add-salesperson', A('add-salesperson'), await srv.post(A('add-salesperson'), { id: 'sp-1', name: 'Again', skillLevel: 0.5 }, { token: admin }));
+  check('413 analyze', A('analyze-customer'), await srv.request('POST', A('analyze-customer'), { body: 'x'.repeat(70000), headers: json }));
+  check('413 deal-closed', A('deal-closed'), await srv.request('POST', A('deal-closed'), { body: 'x'.repeat(70000), headers: json }));
+  check('415 analyze', A('analyze-customer'), await srv.request('POST', A('analyze-customer'), { body: '{}', headers: { 'content-type': 'text/plain' } }));
+  check('415 deal-closed', A('deal-closed'), await srv.request('POST', A('deal-closed'), { body: '{}', headers: { 'content-type': 'text/plain' } }));
+  check('415 add-salesperson', A('add-salesperson'), await srv.request('POST', A('add-salesperson'), { body: '{}', token: admin, headers: { 'content-type': 'text/plain' } }));
+  for (const [p, method] of Object.entries(ENDPOINTS)) {
+    const wrong = method === 'get' ? 'POST' : 'GET';
+    const url = p.replace('{id}', 'sp-1');
+    check(`405 ${wrong} ${p}`, p, await srv.request(wrong, url, wrong === 'POST' ? { body: '{}', headers: json } : {}));
+  }
+  const del = await srv.del(A('salesperson/sp-999'), { token: admin });
+  check('DELETE', A('salesperson/{id}'), del);
+  check('reset', A('reset'), await srv.post(A('reset'), undefined, { token: admin }));
+  check('customer-segments after reset', A('customer-segments'), await srv.get(A('customer-segments')));
+
+  // The 404 for an unknown route has no operation; its body is still an Error.
+  const nf = await srv.get(A('nope'));
+  const errSchema = doc.components?.schemas?.Error;
+  assert.ok(errSchema, 'components.schemas.Error');
+  const e = validate(errSchema, nf.body);
+  if (e) failures.push(`404 unknown route: ${e}`);
+
+  await srv.stop();
+  t.diagnostic(`${checked} live responses checked`);
+  assert.deepEqual(failures, []);
+});
