@@ -52,7 +52,7 @@ function rings(members) {
 export function drawCircle(container, status) {
   const members = status.teamMembers || [];
   const svg = el('svg', {
-    viewBox: '-178 -135 356 270',
+    viewBox: '-190 -135 380 270',
     role: 'img',
     'aria-labelledby': 'phase-circle-title',
     class: 'circle-svg',
@@ -106,22 +106,16 @@ export function drawCircle(container, status) {
   }
 
   const ring = rings(members);
-  const labelled = members.length <= 12;
+  const pos = members.map((m, i) => xy(m.phase, R - ring[i] * RING_STEP));
+  const labels = members.length <= 12 ? placeLabels(members, pos) : [];
   members.forEach((m, i) => {
-    const rho = R - ring[i] * RING_STEP;
-    const [x, y] = xy(m.phase, rho);
+    const [x, y] = pos[i];
     const g = el('g', { class: `member st-${m.status}`, 'data-id': m.id, 'data-name': m.name });
     g.append(el('title', {}, `${m.name}: ${PHASES[m.phaseLabel] || ''}, ${STATUSES[m.status] || m.status}`));
     g.append(el('circle', { cx: x.toFixed(2), cy: y.toFixed(2), r: 6, class: 'dot' }));
-    if (labelled) {
-      const right = x >= 0;
-      const short = m.name.length > 14 ? `${m.name.slice(0, 13)}…` : m.name;
-      g.append(el('text', {
-        x: (x + (right ? 9 : -9)).toFixed(2),
-        y: (y + 3.5).toFixed(2),
-        'text-anchor': right ? 'start' : 'end',
-        class: 'dot-label',
-      }, short));
+    const l = labels[i];
+    if (l) {
+      g.append(el('text', { x: l.x.toFixed(2), y: l.y.toFixed(2), 'text-anchor': l.anchor, class: 'dot-label' }, l.text));
     }
     svg.append(g);
   });
@@ -132,3 +126,39 @@ export function drawCircle(container, status) {
   container.replaceChildren(svg);
 }
 
+
+const CHAR_W = 5.2; // approximate width of a 9px label character, SVG units
+const LABEL_H = 10;
+
+/**
+ * Name labels beside the dots, placed greedily so that none covers another
+ * label or a dot: right of the dot, else left, else a line up or down.
+ * A member whose label fits nowhere gets none (the table and the dot's
+ * tooltip still name them).
+ */
+function placeLabels(members, pos) {
+  const boxes = pos.map(([x, y]) => ({ x0: x - 6, x1: x + 6, y0: y - 6, y1: y + 6 }));
+  const clear = (b) => boxes.every((o) => b.x1 <= o.x0 || b.x0 >= o.x1 || b.y1 <= o.y0 || b.y0 >= o.y1);
+  const out = [];
+  members.forEach((m, i) => {
+    const [x, y] = pos[i];
+    const text = m.name.length > 14 ? `${m.name.slice(0, 13)}…` : m.name;
+    const w = text.length * CHAR_W;
+    const prefer = x >= 0 ? [1, -1] : [-1, 1];
+    for (const dy of [0, -LABEL_H, LABEL_H]) {
+      for (const side of prefer) {
+        const lx = x + side * 9;
+        const base = y + 3.5 + dy;
+        const b = side > 0
+          ? { x0: lx, x1: lx + w, y0: base - LABEL_H + 2, y1: base + 1 }
+          : { x0: lx - w, x1: lx, y0: base - LABEL_H + 2, y1: base + 1 };
+        if (clear(b)) {
+          boxes.push(b);
+          out[i] = { x: lx, y: base, anchor: side > 0 ? 'start' : 'end', text };
+          return;
+        }
+      }
+    }
+  });
+  return out;
+}

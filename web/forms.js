@@ -133,7 +133,11 @@ function idFromName(name) {
 }
 
 function tokenProblem(e) {
-  if (e.status === 401) return 'An admin token is needed: enter it above (whaco token create --role admin).';
+  if (e.status === 401) {
+    return getToken()
+      ? 'The server did not accept this token: enter a valid admin token above (whaco token create --role admin).'
+      : 'An admin token is needed: enter it above (whaco token create --role admin).';
+  }
   if (e.status === 403) return 'This token is not an admin token: create one with --role admin.';
   return null;
 }
