@@ -5,7 +5,7 @@
 import { ApiError, get, post } from './api.js';
 import { drawCircle } from './circle.js';
 import { drawHistory, drawSegments } from './charts.js';
-import { BANDS, PHASES, STATUSES, count, int, money, percent, priorityColor, priorityWord, when } from './format.js';
+import { BANDS, PHASES, STATUSES, count, int, money, percent, percentFine, priorityColor, priorityWord, when } from './format.js';
 import { setupAdmin, setupIntake } from './forms.js';
 import { POLL_MS, startLive } from './live.js';
 
@@ -212,7 +212,7 @@ function anomalyItem(a, fresh) {
     `FICO ${int(f.ficoScore)}`,
     `income ${money(f.income)}`,
     `car ${money(f.vehiclePrice)}`,
-    `${percent(f.downPaymentPercent)} down`,
+    `${percentFine(f.downPaymentPercent)} down`,
     `trade-in ${money(f.tradeValue)}`,
     count(f.visitCount, 'visit'),
     `${int(f.timeOnLot)} min on the lot`,

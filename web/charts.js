@@ -45,7 +45,10 @@ export function drawHistory(canvas, samples, hours = 24) {
             ticks: { stepSize: 0.2, callback: (v) => percent(v) },
             grid: { color: (ctx) => (ctx.tick && [0.4, 0.6, 0.8].includes(Math.round(ctx.tick.value * 10) / 10) ? '#94a3b8' : '#f1f5f9') },
           },
-          x: { type: 'linear', min, max: now, ticks: { maxTicksLimit: 7, maxRotation: 0, callback: (v) => historyFmt(v) } },
+          x: { type: 'linear', min, max: now, ticks: { maxTicksLimit: 7, maxRotation: 0, callback: (v, i, ticks) => {
+              const label = historyFmt(v);
+              return i > 0 && historyFmt(ticks[i - 1].value) === label ? '' : label;
+            } } },
         },
         plugins: {
           legend: { display: false },

@@ -6,8 +6,12 @@ const intFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTimeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
+const pct1Fmt = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
+
 /** 0.823 → "82%". */
 export const percent = (x) => (Number.isFinite(x) ? pctFmt.format(x) : '—');
+/** Like percent, but small shares keep a decimal (0.0033 → "0.3%"). */
+export const percentFine = (x) => (Number.isFinite(x) ? (x !== 0 && Math.abs(x) < 0.1 ? pct1Fmt : pctFmt).format(x) : '—');
 export const money = (x) => (Number.isFinite(x) ? moneyFmt.format(x) : '—');
 export const int = (x) => (Number.isFinite(x) ? intFmt.format(x) : '—');
 

@@ -216,11 +216,12 @@ test('an anomaly posted through the API appears in the feed without a reload and
   assert.equal(r.body.customerAnalysis.isOutlier, true);
   const reason = r.body.customerAnalysis.outlierReason;
 
-  // Well inside the 5 s polling period: this came over the event stream.
+  // While the stream is open the page does not poll (only a 60 s safety
+  // refresh): this came over the event stream.
   const item = page.locator('#anomaly-feed > li[data-customer-id="cust_fraud"]');
-  await item.waitFor({ timeout: 3000 });
+  await item.waitFor({ timeout: 8000 });
   assert.match(await item.innerText(), new RegExp(reason.split(' | ')[0]));
-  await page.waitForSelector('#anomaly-alert', { state: 'visible', timeout: 3000 });
+  await page.waitForSelector('#anomaly-alert', { state: 'visible', timeout: 8000 });
   const alert = await text(page, '#anomaly-alert-text');
   assert.match(alert, /cust_fraud/);
   assert.ok(alert.includes(reason), alert);
@@ -392,4 +393,22 @@ test('when the service goes away the page says "Service unreachable, retrying" a
   await page.waitForSelector('#service-error', { state: 'hidden', timeout: 12_000 });
   await page.locator('#team-body tr[data-id="sp-bob"]').waitFor({ timeout: 12_000 });
   await page.waitForSelector('#connection[data-state="live"]', { timeout: 20_000 });
+});
+
+test('with --require-auth the page asks for a token, then reads and streams with it', async (t) => {
+  const server = await startServer(t, { args: ['--require-auth', 'true'] });
+  await addTeam(server, [{ id: 'sp-jane', name: 'Jane Smith', skillLevel: 0.9 }]);
+  const { page } = await openPage(t, server, { waitLive: false });
+  await page.waitForSelector('#service-error', { state: 'visible' });
+  assert.match(await text(page, '#service-error'), /needs a token/);
+  assert.equal(await page.locator('#team-body tr').count(), 0);
+
+  await page.fill('#f-token', server.token);
+  await page.press('#f-token', 'Enter');
+  await page.locator('#team-body tr[data-id="sp-jane"]').waitFor();
+  await page.waitForSelector('#service-error', { state: 'hidden' });
+  // The stream, opened with ?token=, carries live changes.
+  await page.waitForSelector('#connection[data-state="live"]');
+  assert.equal((await api(server, 'POST', '/deal-closed', { salespersonId: 'sp-jane' })).status, 200);
+  await eventually(async () => assert.equal(await text(page, '#team-body tr[data-id="sp-jane"] .deals-today'), '1 deal'));
 });
