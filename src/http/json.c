@@ -705,12 +705,38 @@ char *json_coherence_history(double hours, const struct whaco_coherence_sample *
 
 /*==== Customers ====*/
 
+/* The placeholder for spliced JSON; dumps as "\u0001teamStatus\u0001". */
+#define TEAM_MARKER      "\001teamStatus\001"
+#define TEAM_MARKER_JSON "\"\\u0001teamStatus\\u0001\""
+
+/*
+ * Replace the dumped marker in doc (consumed) with json, which must be a
+ * valid JSON value. Returns the new document, or doc itself when there is
+ * no marker, or NULL when out of memory.
+ */
+static char *splice(char *doc, const char *json)
+{
+    char *at = doc && json ? strstr(doc, TEAM_MARKER_JSON) : NULL;
+    if (!at)
+        return doc;
+    size_t head = (size_t)(at - doc), mlen = strlen(TEAM_MARKER_JSON), jlen = strlen(json);
+    size_t tail = strlen(at + mlen);
+    char *out = malloc(head + jlen + tail + 1);
+    if (out) {
+        memcpy(out, doc, head);
+        memcpy(out + head, json, jlen);
+        memcpy(out + head + jlen, at + mlen, tail + 1);
+    }
+    free(doc);
+    return out;
+}
+
 char *json_analysis(const struct whaco_analysis *an, const char *team_status_short)
 {
     bool oom = false;
     const struct whaco_segment_result *r = &an->segment;
     const struct whaco_profile *p = whaco_profile(r->cluster_id);
-    json_t *root = json_object(), *ca = json_object(), *actions = json_array(), *ts = NULL;
+    json_t *root = json_object(), *ca = json_object(), *actions = json_array();
     char reason[REASON_BUF];
 
     put(ca, "clusterId", json_integer(r->cluster_id), &oom);
@@ -735,14 +761,10 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
     else
         put(root, "assignedTo", json_null(), &oom);
 
-    /* Splice the caller's short status; null if it is missing or not JSON. */
-    if (team_status_short) {
-        json_error_t jerr;
-        ts = json_loads(team_status_short, JSON_DECODE_ANY, &jerr);
-        if (!ts && json_error_code(&jerr) == json_error_out_of_memory)
-            oom = true;
-    }
-    put(root, "teamStatus", ts ? ts : json_null(), &oom);
+    /* The caller's short status is already JSON: a marker holds its place
+     * and the text is spliced in after dumping, instead of parsing it back
+     * into a tree on every analysis. */
+    put(root, "teamStatus", team_status_short ? json_string(TEAM_MARKER) : json_null(), &oom);
 
     unsigned n_actions = an->n_actions < WHACO_ACTIONS_MAX ? an->n_actions : WHACO_ACTIONS_MAX;
     for (unsigned i = 0; i < n_actions; i++)
@@ -750,7 +772,7 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
     put(root, "recommendedActions", actions, &oom);
     if (an->assign_rc != WHACO_OK)
         put(root, "warning", text(whaco_strerror(an->assign_rc)), &oom);
-    return finish(root, oom);
+    return splice(finish(root, oom), team_status_short);
 }
 
 /* The segments summary (json_segments_summary) as a jansson object. */

@@ -100,7 +100,8 @@ char *json_team_status(const struct whaco_team *t, const struct whaco_team_statu
  * "clusterName","clusterDescription","isOutlier","outlierReason" (null or
  * the seed's reason text),"confidence","recommendedApproach",
  * "priorityScore","outlierScore"},"assignedTo" (id or null),"teamStatus"
- * (team_status_short, spliced in verbatim),"recommendedActions":[...]}.
+ * (team_status_short, spliced in verbatim: it must be valid JSON, as
+ * json_team_status_short makes it),"recommendedActions":[...]}.
  * With an empty team, also "warning":"No salespeople in network".
  */
 char *json_analysis(const struct whaco_analysis *an, const char *team_status_short);

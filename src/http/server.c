@@ -2,9 +2,11 @@
  * server.c: the HTTP API on libmicrohttpd (see server.h).
  *
  * One struct request per HTTP request, through these states:
- *   NEW      first call: route, method, auth, content type and length are
- *            checked; reads are answered at once from the current view.
- *   BODY     a write's body arrives (capped at body_limit).
+ *   NEW      first call: a write's route, method, auth, content type and
+ *            length are checked (a refusal is sent at once); a read waits
+ *            for the second call, so that keep-alive is kept.
+ *   BODY     a write's body arrives (capped at body_limit); a read is
+ *            checked the same way and answered from the current view.
  *   WAITING  the body is parsed into an event, the connection suspended and
  *            the event queued to the engine (suspend first, so the engine's
  *            resume can never come before it).
@@ -120,7 +122,7 @@ struct whaco_server {
     uint16_t port;
 };
 
-enum req_state { ST_NEW, ST_BODY, ST_WAITING, ST_DONE };
+enum req_state { ST_NEW, ST_BODY, ST_WAITING, ST_DONE, ST_DONE_EARLY };
 
 struct request {
     struct whaco_server *srv;
@@ -256,8 +258,8 @@ static void announce(struct request *rq)
     struct sse_hub *hub = rq->srv->cfg.hub;
     const struct whaco_engine_reply *rep = &rq->ereq.reply;
     const struct whaco_event *ev = &rq->ereq.event;
-    if (!hub)
-        return;
+    if (!hub || sse_streams(hub) == 0)
+        return; /* nobody is watching: build nothing */
     if (rq->route == R_DEAL_CLOSED) {
         broadcast(hub, "deal-closed", json_deal_recorded(ev));
     } else if (rq->route == R_ANALYZE) {
@@ -618,12 +620,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         rq->url = url;
         *con_cls = rq;
         atomic_fetch_add(&s->inflight, 1);
+        rq->st = ST_BODY;
+        /*
+         * libmicrohttpd closes the connection after a response queued in
+         * this first call (it has not read the request through). Requests
+         * without a body are answered in the next call, so keep-alive
+         * holds; a write is checked now, so that a refused upload (auth,
+         * type, length) is not read at all.
+         */
+        if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+            return MHD_YES;
+        if (reject_early(rq, url, method, &ret))
+            rq->st = ST_DONE_EARLY;
+        return ret;
+    }
+    if (rq->st == ST_BODY && *upload_data_size == 0 &&
+        (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+        rq->st = ST_DONE_EARLY;
         if (reject_early(rq, url, method, &ret))
             return ret;
         if (!strcmp(routes[rq->route].method, "GET"))
             return respond_read(rq);
-        rq->st = ST_BODY;
-        return MHD_YES;
+        return fail(rq, 405, "METHOD_NOT_ALLOWED", NULL, "use the route's method");
     }
     switch (rq->st) {
     case ST_BODY:
