@@ -2,14 +2,14 @@
 # the dependencies are installed (scripts/bootstrap) and call it.
 #
 #   make run     build, then start the service on 127.0.0.1:8080 with data in ./data
-#   make test    build, run the unit tests, then run them again under ASan+UBSan
+#   make test    build; unit tests plain and under ASan+UBSan; API tests; browser tests
 #   make bench   build optimised, then print the benchmark figures
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build run test test-unit test-asan test-api bench format clean
+.PHONY: all bootstrap build run test test-unit test-asan test-api test-browser bench format clean
 
 all: build
 
@@ -19,11 +19,12 @@ bootstrap:
 build: bootstrap
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+	@scripts/build-web $(BUILD)
 
 run: build
 	$(BUILD)/whaco serve --listen 127.0.0.1:8080 --data data
 
-test: test-unit test-asan test-api
+test: test-unit test-asan test-api test-browser
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -38,6 +39,12 @@ test-asan: bootstrap
 test-api: build
 	@cd tests/api && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
 	cd tests/api && WHACO_BIN=$(abspath $(BUILD))/whaco node --test --test-concurrency=2 *.test.mjs
+
+# The dashboard in headless Chromium against a real server.
+test-browser: build
+	@cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
+	cd tests/browser && WHACO_BIN=$(abspath $(BUILD))/whaco WHACO_WEB_DIR=$(abspath $(BUILD))/web \
+		WHACO_ARTIFACTS=$(abspath $(BUILD))/browser-artifacts node --test *.test.mjs
 
 bench: build
 	@bench/run $(BUILD)
