@@ -125,6 +125,7 @@ struct whaco_member {
     double skill;                   /* skillLevel, [0, 1] */
     double omega;                   /* naturalFrequency, rad/unit, [0, OMEGA_MAX] */
     double phase;                   /* rad, [0, 2pi) */
+    double readiness;               /* (1 + cos phase) / 2, kept with the phase; 1 = ready */
     uint32_t active_deals;          /* activeDeals: leads assigned, not yet closed */
     uint32_t deals_today;           /* dealsToday, since the last daily reset */
     uint32_t leads_today;           /* leads assigned since the last daily reset */

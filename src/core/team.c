@@ -91,6 +91,13 @@ static bool id_ok(const char *id)
  * 1..127 bytes of well-formed UTF-8 without control characters (C0 and DEL):
  * names go into JSON and onto the dashboard as they are.
  */
+/* Set a member's phase and the readiness derived from it (never one alone). */
+static void set_phase(struct whaco_member *m, double phase)
+{
+    m->phase = phase;
+    m->readiness = 0.5 * (1.0 + cos(phase));
+}
+
 static bool name_ok(const char *name)
 {
     if (!name)
@@ -359,7 +366,7 @@ int whaco_team_add(struct whaco_team *t, const struct whaco_member_spec *spec, c
     copy_str(m->name, spec->name, sizeof m->name);
     m->skill = spec->skill_level + 0.0;
     m->omega = spec->natural_frequency + 0.0;
-    m->phase = wrap_tau(spec->phase);
+    set_phase(m, wrap_tau(spec->phase));
     m->active_deals = spec->active_deals;
 
     /* The newest index sorts before every older member of equal skill. */
@@ -484,7 +491,7 @@ int whaco_team_advance(struct whaco_team *t, double hours)
         }
     }
     for (size_t p = 0; p < n; p++)
-        t->members[t->order[p]].phase = th[p];
+        set_phase(&t->members[t->order[p]], th[p]);
     return WHACO_OK;
 }
 
@@ -536,7 +543,7 @@ int whaco_team_deal_closed(struct whaco_team *t, const char *id)
     if (whaco_team_find(t, id, &i) != WHACO_OK)
         return WHACO_E_NOT_FOUND;
     struct whaco_member *m = &t->members[i];
-    m->phase = wrap_tau(m->phase + WHACO_PI / 2.0);
+    set_phase(m, wrap_tau(m->phase + WHACO_PI / 2.0));
     if (m->active_deals > 0)
         m->active_deals--;
     m->deals_today = sat_inc32(m->deals_today);
@@ -566,7 +573,7 @@ int whaco_team_pick(const struct whaco_team *t, double lead_priority, size_t *in
         if (any_free && m->active_deals >= cfg->overload_deals)
             continue;
         double load = (double)m->active_deals / (double)cfg->overload_deals;
-        double score = cfg->assign_phase * 0.5 * (1.0 + cos(m->phase)) +
+        double score = cfg->assign_phase * m->readiness +
                        cfg->assign_load * (1.0 - (load < 1.0 ? load : 1.0)) +
                        cfg->assign_skill * (1.0 - fabs(m->skill - lead_priority));
         if (score > best_score) {
@@ -998,7 +1005,7 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
         whaco_reader_str(r, m->name, sizeof m->name);
         m->skill = whaco_reader_f64(r);
         m->omega = whaco_reader_f64(r);
-        m->phase = whaco_reader_f64(r);
+        set_phase(m, whaco_reader_f64(r));
         m->active_deals = whaco_reader_u32(r);
         m->deals_today = whaco_reader_u32(r);
         m->leads_today = whaco_reader_u32(r);
