@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { API, SEED_CUSTOMER, checkError, harness, sleep } from './helpers.mjs';
+import { API, SEED_CUSTOMER, checkError, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const READS = [
   `${API}/team-status`,
@@ -62,7 +62,7 @@ function check403(res, role) {
 
 const BAD = 'whaco_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-test('loopback (default): only admin endpoints need a token', async (t) => {
+test('loopback (default): only admin endpoints need a token', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { tokens, srv } = await setup(t);
   assert.match(srv.stderr, /tokens required for admin endpoints only/);
   for (const op of ADMIN_OPS) {
@@ -90,7 +90,7 @@ test('loopback (default): only admin endpoints need a token', async (t) => {
   await srv.stop();
 });
 
-test('--require-auth true: every endpoint but /healthz and /api/openapi.json needs a token; roles apply', async (t) => {
+test('--require-auth true: every endpoint but /healthz and /api/openapi.json needs a token; roles apply', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { tokens, srv } = await setup(t, ['--require-auth', 'true']);
   assert.match(srv.stderr, /tokens required\)/);
   for (const p of OPEN) {
@@ -128,7 +128,7 @@ test('--require-auth true: every endpoint but /healthz and /api/openapi.json nee
   await srv.stop();
 });
 
-test('a token created while the server runs is accepted within a few seconds', async (t) => {
+test('a token created while the server runs is accepted within a few seconds', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { h, dir, srv } = await setup(t, ['--require-auth', 'true']);
   const fresh = await h.token(dir, 'read');
   const t0 = Date.now();
@@ -146,7 +146,7 @@ test('a token created while the server runs is accepted within a few seconds', a
   await srv.stop();
 });
 
-test('a token of another data directory is not valid here', async (t) => {
+test('a token of another data directory is not valid here', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { h, srv } = await setup(t);
   const other = await h.tmpdir();
   const foreign = await h.token(other, 'admin');
@@ -154,7 +154,7 @@ test('a token of another data directory is not valid here', async (t) => {
   await srv.stop();
 });
 
-test('non-loopback (--listen 0.0.0.0:0): tokens are required everywhere', async (t) => {
+test('non-loopback (--listen 0.0.0.0:0): tokens are required everywhere', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { tokens, srv } = await setup(t, [], '0.0.0.0:0');
   assert.match(srv.stderr, /listening on http:\/\/0\.0\.0\.0:\d+ .*tokens required\)/);
   for (const p of OPEN) assert.equal((await srv.get(p)).status, 200, p);
@@ -171,7 +171,7 @@ test('non-loopback (--listen 0.0.0.0:0): tokens are required everywhere', async 
   await srv.stop();
 });
 
-test('non-loopback with --allow-anonymous-remote true: no token needed, except for admin endpoints', async (t) => {
+test('non-loopback with --allow-anonymous-remote true: no token needed, except for admin endpoints', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { tokens, srv } = await setup(t, ['--allow-anonymous-remote', 'true'], '0.0.0.0:0');
   assert.match(srv.stderr, /tokens required for admin endpoints only/);
   for (const p of [...READS, ...OPEN]) assert.equal((await srv.get(p)).status, 200, p);

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { API, ISO_RE, TEAM5, addTeam, customer, harness, sleep } from './helpers.mjs';
+import { API, ISO_RE, TEAM5, addTeam, customer, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const metric = (text, re) => Number(new RegExp(`^${re} (\\S+)$`, 'm').exec(text)?.[1]);
 
-test('--tick-interval 200ms: coherence history gains samples and phases move', async (t) => {
+test('--tick-interval 200ms: coherence history gains samples and phases move', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -22,12 +22,26 @@ test('--tick-interval 200ms: coherence history gains samples and phases move', a
   const h0 = (await srv.get(`${API}/coherence-history?hours=1`)).body;
   const p0 = (await srv.get(`${API}/team-status`)).body.teamMembers.map((m) => m.phase);
   const t0 = Date.now();
-  await sleep(1500);
-  const h1 = (await srv.get(`${API}/coherence-history?hours=1`)).body;
-  const ts = (await srv.get(`${API}/team-status`)).body;
+  // ~7 ticks in 1.5 s; wait up to 5 s for 5 (a busy disk can delay a tick's commit).
+  await sleep(1000);
+  for (let i = 0; i < 20 && Date.now() - t0 < 5000; i++) {
+    const n = (await srv.get(`${API}/coherence-history?hours=1`)).body.samples.length;
+    if (n - h0.samples.length >= 5) break;
+    await sleep(200);
+  }
+  // A consistent pair: no tick between the two history reads around team-status.
+  let h1;
+  let ts;
+  for (let i = 0; i < 10; i++) {
+    h1 = (await srv.get(`${API}/coherence-history?hours=1`)).body;
+    ts = (await srv.get(`${API}/team-status`)).body;
+    const again = (await srv.get(`${API}/coherence-history?hours=1`)).body;
+    if (again.samples.length === h1.samples.length) break;
+  }
   const elapsed = Date.now() - t0;
   const gained = h1.samples.length - h0.samples.length;
-  assert.ok(gained >= 4, `only ${gained} samples in ${elapsed} ms: ${JSON.stringify(h1)}`);
+  assert.ok(gained >= 5, `only ${gained} samples in ${elapsed} ms: ${JSON.stringify(h1)}`);
+  t.diagnostic(`${gained} samples in ${elapsed} ms`);
   assert.ok(gained <= Math.ceil(elapsed / 200) + 2, `${gained} samples in ${elapsed} ms`);
   for (const s of h1.samples) {
     assert.match(s.timestamp, ISO_RE);
@@ -50,7 +64,7 @@ test('--tick-interval 200ms: coherence history gains samples and phases move', a
  * midnight in `zone`), close a deal before it, and watch dealsToday go back
  * to 0 after it while activeDeals and the phase are kept.
  */
-async function dailyReset(t, zone, midnightMs, leadMs = 2000) {
+async function dailyReset(t, zone, midnightMs, leadMs = 2500) {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -75,14 +89,26 @@ async function dailyReset(t, zone, midnightMs, leadMs = 2000) {
   assert.equal(before.reduce((s, m) => s + m.activeDeals, 0), 4, 'one lead assigned, one deal closed');
 
   let after = before;
-  for (let i = 0; i < 50 && serverNow() < midnightMs + 3000; i++) {
+  // Normally reset within milliseconds of midnight; allow for fsync stalls
+  // when the machine's disk is busy (other test files run in parallel).
+  for (let i = 0; i < 120 && serverNow() < midnightMs + 8000; i++) {
     await sleep(100);
     after = (await srv.get(`${API}/team-status`)).body.teamMembers;
-    if (after[0].dealsToday === 0) break;
-    assert.ok(serverNow() > midnightMs - 500 || after[0].dealsToday === 1);
+    const answered = serverNow();
+    if (after[0].dealsToday === 0) {
+      assert.ok(answered >= midnightMs, `reset seen at ${new Date(answered).toISOString()}, before midnight`);
+      break;
+    }
   }
-  assert.equal(after[0].dealsToday, 0, `dealsToday not reset by server time ${new Date(serverNow()).toISOString()}`);
-  assert.ok(serverNow() >= midnightMs - 50, 'reset before midnight');
+  if (after[0].dealsToday !== 0) {
+    const m = (await srv.get('/metrics')).text;
+    const hz = (await srv.get('/healthz')).text;
+    assert.fail(
+      `dealsToday not reset by server time ${new Date(serverNow()).toISOString()} (midnight ${new Date(midnightMs).toISOString()}, ` +
+        `deal at ${d.body.timestamp}); healthz ${hz}; ${m.split('\n').filter((l) => l.startsWith('whaco_events_applied')).join('; ')}\nstderr: ${srv.stderr}`,
+    );
+  }
+  t.diagnostic(`reset seen ${serverNow() - midnightMs} ms after midnight`);
   after.forEach((m, i) => {
     assert.equal(m.id, before[i].id);
     assert.equal(m.dealsToday, 0);
@@ -104,19 +130,19 @@ async function dailyReset(t, zone, midnightMs, leadMs = 2000) {
   await again.stop();
 }
 
-test('daily reset at the next UTC midnight (simulated clock)', async (t) => {
+test('daily reset at the next UTC midnight (simulated clock)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const now = new Date();
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
   await dailyReset(t, 'UTC', midnight);
 });
 
-test('daily reset at local midnight in America/New_York after the 25-hour fall-back day', async (t) => {
+test('daily reset at local midnight in America/New_York after the 25-hour fall-back day', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   // 2026-11-01 is the fall-back day (25 hours); its midnight ending is
   // 2026-11-02T00:00 EST = 05:00Z (a UTC or fixed-offset midnight would not match).
   await dailyReset(t, 'America/New_York', Date.UTC(2026, 10, 2, 5, 0, 0));
 });
 
-test('--snapshot-interval 1s: /healthz snapshots grow after activity', async (t) => {
+test('--snapshot-interval 1s: /healthz snapshots grow after activity', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start({ args: ['--snapshot-interval', '1s'] });
   const s0 = (await srv.get('/healthz')).body.snapshots;

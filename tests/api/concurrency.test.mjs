@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { API, TEAM5, addTeam, customer, harness } from './helpers.mjs';
+import { API, TEAM5, addTeam, customer, harness, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const CLIENTS = 32;
 const PER_CLIENT = 20; // analyzes per client
 const READS = [`${API}/team-status`, `${API}/customer-segments`, `${API}/anomalies?limit=50`, `${API}/insights`, `${API}/salespeople`];
 
-test(`${CLIENTS} parallel clients × ${PER_CLIENT} analyze + deal-closed + reads: exact counts, no 5xx`, async (t) => {
+test(`${CLIENTS} parallel clients × ${PER_CLIENT} analyze + deal-closed + reads: exact counts, no 5xx`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { API, FRAUD_CUSTOMER, ISO_RE, SEED_CUSTOMER, TEAM5, addTeam, customer, harness } from './helpers.mjs';
+import { API, FRAUD_CUSTOMER, ISO_RE, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const SEGMENTS = [
   {
@@ -82,7 +82,7 @@ function checkCustomerAnalysis(ca) {
   assert.equal(ca.priorityScore, seg.priority);
 }
 
-test('analyze-customer: the seed example gives the seed response shape and values', async (t) => {
+test('analyze-customer: the seed example gives the seed response shape and values', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -117,7 +117,7 @@ test('analyze-customer: the seed example gives the seed response shape and value
   await srv.stop();
 });
 
-test('analyze-customer without a team: assignedTo null, a warning, the short status says so', async (t) => {
+test('analyze-customer without a team: assignedTo null, a warning, the short status says so', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const r = await srv.post(`${API}/analyze-customer`, SEED_CUSTOMER);
@@ -130,7 +130,7 @@ test('analyze-customer without a team: assignedTo null, a warning, the short sta
   await srv.stop();
 });
 
-test('a fraud-like customer is an outlier with the seed-format reason and is listed in /anomalies', async (t) => {
+test('a fraud-like customer is an outlier with the seed-format reason and is listed in /anomalies', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   for (let i = 0; i < 20; i++) {
@@ -167,7 +167,7 @@ test('a fraud-like customer is an outlier with the seed-format reason and is lis
   await srv.stop();
 });
 
-test('anomalies: ?limit defaults to 20, newest first, total counts all', async (t) => {
+test('anomalies: ?limit defaults to 20, newest first, total counts all', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   for (let i = 0; i < 25; i++) {
@@ -192,7 +192,7 @@ test('anomalies: ?limit defaults to 20, newest first, total counts all', async (
   await srv.stop();
 });
 
-test('team-status: every field of the seed example, bottlenecks and mentoring', async (t) => {
+test('team-status: every field of the seed example, bottlenecks and mentoring', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -242,7 +242,7 @@ test('team-status: every field of the seed example, bottlenecks and mentoring', 
   await srv.stop();
 });
 
-test('deal-closed: {status:"recorded",salespersonId,dealId,timestamp}; phase +π/2, activeDeals -1, dealsToday +1', async (t) => {
+test('deal-closed: {status:"recorded",salespersonId,dealId,timestamp}; phase +π/2, activeDeals -1, dealsToday +1', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -276,7 +276,7 @@ test('deal-closed: {status:"recorded",salespersonId,dealId,timestamp}; phase +π
   await srv.stop();
 });
 
-test('customer-segments: five named segments with the seed priorities, 8-number centroids, sizes', async (t) => {
+test('customer-segments: five named segments with the seed priorities, 8-number centroids, sizes', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const N = 30;
@@ -313,7 +313,7 @@ test('customer-segments: five named segments with the seed priorities, 8-number 
   await srv.stop();
 });
 
-test('insights: teamStatus, customerSegments and recentAnomalies agree with their own endpoints', async (t) => {
+test('insights: teamStatus, customerSegments and recentAnomalies agree with their own endpoints', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -335,7 +335,7 @@ test('insights: teamStatus, customerSegments and recentAnomalies agree with thei
   await srv.stop();
 });
 
-test('add-salesperson (201), salespeople, DELETE salesperson/:id, reset', async (t) => {
+test('add-salesperson (201), salespeople, DELETE salesperson/:id, reset', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -384,7 +384,7 @@ test('add-salesperson (201), salespeople, DELETE salesperson/:id, reset', async 
   await srv.stop();
 });
 
-test('coherence-history: {hours, samples[]} with the default and a given window', async (t) => {
+test('coherence-history: {hours, samples[]} with the default and a given window', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const d = await srv.get(`${API}/coherence-history`);
@@ -398,7 +398,7 @@ test('coherence-history: {hours, samples[]} with the default and a given window'
   await srv.stop();
 });
 
-test('/healthz, /metrics (Prometheus text with its metric names and counts), /api/openapi.json, HEAD', async (t) => {
+test('/healthz, /metrics (Prometheus text with its metric names and counts), /api/openapi.json, HEAD', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const hz = await srv.get('/healthz');
@@ -466,7 +466,7 @@ test('/healthz, /metrics (Prometheus text with its metric names and counts), /ap
 
 // ---- The seed's four integration examples, as client code ---------------
 
-test('seed example 1: new customer arrives (no tradeValue sent)', async (t) => {
+test('seed example 1: new customer arrives (no tradeValue sent)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -516,7 +516,7 @@ test('seed example 1: new customer arrives (no tradeValue sent)', async (t) => {
   await srv.stop();
 });
 
-test('seed example 2: monitor team status (dashboard rendering)', async (t) => {
+test('seed example 2: monitor team status (dashboard rendering)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -555,7 +555,7 @@ test('seed example 2: monitor team status (dashboard rendering)', async (t) => {
   await srv.stop();
 });
 
-test('seed example 3: record deal outcome', async (t) => {
+test('seed example 3: record deal outcome', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -592,7 +592,7 @@ test('seed example 3: record deal outcome', async (t) => {
   await srv.stop();
 });
 
-test('seed example 4: view customer segments (pie chart and segment cards)', async (t) => {
+test('seed example 4: view customer segments (pie chart and segment cards)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   for (let i = 0; i < 12; i++) await srv.post(`${API}/analyze-customer`, customer(i));

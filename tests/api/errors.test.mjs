@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { API, SEED_CUSTOMER, TEAM5, addTeam, checkError, harness } from './helpers.mjs';
+import { API, SEED_CUSTOMER, TEAM5, addTeam, checkError, harness, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const ANALYZE = `${API}/analyze-customer`;
 const DEAL = `${API}/deal-closed`;
@@ -151,7 +151,7 @@ async function stateOf(srv) {
   return out;
 }
 
-test(`bad-input catalogue (${CASES.length} cases): exact status, code and field; state unchanged`, async (t) => {
+test(`bad-input catalogue (${CASES.length} cases): exact status, code and field; state unchanged`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
   assert.ok(CASES.length >= 40);
   const h = harness(t);
   const dir = await h.tmpdir();
@@ -237,7 +237,7 @@ test(`bad-input catalogue (${CASES.length} cases): exact status, code and field;
   await srv.stop();
 });
 
-test('a body of exactly 64 KiB is accepted (the limit is inclusive)', async (t) => {
+test('a body of exactly 64 KiB is accepted (the limit is inclusive)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const base = seedWith({ pad: '' });
@@ -250,7 +250,7 @@ test('a body of exactly 64 KiB is accepted (the limit is inclusive)', async (t) 
   await srv.stop();
 });
 
-test('valid edge values are accepted (bounds are inclusive; visitCount 1.0 is whole)', async (t) => {
+test('valid edge values are accepted (bounds are inclusive; visitCount 1.0 is whole)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const good = [

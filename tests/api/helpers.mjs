@@ -19,6 +19,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const WHACO_BIN = process.env.WHACO_BIN || path.resolve(here, '../../build/whaco');
 
 export const FETCH_TIMEOUT_MS = 10_000;
+/** Per-test bound (each test normally takes well under 10 s). */
+export const TEST_TIMEOUT_MS = 45_000;
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -274,8 +276,18 @@ export class Server {
   }
 }
 
+// Safety net: if this test process exits without its tests' cleanup (a
+// crash, a runner timeout), no server it started outlives it.
+const live = new Set();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 function spawnServe(args) {
-  return spawn(WHACO_BIN, ['serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(WHACO_BIN, ['serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  proc.on('exit', () => live.delete(proc));
+  return proc;
 }
 
 /**

@@ -12,7 +12,7 @@ import Ajv from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-import { API, FRAUD_CUSTOMER, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, sleep } from './helpers.mjs';
+import { API, FRAUD_CUSTOMER, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO_DOC = path.resolve(here, '../../api/openapi.json');
@@ -146,7 +146,7 @@ async function fetchDoc(srv) {
   return r.body;
 }
 
-test('GET /api/openapi.json: an OpenAPI 3.x document with every endpoint, its method, parameters and bearer auth', async (t) => {
+test('GET /api/openapi.json: an OpenAPI 3.x document with every endpoint, its method, parameters and bearer auth', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const doc = await fetchDoc(srv);
@@ -213,7 +213,7 @@ test('GET /api/openapi.json: an OpenAPI 3.x document with every endpoint, its me
   assert.ok(schemes.some((s) => s.type === 'http' && /^bearer$/i.test(s.scheme)), 'bearer security scheme');
 });
 
-test('the served document is api/openapi.json as committed in the repository (the binary is not stale)', async (t) => {
+test('the served document is api/openapi.json as committed in the repository (the binary is not stale)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const doc = await fetchDoc(srv);
@@ -223,7 +223,7 @@ test('the served document is api/openapi.json as committed in the repository (th
   assert.deepEqual(diffs, [], `the served document differs from api/openapi.json at ${diffs.join(', ')}: rebuild whaco`);
 });
 
-test('request schemas agree with the server on the seed examples and on range rules', async (t) => {
+test('request schemas agree with the server on the seed examples and on range rules', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start();
   const doc = await fetchDoc(srv);
@@ -257,7 +257,7 @@ test('request schemas agree with the server on the seed examples and on range ru
   assert.notEqual(validate(add, { id: 'sp-999', name: 'New Salesperson', skillLevel: 1.6 }), null);
 });
 
-test('every live response matches its documented status, content type and schema, with no undocumented fields', async (t) => {
+test('every live response matches its documented status, content type and schema, with no undocumented fields', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'node:test';
 
-import { API, FRAUD_CUSTOMER, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, sleep } from './helpers.mjs';
+import { API, FRAUD_CUSTOMER, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const READS = [
   `${API}/team-status`,
@@ -29,7 +29,7 @@ async function bodies(srv) {
   return out;
 }
 
-test('graceful restart, then kill -9 at rest: every read body is identical', async (t) => {
+test('graceful restart, then kill -9 at rest: every read body is identical', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -134,8 +134,8 @@ async function crashUnderLoad(t, sync) {
   await srv.stop();
 }
 
-test('kill -9 under load, --sync full: every acknowledged write survives', (t) => crashUnderLoad(t, 'full'));
-test('kill -9 under load, --sync normal: every acknowledged write survives a process crash', (t) => crashUnderLoad(t, 'normal'));
+test('kill -9 under load, --sync full: every acknowledged write survives', { timeout: TEST_TIMEOUT_MS }, (t) => crashUnderLoad(t, 'full'));
+test('kill -9 under load, --sync normal: every acknowledged write survives a process crash', { timeout: TEST_TIMEOUT_MS }, (t) => crashUnderLoad(t, 'normal'));
 
 async function refusesFile(t, makeFile) {
   const h = harness(t);
@@ -154,12 +154,12 @@ async function refusesFile(t, makeFile) {
   return res.stderr;
 }
 
-test('a data file of random bytes: refuses to start, says why, leaves it unchanged', async (t) => {
+test('a data file of random bytes: refuses to start, says why, leaves it unchanged', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const stderr = await refusesFile(t, (f) => writeFile(f, randomBytes(64 * 1024)));
   assert.match(stderr, /not a (whaco|database)|damaged|corrupt|unreadable/i);
 });
 
-test("another application's SQLite database: refuses to start, leaves it unchanged", async (t) => {
+test("another application's SQLite database: refuses to start, leaves it unchanged", { timeout: TEST_TIMEOUT_MS }, async (t) => {
   let hasSqlite = true;
   try {
     execFileSync('sqlite3', ['-version'], { stdio: 'ignore' });
@@ -178,7 +178,7 @@ test("another application's SQLite database: refuses to start, leaves it unchang
   assert.match(stderr, /not a whaco|another application|foreign|application_id|unknown|schema/i);
 });
 
-test('a whaco data file with a damaged page: refuses to start, leaves it unchanged', async (t) => {
+test('a whaco data file with a damaged page: refuses to start, leaves it unchanged', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
