@@ -272,3 +272,45 @@ test('valid edge values are accepted (bounds are inclusive; visitCount 1.0 is wh
   assert.equal(seg.body.segments.totalCustomersProcessed, good.length);
   await srv.stop();
 });
+
+test('broken HTTP, truncated uploads and dropped connections leave the server healthy and the state unchanged', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const h = harness(t);
+  const srv = await h.start();
+  const ok = await srv.post(ANALYZE, SEED_CUSTOMER);
+  assert.equal(ok.status, 200, ok.text);
+  const before = await stateOf(srv);
+  const net = await import('node:net');
+  const send = (payload, { end = true } = {}) =>
+    new Promise((resolve) => {
+      const s = net.connect({ port: srv.port, host: '127.0.0.1' }, () => {
+        s.write(payload);
+        if (end) s.end();
+        else setTimeout(() => s.destroy(), 50); // drop it mid-request
+      });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+      s.resume();
+      setTimeout(() => {
+        s.destroy();
+        resolve();
+      }, 3000);
+    });
+  const body = seedWith({});
+  const head = `POST ${ANALYZE} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n`;
+  await send('GARBAGE\r\n\r\n');
+  await send('GET /healthz HTTP/9.9\r\n\r\n');
+  await send(`${head}Content-Length: ${body.length}\r\n\r\n${body.slice(0, 40)}`, { end: false }); // truncated, then reset
+  await send(`${head}Content-Length: ${body.length}\r\n\r\n${body.slice(0, 40)}`); // truncated, then FIN
+  await send(`${head}Transfer-Encoding: chunked\r\n\r\nzz\r\n`); // bad chunk size
+  await send(`${head}Content-Length: -5\r\n\r\n`);
+  await send(`${head}Content-Length: 99999999999999999999999\r\n\r\n`);
+  // 200 connections opened and dropped at once
+  await Promise.all(Array.from({ length: 200 }, (_, i) => send(i % 2 ? `${head}Content-Length: 10\r\n\r\n{` : 'GET /healthz HTTP/1.1\r\n', { end: false })));
+  const hz = await srv.get('/healthz');
+  assert.equal(hz.status, 200);
+  assert.equal(hz.body.status, 'ok');
+  assert.deepEqual(await stateOf(srv), before);
+  const again = await srv.post(ANALYZE, SEED_CUSTOMER);
+  assert.equal(again.status, 200, again.text);
+  await srv.stop();
+});

@@ -73,10 +73,12 @@ test('graceful restart, then kill -9 at rest: every read body is identical', { t
 
 /**
  * 16 clients post analyze-customer and deal-closed as fast as they can;
- * after ~1.5 s the server is killed with SIGKILL. On restart every
- * acknowledged (200) write must be there, and nothing that was never sent.
+ * after ~1.5 s the server is killed with SIGKILL (how = 'kill') or stopped
+ * with SIGTERM (how = 'term'). On restart every acknowledged (200) write
+ * must be there, and nothing that was never sent. A graceful stop finishes
+ * what is in flight, so then the counts are exact.
  */
-async function crashUnderLoad(t, sync) {
+async function crashUnderLoad(t, sync, how = 'kill') {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
@@ -87,8 +89,11 @@ async function crashUnderLoad(t, sync) {
   const acked = { analyze: 0, deal: 0 };
   const bad = [];
   let killed = false;
+  let refused = 0;
   const client = async (c) => {
-    for (let i = 0; i < 100_000 && !killed; i++) {
+    // With SIGTERM the clients keep going into the drain: they must get
+    // answers (200, or 503 while shutting down) or a refused connection.
+    for (let i = 0; i < 100_000 && (!killed || how === 'term'); i++) {
       const kind = i % 3 === 2 ? 'deal' : 'analyze';
       sent[kind]++;
       try {
@@ -97,7 +102,10 @@ async function crashUnderLoad(t, sync) {
             ? await srv.post(`${API}/analyze-customer`, customer(c * 1000 + i), { timeout: 5000 })
             : await srv.post(`${API}/deal-closed`, { salespersonId: TEAM5[(c + i) % 5].id, dealId: `d-${c}-${i}` }, { timeout: 5000 });
         if (r.status === 200) acked[kind]++;
-        else bad.push(`${kind} ${r.status} ${r.text}`);
+        else if (r.status === 503 && killed && how === 'term') {
+          refused++;
+          return; // draining: "the service is shutting down"
+        } else bad.push(`${kind} ${r.status} ${r.text}`);
       } catch (e) {
         if (!killed) bad.push(`${kind}: ${e.message}`);
         return; // the connection died with the server
@@ -107,7 +115,8 @@ async function crashUnderLoad(t, sync) {
   const clients = Array.from({ length: 16 }, (_, c) => client(c));
   await sleep(1500);
   killed = true;
-  await srv.kill9();
+  if (how === 'kill') await srv.kill9();
+  else await srv.stop(); // exit 0 within 5 s, or this throws
   await Promise.all(clients);
   assert.deepEqual(bad, [], 'no errors before the kill');
   assert.ok(acked.analyze > 50, `only ${acked.analyze} analyzes acknowledged`);
@@ -117,7 +126,7 @@ async function crashUnderLoad(t, sync) {
   const seg = (await srv.get(`${API}/customer-segments`)).body.segments;
   const team = (await srv.get(`${API}/team-status`)).body;
   const deals = team.teamMembers.reduce((s, m) => s + m.dealsToday, 0);
-  const msg = `sync ${sync}: sent ${JSON.stringify(sent)} acked ${JSON.stringify(acked)} found analyze ${seg.totalCustomersProcessed} deals ${deals}`;
+  const msg = `sync ${sync}, ${how}: ${refused} refused with 503; sent ${JSON.stringify(sent)} acked ${JSON.stringify(acked)} found analyze ${seg.totalCustomersProcessed} deals ${deals}`;
   t.diagnostic(msg);
   assert.equal(team.totalSalespeople, 5, msg);
   assert.ok(seg.totalCustomersProcessed >= acked.analyze, `lost acknowledged analyzes: ${msg}`);
@@ -126,6 +135,11 @@ async function crashUnderLoad(t, sync) {
   assert.ok(deals <= sent.deal, `more deals than sent: ${msg}`);
   // at most the 16 requests in flight at the kill can be in doubt
   assert.ok(seg.totalCustomersProcessed - acked.analyze + deals - acked.deal <= 16, msg);
+  if (how === 'term') {
+    // graceful: requests in flight were finished and answered
+    assert.equal(seg.totalCustomersProcessed, acked.analyze, `graceful stop: ${msg}`);
+    assert.equal(deals, acked.deal, `graceful stop: ${msg}`);
+  }
   // and the restarted server works
   const r = await srv.post(`${API}/analyze-customer`, SEED_CUSTOMER);
   assert.equal(r.status, 200, r.text);
@@ -136,6 +150,8 @@ async function crashUnderLoad(t, sync) {
 
 test('kill -9 under load, --sync full: every acknowledged write survives', { timeout: TEST_TIMEOUT_MS }, (t) => crashUnderLoad(t, 'full'));
 test('kill -9 under load, --sync normal: every acknowledged write survives a process crash', { timeout: TEST_TIMEOUT_MS }, (t) => crashUnderLoad(t, 'normal'));
+test('SIGTERM under load: exit 0 within 5 s, in-flight requests answered, counts exact after restart', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  crashUnderLoad(t, 'full', 'term'));
 
 async function refusesFile(t, makeFile) {
   const h = harness(t);
