@@ -1,5 +1,6 @@
 /*
- * cli/csv.h: a small RFC 4180 CSV reader and writer for the command line.
+ * cli/csv.h: a small RFC 4180 CSV reader and writer for the command line,
+ * and the exact number conversions its bulk paths need.
  *
  * The reader yields one record per line: fields split on commas, double
  * quotes around a field allow commas and "" inside it. A quoted field may
@@ -7,27 +8,43 @@
  * quote or more than CSV_MAX_FIELDS fields is a parse error for that line
  * only, and reading goes on with the next line. CRLF line ends are accepted.
  *
- * Field pointers point into the reader's line buffer and stay valid until
- * the next csv_read(). Not thread-safe.
+ * The reader reads big blocks (CSV_BLOCK bytes), not lines: from fp's file
+ * descriptor with read(2) when fp has one (so a pipe's lines are handled as
+ * they arrive, not when a block has filled), else with fread. So fp must not
+ * hold input already buffered by stdio when the reader starts: open it, or
+ * rewind it, and hand it over. Lines of any length are read (the buffer
+ * grows).
+ *
+ * Field pointers point into the reader's buffer and stay valid until the
+ * next csv_read(). Not thread-safe.
  */
 #ifndef WHACO_CLI_CSV_H
 #define WHACO_CLI_CSV_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define CSV_MAX_FIELDS 64
+#define CSV_BLOCK      (1u << 20) /* bytes asked of each read */
+#define CSV_FIXED_MAX  330        /* csv_format_fixed's buffer: any double, 4 decimals */
 
 struct csv_reader {
     FILE *fp;                     /* borrowed */
-    char *line;                   /* owned: the current line, split in place */
-    size_t cap;                   /* bytes allocated for line */
+    int fd;                       /* fileno(fp), or -1 to use fread */
+    char *buf;                    /* owned: unconsumed input, lines split in place */
+    size_t cap;                   /* bytes allocated for buf */
+    size_t pos;                   /* start of the unconsumed input in buf */
+    size_t end;                   /* end of the input read into buf */
+    size_t scanned;               /* buf[pos..scanned) is known to hold no newline */
+    int eof;                      /* the last read returned end of input */
     long lineno;                  /* 1-based number of the current line */
+    uint64_t consumed;            /* input bytes of the lines returned so far */
     int nfields;                  /* fields in the current record */
-    char *fields[CSV_MAX_FIELDS]; /* NUL-terminated, into line */
+    char *fields[CSV_MAX_FIELDS]; /* NUL-terminated, into buf */
     const char *error;            /* why the current line failed, or NULL */
 };
 
-/* Start reading fp (borrowed; the caller closes it). */
+/* Start reading fp (borrowed; the caller closes it). Allocates nothing yet. */
 void csv_reader_init(struct csv_reader *r, FILE *fp);
 
 /* Free the reader's buffer. Does not close fp. */
@@ -49,7 +66,23 @@ void csv_write_field(FILE *out, const char *s);
  * or not a number. Overflow and "nan"/"inf" parse
  * to non-finite values on purpose, so that validation can report them as
  * such rather than as unreadable.
+ *
+ * The result is always strtod's (correctly rounded, C locale): a plain
+ * decimal ([+-]digits[.digits], at most 19 digits, significand up to 2^53,
+ * at most 22 decimals) is converted by hand, exactly, and anything else by
+ * strtod itself.
  */
 int csv_parse_double(const char *s, double *out);
+
+/*
+ * Write v with `decimals` digits after the point (0..4), exactly as
+ * snprintf(buf, CSV_FIXED_MAX, "%.*f", decimals, v) would in the default
+ * rounding mode: the exact binary value, rounded half to even, "-" kept on
+ * negative values that round to zero. buf holds CSV_FIXED_MAX bytes; the
+ * text is NUL-terminated and its length returned. Magnitudes up to 2^40
+ * take an integer-only path; larger, non-finite or other precisions use
+ * snprintf.
+ */
+size_t csv_format_fixed(char *buf, double v, int decimals);
 
 #endif /* WHACO_CLI_CSV_H */
