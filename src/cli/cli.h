@@ -14,5 +14,7 @@ int whaco_cmd_generate(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_token(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err);
+int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err);
+int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err);
 
 #endif /* WHACO_CLI_H */

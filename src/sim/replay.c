@@ -1,0 +1,272 @@
+/*
+ * replay.c: a simulated world from a service's recorded event log
+ * (whaco_sim_world_from_events in whaco/sim.h), for `whaco replay`.
+ *
+ * The recorded events are applied in order to a fresh whaco_intel (or the
+ * saved state the log continues from): that recomputes, with the service's
+ * own deterministic code, the salesperson each walk-in was assigned to.
+ * The state just before the window's first event becomes the world's
+ * starting state, so a run of the oscillator strategy on the world sees
+ * exactly the network the service had.
+ *
+ * What the log does not say, and how it is filled in: a deal-closed event
+ * names the salesperson but not the customer, so it is linked to that
+ * salesperson's oldest walk-in without a deal yet (first in, first closed);
+ * a walk-in with no linked deal did not buy. Nobody recorded how long each
+ * walk-in was worked or how long they would wait: those come from the
+ * model (docs/simulation.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "whaco/alloc.h"
+#include "whaco/err.h"
+#include "whaco/intel.h"
+#include "whaco/rng.h"
+#include "whaco/serial.h"
+#include "whaco/sim.h"
+#include "sim/internal.h"
+#include "banned.h"
+
+/* An open lead: a walk-in assigned and not yet linked to a deal. */
+struct lead {
+    int32_t cust; /* world customer index, -1 if before the window */
+    int32_t next; /* next lead of the same salesperson, -1 at the end */
+};
+
+struct builder {
+    struct whaco_sim_world *w;
+    size_t mcap, ccap, kcap, lcap, nleads;
+    struct lead *leads;
+    int32_t *head, *tail; /* per member: open leads, oldest first */
+};
+
+static size_t find_member(const struct whaco_sim_world *w, const char *id)
+{
+    for (size_t m = 0; m < w->n_members; m++) {
+        if (!strcmp(w->members[m].id, id))
+            return m;
+    }
+    return SIZE_MAX;
+}
+
+static size_t add_member(struct builder *b, const char *id, const char *name, double skill,
+                         double omega, double phase)
+{
+    struct whaco_sim_world *w = b->w;
+    size_t m = find_member(w, id);
+    if (m == SIZE_MAX) {
+        if (w->n_members == b->mcap) {
+            b->mcap = b->mcap ? b->mcap * 2 : 16;
+            w->members = whaco_xreallocarray(w->members, b->mcap, sizeof *w->members);
+            b->head = whaco_xreallocarray(b->head, b->mcap, sizeof *b->head);
+            b->tail = whaco_xreallocarray(b->tail, b->mcap, sizeof *b->tail);
+        }
+        m = w->n_members++;
+        b->head[m] = b->tail[m] = -1;
+    }
+    struct whaco_sim_member *sm = &w->members[m];
+    memset(sm, 0, sizeof *sm);
+    memcpy(sm->id, id, strlen(id) + 1);
+    memcpy(sm->name, name, strlen(name) + 1);
+    sm->skill = skill;
+    sm->omega = omega;
+    sm->phase = phase;
+    return m;
+}
+
+static void push_clock(struct builder *b, int64_t t, uint32_t type, size_t member)
+{
+    struct whaco_sim_world *w = b->w;
+    if (w->n_clock == b->kcap) {
+        b->kcap = b->kcap ? b->kcap * 2 : 1024;
+        w->clock = whaco_xreallocarray(w->clock, b->kcap, sizeof *w->clock);
+    }
+    struct whaco_sim_clock *k = &w->clock[w->n_clock++];
+    k->t_ms = t;
+    k->type = type;
+    k->member = member == SIZE_MAX ? -1 : (int32_t)member;
+}
+
+static void push_lead(struct builder *b, size_t m, int32_t cust)
+{
+    if (b->nleads == b->lcap) {
+        b->lcap = b->lcap ? b->lcap * 2 : 256;
+        b->leads = whaco_xreallocarray(b->leads, b->lcap, sizeof *b->leads);
+    }
+    int32_t l = (int32_t)b->nleads++;
+    b->leads[l].cust = cust;
+    b->leads[l].next = -1;
+    if (b->tail[m] >= 0)
+        b->leads[b->tail[m]].next = l;
+    else
+        b->head[m] = l;
+    b->tail[m] = l;
+}
+
+/* Pop member m's oldest open lead: its customer index, -1 (before the window) or -2 (none). */
+static int32_t pop_lead(struct builder *b, size_t m)
+{
+    int32_t l = b->head[m];
+    if (l < 0)
+        return -2;
+    b->head[m] = b->leads[l].next;
+    if (b->head[m] < 0)
+        b->tail[m] = -1;
+    return b->leads[l].cust;
+}
+
+int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, size_t state_len,
+                                const struct whaco_event *ev, size_t n, int64_t from_ms,
+                                int64_t to_ms, uint64_t seed, const char **field)
+{
+    struct whaco_intel in;
+    struct builder b;
+    struct whaco_sim_params p;
+    struct whaco_rng rng;
+    size_t first = 0;
+    bool in_window = false;
+    int rc;
+
+    memset(w, 0, sizeof *w);
+    memset(&b, 0, sizeof b);
+    b.w = w;
+    whaco_sim_params_default(&p);
+    whaco_rng_seed(&rng, seed);
+    /* A reset empties the team and forgets everything: replay what follows the last. */
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].type == WHACO_EV_RESET) {
+            first = i + 1;
+            state = NULL;
+        }
+    }
+    rc = whaco_intel_init(&in, NULL, NULL, field);
+    if (rc == WHACO_OK && state)
+        rc = whaco_intel_load(&in, state, state_len);
+    if (rc != WHACO_OK)
+        goto fail;
+    for (size_t m = 0; m < in.team.n; m++) {
+        const struct whaco_member *tm = &in.team.members[m];
+        add_member(&b, tm->id, tm->name, tm->skill, tm->omega, tm->phase);
+    }
+
+    for (size_t i = first; i < n && rc == WHACO_OK; i++) {
+        const struct whaco_event *e = &ev[i];
+        struct whaco_analysis an;
+        if (e->time_ms >= to_ms)
+            break;
+        if (!in_window && e->time_ms >= from_ms) {
+            /* The world starts here, from the network the service had. */
+            struct whaco_buf buf;
+            memset(&buf, 0, sizeof buf);
+            whaco_intel_save(&in, &buf);
+            w->state = whaco_xmalloc(buf.len ? buf.len : 1);
+            memcpy(w->state, buf.data, buf.len);
+            w->state_len = buf.len;
+            whaco_buf_release(&buf);
+            w->start_ms = e->time_ms;
+            w->n_initial = in.team.n;
+            /* Members removed before the window are in the list but not in the team. */
+            if (w->n_initial != w->n_members) {
+                /* Reorder is not needed: the run marks members present by id order of
+                 * the team; keep the team's members first. */
+                for (size_t k = 0; k < in.team.n; k++) {
+                    size_t m = find_member(w, in.team.members[k].id);
+                    if (m != k) {
+                        struct whaco_sim_member tmp = w->members[k];
+                        int32_t th = b.head[k], tt = b.tail[k];
+                        w->members[k] = w->members[m];
+                        b.head[k] = b.head[m];
+                        b.tail[k] = b.tail[m];
+                        w->members[m] = tmp;
+                        b.head[m] = th;
+                        b.tail[m] = tt;
+                    }
+                }
+            }
+            in_window = true;
+        }
+        rc = whaco_event_apply(&in, e, &an, field);
+        if (rc != WHACO_OK)
+            break;
+        size_t m = SIZE_MAX;
+        switch (e->type) {
+        case WHACO_EV_ADD_SALESPERSON:
+            m = add_member(&b, e->id, e->name, e->skill_level, e->natural_frequency, e->phase);
+            if (in_window)
+                push_clock(&b, e->time_ms, WHACO_SIM_ADD, m);
+            break;
+        case WHACO_EV_REMOVE_SALESPERSON:
+            if (in_window)
+                push_clock(&b, e->time_ms, WHACO_SIM_REMOVE, find_member(w, e->id));
+            break;
+        case WHACO_EV_TICK:
+            if (in_window)
+                push_clock(&b, e->time_ms, WHACO_SIM_TICK, SIZE_MAX);
+            break;
+        case WHACO_EV_DAILY_RESET:
+            if (in_window)
+                push_clock(&b, e->time_ms, WHACO_SIM_RESET, SIZE_MAX);
+            break;
+        case WHACO_EV_ANALYZE: {
+            int32_t cust = -1;
+            if (an.assign_rc == WHACO_OK)
+                m = find_member(w, an.assigned_id);
+            if (in_window) {
+                if (w->n_customers == b.ccap) {
+                    b.ccap = b.ccap ? b.ccap * 2 : 256;
+                    w->customers = whaco_xreallocarray(w->customers, b.ccap, sizeof *w->customers);
+                }
+                struct whaco_sim_customer *cu = &w->customers[w->n_customers];
+                memset(cu, 0, sizeof *cu);
+                cu->arrive_ms = e->time_ms;
+                cu->c = e->customer;
+                cu->segment = -2;
+                whaco__sim_draw(cu, &rng, p.patience_min);
+                cu->rec_member = m == SIZE_MAX ? -1 : (int32_t)m;
+                cu->rec_closed = 0;
+                cust = (int32_t)w->n_customers++;
+            }
+            if (m != SIZE_MAX)
+                push_lead(&b, m, cust);
+            break;
+        }
+        case WHACO_EV_DEAL_CLOSED: {
+            m = find_member(w, e->id);
+            int32_t cust = m == SIZE_MAX ? -2 : pop_lead(&b, m);
+            if (!in_window)
+                break;
+            if (cust >= 0) {
+                w->customers[cust].rec_closed = 1;
+                w->customers[cust].rec_close_ms = e->time_ms;
+            } else if (m != SIZE_MAX) {
+                push_clock(&b, e->time_ms, WHACO_SIM_DEAL, m);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (rc == WHACO_OK && w->n_members == 0)
+        rc = WHACO_E_EMPTY_TEAM;
+    if (rc == WHACO_OK && !in_window) {
+        /* Nothing in the window: an empty world starting from the final state. */
+        struct whaco_buf buf;
+        memset(&buf, 0, sizeof buf);
+        whaco_intel_save(&in, &buf);
+        w->state = whaco_xmalloc(buf.len ? buf.len : 1);
+        memcpy(w->state, buf.data, buf.len);
+        w->state_len = buf.len;
+        whaco_buf_release(&buf);
+        w->n_initial = in.team.n;
+    }
+fail:
+    whaco_intel_release(&in);
+    free(b.leads);
+    free(b.head);
+    free(b.tail);
+    if (rc != WHACO_OK)
+        whaco_sim_world_release(w);
+    return rc;
+}

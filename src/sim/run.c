@@ -1,0 +1,661 @@
+/*
+ * run.c: the discrete-event engine of the sales-floor simulation
+ * (whaco/sim.h): one strategy played on one world.
+ *
+ * Events, in time order (ties in this order, then by customer index):
+ * service ends (a slot frees), clock events (network tick, midnight reset,
+ * team changes, recorded deals), closing time, abandonments, arrivals. The
+ * floor: each salesperson works at most max_load walk-ins at once; a
+ * walk-in nobody can take waits in one first-come-first-served line (the
+ * oscillator strategy instead assigns at arrival, as the service does, and
+ * the walk-in waits for *that* salesperson); a waiting walk-in leaves after
+ * its patience, and everybody still waiting at closing time goes home.
+ *
+ * Invariants: load[m] <= max_load; each walk-in gets exactly one fate;
+ * every random number comes from the world (common random numbers), so the
+ * run is a deterministic function of (world, params, strategy). The model
+ * formulas are documented in docs/simulation.md and in whaco/sim.h.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "whaco/alloc.h"
+#include "whaco/err.h"
+#include "whaco/intel.h"
+#include "whaco/sim.h"
+#include "banned.h"
+
+#define MS_PER_MIN 60000.0
+
+enum cstate { PENDING = 0, QUEUED = 1, IN_SERVICE = 2, DONE = 3 };
+enum hkind { H_END = 0, H_ABANDON = 1 };
+
+struct hev {
+    int64_t t;
+    uint32_t kind; /* enum hkind */
+    uint32_t idx;  /* customer */
+};
+
+struct run {
+    const struct whaco_sim_world *w;
+    const struct whaco_sim_params *p;
+    int strategy;
+    struct whaco_intel in;
+    struct whaco_segmenter seg;
+    struct whaco_sim_outcome *out;
+    size_t n; /* members */
+    bool *present;
+    bool *top;
+    uint32_t *load, *pq_len, *leads, *deals;
+    int64_t *free_since, *idle_since;
+    int32_t *qhead, *qtail; /* personal lines (oscillator) */
+    int32_t ghead, gtail;   /* the shared line */
+    int32_t *next;          /* per customer: next in its line */
+    int32_t *qm;            /* per customer: personal line's member, -1 shared */
+    unsigned char *state;   /* per customer: enum cstate */
+    int32_t *wseg;          /* per customer: whaco's segment, -1 for an outlier */
+    struct hev *heap;
+    size_t heap_n, heap_cap;
+    size_t rr;
+    double r_sum;
+    size_t r_n;
+    uint32_t peak;
+    int64_t last_t;
+};
+
+/* ===== The event heap ===== */
+
+static bool hev_less(const struct hev *a, const struct hev *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t;
+    if (a->kind != b->kind)
+        return a->kind < b->kind;
+    return a->idx < b->idx;
+}
+
+static void heap_push(struct run *r, int64_t t, uint32_t kind, size_t idx)
+{
+    if (r->heap_n == r->heap_cap) {
+        r->heap_cap = r->heap_cap ? r->heap_cap * 2 : 64;
+        r->heap = whaco_xreallocarray(r->heap, r->heap_cap, sizeof *r->heap);
+    }
+    size_t i = r->heap_n++;
+    r->heap[i].t = t;
+    r->heap[i].kind = kind;
+    r->heap[i].idx = (uint32_t)idx;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!hev_less(&r->heap[i], &r->heap[parent]))
+            break;
+        struct hev tmp = r->heap[i];
+        r->heap[i] = r->heap[parent];
+        r->heap[parent] = tmp;
+        i = parent;
+    }
+}
+
+static struct hev heap_pop(struct run *r)
+{
+    struct hev top = r->heap[0];
+    r->heap[0] = r->heap[--r->heap_n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, rt = l + 1, m = i;
+        if (l < r->heap_n && hev_less(&r->heap[l], &r->heap[m]))
+            m = l;
+        if (rt < r->heap_n && hev_less(&r->heap[rt], &r->heap[m]))
+            m = rt;
+        if (m == i)
+            break;
+        struct hev tmp = r->heap[i];
+        r->heap[i] = r->heap[m];
+        r->heap[m] = tmp;
+        i = m;
+    }
+    return top;
+}
+
+/* ===== Lines ===== */
+
+static void line_push(int32_t *head, int32_t *tail, int32_t *next, size_t i)
+{
+    next[i] = -1;
+    if (*tail >= 0)
+        next[*tail] = (int32_t)i;
+    else
+        *head = (int32_t)i;
+    *tail = (int32_t)i;
+}
+
+/* Pop the first walk-in still waiting (abandoned ones are skipped lazily); -1 if none. */
+static int32_t line_pop(struct run *r, int32_t *head, int32_t *tail)
+{
+    while (*head >= 0) {
+        int32_t i = *head;
+        *head = r->next[i];
+        if (*head < 0)
+            *tail = -1;
+        if (r->state[i] == QUEUED)
+            return i;
+    }
+    return -1;
+}
+
+/* ===== Strategies ===== */
+
+static bool is_free(const struct run *r, size_t m)
+{
+    return r->present[m] && r->load[m] < r->p->max_load;
+}
+
+/*
+ * Choose among the free salespeople (at least one exists) for walk-in i of
+ * priority prio. The oscillator never gets here: it assigns at arrival.
+ */
+static size_t pick(struct run *r, size_t i, double prio)
+{
+    const struct whaco_sim_world *w = r->w;
+    size_t best = SIZE_MAX, nfree = 0;
+    switch (r->strategy) {
+    case WHACO_SIM_UP_ROTATION:
+        /* The up system: the longest-idle salesperson is "up". Idle (no
+         * customer) beats busy-with-a-free-slot; then the earliest since. */
+        for (size_t m = 0; m < r->n; m++) {
+            if (!is_free(r, m))
+                continue;
+            if (best == SIZE_MAX) {
+                best = m;
+                continue;
+            }
+            bool mi = r->load[m] == 0, bi = r->load[best] == 0;
+            int64_t ms = mi ? r->idle_since[m] : r->free_since[m];
+            int64_t bs = bi ? r->idle_since[best] : r->free_since[best];
+            if ((mi && !bi) || (mi == bi && ms < bs))
+                best = m;
+        }
+        return best;
+    case WHACO_SIM_ROUND_ROBIN:
+        for (size_t k = 0; k < r->n; k++) {
+            size_t m = (r->rr + k) % r->n;
+            if (is_free(r, m)) {
+                r->rr = m + 1;
+                return m;
+            }
+        }
+        return SIZE_MAX; /* unreachable */
+    case WHACO_SIM_LEAST_BUSY:
+        /* Fewest open customers; ties to fewer leads so far, then index. */
+        for (size_t m = 0; m < r->n; m++) {
+            if (!is_free(r, m))
+                continue;
+            if (best == SIZE_MAX || r->load[m] < r->load[best] ||
+                (r->load[m] == r->load[best] && r->leads[m] < r->leads[best]))
+                best = m;
+        }
+        return best;
+    case WHACO_SIM_RANDOM:
+        for (size_t m = 0; m < r->n; m++)
+            nfree += is_free(r, m);
+        {
+            size_t k = (size_t)(w->customers[i].u_pick * (double)nfree);
+            if (k >= nfree)
+                k = nfree - 1;
+            for (size_t m = 0; m < r->n; m++) {
+                if (!is_free(r, m))
+                    continue;
+                if (k == 0)
+                    return m;
+                k--;
+            }
+        }
+        return SIZE_MAX; /* unreachable */
+    case WHACO_SIM_SKILL_MATCH:
+    default:
+        /* High priority to the most skilled free salesperson; everyone else
+         * to the least skilled free one, keeping the best free for the next
+         * high-priority walk-in. Ties to the lowest index. */
+        for (size_t m = 0; m < r->n; m++) {
+            if (!is_free(r, m))
+                continue;
+            if (best == SIZE_MAX)
+                best = m;
+            else if (prio >= r->p->high_priority ? w->members[m].skill > w->members[best].skill
+                                                 : w->members[m].skill < w->members[best].skill)
+                best = m;
+        }
+        return best;
+    }
+}
+
+/* ===== The model ===== */
+
+static double clamp01(double x)
+{
+    return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
+}
+
+static void note_peak(struct run *r, size_t m)
+{
+    uint32_t l = r->load[m] + r->pq_len[m];
+    if (l > r->peak)
+        r->peak = l;
+}
+
+static void start_service(struct run *r, size_t i, size_t m, int64_t t)
+{
+    const struct whaco_sim_params *p = r->p;
+    const struct whaco_sim_customer *cu = &r->w->customers[i];
+    struct whaco_sim_outcome *o = &r->out[i];
+    double s = r->w->members[m].skill;
+    uint32_t k = ++r->load[m];
+
+    r->leads[m]++;
+    r->state[i] = IN_SERVICE;
+    o->member = (int32_t)m;
+    o->fate = WHACO_SIM_SERVED;
+    o->start_ms = t;
+    o->wait_min = (double)(t - cu->arrive_ms) / MS_PER_MIN;
+
+    /* Time with the customer: their own time on the lot (the generator's
+     * per-segment figure), quicker with skill, slower when multitasking. */
+    double base =
+        cu->c.time_on_lot < 5.0 ? 5.0 : (cu->c.time_on_lot > 240.0 ? 240.0 : cu->c.time_on_lot);
+    double minutes =
+        base * (1.0 + p->skill_time_gain * (0.5 - s)) * (1.0 + p->load_time_gain * (double)(k - 1));
+    int64_t end = t + (int64_t)(minutes * MS_PER_MIN);
+
+    if (cu->rec_member == (int32_t)m && cu->rec_closed >= 0) {
+        /* Replay, same salesperson as in reality: the recorded outcome. */
+        o->closed = cu->rec_closed;
+        o->guessed = 0;
+        if (o->closed)
+            end = cu->rec_close_ms > t ? cu->rec_close_ms : t + (int64_t)MS_PER_MIN;
+    } else {
+        int seg = cu->segment;
+        double base_p;
+        if (seg < -1) /* replay: the segment whaco gave, an outlier as an anomaly */
+            seg = r->wseg[i];
+        base_p = seg >= 0 && seg < WHACO_CLUSTERS ? p->close_base[seg] : p->close_anomaly;
+        double chance = base_p * (1.0 + p->skill_close_gain * (s - 0.5) * 2.0 * o->priority) *
+                        clamp01(1.0 - p->load_close_loss * (double)(k - 1)) /
+                        (1.0 + o->wait_min / p->wait_halfway_min);
+        o->closed = cu->u_close < clamp01(chance);
+        o->guessed = cu->rec_closed >= 0 || cu->rec_member >= 0;
+    }
+    o->end_ms = end;
+    note_peak(r, m);
+    heap_push(r, end, H_END, i);
+}
+
+static int end_service(struct run *r, size_t i, int64_t t)
+{
+    size_t m = (size_t)r->out[i].member;
+    r->state[i] = DONE;
+    r->load[m]--;
+    r->free_since[m] = t;
+    if (r->load[m] == 0)
+        r->idle_since[m] = t;
+    if (r->out[i].closed) {
+        r->deals[m]++;
+        if (r->present[m]) {
+            int rc = whaco_intel_deal_closed(&r->in, r->w->members[m].id, t);
+            if (rc != WHACO_OK)
+                return rc;
+        }
+    }
+    if (!r->present[m])
+        return WHACO_OK;
+    int32_t j;
+    if (r->strategy == WHACO_SIM_OSCILLATOR) {
+        j = line_pop(r, &r->qhead[m], &r->qtail[m]);
+        if (j >= 0) {
+            r->pq_len[m]--;
+            start_service(r, (size_t)j, m, t);
+        }
+    } else {
+        j = line_pop(r, &r->ghead, &r->gtail);
+        if (j >= 0)
+            start_service(r, (size_t)j, pick(r, (size_t)j, r->out[j].priority), t);
+    }
+    return WHACO_OK;
+}
+
+static size_t member_by_id(const struct run *r, const char *id)
+{
+    for (size_t m = 0; m < r->n; m++) {
+        if (!strcmp(r->w->members[m].id, id))
+            return m;
+    }
+    return SIZE_MAX;
+}
+
+static int arrive(struct run *r, size_t i, int64_t t)
+{
+    const struct whaco_sim_customer *cu = &r->w->customers[i];
+    struct whaco_sim_outcome *o = &r->out[i];
+    const char *field = NULL;
+    size_t m = SIZE_MAX;
+    int rc, seg;
+
+    if (r->strategy == WHACO_SIM_OSCILLATOR) {
+        struct whaco_analysis an;
+        rc = whaco_intel_analyze(&r->in, &cu->c, t, &an, &field);
+        if (rc != WHACO_OK)
+            return rc;
+        o->priority = an.segment.priority;
+        seg = an.segment.is_outlier ? -1 : an.segment.cluster_id;
+        if (an.assign_rc == WHACO_OK)
+            m = member_by_id(r, an.assigned_id);
+    } else {
+        struct whaco_segment_result sr;
+        rc = whaco_segment_learn(&r->seg, &cu->c, t, &sr, &field);
+        if (rc != WHACO_OK)
+            return rc;
+        o->priority = sr.priority;
+        seg = sr.is_outlier ? -1 : sr.cluster_id;
+        for (size_t k = 0; k < r->n && m == SIZE_MAX; k++) {
+            if (is_free(r, k))
+                m = pick(r, i, o->priority);
+        }
+    }
+    r->wseg[i] = seg;
+
+    if (r->strategy == WHACO_SIM_OSCILLATOR && m != SIZE_MAX) {
+        if (r->load[m] < r->p->max_load) {
+            start_service(r, i, m, t);
+            return WHACO_OK;
+        }
+        r->state[i] = QUEUED;
+        r->qm[i] = (int32_t)m;
+        line_push(&r->qhead[m], &r->qtail[m], r->next, i);
+        r->pq_len[m]++;
+        note_peak(r, m);
+    } else if (m != SIZE_MAX) {
+        start_service(r, i, m, t);
+        return WHACO_OK;
+    } else {
+        r->state[i] = QUEUED;
+        line_push(&r->ghead, &r->gtail, r->next, i);
+    }
+    heap_push(r, t + (int64_t)(cu->patience_min * MS_PER_MIN), H_ABANDON, i);
+    return WHACO_OK;
+}
+
+static void abandon(struct run *r, size_t i, int64_t t)
+{
+    if (r->state[i] != QUEUED)
+        return;
+    r->state[i] = DONE;
+    r->out[i].fate = WHACO_SIM_ABANDONED;
+    r->out[i].wait_min = (double)(t - r->w->customers[i].arrive_ms) / MS_PER_MIN;
+    if (r->qm[i] >= 0)
+        r->pq_len[r->qm[i]]--;
+}
+
+/* Everyone still waiting goes home (closing time, or the end of a replay). */
+static void send_home(struct run *r, int64_t t)
+{
+    for (size_t i = 0; i < r->w->n_customers; i++) {
+        if (r->state[i] != QUEUED)
+            continue;
+        r->state[i] = DONE;
+        r->out[i].fate = WHACO_SIM_AT_CLOSE;
+        r->out[i].wait_min = (double)(t - r->w->customers[i].arrive_ms) / MS_PER_MIN;
+    }
+    r->ghead = r->gtail = -1;
+    for (size_t m = 0; m < r->n; m++) {
+        r->qhead[m] = r->qtail[m] = -1;
+        r->pq_len[m] = 0;
+    }
+}
+
+static bool business_hours(const struct whaco_sim_world *w, int64_t t)
+{
+    if (w->n_days == 0)
+        return true;
+    for (size_t d = 0; d < w->n_days; d++) {
+        if (t > w->opens[d] && t <= w->closes[d])
+            return true;
+    }
+    return false;
+}
+
+static int clock_event(struct run *r, const struct whaco_sim_clock *k)
+{
+    int rc = WHACO_OK;
+    const char *field = NULL;
+    switch (k->type) {
+    case WHACO_SIM_TICK:
+        rc = whaco_intel_tick(&r->in, k->t_ms);
+        if (rc == WHACO_OK && r->in.team.n > 0 && business_hours(r->w, k->t_ms)) {
+            double cr, psi;
+            whaco_team_coherence(&r->in.team, &cr, &psi);
+            r->r_sum += cr;
+            r->r_n++;
+        }
+        return rc;
+    case WHACO_SIM_RESET:
+        return whaco_intel_daily_reset(&r->in, k->t_ms);
+    case WHACO_SIM_DEAL:
+        rc = whaco_intel_deal_closed(&r->in, r->w->members[k->member].id, k->t_ms);
+        return rc == WHACO_E_NOT_FOUND ? WHACO_OK : rc;
+    case WHACO_SIM_ADD: {
+        const struct whaco_sim_member *mm = &r->w->members[k->member];
+        struct whaco_member_spec spec = {mm->id, mm->name, mm->skill, mm->omega, mm->phase, 0};
+        rc = whaco_intel_add_salesperson(&r->in, &spec, k->t_ms, &field);
+        if (rc == WHACO_OK) {
+            r->present[k->member] = true;
+            r->idle_since[k->member] = r->free_since[k->member] = k->t_ms;
+        }
+        return rc;
+    }
+    case WHACO_SIM_REMOVE:
+        r->present[k->member] = false;
+        rc = whaco_intel_remove_salesperson(&r->in, r->w->members[k->member].id, k->t_ms);
+        return rc == WHACO_E_NOT_FOUND ? WHACO_OK : rc;
+    default:
+        return WHACO_E_INVAL;
+    }
+}
+
+/* ===== Metrics ===== */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void finish(struct run *r, struct whaco_sim_result *res)
+{
+    const struct whaco_sim_world *w = r->w;
+    size_t nc = w->n_customers;
+    double *waits = whaco_xmalloc((nc ? nc : 1) * sizeof *waits);
+    double *v = whaco_xmalloc(r->n * sizeof *v);
+    double wsum = 0.0;
+
+    memset(res, 0, sizeof *res);
+    res->walkins = (uint32_t)nc;
+    for (size_t i = 0; i < nc; i++) {
+        const struct whaco_sim_outcome *o = &r->out[i];
+        waits[i] = o->wait_min;
+        wsum += o->wait_min;
+        if (o->fate == WHACO_SIM_SERVED) {
+            res->served++;
+            res->deals += o->closed ? 1u : 0u;
+            res->guessed += o->guessed ? 1u : 0u;
+            if (o->priority >= r->p->high_priority) {
+                res->high_priority++;
+                res->high_by_top += r->top[o->member] ? 1u : 0u;
+            }
+        } else if (o->fate == WHACO_SIM_ABANDONED) {
+            res->abandoned++;
+        } else {
+            res->at_close++;
+        }
+    }
+    if (nc > 0) {
+        qsort(waits, nc, sizeof *waits, cmp_double);
+        size_t rank = (size_t)ceil(0.95 * (double)nc);
+        res->wait_p95_min = waits[rank > 0 ? rank - 1 : 0];
+        res->wait_mean_min = wsum / (double)nc;
+        res->close_rate = (double)res->deals / (double)nc;
+    }
+    res->peak_load = r->peak;
+    res->leads_per_member = (double)res->served / (double)r->n;
+    res->deals_per_member = (double)res->deals / (double)r->n;
+    for (size_t m = 0; m < r->n; m++)
+        v[m] = (double)r->leads[m];
+    res->leads_gini = whaco_sim_gini(v, r->n);
+    for (size_t m = 0; m < r->n; m++)
+        v[m] = (double)r->deals[m];
+    res->deals_gini = whaco_sim_gini(v, r->n);
+    res->top_skill_share =
+        res->high_priority ? (double)res->high_by_top / (double)res->high_priority : 0.0;
+    res->coherence_mean = r->r_n ? r->r_sum / (double)r->r_n : 0.0;
+    double act = 0.0;
+    for (size_t m = 0; m < r->in.team.n; m++)
+        act += (double)r->in.team.members[m].active_deals;
+    res->net_active_mean = r->in.team.n ? act / (double)r->in.team.n : 0.0;
+    free(waits);
+    free(v);
+}
+
+static void run_release(struct run *r)
+{
+    whaco_intel_release(&r->in);
+    free(r->present);
+    free(r->top);
+    free(r->load);
+    free(r->pq_len);
+    free(r->leads);
+    free(r->deals);
+    free(r->free_since);
+    free(r->idle_since);
+    free(r->qhead);
+    free(r->qtail);
+    free(r->next);
+    free(r->qm);
+    free(r->state);
+    free(r->wseg);
+    free(r->heap);
+}
+
+int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params *p, int strategy,
+                  struct whaco_sim_result *res, struct whaco_sim_outcome *out)
+{
+    struct run r;
+    size_t n = w->n_members, nc = w->n_customers;
+    size_t ia = 0, ik = 0, id = 0;
+    int rc;
+
+    if (strategy < 0 || strategy >= WHACO_SIM_STRATEGIES || n == 0)
+        return WHACO_E_INVAL;
+    memset(&r, 0, sizeof r);
+    r.w = w;
+    r.p = p;
+    r.strategy = strategy;
+    r.n = n;
+    rc = whaco_intel_init(&r.in, NULL, NULL, NULL);
+    if (rc == WHACO_OK && w->state)
+        rc = whaco_intel_load(&r.in, w->state, w->state_len);
+    if (rc != WHACO_OK) {
+        whaco_intel_release(&r.in);
+        return rc;
+    }
+    /* A separate segmenter for the strategies that do not call analyze: fed the
+     * same customers in the same order, it gives the same priorities. */
+    r.seg = r.in.seg;
+    r.out = out ? out : whaco_xcalloc(nc ? nc : 1, sizeof *r.out);
+    memset(r.out, 0, (nc ? nc : 1) * sizeof *r.out);
+    r.present = whaco_xcalloc(n, sizeof *r.present);
+    r.top = whaco_xcalloc(n, sizeof *r.top);
+    r.load = whaco_xcalloc(n, sizeof *r.load);
+    r.pq_len = whaco_xcalloc(n, sizeof *r.pq_len);
+    r.leads = whaco_xcalloc(n, sizeof *r.leads);
+    r.deals = whaco_xcalloc(n, sizeof *r.deals);
+    r.free_since = whaco_xcalloc(n, sizeof *r.free_since);
+    r.idle_since = whaco_xcalloc(n, sizeof *r.idle_since);
+    r.qhead = whaco_xmalloc(n * sizeof *r.qhead);
+    r.qtail = whaco_xmalloc(n * sizeof *r.qtail);
+    r.next = whaco_xmalloc((nc ? nc : 1) * sizeof *r.next);
+    r.qm = whaco_xmalloc((nc ? nc : 1) * sizeof *r.qm);
+    r.state = whaco_xcalloc(nc ? nc : 1, 1);
+    r.wseg = whaco_xcalloc(nc ? nc : 1, sizeof *r.wseg);
+    r.ghead = r.gtail = -1;
+    for (size_t m = 0; m < n; m++)
+        r.qhead[m] = r.qtail[m] = -1;
+    for (size_t i = 0; i < nc; i++) {
+        r.qm[i] = -1;
+        r.out[i].member = -1;
+    }
+    /* Top third by skill: fewer than ceil(n/3) colleagues are more skilled. */
+    for (size_t m = 0; m < n; m++) {
+        size_t above = 0;
+        for (size_t k = 0; k < n; k++)
+            above += w->members[k].skill > w->members[m].skill;
+        r.top[m] = above < (n + 2) / 3;
+    }
+    for (size_t m = 0; m < w->n_initial && m < n; m++) {
+        r.present[m] = true;
+        r.idle_since[m] = r.free_since[m] = w->start_ms;
+    }
+
+    /* Merge the sources in time order: heap END < clock < closing < heap ABANDON < arrival. */
+    rc = WHACO_OK;
+    while (rc == WHACO_OK) {
+        int64_t best = INT64_MAX;
+        int src = -1; /* 0 heap-end, 1 clock, 2 close, 3 heap-abandon, 4 arrival */
+        if (r.heap_n > 0 && r.heap[0].kind == H_END) {
+            best = r.heap[0].t;
+            src = 0;
+        }
+        if (ik < w->n_clock && w->clock[ik].t_ms < best) {
+            best = w->clock[ik].t_ms;
+            src = 1;
+        }
+        if (id < w->n_days && w->closes[id] < best) {
+            best = w->closes[id];
+            src = 2;
+        }
+        if (r.heap_n > 0 && r.heap[0].kind == H_ABANDON && r.heap[0].t < best) {
+            best = r.heap[0].t;
+            src = 3;
+        }
+        if (ia < nc && w->customers[ia].arrive_ms < best) {
+            best = w->customers[ia].arrive_ms;
+            src = 4;
+        }
+        if (src < 0)
+            break;
+        /* The network's clock must not go backwards: service may end past the
+         * last clock event, but the deal is recorded at its own time. */
+        if (best > r.last_t)
+            r.last_t = best;
+        if (src == 0) {
+            struct hev e = heap_pop(&r);
+            rc = end_service(&r, e.idx, e.t);
+        } else if (src == 1) {
+            rc = clock_event(&r, &w->clock[ik++]);
+        } else if (src == 2) {
+            send_home(&r, w->closes[id++]);
+        } else if (src == 3) {
+            struct hev e = heap_pop(&r);
+            abandon(&r, e.idx, e.t);
+        } else {
+            rc = arrive(&r, ia, w->customers[ia].arrive_ms);
+            ia++;
+        }
+    }
+    if (rc == WHACO_OK) {
+        send_home(&r, r.last_t);
+        finish(&r, res);
+    }
+    if (!out)
+        free(r.out);
+    run_release(&r);
+    return rc;
+}
