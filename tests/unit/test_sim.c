@@ -1,0 +1,433 @@
+/*
+ * test_sim.c: the sales-floor simulation (whaco/sim.h): determinism for a
+ * seed, conservation of walk-ins, each strategy's defining property, the
+ * common random numbers, and a replay of a recorded log that reproduces
+ * the recorded assignments under the strategy that made them.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "whaco/err.h"
+#include "whaco/event.h"
+#include "whaco/gen.h"
+#include "whaco/intel.h"
+#include "whaco/sim.h"
+
+#define MINUTE 60000LL
+#define T0     1767225600000LL /* 2026-01-01T00:00:00Z */
+
+static struct whaco_sim_params params(void)
+{
+    struct whaco_sim_params p;
+    whaco_sim_params_default(&p);
+    p.days = 2;
+    return p;
+}
+
+static void world(struct whaco_sim_world *w, const struct whaco_sim_params *p, size_t n,
+                  uint64_t seed)
+{
+    struct whaco_sim_member team[12];
+    whaco_sim_default_team(team, n, 0.6, 0.6);
+    whaco_sim_world_generate(w, p, team, n, seed);
+}
+
+/* Same seed, same world, same strategy: bit-identical results and outcomes. */
+static void sim__same_seed_same_results(void **state)
+{
+    (void)state;
+    struct whaco_sim_params p = params();
+    struct whaco_sim_world a, b;
+    world(&a, &p, 6, 42);
+    world(&b, &p, 6, 42);
+    assert_int_equal(a.n_customers, b.n_customers);
+    assert_true(a.n_customers > 50);
+    assert_memory_equal(a.customers, b.customers, a.n_customers * sizeof *a.customers);
+    struct whaco_sim_outcome *oa = calloc(a.n_customers, sizeof *oa);
+    struct whaco_sim_outcome *ob = calloc(a.n_customers, sizeof *ob);
+    for (int s = 0; s < WHACO_SIM_STRATEGIES; s++) {
+        struct whaco_sim_result ra, rb;
+        memset(&ra, 0, sizeof ra);
+        memset(&rb, 0, sizeof rb);
+        assert_int_equal(whaco_sim_run(&a, &p, s, &ra, oa), WHACO_OK);
+        assert_int_equal(whaco_sim_run(&b, &p, s, &rb, ob), WHACO_OK);
+        assert_memory_equal(&ra, &rb, sizeof ra);
+        assert_memory_equal(oa, ob, a.n_customers * sizeof *oa);
+    }
+    /* Another seed gives another world. */
+    struct whaco_sim_world c;
+    world(&c, &p, 6, 43);
+    assert_true(c.n_customers != a.n_customers ||
+                memcmp(c.customers, a.customers, a.n_customers * sizeof *a.customers) != 0);
+    whaco_sim_world_release(&c);
+    free(oa);
+    free(ob);
+    whaco_sim_world_release(&a);
+    whaco_sim_world_release(&b);
+}
+
+/* Customers in service at time t on member m, counting those started before i. */
+static unsigned load_at(const struct whaco_sim_outcome *o, size_t n, size_t i, int32_t m)
+{
+    unsigned k = 0;
+    int64_t t = o[i].start_ms;
+    for (size_t j = 0; j < n; j++) {
+        if (j == i || o[j].fate != WHACO_SIM_SERVED || o[j].member != m)
+            continue;
+        if ((o[j].start_ms < t || (o[j].start_ms == t && j < i)) && o[j].end_ms > t)
+            k++;
+    }
+    return k;
+}
+
+/*
+ * Every walk-in is served, abandons or is still waiting at closing time,
+ * and the counts add up; nobody works more than max_load at once. Busy
+ * enough (8 walk-ins an hour, 4 salespeople) that all three fates occur.
+ */
+static void sim__every_walkin_accounted_for(void **state)
+{
+    (void)state;
+    struct whaco_sim_params p = params();
+    p.arrival_rate = 8.0;
+    struct whaco_sim_world w;
+    world(&w, &p, 4, 7);
+    struct whaco_sim_outcome *o = calloc(w.n_customers, sizeof *o);
+    for (int s = 0; s < WHACO_SIM_STRATEGIES; s++) {
+        struct whaco_sim_result r;
+        unsigned fates[4] = {0, 0, 0, 0}, deals = 0;
+        assert_int_equal(whaco_sim_run(&w, &p, s, &r, o), WHACO_OK);
+        assert_int_equal(r.walkins, w.n_customers);
+        assert_int_equal(r.served + r.abandoned + r.at_close, r.walkins);
+        for (size_t i = 0; i < w.n_customers; i++) {
+            assert_true(o[i].fate >= WHACO_SIM_SERVED && o[i].fate <= WHACO_SIM_AT_CLOSE);
+            fates[o[i].fate]++;
+            assert_true(o[i].wait_min >= 0.0);
+            if (o[i].fate == WHACO_SIM_SERVED) {
+                assert_true(o[i].member >= 0 && (size_t)o[i].member < w.n_members);
+                assert_true(o[i].end_ms > o[i].start_ms);
+                assert_true(load_at(o, w.n_customers, i, o[i].member) < p.max_load);
+                deals += (unsigned)o[i].closed;
+            } else {
+                assert_int_equal(o[i].member, -1);
+                assert_int_equal(o[i].closed, 0);
+            }
+        }
+        assert_int_equal(fates[WHACO_SIM_SERVED], r.served);
+        assert_int_equal(fates[WHACO_SIM_ABANDONED], r.abandoned);
+        assert_int_equal(fates[WHACO_SIM_AT_CLOSE], r.at_close);
+        assert_int_equal(deals, r.deals);
+        assert_true(r.abandoned > 0);
+    }
+    free(o);
+    whaco_sim_world_release(&w);
+}
+
+/* A hand-made world: n members of equal skill, customers at given minutes
+ * staying given minutes (time on the lot), nobody closes, one long day. */
+static void handmade(struct whaco_sim_world *w, size_t n, const int *arrive_min,
+                     const int *stay_min, size_t nc, const double *skills)
+{
+    struct whaco_sim_member team[8];
+    struct whaco_sim_params p = params();
+    p.days = 1;
+    p.arrival_rate = 1e-9; /* no generated walk-ins: ours replace them */
+    whaco_sim_default_team(team, n, 0.5, 0.0);
+    for (size_t m = 0; m < n && skills; m++)
+        team[m].skill = skills[m];
+    whaco_sim_world_generate(w, &p, team, n, 1);
+    free(w->customers);
+    w->customers = calloc(nc, sizeof *w->customers);
+    w->n_customers = nc;
+    for (size_t i = 0; i < nc; i++) {
+        struct whaco_sim_customer *c = &w->customers[i];
+        struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 0, 0.7};
+        c->c = prime;
+        snprintf(c->c.id, sizeof c->c.id, "h%zu", i);
+        c->c.time_on_lot = stay_min[i];
+        c->arrive_ms = w->opens[0] + arrive_min[i] * MINUTE;
+        c->segment = WHACO_PRIME_BUYERS;
+        c->u_close = 0.999;
+        c->patience_min = 1000.0;
+        c->u_pick = 0.5;
+        c->rec_member = -1;
+        c->rec_closed = -1;
+    }
+}
+
+/* Up-rotation: each idle salesperson gets the next customer in turn, the
+ * longest idle first. */
+static void sim__up_rotation_longest_idle_first(void **state)
+{
+    (void)state;
+    static const int arrive[] = {0, 1, 2, 3, 50, 51, 52, 53};
+    static const int stay[] = {40, 10, 30, 20, 60, 60, 60, 60};
+    struct whaco_sim_world w;
+    struct whaco_sim_params p = params();
+    struct whaco_sim_outcome o[8];
+    struct whaco_sim_result r;
+    p.max_load = 1;
+    handmade(&w, 4, arrive, stay, 8, NULL);
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_UP_ROTATION, &r, o), WHACO_OK);
+    /* All idle since opening: in turn, 0 1 2 3. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(o[i].member, i);
+    /* Then idle since 11 (member 1), 23 (3), 32 (2), 40 (0). */
+    assert_int_equal(o[4].member, 1);
+    assert_int_equal(o[5].member, 3);
+    assert_int_equal(o[6].member, 2);
+    assert_int_equal(o[7].member, 0);
+    whaco_sim_world_release(&w);
+}
+
+static void sim__round_robin_cycles(void **state)
+{
+    (void)state;
+    static const int arrive[] = {0, 1, 2, 3, 4, 5, 6};
+    static const int stay[] = {100, 5, 100, 100, 100, 100, 100};
+    struct whaco_sim_world w;
+    struct whaco_sim_params p = params();
+    struct whaco_sim_outcome o[7];
+    struct whaco_sim_result r;
+    p.max_load = 3;
+    handmade(&w, 3, arrive, stay, 7, NULL);
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_ROUND_ROBIN, &r, o), WHACO_OK);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(o[i].member, i % 3);
+    whaco_sim_world_release(&w);
+}
+
+/* Least-busy never picks a busier salesperson when a freer one exists;
+ * skill-match gives each high-priority walk-in the most skilled free one. */
+static void sim__least_busy_and_skill_match_properties(void **state)
+{
+    (void)state;
+    struct whaco_sim_params p = params();
+    p.arrival_rate = 7.0;
+    p.max_load = 3;
+    struct whaco_sim_world w;
+    world(&w, &p, 5, 11);
+    size_t n = w.n_customers;
+    struct whaco_sim_outcome *o = calloc(n, sizeof *o);
+    struct whaco_sim_result r;
+    unsigned checked = 0, high = 0;
+
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_LEAST_BUSY, &r, o), WHACO_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (o[i].fate != WHACO_SIM_SERVED)
+            continue;
+        unsigned mine = load_at(o, n, i, o[i].member);
+        for (size_t m = 0; m < w.n_members; m++) {
+            unsigned other = load_at(o, n, i, (int32_t)m);
+            if (other < p.max_load)
+                assert_true(mine <= other);
+        }
+        checked += mine > 0;
+    }
+    assert_true(checked > 10); /* the busy case was exercised */
+
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_SKILL_MATCH, &r, o), WHACO_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (o[i].fate != WHACO_SIM_SERVED || o[i].priority < p.high_priority)
+            continue;
+        high++;
+        for (size_t m = 0; m < w.n_members; m++) {
+            if (load_at(o, n, i, (int32_t)m) < p.max_load)
+                assert_true(w.members[o[i].member].skill >= w.members[m].skill);
+        }
+    }
+    assert_true(high > 10);
+    free(o);
+    whaco_sim_world_release(&w);
+}
+
+/* Common random numbers: every strategy sees the same walk-ins and gives
+ * them the same priorities (the oscillator's come from whaco_intel_analyze,
+ * the others' from a segmenter fed the same sequence). */
+static void sim__strategies_share_customers_and_priorities(void **state)
+{
+    (void)state;
+    struct whaco_sim_params p = params();
+    struct whaco_sim_world w;
+    world(&w, &p, 6, 5);
+    size_t n = w.n_customers;
+    struct whaco_sim_outcome *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    struct whaco_sim_result ra, rb;
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_UP_ROTATION, &ra, a), WHACO_OK);
+    for (int s = 1; s < WHACO_SIM_STRATEGIES; s++) {
+        assert_int_equal(whaco_sim_run(&w, &p, s, &rb, b), WHACO_OK);
+        assert_int_equal(ra.walkins, rb.walkins);
+        for (size_t i = 0; i < n; i++)
+            assert_memory_equal(&a[i].priority, &b[i].priority, sizeof(double));
+    }
+    assert_int_equal(whaco_sim_run(&w, &p, 99, &rb, b), WHACO_E_INVAL);
+    free(a);
+    free(b);
+    whaco_sim_world_release(&w);
+}
+
+/* Gini and the 95% interval on known values. */
+static void sim__statistics(void **state)
+{
+    (void)state;
+    const double eq[4] = {3, 3, 3, 3}, one[4] = {0, 0, 0, 8}, x[3] = {1, 2, 3};
+    struct whaco_sim_stat st;
+    assert_true(whaco_sim_gini(eq, 4) < 1e-12);
+    assert_true(whaco_sim_gini(one, 4) > 0.749 && whaco_sim_gini(one, 4) < 0.751);
+    whaco_sim_stat(x, 3, &st);
+    assert_true(st.mean > 1.999 && st.mean < 2.001);
+    /* s = 1, se = 1/sqrt(3), t(0.975, 2) = 4.303 */
+    assert_true(st.hi - 2.0 > 2.484 && st.hi - 2.0 < 2.486);
+    assert_int_equal(whaco_sim_strategy_parse("oscillator"), WHACO_SIM_OSCILLATOR);
+    assert_int_equal(whaco_sim_strategy_parse("nope"), -1);
+}
+
+/* ===== Replay ===== */
+
+struct item {
+    int64_t t;
+    int kind; /* 0 tick, 1 analyze, 2 deal */
+    int k;
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind - y->kind;
+    return x->k - y->k;
+}
+
+/*
+ * Record a day of the service in-process (events applied through
+ * whaco_event_apply, as the engine does), build a replay world from the
+ * log, and check that the oscillator strategy -- the one that made the
+ * recorded assignments -- reproduces every one of them, with the real
+ * outcomes and nothing guessed, while another strategy has to guess.
+ */
+static void sim__replay_reproduces_recorded_assignments(void **state)
+{
+    (void)state;
+    enum { NC = 40, NI = 40 + 150 + 20 };
+    static struct whaco_event ev[3 + NI];
+    static struct item items[NI];
+    static int32_t assigned[NC];
+    static const char *const ids[3] = {"ann", "bob", "cy"};
+    static const double skills[3] = {0.9, 0.5, 0.3};
+    struct whaco_intel in;
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    struct whaco_customer cust[NC];
+    size_t ne = 0, ni = 0;
+
+    assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
+    for (int m = 0; m < 3; m++) {
+        struct whaco_event *e = &ev[ne++];
+        whaco_event_init(e, WHACO_EV_ADD_SALESPERSON);
+        e->time_ms = T0 + 9 * 60 * MINUTE;
+        snprintf(e->id, sizeof e->id, "%s", ids[m]);
+        snprintf(e->name, sizeof e->name, "Person %s", ids[m]);
+        e->skill_level = skills[m];
+        e->natural_frequency = 0.9;
+        e->phase = m * 2.0;
+        assert_int_equal(whaco_event_apply(&in, e, NULL, NULL), WHACO_OK);
+    }
+    whaco_rng_seed(&rng, 3);
+    whaco_gen_params_default(&gp);
+    for (int k = 0; k < NC; k++) {
+        whaco_gen_customer(&rng, &gp, &cust[k], NULL);
+        snprintf(cust[k].id, sizeof cust[k].id, "c%d", k);
+        items[ni++] = (struct item){T0 + (9 * 60 + 7 * k + 1) * MINUTE, 1, k};
+        if (k % 3 == 0)
+            items[ni++] = (struct item){T0 + (9 * 60 + 7 * k + 25) * MINUTE, 2, k};
+    }
+    for (int k = 1; k <= 150 && ni < NI; k++)
+        items[ni++] = (struct item){T0 + 9 * 60 * MINUTE + 5 * k * MINUTE, 0, k};
+    qsort(items, ni, sizeof *items, item_cmp);
+    for (size_t i = 0; i < ni; i++) {
+        struct whaco_event *e = &ev[ne++];
+        struct whaco_analysis an;
+        whaco_event_init(e, items[i].kind == 0   ? WHACO_EV_TICK
+                            : items[i].kind == 1 ? WHACO_EV_ANALYZE
+                                                 : WHACO_EV_DEAL_CLOSED);
+        e->time_ms = items[i].t;
+        if (items[i].kind == 1)
+            e->customer = cust[items[i].k];
+        if (items[i].kind == 2)
+            snprintf(e->id, sizeof e->id, "%s", ids[assigned[items[i].k]]);
+        assert_int_equal(whaco_event_apply(&in, e, &an, NULL), WHACO_OK);
+        if (items[i].kind == 1) {
+            assert_int_equal(an.assign_rc, WHACO_OK);
+            assigned[items[i].k] = (int32_t)an.assigned;
+        }
+    }
+    whaco_intel_release(&in);
+
+    struct whaco_sim_world w;
+    struct whaco_sim_params p;
+    struct whaco_sim_result r;
+    struct whaco_sim_outcome o[NC];
+    int distinct = 0;
+    whaco_sim_params_default(&p);
+    p.max_load = 100; /* the service has no capacity limit: nobody waits */
+    assert_int_equal(
+        whaco_sim_world_from_events(&w, NULL, 0, ev, ne, INT64_MIN, INT64_MAX, 1, NULL), WHACO_OK);
+    assert_int_equal(w.n_customers, NC);
+    assert_int_equal(w.n_members, 3);
+    /* The log does not name the customer of a deal: each is linked to one of
+     * the salesperson's walk-ins; the deals per salesperson must match. */
+    int want[3] = {0, 0, 0}, got[3] = {0, 0, 0};
+    for (int k = 0; k < NC; k++) {
+        assert_int_equal(w.customers[k].rec_member, assigned[k]);
+        want[assigned[k]] += k % 3 == 0;
+        got[assigned[k]] += w.customers[k].rec_closed;
+    }
+    assert_memory_equal(want, got, sizeof want);
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_OSCILLATOR, &r, o), WHACO_OK);
+    for (int k = 0; k < NC; k++) {
+        assert_int_equal(o[k].member, assigned[k]);
+        assert_int_equal(o[k].guessed, 0);
+        distinct |= 1 << assigned[k];
+    }
+    assert_int_equal(r.deals, (NC + 2) / 3);
+    assert_int_equal(r.guessed, 0);
+    assert_true(distinct == 7); /* the log used everyone: a real test of the rule */
+
+    /* A window: only the afternoon's walk-ins, from the state the service had. */
+    whaco_sim_world_release(&w);
+    int64_t from = T0 + (9 * 60 + 7 * 20) * MINUTE;
+    assert_int_equal(whaco_sim_world_from_events(&w, NULL, 0, ev, ne, from, INT64_MAX, 1, NULL),
+                     WHACO_OK);
+    assert_int_equal(w.n_customers, NC - 20);
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_OSCILLATOR, &r, o), WHACO_OK);
+    for (int k = 20; k < NC; k++)
+        assert_int_equal(o[k - 20].member, assigned[k]);
+
+    /* Round-robin gives some walk-ins to someone else: those outcomes are guesses. */
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_ROUND_ROBIN, &r, o), WHACO_OK);
+    assert_true(r.guessed > 0 && r.guessed < r.served);
+    whaco_sim_world_release(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sim__same_seed_same_results),
+        cmocka_unit_test(sim__every_walkin_accounted_for),
+        cmocka_unit_test(sim__up_rotation_longest_idle_first),
+        cmocka_unit_test(sim__round_robin_cycles),
+        cmocka_unit_test(sim__least_busy_and_skill_match_properties),
+        cmocka_unit_test(sim__strategies_share_customers_and_priorities),
+        cmocka_unit_test(sim__statistics),
+        cmocka_unit_test(sim__replay_reproduces_recorded_assignments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
