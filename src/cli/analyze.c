@@ -603,10 +603,13 @@ done:
     free(ob);
     if (status == 0 && t.bad)
         status = 1;
-    if (header_ok)
-        print_summary(err, &t, now_s() - pg.start);
-    if (o.save_dir && status != 2 && save_state(o.save_dir, in, now_ms, err))
+    double seconds = now_s() - pg.start;
+    if (o.save_dir && status == 2)
+        fprintf(err, "whaco analyze: --save %s: not saved after the error above\n", o.save_dir);
+    else if (o.save_dir && save_state(o.save_dir, in, now_ms, err))
         status = 2;
+    if (header_ok)
+        print_summary(err, &t, seconds);
     whaco_intel_release(in);
     free(in);
     return status;

@@ -6,9 +6,12 @@
  * the exit status, the rows written (parsed back with the CLI's own CSV
  * reader) and the messages. Results are cross-checked against the library:
  * the command must give exactly what whaco_segment_learn gives for the same
- * customers in the same order. Links whaco_cli, whose PUBLIC
- * _POSIX_C_SOURCE makes mkstemp and fmemopen visible.
+ * customers in the same order, and byte for byte against the former
+ * fprintf formatting. Links whaco_cli, whose PUBLIC _POSIX_C_SOURCE makes
+ * mkstemp and fmemopen visible; _XOPEN_SOURCE adds the pseudo-terminal
+ * calls the progress-bar test needs.
  */
+#define _XOPEN_SOURCE 700
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,8 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "whaco/engine.h"
 #include "whaco/err.h"
 #include "whaco/gen.h"
 #include "whaco/segment.h"
@@ -1031,6 +1037,502 @@ static void analyze__generate_rejects_count_overflow(void **state)
     run_free(&g);
 }
 
+/* ---- output byte for byte ---- */
+
+static void old_json_string(FILE *out, const char *s)
+{
+    putc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            putc(*p, out);
+    }
+    putc('"', out);
+}
+
+/* A result row exactly as the command wrote it with fprintf before its fast
+ * output path: the reference for byte-for-byte comparison. */
+static void old_write_result(FILE *out, int json, const char *id,
+                             const struct whaco_segment_result *res)
+{
+    char reason[256];
+    const struct whaco_profile *p = whaco_profile(res->cluster_id);
+    whaco_reason_format(res->reasons, res->n_reasons, reason, sizeof reason);
+    if (json) {
+        fputs("{\"customerId\":", out);
+        old_json_string(out, id);
+        fprintf(out, ",\"clusterId\":%d,\"clusterName\":", res->cluster_id);
+        old_json_string(out, p->name);
+        fprintf(out,
+                ",\"isOutlier\":%s,\"outlierScore\":%.4f,\"confidence\":%.4f,"
+                "\"priorityScore\":%.2f,\"outlierReason\":",
+                res->is_outlier ? "true" : "false", res->outlier_score, res->confidence,
+                res->priority);
+        if (res->is_outlier)
+            old_json_string(out, reason);
+        else
+            fputs("null", out);
+        fputs("}\n", out);
+        return;
+    }
+    csv_write_field(out, id);
+    fprintf(out, ",%d,%s,%d,%.4f,%.4f,%.2f,", res->cluster_id, p->name, res->is_outlier,
+            res->outlier_score, res->confidence, res->priority);
+    csv_write_field(out, reason);
+    putc('\n', out);
+}
+
+/*
+ * n generated customers as CSV text with awkward ids (commas, quotes,
+ * backslashes, spaces, UTF-8) and numbers written as %.17g or %.16e (both
+ * exact), so both the fast and the strtod number paths are read. Also fills
+ * the expected output of `analyze` (json or CSV) by the former formatting
+ * code. Both strings are the caller's to free.
+ */
+static void awkward_input(uint64_t seed, int n, int json, char **input, char **expected,
+                          struct whaco_segment_result *res_out)
+{
+    static const char *const id_forms[] = {"g%05d", "a,%d",      "q\"%d\"",
+                                           "b\\%d", "sp ace %d", "\xc3\xbcn\xc3\xaf%d"};
+    size_t in_len = 0, ex_len = 0;
+    FILE *in = open_memstream(input, &in_len), *ex = open_memstream(expected, &ex_len);
+    assert_non_null(in);
+    assert_non_null(ex);
+    fputs(HEADER, in);
+    if (!json)
+        fputs(OUT_HEADER "\n", ex);
+    static struct whaco_segmenter seg;
+    assert_int_equal(whaco_segmenter_init(&seg, NULL, NULL), WHACO_OK);
+    struct whaco_gen_params p;
+    whaco_gen_params_default(&p);
+    p.anomaly_rate = 0.15;
+    struct whaco_rng rng;
+    whaco_rng_seed(&rng, seed);
+    for (int i = 0; i < n; i++) {
+        struct whaco_customer c;
+        struct whaco_segment_result res;
+        whaco_gen_customer(&rng, &p, &c, NULL);
+        snprintf(c.id, sizeof c.id, id_forms[i % 6], i);
+        csv_write_field(in, c.id);
+        const double v[] = {c.credit_score, c.annual_income, c.vehicle_price, c.down_payment,
+                            c.trade_value,  c.time_on_lot,   c.engagement};
+        for (int k = 0; k < 7; k++) {
+            if (k == 5)
+                fprintf(in, ",%d", (int)c.visit_count);
+            fprintf(in, (i + k) % 5 == 0 ? ",%.16e" : ",%.17g", v[k]);
+        }
+        putc('\n', in);
+        assert_int_equal(whaco_segment_learn(&seg, &c, 0, &res, NULL), WHACO_OK);
+        old_write_result(ex, json, c.id, &res);
+        if (res_out)
+            res_out[i] = res;
+    }
+    assert_int_equal(fclose(in), 0);
+    assert_int_equal(fclose(ex), 0);
+}
+
+static void analyze__output_is_byte_identical_to_the_printf_path(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static struct whaco_segment_result res[N];
+    static const char *const json_opts[] = {"--format", "json", NULL};
+    for (int json = 0; json <= 1; json++) {
+        char *input, *expected;
+        awkward_input(40 + (uint64_t)json, N, json, &input, &expected, res);
+        struct run r = analyze_text(input, json ? json_opts : NULL);
+        assert_int_equal(r.status, 0);
+        expect_summary_of(r.err, res, N, 0);
+        assert_int_equal(strlen(r.out), strlen(expected));
+        if (strcmp(r.out, expected)) {
+            size_t at = 0;
+            while (r.out[at] == expected[at])
+                at++;
+            fail_msg("output differs at byte %zu: \"%.80s\" vs \"%.80s\"", at, r.out + at,
+                     expected + at);
+        }
+        /* Outliers (the reason column) were exercised. */
+        int outliers = 0;
+        for (int i = 0; i < N; i++)
+            outliers += res[i].is_outlier;
+        assert_true(outliers > N / 20);
+        run_free(&r);
+        free(input);
+        free(expected);
+    }
+}
+
+/* ---- --state and --save ---- */
+
+static char *make_temp_dir(void)
+{
+    char *dir = malloc(32);
+    assert_non_null(dir);
+    memcpy(dir, "/tmp/whaco-an-XXXXXX", sizeof "/tmp/whaco-an-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+static void remove_dir(char *dir)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+/* dir/name in a static buffer (one at a time). */
+static const char *path_in(const char *dir, const char *name)
+{
+    static char buf[2][512];
+    static int which;
+    which ^= 1;
+    snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name);
+    return buf[which];
+}
+
+/* The output lines of text after the first `skip` lines. */
+static const char *after_lines(const char *text, int skip)
+{
+    for (int i = 0; i < skip; i++) {
+        text = strchr(text, '\n');
+        assert_non_null(text);
+        text++;
+    }
+    return text;
+}
+
+static void analyze__save_then_state_continues_the_model(void **state)
+{
+    (void)state;
+    enum { NA = 3000, NB = 2000 };
+    static struct whaco_customer cs[NA + NB];
+    generate(31, 0.05, NA + NB, cs, NULL);
+    char *all = customers_csv(cs, NA + NB), *a = customers_csv(cs, NA),
+         *b = customers_csv(cs + NA, NB);
+    char *dir = make_temp_dir();
+    const char *saved = path_in(dir, "saved"); /* does not exist yet */
+    char saved_dir[128];
+    snprintf(saved_dir, sizeof saved_dir, "%s", saved);
+
+    /* A then B in one run ... */
+    struct run one = analyze_text(all, NULL);
+    assert_int_equal(one.status, 0);
+
+    /* ... equals A with --save, then B with --state. */
+    const char *save_opts[] = {"--save", saved_dir, NULL};
+    struct run ra = analyze_text(a, save_opts);
+    if (ra.status != 0)
+        fail_msg("--save: status %d, stderr: %s", ra.status, ra.err);
+    char want[256];
+    snprintf(want, sizeof want,
+             "whaco analyze: saved the model (%d customers learned in all) and 0 salespeople to "
+             "%s\n",
+             NA, saved_dir);
+    assert_memory_equal(ra.err, want, strlen(want));
+    struct summary sum;
+    read_summary(ra.err, 1, &sum);
+    assert_int_equal(sum.rows, NA);
+    assert_memory_equal(ra.out, one.out, strlen(ra.out));
+
+    const char *state_opts[] = {"--state", saved_dir, NULL};
+    struct run rb = analyze_text(b, state_opts);
+    if (rb.status != 0)
+        fail_msg("--state: status %d, stderr: %s", rb.status, rb.err);
+    snprintf(want, sizeof want,
+             "whaco analyze: starting from %s: a model that has learned from %d customers\n",
+             saved_dir, NA);
+    assert_memory_equal(rb.err, want, strlen(want));
+    read_summary(rb.err, 1, &sum);
+    assert_int_equal(sum.rows, NB);
+    assert_string_equal(after_lines(rb.out, 1), after_lines(one.out, 1 + NA));
+
+    /* The learned model matters: B alone from the seeded profiles differs. */
+    struct run fresh = analyze_text(b, NULL);
+    assert_int_equal(fresh.status, 0);
+    assert_string_not_equal(fresh.out, rb.out);
+
+    /* --state only reads: a second run gives the same again. */
+    struct run again = analyze_text(b, state_opts);
+    assert_int_equal(again.status, 0);
+    assert_string_equal(again.out, rb.out);
+
+    /* A directory written by --save holds no events: --save may write it
+     * again; JSON output saves the same model. */
+    const char *json_save[] = {"--format", "json", "--save", saved_dir, NULL};
+    struct run rj = analyze_text(a, json_save);
+    assert_int_equal(rj.status, 0);
+    struct run rb2 = analyze_text(b, state_opts);
+    assert_string_equal(rb2.out, rb.out);
+
+    run_free(&one);
+    run_free(&ra);
+    run_free(&rb);
+    run_free(&fresh);
+    run_free(&again);
+    run_free(&rj);
+    run_free(&rb2);
+    free(all);
+    free(a);
+    free(b);
+    remove_dir(dir);
+}
+
+/* Engine views are not used here; any non-NULL pointer will do. */
+static void *no_view(const struct whaco_intel *in, void *ctx)
+{
+    (void)in;
+    return ctx;
+}
+
+static void no_view_free(void *view)
+{
+    (void)view;
+}
+
+/* A service data directory with one salesperson and n analysed customers. */
+static void make_service_dir(const char *dir, int n)
+{
+    struct whaco_engine_config cfg;
+    struct whaco_engine *e = NULL;
+    struct whaco_event ev;
+    struct whaco_engine_reply reply;
+    static int dummy;
+    char msg[512];
+    whaco_engine_config_default(&cfg);
+    cfg.data_dir = dir;
+    cfg.publish = no_view;
+    cfg.view_free = no_view_free;
+    cfg.ctx = &dummy;
+    cfg.daily_reset = false;
+    cfg.sync = WHACO_SYNC_NORMAL;
+    if (whaco_engine_start(&cfg, &e, msg, sizeof msg) != WHACO_OK)
+        fail_msg("engine start: %s", msg);
+    whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
+    snprintf(ev.id, sizeof ev.id, "s1");
+    snprintf(ev.name, sizeof ev.name, "Sam One");
+    ev.skill_level = 0.8;
+    ev.natural_frequency = 1.0;
+    assert_int_equal(whaco_engine_call(e, &ev, &reply), WHACO_OK);
+    assert_int_equal(reply.rc, WHACO_OK);
+    struct whaco_customer cs[64];
+    assert_true(n <= 64);
+    generate(33, 0.0, n, cs, NULL);
+    for (int i = 0; i < n; i++) {
+        whaco_event_init(&ev, WHACO_EV_ANALYZE);
+        ev.customer = cs[i];
+        assert_int_equal(whaco_engine_call(e, &ev, &reply), WHACO_OK);
+        assert_int_equal(reply.rc, WHACO_OK);
+    }
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+}
+
+static void analyze__state_of_a_service_and_save_refusal(void **state)
+{
+    (void)state;
+    enum { NS = 40, NB = 500 };
+    static struct whaco_customer cs[NB];
+    char *dir = make_temp_dir();
+    char service[128], out_dir[128];
+    snprintf(service, sizeof service, "%s", path_in(dir, "service"));
+    snprintf(out_dir, sizeof out_dir, "%s", path_in(dir, "learned"));
+    make_service_dir(service, NS);
+    generate(34, 0.05, NB, cs, NULL);
+    char *b = customers_csv(cs, NB);
+
+    /* --save never replaces a service's events. */
+    const char *save_service[] = {"--save", service, NULL};
+    struct run r = analyze_text(b, save_service);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "not saved: the directory holds a service's events"));
+    assert_non_null(strstr(r.err, "500 rows analysed, 0 rejected")); /* the summary still */
+    run_free(&r);
+
+    /* --state from it, --save elsewhere: the team comes along, the model
+     * is the service's model having learned B after its own customers. */
+    const char *both[] = {"--state", service, "--save", out_dir, NULL};
+    r = analyze_text(b, both);
+    if (r.status != 0)
+        fail_msg("status %d, stderr: %s", r.status, r.err);
+    assert_non_null(strstr(r.err, "and 1 salespeople to"));
+    run_free(&r);
+
+    char msg[512];
+    struct whaco_intel *svc = calloc(1, sizeof *svc), *got = calloc(1, sizeof *got);
+    assert_non_null(svc);
+    assert_non_null(got);
+    assert_int_equal(whaco_intel_init(svc, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_intel_init(got, NULL, NULL, NULL), WHACO_OK);
+    if (whaco_engine_load(service, svc, msg, sizeof msg) != WHACO_OK)
+        fail_msg("load service: %s", msg);
+    if (whaco_engine_load(out_dir, got, msg, sizeof msg) != WHACO_OK)
+        fail_msg("load saved: %s", msg);
+    assert_int_equal(svc->seg.processed, NS); /* the refused --save changed nothing */
+    assert_int_equal(got->team.n, 1);
+    assert_string_equal(got->team.members[0].id, "s1");
+    assert_string_equal(got->team.members[0].name, "Sam One");
+    for (int i = 0; i < NB; i++)
+        assert_int_equal(
+            whaco_segment_learn(&svc->seg, &cs[i], 0, &(struct whaco_segment_result){0}, NULL),
+            WHACO_OK);
+    assert_int_equal(got->seg.processed, NS + NB);
+    assert_int_equal(got->seg.outliers, svc->seg.outliers);
+    assert_memory_equal(got->seg.clusters, svc->seg.clusters, sizeof got->seg.clusters);
+    assert_memory_equal(got->seg.weights, svc->seg.weights, sizeof got->seg.weights);
+    whaco_intel_release(svc);
+    whaco_intel_release(got);
+    free(svc);
+    free(got);
+    free(b);
+    remove_dir(dir);
+}
+
+static void analyze__state_errors(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char missing[128];
+    snprintf(missing, sizeof missing, "%s", path_in(dir, "missing"));
+
+    /* A directory without a service state: exit 2, and nothing created. */
+    const char *opts[] = {"--state", missing, NULL};
+    struct run r = analyze_text(HEADER GOOD1, opts);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "no service state there"));
+    assert_string_equal(r.out, "");
+    assert_int_not_equal(access(missing, F_OK), 0);
+    run_free(&r);
+
+    /* A damaged store is reported, not read. */
+    assert_int_equal(mkdir(missing, 0700), 0);
+    FILE *fp = fopen(path_in(missing, "whaco.db"), "w");
+    assert_non_null(fp);
+    fputs("this is not a database, not at all, not even a little bit\n", fp);
+    assert_int_equal(fclose(fp), 0);
+    r = analyze_text(HEADER GOOD1, opts);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "whaco analyze: --state "));
+    run_free(&r);
+
+    /* The state keeps its own settings: model options are refused with it. */
+    const char *conflict[] = {"--state", dir, "--outlier-threshold", "3", NULL};
+    r = analyze_text(HEADER GOOD1, conflict);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "apply to a new model only"));
+    run_free(&r);
+    const char *conflict2[] = {"--weight-rule", "seed", "--state", dir, NULL};
+    r = analyze_text(HEADER GOOD1, conflict2);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+
+    /* A missing value is a usage error. */
+    r = analyze_argv(3, (char *[]){"analyze", "x.csv", "--save"});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "usage: whaco analyze"));
+    run_free(&r);
+
+    /* A read error leaves --save undone. */
+    char saved[128];
+    snprintf(saved, sizeof saved, "%s", path_in(dir, "saved"));
+    r = analyze_argv(4, (char *[]){"analyze", "--save", saved, "/tmp"});
+    assert_int_equal(r.status, 2);
+    assert_int_not_equal(access(saved, F_OK), 0);
+    run_free(&r);
+    remove_dir(dir);
+}
+
+/* ---- progress ---- */
+
+/* A large CSV: the same customer n times with distinct ids; caller frees. */
+static char *many_rows(int n, size_t *len)
+{
+    size_t cap = sizeof HEADER + (size_t)n * 64;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t at = sizeof HEADER - 1;
+    memcpy(text, HEADER, at);
+    for (int i = 0; i < n; i++)
+        at +=
+            (size_t)snprintf(text + at, cap - at, "c%07d,720,85000,32000,4000,3000,2,60,0.6\n", i);
+    text[at] = '\0';
+    *len = at;
+    return text;
+}
+
+static void analyze__no_progress_bar_when_stderr_is_not_a_terminal(void **state)
+{
+    (void)state;
+    enum { N = 150000 };
+    size_t len;
+    char *text = many_rows(N, &len);
+    struct run r = analyze_text(text, NULL);
+    assert_int_equal(r.status, 0);
+    struct summary sum;
+    read_summary(r.err, 0, &sum); /* nothing but the summary: no CR, no escapes */
+    assert_int_equal(sum.rows, N);
+    assert_int_equal(lines(r.out), N + 1);
+    run_free(&r);
+    free(text);
+}
+
+static void analyze__progress_bar_on_a_terminal(void **state)
+{
+    (void)state;
+    /* A pseudo-terminal as stderr. Enough rows to take over 0.1 s. */
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) || unlockpt(master) || !ptsname(master)) {
+        if (master >= 0)
+            close(master);
+        skip();
+    }
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    FILE *err = fdopen(slave, "w");
+    assert_non_null(err);
+    assert_true(isatty(fileno(err)));
+
+    enum { N = 400000 };
+    size_t len;
+    char *text = many_rows(N, &len);
+    char path[32];
+    write_temp(path, text, len);
+    FILE *out = fopen("/dev/null", "w");
+    assert_non_null(out);
+    int status = whaco_cmd_analyze(2, (char *[]){"analyze", path}, out, err);
+    assert_int_equal(status, 0);
+    fclose(out);
+    fclose(err);
+
+    /* Everything written to the terminal is waiting on the master side. */
+    static char seen[1 << 16];
+    size_t n = 0;
+    assert_int_equal(fcntl(master, F_SETFL, O_NONBLOCK), 0);
+    for (;;) {
+        ssize_t got = read(master, seen + n, sizeof seen - 1 - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    seen[n] = '\0';
+    close(master);
+    /* At least one bar (with ETA: the input is a regular file), each
+     * erased, then the summary. */
+    const char *bar = strstr(seen, "\rwhaco analyze: [");
+    if (!bar)
+        fail_msg("no progress bar in: %s", seen);
+    assert_non_null(strstr(bar, "rows/s  ETA "));
+    assert_non_null(strstr(bar, "\r\033[K"));
+    const char *summary = strstr(seen, "whaco analyze: 400000 rows analysed, 0 rejected");
+    assert_non_null(summary);
+    assert_true(summary > bar);
+    assert_null(strchr(summary, '\033')); /* no bar after the summary */
+    unlink(path);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1054,6 +1556,12 @@ int main(void)
         cmocka_unit_test(analyze__read_error_on_header_is_reported),
         cmocka_unit_test(analyze__generate_rejects_bad_arguments),
         cmocka_unit_test(analyze__generate_rejects_count_overflow),
+        cmocka_unit_test(analyze__output_is_byte_identical_to_the_printf_path),
+        cmocka_unit_test(analyze__save_then_state_continues_the_model),
+        cmocka_unit_test(analyze__state_of_a_service_and_save_refusal),
+        cmocka_unit_test(analyze__state_errors),
+        cmocka_unit_test(analyze__no_progress_bar_when_stderr_is_not_a_terminal),
+        cmocka_unit_test(analyze__progress_bar_on_a_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

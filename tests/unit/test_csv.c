@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cli/csv.h"
@@ -397,6 +398,331 @@ static void csv__parse_double_non_finite(void **state)
     assert_int_equal(csv_parse_double("nanx", &v), -1);
 }
 
+/* ---- the fast paths against libc ---- */
+
+/* A small deterministic generator (xorshift64*), so failures reproduce. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t next_u64(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1du;
+}
+
+static unsigned below(unsigned n)
+{
+    return (unsigned)(next_u64() % n);
+}
+
+/* What csv_parse_double returned before its fast path: strtod alone. */
+static int reference_parse(const char *s, double *out)
+{
+    char *end;
+    if (*s == '\0')
+        return -1;
+    double v = strtod(s, &end);
+    if (end == s)
+        return -1;
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* csv_parse_double(s) must agree with strtod bit for bit, or both fail. */
+static void expect_same_parse(const char *s)
+{
+    double want = 42.0, got = 42.0;
+    int want_rc = reference_parse(s, &want), got_rc = csv_parse_double(s, &got);
+    if (want_rc != got_rc)
+        fail_msg("\"%s\": returned %d, strtod path %d", s, got_rc, want_rc);
+    if (memcmp(&want, &got, sizeof got) != 0)
+        fail_msg("\"%s\": %.17g, strtod %.17g", s, got, want);
+}
+
+/* A random string of digits, dots, signs, exponents and blanks. */
+static void random_number_text(char *buf, size_t cap)
+{
+    static const char *const signs[] = {"", "", "", "-", "+"};
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, cap - n, "%s", signs[below(5)]);
+    unsigned int_digits = below(4) == 0 ? below(26) : below(8);
+    unsigned frac_digits = below(3) == 0 ? below(26) : below(6);
+    if (below(8) == 0)
+        buf[n++] = '0'; /* leading zeros */
+    for (unsigned i = 0; i < int_digits && n < cap - 40; i++)
+        buf[n++] = (char)('0' + (i == 0 && below(2) ? 1 + below(9) : below(10)));
+    if (frac_digits || below(4) == 0)
+        buf[n++] = '.';
+    for (unsigned i = 0; i < frac_digits && n < cap - 40; i++)
+        buf[n++] = (char)('0' + (below(3) == 0 ? 0 : below(10)));
+    switch (below(12)) {
+    case 0:
+        n += (size_t)snprintf(buf + n, cap - n, "e%d", (int)below(50) - 25);
+        break;
+    case 1:
+        buf[n++] = ' ';
+        break;
+    case 2:
+        buf[n++] = '\t';
+        buf[n++] = ' ';
+        break;
+    case 3:
+        buf[n++] = "x.,-e k"[below(7)];
+        break;
+    default:
+        break;
+    }
+    buf[n] = '\0';
+}
+
+static void csv__parse_double_matches_strtod(void **state)
+{
+    (void)state;
+    static const char *const edge[] = {
+        "0",
+        "-0",
+        "+0",
+        "0.0",
+        "-0.000",
+        ".0",
+        "0.",
+        "+.5",
+        "-.5",
+        ".",
+        "+",
+        "-",
+        "+-1",
+        "0.1",
+        "0.2",
+        "0.3",
+        "4.35",
+        "0.334",
+        "101600",
+        "30325",
+        "9007199254740991",
+        "9007199254740992",
+        "9007199254740993",
+        "9007199254740994",
+        "18014398509481985",
+        "9999999999999999999",
+        "10000000000000000000",
+        "99999999999999999999",
+        "0.0000000000000000000001",
+        "0.00000000000000000000001",
+        "1.0000000000000000000001",
+        "123456789012345678.9",
+        "1234567890123456789",
+        "0.9007199254740993",
+        "1.7976931348623157",
+        "179769313486231570000000000000000000000",
+        "2.2250738585072014",
+        "1e22",
+        "1e23",
+        "5e-324",
+        "1 ",
+        "1\t",
+        " 1",
+        "\t1",
+        "1 2",
+        "1..2",
+        "00000000000000000000000000001.5",
+        "0000000000000000001",
+        "1.50000000000000000000000000",
+        "720.000000000000000000000",
+        "0x10",
+        "0X1.8p1",
+        "infinity",
+        "-INF",
+        "nan(123)",
+        "1,5",
+        "12e",
+        "12e+",
+        "850",
+        "299.99999999999999999",
+    };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        expect_same_parse(edge[i]);
+
+    char buf[128];
+    for (int i = 0; i < 300000; i++) {
+        random_number_text(buf, sizeof buf);
+        expect_same_parse(buf);
+    }
+    /* Every double printed the usual ways reads back as strtod reads it. */
+    for (int i = 0; i < 100000; i++) {
+        uint64_t bits = next_u64();
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        static const char *const formats[] = {"%.17g", "%.4f", "%.15g", "%.2f", "%.0f"};
+        snprintf(buf, sizeof buf, formats[below(5)], below(2) ? v : (double)(bits >> 40) / 1e6);
+        expect_same_parse(buf);
+    }
+}
+
+/* csv_format_fixed must write exactly what snprintf writes. */
+static void expect_same_format(double v, int decimals)
+{
+    char want[CSV_FIXED_MAX], got[CSV_FIXED_MAX];
+    int n = snprintf(want, sizeof want, "%.*f", decimals, v);
+    assert_true(n > 0 && n < (int)sizeof want);
+    memset(got, 'x', sizeof got);
+    size_t len = csv_format_fixed(got, v, decimals);
+    if (len != (size_t)n || strcmp(got, want) != 0)
+        fail_msg("%a with %d decimals: \"%s\" (%zu), snprintf \"%s\"", v, decimals, got, len, want);
+}
+
+static void expect_same_format_all(double v)
+{
+    for (int d = 0; d <= 6; d++) {
+        expect_same_format(v, d);
+        expect_same_format(-v, d);
+    }
+}
+
+static void csv__format_fixed_matches_snprintf(void **state)
+{
+    (void)state;
+    static const double edge[] = {
+        0.0,
+        1.0,
+        0.5,
+        1.5,
+        2.5,
+        0.05,
+        0.005,
+        0.0005,
+        0.00005,
+        0.000049999999999999996,
+        0.00015,
+        0.125,
+        0.375,
+        0.03125,
+        0.15625,
+        0.99995,
+        0.999949999999,
+        9.99995,
+        0.95,
+        0.85,
+        0.3,
+        0.6,
+        0.8,
+        4.75,
+        2.3017,
+        0.9812,
+        1e-300,
+        5e-324,
+        2.2250738585072014e-308,
+        1099511627775.9999,
+        1099511627776.0,
+        1099511627776.5,
+        4503599627370495.5,
+        9007199254740993.0,
+        1e15,
+        1e300,
+        1.7976931348623157e308,
+        HUGE_VAL,
+        NAN,
+    };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        expect_same_format_all(edge[i]);
+
+    /* Exact ties: k / 2^n has n binary and n decimal places. */
+    for (int n = 1; n <= 24; n++)
+        for (int i = 0; i < 500; i++)
+            expect_same_format_all((double)below(1u << 20) / (double)(1u << n));
+    /* Decimal near-ties: k / 10^d one digit past the precision. */
+    for (int i = 0; i < 30000; i++) {
+        static const double scale[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+        expect_same_format_all((double)below(10000000) / scale[below(6)]);
+    }
+    /* Any bit pattern, and doubles spread over the range that matters. */
+    for (int i = 0; i < 100000; i++) {
+        uint64_t bits = next_u64();
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        expect_same_format(v, (int)below(7));
+        v = ldexp((double)(bits >> 11), (int)below(120) - 150);
+        expect_same_format(v, (int)below(5));
+        expect_same_format(-v, (int)below(5));
+    }
+}
+
+/* ---- block reading ---- */
+
+/* Line i of the big input: varying lengths, quoted fields now and then. */
+static int big_line(char *buf, size_t cap, int i)
+{
+    if (i % 7 == 3)
+        return snprintf(buf, cap, "\"id,%d\",%d,x%0*d\r\n", i, i * 3, i % 97, 0);
+    return snprintf(
+        buf, cap, "id%d,%d,%.*s\n", i, i * 3, i % 300,
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+}
+
+/* Read back n big lines from fp, each field checked, and the byte count. */
+static void read_big(FILE *fp, int n, long size)
+{
+    struct csv_reader r;
+    char want[512], field[512];
+    csv_reader_init(&r, fp);
+    for (int i = 0; i < n; i++) {
+        if (csv_read(&r) != 1)
+            fail_msg("line %d: %s", i + 1, r.error ? r.error : "end");
+        assert_int_equal(r.nfields, 3);
+        big_line(want, sizeof want, i);
+        if (i % 7 == 3)
+            snprintf(field, sizeof field, "id,%d", i);
+        else
+            snprintf(field, sizeof field, "id%d", i);
+        assert_string_equal(r.fields[0], field);
+        snprintf(field, sizeof field, "%d", i * 3);
+        assert_string_equal(r.fields[1], field);
+        assert_int_equal(r.lineno, i + 1);
+    }
+    assert_int_equal(csv_read(&r), 0);
+    assert_int_equal(r.consumed, (uint64_t)size);
+    csv_reader_release(&r);
+}
+
+static void csv__lines_across_block_boundaries(void **state)
+{
+    (void)state;
+    /* Over 3 blocks of input, so many lines straddle a read boundary. */
+    enum { N = 40000 };
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    char line[512];
+    long size = 0;
+    for (int i = 0; i < N; i++) {
+        int n = big_line(line, sizeof line, i);
+        assert_int_equal(fwrite(line, 1, (size_t)n, fp), (size_t)n);
+        size += n;
+    }
+    assert_true(size > 3 * (long)CSV_BLOCK);
+    rewind(fp);
+    read_big(fp, N, size); /* through the descriptor */
+
+    /* The same bytes through stdio alone (fmemopen has no descriptor). */
+    char *text = malloc((size_t)size);
+    assert_non_null(text);
+    rewind(fp);
+    assert_int_equal(fread(text, 1, (size_t)size, fp), (size_t)size);
+    FILE *mem = fmemopen(text, (size_t)size, "r");
+    assert_non_null(mem);
+    read_big(mem, N, size);
+    fclose(mem);
+    free(text);
+    fclose(fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +742,9 @@ int main(void)
         cmocka_unit_test(csv__write_then_read_round_trip),
         cmocka_unit_test(csv__parse_double),
         cmocka_unit_test(csv__parse_double_non_finite),
+        cmocka_unit_test(csv__parse_double_matches_strtod),
+        cmocka_unit_test(csv__format_fixed_matches_snprintf),
+        cmocka_unit_test(csv__lines_across_block_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
