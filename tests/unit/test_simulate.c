@@ -1,0 +1,181 @@
+/*
+ * test_simulate.c: the `whaco simulate` and `whaco replay` commands:
+ * option validation (exit 2 with a message), the JSON and SVG outputs, and
+ * a replay of a store recorded in a mkdtemp directory through the same
+ * event code as the service, which must not write to the store.
+ */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, open_memstream */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "whaco/err.h"
+#include "whaco/event.h"
+#include "whaco/gen.h"
+#include "whaco/intel.h"
+#include "whaco/store.h"
+#include "cli/cli.h"
+
+#define MINUTE 60000LL
+#define T0     1767258000000LL /* 2026-01-01T09:00:00Z */
+
+/* Run a command with argv (NULL-terminated); *text gets stdout+stderr. */
+static int run(int (*cmd)(int, char **, FILE *, FILE *), char **text, const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+    size_t len;
+    FILE *f = open_memstream(text, &len);
+    for (; args[argc]; argc++)
+        argv[argc] = (char *)args[argc];
+    argv[argc] = NULL;
+    int rc = cmd(argc, argv, f, f);
+    fclose(f);
+    return rc;
+}
+
+static void simulate__bad_options_exit_2(void **state)
+{
+    (void)state;
+    static const char *const bad[][4] = {
+        {"simulate", "--days", "0", NULL},
+        {"simulate", "--strategy", "best", NULL},
+        {"simulate", "--arrival-rate", "-1", NULL},
+        {"simulate", "--replications", "x", NULL},
+        {"simulate", "--team-size", "0", NULL},
+        {"simulate", "--frobnicate", NULL, NULL},
+        {"simulate", "--team", "/nonexistent.csv", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *text = NULL;
+        assert_int_equal(run(whaco_cmd_simulate, &text, bad[i]), 2);
+        assert_non_null(strstr(text, "whaco"));
+        free(text);
+    }
+}
+
+static void simulate__json_and_plot(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/whaco-sim-XXXXXX", svg[64], csv[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(svg, sizeof svg, "%s/p.svg", dir);
+    snprintf(csv, sizeof csv, "%s/team.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fputs("id,name,skillLevel,naturalFrequency\na,Ann,0.9,0.9\nb,Bob,0.4,0.85\n", f);
+    fclose(f);
+    const char *const args[] = {"simulate", "--days", "1", "--replications",
+                                "2",        "--team", csv, "--json",
+                                "--plot",   svg,      NULL};
+    char *text = NULL;
+    assert_int_equal(run(whaco_cmd_simulate, &text, args), 0);
+    assert_memory_equal(text, "{\"command\":", 11);
+    assert_non_null(strstr(text, "\"oscillator\""));
+    assert_non_null(strstr(text, "\"teamSize\":2"));
+    free(text);
+    struct stat st;
+    assert_int_equal(stat(svg, &st), 0);
+    assert_true(st.st_size > 1000);
+    unlink(svg);
+    unlink(csv);
+    rmdir(dir);
+}
+
+static void replay__reads_a_recorded_store_without_writing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/whaco-replay-XXXXXX", db[96];
+    char *text = NULL;
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/%s", dir, WHACO_STORE_FILENAME);
+
+    /* A missing database is refused, not created. */
+    const char *const missing[] = {"replay", "--data", dir, NULL};
+    assert_int_equal(run(whaco_cmd_replay, &text, missing), 2);
+    free(text);
+    struct stat st;
+    assert_int_not_equal(stat(db, &st), 0);
+
+    /* Record a morning: three salespeople, a walk-in every 6 minutes, ticks, deals. */
+    struct whaco_store *s = NULL;
+    struct whaco_intel in;
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    char err[256];
+    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_NORMAL, &s, err, sizeof err), WHACO_OK);
+    assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
+    whaco_rng_seed(&rng, 9);
+    whaco_gen_params_default(&gp);
+    assert_int_equal(whaco_store_begin(s), WHACO_OK);
+    static const char *const ids[3] = {"ann", "bob", "cy"};
+    for (int k = 0; k < 3 + 40; k++) {
+        struct whaco_event ev;
+        struct whaco_analysis an;
+        struct whaco_buf b = WHACO_BUF_INIT;
+        if (k < 3) {
+            whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
+            snprintf(ev.id, sizeof ev.id, "%s", ids[k]);
+            snprintf(ev.name, sizeof ev.name, "%s", ids[k]);
+            ev.skill_level = 0.3 + 0.3 * k;
+            ev.natural_frequency = 0.9;
+            ev.time_ms = T0;
+        } else if (k % 4 == 0) {
+            whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
+            snprintf(ev.id, sizeof ev.id, "%s", ids[k % 3]);
+            ev.time_ms = T0 + k * 6 * MINUTE;
+        } else {
+            whaco_event_init(&ev, WHACO_EV_ANALYZE);
+            whaco_gen_customer(&rng, &gp, &ev.customer, NULL);
+            snprintf(ev.customer.id, sizeof ev.customer.id, "c%d", k);
+            ev.time_ms = T0 + k * 6 * MINUTE;
+        }
+        if (whaco_event_apply(&in, &ev, &an, NULL) != WHACO_OK)
+            continue; /* e.g. nothing to close yet */
+        whaco_event_encode(&ev, &b);
+        assert_int_equal(whaco_store_append(s, ev.time_ms, ev.type, b.data, b.len, NULL), WHACO_OK);
+        whaco_buf_release(&b);
+    }
+    assert_int_equal(whaco_store_commit(s), WHACO_OK);
+    uint64_t last = whaco_store_last_seq(s);
+    whaco_store_close(s);
+    whaco_intel_release(&in);
+
+    const char *const args[] = {"replay", "--data", dir, "--replications", "3", NULL};
+    assert_int_equal(run(whaco_cmd_replay, &text, args), 0);
+    assert_non_null(strstr(text, "guessed"));
+    assert_non_null(strstr(text, "oscillator"));
+    free(text);
+    const char *const one[] = {"replay", "--data", dir, "--strategy", "oscillator", "--json", NULL};
+    assert_int_equal(run(whaco_cmd_replay, &text, one), 0);
+    assert_non_null(strstr(text, "\"guessedOutcomes\":0"));
+    free(text);
+
+    /* Nothing was appended. */
+    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_NORMAL, &s, err, sizeof err), WHACO_OK);
+    assert_int_equal(whaco_store_last_seq(s), last);
+    whaco_store_close(s);
+    char p[128];
+    static const char *const files[] = {"whaco.db", "whaco.db-wal", "whaco.db-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(simulate__bad_options_exit_2),
+        cmocka_unit_test(simulate__json_and_plot),
+        cmocka_unit_test(replay__reads_a_recorded_store_without_writing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
