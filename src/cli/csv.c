@@ -120,13 +120,15 @@ static int split(struct csv_reader *r, char *line, size_t len)
                 return 0;
             p = q + 1;
         } else {
-            char *comma = memchr(p, ',', (size_t)(end - p));
-            if (!comma) {
+            /* Fields are short (a customer's are under 12 bytes): a plain
+             * loop beats a memchr call per field. */
+            while (p < end && *p != ',')
+                p++;
+            if (p == end) {
                 *end = '\0';
                 return 0;
             }
-            *comma = '\0';
-            p = comma + 1;
+            *p++ = '\0';
         }
     }
 }
