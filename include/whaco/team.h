@@ -64,6 +64,7 @@
 #define WHACO_TEAM_NAME_MAX        128         /* bytes of a name, NUL included */
 #define WHACO_TEAM_MAX             10000       /* members in one network */
 #define WHACO_TEAM_OMEGA_MAX       100.0       /* rad per 10 minutes: nonsense beyond */
+#define WHACO_TEAM_LEADS_MAX       32          /* open leads whose start is tracked, per member */
 #define WHACO_TEAM_TIME_UNIT_HOURS (1.0 / 6.0) /* hours in one unit of model time */
 #define WHACO_TEAM_ADVANCE_MAX     24.0        /* hours one whaco_team_advance may cover */
 #define WHACO_TEAM_HISTORY         2016        /* coherence samples: 7 days at 5 minutes */
@@ -113,6 +114,7 @@ struct whaco_team_config {
     uint32_t crushing_deals; /* "crushingDeals" deals today that is "crushing_it", [1, 1e6]; 2 */
     double mentor_gap;       /* "mentorGap" minimum skill gap of a mentor, (0, 1]; 0.2 */
     uint32_t mentoring_max;  /* "mentoringMax" pairs reported, [0, WHACO_TEAM_MAX]; 5 */
+    double lead_hours;       /* "leadHours" an open lead ends after this, h, [0.1, 168]; 4 */
     double assign_phase;     /* "assignPhase" weight of readiness in the score, [0, 1]; 0.4 */
     double assign_load;      /* "assignLoad" weight of free capacity, [0, 1]; 0.3 */
     double assign_skill;     /* "assignSkill" weight of skill match, [0, 1]; 0.3 */
@@ -126,11 +128,13 @@ struct whaco_member {
     double omega;                   /* naturalFrequency, rad/unit, [0, OMEGA_MAX] */
     double phase;                   /* rad, [0, 2pi) */
     double readiness;               /* (1 + cos phase) / 2, kept with the phase; 1 = ready */
-    uint32_t active_deals;          /* activeDeals: leads assigned, not yet closed */
-    uint32_t deals_today;           /* dealsToday, since the last daily reset */
-    uint32_t leads_today;           /* leads assigned since the last daily reset */
-    uint64_t deals_total;           /* deals closed since the member was added */
-    uint64_t leads_total;           /* leads assigned since the member was added */
+    uint32_t active_deals; /* activeDeals: open leads (assigned, not closed, not expired) */
+    uint32_t n_timed;      /* private: open leads with a recorded start */
+    double lead_start[WHACO_TEAM_LEADS_MAX]; /* private: their starts (total_hours), oldest first */
+    uint32_t deals_today;                    /* dealsToday, since the last daily reset */
+    uint32_t leads_today;                    /* leads assigned since the last daily reset */
+    uint64_t deals_total;                    /* deals closed since the member was added */
+    uint64_t leads_total;                    /* leads assigned since the member was added */
 };
 
 /* What whaco_team_add() needs to create a member. Strings are borrowed. */

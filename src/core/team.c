@@ -98,6 +98,53 @@ static void set_phase(struct whaco_member *m, double phase)
     m->readiness = 0.5 * (1.0 + cos(phase));
 }
 
+/*==== Open leads ====
+ * A lead is open from its assignment until its deal closes or leadHours of
+ * business time pass (a walk-in who leaves without buying must not count as
+ * an active deal for ever: after a day every salesperson would look
+ * overloaded). Starts are kept per member, oldest first; active_deals counts
+ * every open lead, and any beyond n_timed (set up without a start) only end
+ * with a deal.
+ */
+
+/* Open a lead that started at hours (total_hours); the oldest tracked one
+ * ends early if the member already tracks WHACO_TEAM_LEADS_MAX. */
+static void lead_open(struct whaco_member *m, double hours)
+{
+    if (m->n_timed == WHACO_TEAM_LEADS_MAX) {
+        memmove(m->lead_start, m->lead_start + 1, (WHACO_TEAM_LEADS_MAX - 1) * sizeof(double));
+        m->n_timed--;
+        m->active_deals--;
+    }
+    m->lead_start[m->n_timed++] = hours;
+    m->active_deals++;
+}
+
+/* A deal closed: the oldest open lead ends (untracked ones are the oldest). */
+static void lead_close(struct whaco_member *m)
+{
+    if (m->active_deals == 0)
+        return;
+    if (m->active_deals == m->n_timed) {
+        memmove(m->lead_start, m->lead_start + 1, (m->n_timed - 1) * sizeof(double));
+        m->n_timed--;
+    }
+    m->active_deals--;
+}
+
+/* End the tracked leads that started at or before cutoff. */
+static void leads_expire(struct whaco_member *m, double cutoff)
+{
+    uint32_t k = 0;
+    while (k < m->n_timed && m->lead_start[k] <= cutoff)
+        k++;
+    if (k == 0)
+        return;
+    memmove(m->lead_start, m->lead_start + k, (m->n_timed - k) * sizeof(double));
+    m->n_timed -= k;
+    m->active_deals -= k;
+}
+
 static bool name_ok(const char *name)
 {
     if (!name)
@@ -147,6 +194,7 @@ void whaco_team_config_default(struct whaco_team_config *cfg)
     cfg->crushing_deals = 2;
     cfg->mentor_gap = 0.2;
     cfg->mentoring_max = 5;
+    cfg->lead_hours = 4.0;
     cfg->assign_phase = 0.4;
     cfg->assign_load = 0.3;
     cfg->assign_skill = 0.3;
@@ -200,6 +248,8 @@ int whaco_team_config_check(const struct whaco_team_config *cfg, const char **fi
         rc = check_range(cfg->mentor_gap, 0.0, true, 1.0, "mentorGap", field);
     if (rc == WHACO_OK)
         rc = check_count(cfg->mentoring_max, 0, WHACO_TEAM_MAX, "mentoringMax", field);
+    if (rc == WHACO_OK)
+        rc = check_range(cfg->lead_hours, 0.1, false, 168.0, "leadHours", field);
     if (rc == WHACO_OK)
         rc = check_range(cfg->assign_phase, 0.0, false, 1.0, "assignPhase", field);
     if (rc == WHACO_OK)
@@ -367,7 +417,12 @@ int whaco_team_add(struct whaco_team *t, const struct whaco_member_spec *spec, c
     m->skill = spec->skill_level + 0.0;
     m->omega = spec->natural_frequency + 0.0;
     set_phase(m, wrap_tau(spec->phase));
-    m->active_deals = spec->active_deals;
+    for (uint32_t k = 0; k < spec->active_deals; k++) {
+        if (k < WHACO_TEAM_LEADS_MAX)
+            lead_open(m, t->total_hours); /* carried-in leads start now */
+        else
+            m->active_deals++;
+    }
 
     /* The newest index sorts before every older member of equal skill. */
     size_t pos = 0;
@@ -453,6 +508,9 @@ int whaco_team_advance(struct whaco_team *t, double hours)
     size_t n = t->n;
     if (n == 0 || !(hours > 0.0))
         return WHACO_OK;
+    /* The workload of the step is that of its start; leads that end within
+     * it stop counting from the next one. */
+    double cutoff = t->total_hours - t->cfg.lead_hours;
 
     /* Work in skill order: s, w, th, y (stage), acc, k, sn, cs. */
     double *s = t->scratch, *w = s + n, *th = w + n, *y = th + n, *acc = y + n, *k = acc + n;
@@ -492,6 +550,8 @@ int whaco_team_advance(struct whaco_team *t, double hours)
     }
     for (size_t p = 0; p < n; p++)
         set_phase(&t->members[t->order[p]], th[p]);
+    for (size_t i = 0; i < n; i++)
+        leads_expire(&t->members[i], cutoff);
     return WHACO_OK;
 }
 
@@ -544,8 +604,7 @@ int whaco_team_deal_closed(struct whaco_team *t, const char *id)
         return WHACO_E_NOT_FOUND;
     struct whaco_member *m = &t->members[i];
     set_phase(m, wrap_tau(m->phase + WHACO_PI / 2.0));
-    if (m->active_deals > 0)
-        m->active_deals--;
+    lead_close(m);
     m->deals_today = sat_inc32(m->deals_today);
     m->deals_total = sat_inc64(m->deals_total);
     return WHACO_OK;
@@ -593,7 +652,8 @@ int whaco_team_assign(struct whaco_team *t, double lead_priority, size_t *index,
     if (rc != WHACO_OK)
         return rc;
     struct whaco_member *m = &t->members[i];
-    m->active_deals = sat_inc32(m->active_deals);
+    if (m->active_deals < UINT32_MAX)
+        lead_open(m, t->total_hours);
     m->leads_today = sat_inc32(m->leads_today);
     m->leads_total = sat_inc64(m->leads_total);
     if (index)
@@ -908,6 +968,7 @@ void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b)
     whaco_buf_put_f64(b, c->assign_phase);
     whaco_buf_put_f64(b, c->assign_load);
     whaco_buf_put_f64(b, c->assign_skill);
+    whaco_buf_put_f64(b, c->lead_hours);
 
     whaco_buf_put_f64(b, t->day_hours);
     whaco_buf_put_f64(b, t->total_hours);
@@ -921,6 +982,9 @@ void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b)
         whaco_buf_put_f64(b, m->omega);
         whaco_buf_put_f64(b, m->phase);
         whaco_buf_put_u32(b, m->active_deals);
+        whaco_buf_put_u32(b, m->n_timed);
+        for (uint32_t k = 0; k < m->n_timed; k++)
+            whaco_buf_put_f64(b, m->lead_start[k]);
         whaco_buf_put_u32(b, m->deals_today);
         whaco_buf_put_u32(b, m->leads_today);
         whaco_buf_put_u64(b, m->deals_total);
@@ -989,6 +1053,7 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
     c->assign_phase = whaco_reader_f64(r);
     c->assign_load = whaco_reader_f64(r);
     c->assign_skill = whaco_reader_f64(r);
+    c->lead_hours = whaco_reader_f64(r);
     d.day_hours = whaco_reader_f64(r);
     d.total_hours = whaco_reader_f64(r);
     uint32_t n = whaco_reader_u32(r);
@@ -1007,6 +1072,15 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
         m->omega = whaco_reader_f64(r);
         set_phase(m, whaco_reader_f64(r));
         m->active_deals = whaco_reader_u32(r);
+        m->n_timed = whaco_reader_u32(r);
+        if (r->err != WHACO_OK || m->n_timed > WHACO_TEAM_LEADS_MAX || m->n_timed > m->active_deals)
+            goto corrupt;
+        for (uint32_t k = 0; k < m->n_timed; k++) {
+            m->lead_start[k] = whaco_reader_f64(r);
+            if (!isfinite(m->lead_start[k]) || m->lead_start[k] > d.total_hours ||
+                (k > 0 && m->lead_start[k] < m->lead_start[k - 1]))
+                goto corrupt;
+        }
         m->deals_today = whaco_reader_u32(r);
         m->leads_today = whaco_reader_u32(r);
         m->deals_total = whaco_reader_u64(r);

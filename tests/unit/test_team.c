@@ -305,6 +305,67 @@ static void team__advance_rejects_bad_elapsed_time(void **state)
     whaco_team_release(&t);
 }
 
+/*==== Open leads ====*/
+
+/* A lead that never closes ends after leadHours; a closed deal ends the oldest. */
+static void team__open_leads_expire_and_close_oldest_first(void **state)
+{
+    (void)state;
+    struct whaco_team t;
+    size_t who;
+    init_cfg(&t, NULL);
+    add_simple(&t, "a", 0.5, 0.9, 0.0, 0);
+    assert_int_equal(whaco_team_assign(&t, 0.5, &who, NULL), WHACO_OK); /* at 0 h */
+    assert_int_equal(whaco_team_advance(&t, 1.0), WHACO_OK);
+    assert_int_equal(whaco_team_assign(&t, 0.5, &who, NULL), WHACO_OK); /* at 1 h */
+    assert_int_equal(t.members[0].active_deals, 2);
+    /* The first lead's deal closes: the one from 1 h stays open. */
+    assert_int_equal(whaco_team_deal_closed(&t, "a"), WHACO_OK);
+    assert_int_equal(t.members[0].active_deals, 1);
+    assert_int_equal(whaco_team_advance(&t, 3.9), WHACO_OK); /* 4.9 h: 3.9 h old */
+    assert_int_equal(t.members[0].active_deals, 1);
+    assert_int_equal(whaco_team_advance(&t, 0.2), WHACO_OK); /* 5.1 h: 4.1 h old */
+    assert_int_equal(t.members[0].active_deals, 0);
+    /* A deal with no open lead changes no count below zero. */
+    assert_int_equal(whaco_team_deal_closed(&t, "a"), WHACO_OK);
+    assert_int_equal(t.members[0].active_deals, 0);
+    whaco_team_release(&t);
+}
+
+static void team__carried_in_and_excess_leads_are_bounded(void **state)
+{
+    (void)state;
+    struct whaco_team t;
+    size_t who;
+    init_cfg(&t, NULL);
+    add_simple(&t, "a", 0.5, 0.9, 0.0, 3); /* carried in: they start now */
+    assert_int_equal(t.members[0].active_deals, 3);
+    assert_int_equal(whaco_team_advance(&t, 4.5), WHACO_OK);
+    assert_int_equal(t.members[0].active_deals, 0);
+    /* More open leads than are tracked: the oldest ends early. */
+    for (int i = 0; i < WHACO_TEAM_LEADS_MAX + 8; i++)
+        assert_int_equal(whaco_team_assign(&t, 0.5, &who, NULL), WHACO_OK);
+    assert_int_equal(t.members[0].active_deals, WHACO_TEAM_LEADS_MAX);
+    assert_int_equal(t.members[0].leads_today, WHACO_TEAM_LEADS_MAX + 8);
+    /* Open leads survive a round trip through the saved state. */
+    struct whaco_buf b = WHACO_BUF_INIT, again = WHACO_BUF_INIT;
+    struct whaco_reader r;
+    struct whaco_team u;
+    memset(&u, 0, sizeof u);
+    whaco_team_encode(&t, &b);
+    whaco_reader_init(&r, b.data, b.len);
+    assert_int_equal(whaco_team_decode(&u, &r), WHACO_OK);
+    whaco_team_encode(&u, &again);
+    assert_int_equal(b.len, again.len);
+    assert_memory_equal(b.data, again.data, b.len);
+    assert_int_equal(whaco_team_advance(&u, 4.5), WHACO_OK);
+    assert_int_equal(u.members[0].active_deals, 0);
+    whaco_buf_release(&b);
+    whaco_buf_release(&again);
+    whaco_team_release(&u);
+    whaco_team_release(&t);
+}
+
 /*==== Events ====*/
 
 static void team__deal_closed_advances_phase_and_counts(void **state)
@@ -1022,10 +1083,10 @@ static void team__decode_rejects_corrupt_and_truncated_payloads(void **state)
 
     /*
      * Specific impossibilities, at their offsets in the layout of
-     * docs/team.md: version at 0, workload flag at 20, member count at 129,
-     * first member at 133 ("sp-123", "Jane Smith", skill, omega, phase).
+     * docs/team.md: version at 0, workload flag at 20, member count at 137,
+     * first member at 141 ("sp-123", "Jane Smith", skill, omega, phase).
      */
-    const size_t off_workload = 20, off_n = 129, off_skill = 133 + 4 + 6 + 4 + 10;
+    const size_t off_workload = 20, off_n = 137, off_skill = 141 + 4 + 6 + 4 + 10;
     const size_t off_phase = off_skill + 16;
     const size_t off_hist = good.len - 2 * 16 - 4;
     struct {
@@ -1038,7 +1099,7 @@ static void team__decode_rejects_corrupt_and_truncated_payloads(void **state)
         {off_n, 4, 4},                              /* more members than bytes */
         {off_n, 0xffffffffu, 4},                    /* more than WHACO_TEAM_MAX */
         {off_n, 2, 4},                              /* fewer: bytes left over misread */
-        {133, 200, 4},                              /* id longer than the buffer */
+        {141, 200, 4},                              /* id longer than the buffer */
         {off_skill, 0x3ff8000000000000u, 8},        /* skill 1.5 */
         {off_phase, 0x7ff8000000000000u, 8},        /* phase NaN */
         {off_phase, 0x401921fb54442d18u, 8},        /* phase 2pi: not < 2pi */
@@ -1094,6 +1155,8 @@ int main(void)
         cmocka_unit_test(team__full_team_refuses_members),
         cmocka_unit_test(team__empty_network_errors),
         cmocka_unit_test(team__advance_rejects_bad_elapsed_time),
+        cmocka_unit_test(team__open_leads_expire_and_close_oldest_first),
+        cmocka_unit_test(team__carried_in_and_excess_leads_are_bounded),
         cmocka_unit_test(team__deal_closed_advances_phase_and_counts),
         cmocka_unit_test(team__daily_reset_clears_today_only),
         cmocka_unit_test(team__assign_prefers_ready_unloaded_skill_matched),
