@@ -553,6 +553,12 @@ int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err)
                                             "outlierReason\n") -
                            ob->buf);
     for (;;) {
+        /* Before waiting for input, hand over the rows so far (a pipe fed
+         * slowly, or a terminal, gets its answers as the rows come). */
+        if (ob->len && !csv_line_ready(&r)) {
+            out_flush(ob);
+            fflush(out);
+        }
         int rc = csv_read(&r);
         if (rc == 0)
             break;

@@ -170,6 +170,16 @@ int csv_read(struct csv_reader *r)
     return split(r, line, len) == 0 ? 1 : -1;
 }
 
+int csv_line_ready(struct csv_reader *r)
+{
+    if (r->eof)
+        return 1;
+    char *nl = r->end > r->scanned ? memchr(r->buf + r->scanned, '\n', r->end - r->scanned) : NULL;
+    /* Remember how far there is no newline, so csv_read does not rescan. */
+    r->scanned = nl ? (size_t)(nl - r->buf) : r->end;
+    return nl != NULL;
+}
+
 void csv_write_field(FILE *out, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {

@@ -57,6 +57,14 @@ void csv_reader_release(struct csv_reader *r);
  */
 int csv_read(struct csv_reader *r);
 
+/*
+ * 1 if the next csv_read() can return without reading input (a whole line
+ * is buffered, or the input has ended), 0 if it would have to read -- and
+ * so may wait, on a pipe or a terminal. A caller that buffers output
+ * flushes it then, so that rows arriving slowly are answered as they come.
+ */
+int csv_line_ready(struct csv_reader *r);
+
 /* Write s as one CSV field, quoting it only if it needs quotes. */
 void csv_write_field(FILE *out, const char *s);
 

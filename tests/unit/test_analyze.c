@@ -19,11 +19,13 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "whaco/engine.h"
@@ -1533,6 +1535,70 @@ static void analyze__progress_bar_on_a_terminal(void **state)
     free(text);
 }
 
+static void analyze__rows_from_a_slow_pipe_are_answered_as_they_come(void **state)
+{
+    (void)state;
+    /* A child feeds stdin one row, waits (at most 10 s) for its result on
+     * our stdout pipe, and only then sends the next row and closes: it
+     * exits 0 only if the first answer came before the input ended. */
+    int in_pipe[2], out_pipe[2];
+    assert_int_equal(pipe(in_pipe), 0);
+    assert_int_equal(pipe(out_pipe), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(in_pipe[0]);
+        close(out_pipe[1]);
+        alarm(10);
+        static const char first[] = HEADER GOOD1;
+        if (write(in_pipe[1], first, sizeof first - 1) != (ssize_t)(sizeof first - 1))
+            _exit(3);
+        char got[4096];
+        size_t n = 0;
+        while (n < sizeof got - 1) {
+            ssize_t k = read(out_pipe[0], got + n, sizeof got - 1 - n);
+            if (k <= 0)
+                _exit(4);
+            n += (size_t)k;
+            got[n] = '\0';
+            if (strstr(got, "good1,"))
+                break;
+        }
+        if (write(in_pipe[1], GOOD2, sizeof GOOD2 - 1) != (ssize_t)(sizeof GOOD2 - 1))
+            _exit(5);
+        close(in_pipe[1]);
+        while (read(out_pipe[0], got, sizeof got) > 0)
+            ; /* the rest, to the end */
+        _exit(0);
+    }
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    /* The pipe becomes descriptor 0, which `-` reads (never through
+     * stdio's buffer, so swapping the descriptor is enough). */
+    int saved_fd0 = dup(0);
+    assert_true(saved_fd0 >= 0);
+    assert_int_equal(dup2(in_pipe[0], 0), 0);
+    close(in_pipe[0]);
+    FILE *out = fdopen(out_pipe[1], "w"), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    void (*saved_sigpipe)(int) = signal(SIGPIPE, SIG_IGN); /* if the child fails early */
+    int status = whaco_cmd_analyze(2, (char *[]){"analyze", "-"}, out, err);
+    assert_int_equal(dup2(saved_fd0, 0), 0);
+    close(saved_fd0);
+    fclose(out);
+    signal(SIGPIPE, saved_sigpipe);
+    int child;
+    assert_int_equal(waitpid(pid, &child, 0), pid);
+    assert_true(WIFEXITED(child));
+    assert_int_equal(WEXITSTATUS(child), 0);
+    assert_int_equal(status, 0);
+    char *msg = slurp(err);
+    assert_non_null(strstr(msg, "2 rows analysed, 0 rejected"));
+    free(msg);
+    fclose(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1562,6 +1628,7 @@ int main(void)
         cmocka_unit_test(analyze__state_errors),
         cmocka_unit_test(analyze__no_progress_bar_when_stderr_is_not_a_terminal),
         cmocka_unit_test(analyze__progress_bar_on_a_terminal),
+        cmocka_unit_test(analyze__rows_from_a_slow_pipe_are_answered_as_they_come),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
