@@ -46,7 +46,11 @@ enum whaco_sim_strategy {
     WHACO_SIM_RANDOM = 3,      /* "random": uniform among the free */
     WHACO_SIM_SKILL_MATCH = 4, /* "skill-match": most skilled for high priority */
     WHACO_SIM_OSCILLATOR = 5,  /* "oscillator": whaco_intel_analyze's assignment */
-    WHACO_SIM_STRATEGIES = 6
+    /* "oscillator-desk": walk-ins wait at the desk, as in the other
+     * strategies, and go to the free salesperson with the best network
+     * score (whaco_team_score): the change docs/simulation.md proposes. */
+    WHACO_SIM_OSCILLATOR_DESK = 6,
+    WHACO_SIM_STRATEGIES = 7
 };
 
 #define WHACO_SIM_HOURS_MAX 24 /* entries of the hourly arrival profile */

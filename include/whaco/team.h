@@ -350,6 +350,20 @@ int whaco_team_pick(const struct whaco_team *t, double lead_priority, size_t *in
                     const char **field);
 
 /*
+ * The assignment score of members[i] for a lead of priority lead_priority
+ * (the sum in whaco_team_assign's contract). i < t->n and lead_priority in
+ * [0, 1] are the caller's to ensure. Pure.
+ */
+double whaco_team_score(const struct whaco_team *t, size_t i, double lead_priority);
+
+/*
+ * Count a lead against members[i] exactly as whaco_team_assign counts its
+ * choice, for a caller that chose the member itself (e.g. among the
+ * salespeople free right now). WHACO_OK, or WHACO_E_NOT_FOUND if i >= n.
+ */
+int whaco_team_assign_to(struct whaco_team *t, size_t i);
+
+/*
  * The daily reset (at midnight): dealsToday and leadsToday of every member
  * and day_hours go to 0. Phases, active deals, totals and the coherence
  * history are kept. Never fails, never allocates.

@@ -661,8 +661,8 @@ static void xml_text(FILE *f, const char *s)
 
 int simout_svg(const struct simout *so, const char *cmdline, const char *file, FILE *err)
 {
-    static const char *const colors[WHACO_SIM_STRATEGIES] = {"#4e79a7", "#f28e2b", "#59a14f",
-                                                             "#bab0ac", "#b07aa1", "#e15759"};
+    static const char *const colors[WHACO_SIM_STRATEGIES] = {
+        "#4e79a7", "#f28e2b", "#59a14f", "#bab0ac", "#b07aa1", "#e15759", "#9c755f"};
     const double cw = 320.0, ch = 230.0, top = 70.0;
     const int cols = 3, rows = (WHACO_SIM_METRICS + cols - 1) / cols;
     FILE *f = fopen(file, "w");

@@ -610,6 +610,15 @@ int whaco_team_deal_closed(struct whaco_team *t, const char *id)
     return WHACO_OK;
 }
 
+double whaco_team_score(const struct whaco_team *t, size_t i, double lead_priority)
+{
+    const struct whaco_team_config *cfg = &t->cfg;
+    const struct whaco_member *m = &t->members[i];
+    double load = (double)m->active_deals / (double)cfg->overload_deals;
+    return cfg->assign_phase * m->readiness + cfg->assign_load * (1.0 - (load < 1.0 ? load : 1.0)) +
+           cfg->assign_skill * (1.0 - fabs(m->skill - lead_priority));
+}
+
 int whaco_team_pick(const struct whaco_team *t, double lead_priority, size_t *index,
                     const char **field)
 {
@@ -628,13 +637,9 @@ int whaco_team_pick(const struct whaco_team *t, double lead_priority, size_t *in
     size_t best = 0;
     double best_score = -1.0;
     for (size_t i = 0; i < t->n; i++) {
-        const struct whaco_member *m = &t->members[i];
-        if (any_free && m->active_deals >= cfg->overload_deals)
+        if (any_free && t->members[i].active_deals >= cfg->overload_deals)
             continue;
-        double load = (double)m->active_deals / (double)cfg->overload_deals;
-        double score = cfg->assign_phase * m->readiness +
-                       cfg->assign_load * (1.0 - (load < 1.0 ? load : 1.0)) +
-                       cfg->assign_skill * (1.0 - fabs(m->skill - lead_priority));
+        double score = whaco_team_score(t, i, lead_priority);
         if (score > best_score) {
             best_score = score;
             best = i;
@@ -651,13 +656,21 @@ int whaco_team_assign(struct whaco_team *t, double lead_priority, size_t *index,
     int rc = whaco_team_pick(t, lead_priority, &i, field);
     if (rc != WHACO_OK)
         return rc;
+    whaco_team_assign_to(t, i);
+    if (index)
+        *index = i;
+    return WHACO_OK;
+}
+
+int whaco_team_assign_to(struct whaco_team *t, size_t i)
+{
+    if (i >= t->n)
+        return WHACO_E_NOT_FOUND;
     struct whaco_member *m = &t->members[i];
     if (m->active_deals < UINT32_MAX)
         lead_open(m, t->total_hours);
     m->leads_today = sat_inc32(m->leads_today);
     m->leads_total = sat_inc64(m->leads_total);
-    if (index)
-        *index = i;
     return WHACO_OK;
 }
 

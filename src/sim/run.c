@@ -212,6 +212,27 @@ static size_t pick(struct run *r, size_t i, double prio)
             }
         }
         return SIZE_MAX; /* unreachable */
+    case WHACO_SIM_OSCILLATOR_DESK: {
+        /* The network's own score, among those free now; ties to the lowest
+         * index. The lead is then counted in the network, as the service
+         * would count it. */
+        double best_score = -1.0;
+        size_t best_t = 0;
+        for (size_t m = 0; m < r->n; m++) {
+            size_t ti;
+            if (!is_free(r, m) || whaco_team_find(&r->in.team, w->members[m].id, &ti) != WHACO_OK)
+                continue;
+            double sc = whaco_team_score(&r->in.team, ti, prio);
+            if (sc > best_score) {
+                best_score = sc;
+                best = m;
+                best_t = ti;
+            }
+        }
+        if (best != SIZE_MAX)
+            whaco_team_assign_to(&r->in.team, best_t);
+        return best;
+    }
     case WHACO_SIM_SKILL_MATCH:
     default:
         /* High priority to the most skilled free salesperson; everyone else

@@ -247,6 +247,32 @@ static void sim__least_busy_and_skill_match_properties(void **state)
     whaco_sim_world_release(&w);
 }
 
+/*
+ * oscillator-desk: a walk-in goes to a salesperson free at that moment, the
+ * one the network scores best -- for a Prime Buyer (priority 0.95), at equal
+ * phases and no open leads, the most skilled free one.
+ */
+static void sim__oscillator_desk_picks_the_best_free(void **state)
+{
+    (void)state;
+    static const int arrive[] = {0, 1, 2, 3};
+    static const int stay[] = {30, 30, 30, 30};
+    static const double skills[] = {0.3, 0.9, 0.6};
+    struct whaco_sim_world w;
+    struct whaco_sim_params p = params();
+    struct whaco_sim_outcome o[4];
+    struct whaco_sim_result r;
+    p.max_load = 1;
+    handmade(&w, 3, arrive, stay, 4, skills);
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_OSCILLATOR_DESK, &r, o), WHACO_OK);
+    assert_int_equal(o[0].member, 1); /* 0.9: the closest skill to 0.95 */
+    assert_int_equal(o[1].member, 2); /* 1 is busy; 0.6 next */
+    assert_int_equal(o[2].member, 0); /* the only one free */
+    assert_int_equal(o[3].member, 1); /* nobody free: waits at the desk for the first free */
+    assert_true(o[3].wait_min > 5.0); /* it waited for a slot, not on a busy person */
+    whaco_sim_world_release(&w);
+}
+
 /* Common random numbers: every strategy sees the same walk-ins and gives
  * them the same priorities (the oscillator's come from whaco_intel_analyze,
  * the others' from a segmenter fed the same sequence). */
@@ -425,6 +451,7 @@ int main(void)
         cmocka_unit_test(sim__up_rotation_longest_idle_first),
         cmocka_unit_test(sim__round_robin_cycles),
         cmocka_unit_test(sim__least_busy_and_skill_match_properties),
+        cmocka_unit_test(sim__oscillator_desk_picks_the_best_free),
         cmocka_unit_test(sim__strategies_share_customers_and_priorities),
         cmocka_unit_test(sim__statistics),
         cmocka_unit_test(sim__replay_reproduces_recorded_assignments),
