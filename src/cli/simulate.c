@@ -29,7 +29,8 @@ static int usage(FILE *err)
           "                      [--team FILE.csv|FILE.json | --team-size N] [--skill-spread X]\n"
           "                      [--arrival-rate X] [--max-load N] [--patience MIN]\n"
           "                      [--json] [--plot FILE.svg] [--sweep]\n"
-          "  strategies: up-rotation round-robin least-busy random skill-match oscillator\n",
+          "  strategies: up-rotation round-robin least-busy random skill-match oscillator\n"
+          "              oscillator-desk\n",
           err);
     return 2;
 }
