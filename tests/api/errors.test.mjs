@@ -300,7 +300,6 @@ test('broken HTTP, truncated uploads and dropped connections leave the server he
   await send('GARBAGE\r\n\r\n');
   await send('GET /healthz HTTP/9.9\r\n\r\n');
   await send(`${head}Content-Length: ${body.length}\r\n\r\n${body.slice(0, 40)}`, { end: false }); // truncated, then reset
-  await send(`${head}Content-Length: ${body.length}\r\n\r\n${body.slice(0, 40)}`); // truncated, then FIN
   await send(`${head}Transfer-Encoding: chunked\r\n\r\nzz\r\n`); // bad chunk size
   await send(`${head}Content-Length: -5\r\n\r\n`);
   await send(`${head}Content-Length: 99999999999999999999999\r\n\r\n`);
@@ -313,4 +312,40 @@ test('broken HTTP, truncated uploads and dropped connections leave the server he
   const again = await srv.post(ANALYZE, SEED_CUSTOMER);
   assert.equal(again.status, 200, again.text);
   await srv.stop();
+});
+
+test('truncated uploads whose client half-closes are closed by the server and do not hold up SIGTERM', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  // 50 clients each send the headers and part of the body of an
+  // analyze-customer request, then shut down their side (FIN): the request
+  // can never complete, so the server should answer or close at once. (The
+  // failure seen is per server process, in roughly a third of them: so up
+  // to 8 fresh servers are tried; each passing round takes milliseconds.)
+  const h = harness(t);
+  const net = await import('node:net');
+  const body = seedWith({});
+  const payload = `POST ${ANALYZE} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 40)}`;
+  const N = 50;
+  for (let run = 1; run <= 8; run++) {
+    const srv = await h.start();
+    const outcomes = await Promise.all(
+      Array.from({ length: N }, () =>
+        new Promise((resolve) => {
+          const s = net.connect({ port: srv.port, host: '127.0.0.1' }, () => s.end(payload));
+          s.resume();
+          s.on('close', () => resolve('closed'));
+          s.on('error', () => resolve('closed'));
+          setTimeout(() => {
+            s.destroy(); // give up: a full close (RST) now
+            resolve('left open');
+          }, 2000);
+        }),
+      ),
+    );
+    const open = outcomes.filter((x) => x === 'left open').length;
+    const hz = await srv.get('/healthz');
+    assert.equal(hz.status, 200);
+    const ms = await srv.stop(); // must exit 0 within 5 s
+    t.diagnostic(`run ${run}: ${open}/${N} connections left open by the server for 2 s; SIGTERM to exit ${ms} ms`);
+    assert.equal(open, 0, `run ${run}: ${open} of ${N} half-closed truncated uploads were left open by the server for 2 s (SIGTERM then took ${ms} ms)`);
+  }
 });

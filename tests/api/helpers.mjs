@@ -202,6 +202,12 @@ export class Server {
         this.exitInfo = { code, signal };
         resolve(this.exitInfo);
       });
+      proc.on('error', (err) => {
+        // could not be spawned (missing binary, EACCES while being rebuilt)
+        this.stderr += `spawn failed: ${err.message}\n`;
+        this.exitInfo = { code: null, signal: null, error: err.message };
+        resolve(this.exitInfo);
+      });
     });
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (d) => {
