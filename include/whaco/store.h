@@ -56,8 +56,8 @@ struct whaco_store;
  * *out is NULL and errbuf[errlen] holds the reason (also when the failure is
  * a damaged or foreign file, which is left untouched).
  */
-int whaco_store_open(const char *dir, enum whaco_sync sync, struct whaco_store **out,
-                     char *errbuf, size_t errlen);
+int whaco_store_open(const char *dir, enum whaco_sync sync, struct whaco_store **out, char *errbuf,
+                     size_t errlen);
 
 /* Close the store (checkpointing the WAL). NULL is a no-op. */
 void whaco_store_close(struct whaco_store *s);
