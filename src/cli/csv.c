@@ -319,3 +319,16 @@ size_t csv_format_fixed(char *buf, double v, int decimals)
     *p = '\0';
     return (size_t)(p - buf);
 }
+
+int csv_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno == ERANGE)
+        return -1;
+    *out = v;
+    return 0;
+}

@@ -93,4 +93,11 @@ int csv_parse_double(const char *s, double *out);
  */
 size_t csv_format_fixed(char *buf, double v, int decimals);
 
+/*
+ * Parse a whole field (or command-line value) as a decimal unsigned
+ * integer: digits only, no sign, no blanks, no overflow. 0 on success, -1
+ * otherwise (s may be NULL).
+ */
+int csv_parse_u64(const char *s, uint64_t *out);
+
 #endif /* WHACO_CLI_CSV_H */

@@ -22,19 +22,6 @@ static int usage(FILE *err)
     return 2;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno == ERANGE)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int whaco_cmd_generate(int argc, char **argv, FILE *out, FILE *err)
 {
     uint64_t count = 1000, seed = 1, drift_at = 0;
@@ -47,11 +34,11 @@ int whaco_cmd_generate(int argc, char **argv, FILE *out, FILE *err)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (!strcmp(a, "--count"))
-            bad = parse_u64(v, &count), i++;
+            bad = csv_parse_u64(v, &count), i++;
         else if (!strcmp(a, "--seed"))
-            bad = parse_u64(v, &seed), i++;
+            bad = csv_parse_u64(v, &seed), i++;
         else if (!strcmp(a, "--drift-at"))
-            bad = parse_u64(v, &drift_at), i++;
+            bad = csv_parse_u64(v, &drift_at), i++;
         else if (!strcmp(a, "--anomaly-rate"))
             bad = !v || csv_parse_double(v, &base.anomaly_rate) || !(base.anomaly_rate >= 0.0) ||
                   base.anomaly_rate > 1.0,

@@ -20,6 +20,7 @@
 #include "whaco/sim.h"
 #include "whaco/store.h"
 #include "cli/cli.h"
+#include "cli/csv.h"
 #include "cli/simout.h"
 #include "banned.h"
 
@@ -121,30 +122,18 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
-        char *end = NULL;
         if (!strcmp(a, "--data")) {
             bad = !v, dir = v, i++;
         } else if (!strcmp(a, "--strategy")) {
-            int s = whaco_sim_strategy_parse(v);
-            if (v && !strcmp(v, "all"))
-                mask = (1u << WHACO_SIM_STRATEGIES) - 1;
-            else if (s >= 0)
-                mask = 1u << s;
-            else
-                bad = 1;
-            i++;
+            bad = simout_parse_strategies(v, &mask), i++;
         } else if (!strcmp(a, "--from")) {
             bad = parse_date(v, 0, &from), i++;
         } else if (!strcmp(a, "--to")) {
             bad = parse_date(v, 1, &to), i++;
         } else if (!strcmp(a, "--replications") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--max-load")) {
-            unsigned long long x = 0;
-            errno = 0;
-            bad = !v || *v < '0' || *v > '9';
-            if (!bad)
-                x = strtoull(v, &end, 10);
-            bad = bad || *end || errno == ERANGE;
+            uint64_t x = 0;
+            bad = csv_parse_u64(v, &x);
             if (!strcmp(a, "--replications"))
                 bad = bad || x < 1 || x > 10000, reps = x;
             else if (!strcmp(a, "--seed"))

@@ -35,19 +35,6 @@ static int usage(FILE *err)
     return 2;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno == ERANGE)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_num(const char *s, double lo, double hi, double *out)
 {
     double v;
@@ -352,31 +339,24 @@ int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (!strcmp(a, "--strategy")) {
-            int s = whaco_sim_strategy_parse(v);
-            if (v && !strcmp(v, "all"))
-                mask = (1u << WHACO_SIM_STRATEGIES) - 1;
-            else if (s >= 0)
-                mask = 1u << s;
-            else
-                bad = 1;
-            i++;
+            bad = simout_parse_strategies(v, &mask), i++;
         } else if (!strcmp(a, "--days")) {
-            bad = parse_u64(v, &days) || days < 1 || days > 365, i++;
+            bad = csv_parse_u64(v, &days) || days < 1 || days > 365, i++;
         } else if (!strcmp(a, "--replications")) {
-            bad = parse_u64(v, &reps) || reps < 1 || reps > 10000, i++;
+            bad = csv_parse_u64(v, &reps) || reps < 1 || reps > 10000, i++;
         } else if (!strcmp(a, "--seed")) {
-            bad = parse_u64(v, &seed), i++;
+            bad = csv_parse_u64(v, &seed), i++;
         } else if (!strcmp(a, "--team")) {
             bad = !v, team_file = v, i++;
         } else if (!strcmp(a, "--team-size")) {
-            bad = parse_u64(v, &team_size) || team_size < 1 || team_size > TEAM_FILE_MAX, i++;
+            bad = csv_parse_u64(v, &team_size) || team_size < 1 || team_size > TEAM_FILE_MAX, i++;
             have_size = 1;
         } else if (!strcmp(a, "--skill-spread")) {
             bad = parse_num(v, 0.0, 1.0, &spread), i++;
         } else if (!strcmp(a, "--arrival-rate")) {
             bad = parse_num(v, 0.01, 100.0, &p.arrival_rate), i++;
         } else if (!strcmp(a, "--max-load")) {
-            bad = parse_u64(v, &max_load) || max_load < 1 || max_load > 100, i++;
+            bad = csv_parse_u64(v, &max_load) || max_load < 1 || max_load > 100, i++;
         } else if (!strcmp(a, "--patience")) {
             bad = parse_num(v, 0.1, 10000.0, &p.patience_min), i++;
         } else if (!strcmp(a, "--json")) {
@@ -775,6 +755,18 @@ void simout_sweep_row(const struct simout *so, const char *label, FILE *out)
             d[WHACO_SIM_M_WAIT_MEAN].mean, d[WHACO_SIM_M_WAIT_MEAN].lo, d[WHACO_SIM_M_WAIT_MEAN].hi,
             d[WHACO_SIM_M_ABANDONED].mean, d[WHACO_SIM_M_ABANDONED].lo,
             d[WHACO_SIM_M_ABANDONED].hi);
+}
+
+int simout_parse_strategies(const char *v, unsigned *mask)
+{
+    int s = whaco_sim_strategy_parse(v);
+    if (v && !strcmp(v, "all"))
+        *mask = (1u << WHACO_SIM_STRATEGIES) - 1;
+    else if (s >= 0)
+        *mask = 1u << s;
+    else
+        return -1;
+    return 0;
 }
 
 void simout_cmdline(int argc, char **argv, const char *prefix, char *buf, size_t cap)
