@@ -118,7 +118,8 @@ struct whaco_server {
     struct auth *auth;
     struct metrics metrics;
     atomic_bool draining;
-    atomic_int inflight;
+    atomic_int inflight;  /* requests begun and not completed */
+    atomic_int uploading; /* of which still receiving a body: these stop may drop */
     uint16_t port;
 };
 
@@ -136,6 +137,7 @@ struct request {
     char *body;
     size_t len;
     bool too_big;
+    bool uploading; /* counted in the server's uploading */
     struct whaco_engine_request ereq;
 };
 
@@ -592,6 +594,15 @@ static bool reject_early(struct request *rq, const char *url, const char *method
     return false;
 }
 
+/* The request's body is complete (or abandoned): stop counting it as uploading. */
+static void upload_done(struct request *rq)
+{
+    if (rq->uploading) {
+        rq->uploading = false;
+        atomic_fetch_sub(&rq->srv->uploading, 1);
+    }
+}
+
 static const char *static_method(const char *m)
 {
     static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
@@ -630,8 +641,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
          */
         if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
             return MHD_YES;
-        if (reject_early(rq, url, method, &ret))
+        if (reject_early(rq, url, method, &ret)) {
             rq->st = ST_DONE_EARLY;
+        } else {
+            rq->uploading = true;
+            atomic_fetch_add(&s->uploading, 1);
+        }
         return ret;
     }
     if (rq->st == ST_BODY && *upload_data_size == 0 &&
@@ -658,6 +673,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             *upload_data_size = 0;
             return MHD_YES;
         }
+        upload_done(rq);
         if (rq->too_big) {
             char msg[96];
             snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", s->cfg.body_limit);
@@ -691,6 +707,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (n > 0)
             fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
     }
+    upload_done(rq);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -772,7 +789,13 @@ void whaco_server_drain(struct whaco_server *s)
 void whaco_server_stop(struct whaco_server *s, int timeout_ms)
 {
     struct timespec ms = {0, 1000000};
-    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < timeout_ms; waited++)
+    /* Wait for every request the engine owes an answer (suspended ones must
+     * be resumed before the daemon stops) and every answer being written;
+     * a client still sending its body -- or one that half-closed mid-body,
+     * which libmicrohttpd would keep until its timeout -- is dropped. */
+    for (int waited = 0;
+         atomic_load(&s->inflight) - atomic_load(&s->uploading) > 0 && waited < timeout_ms;
+         waited++)
         nanosleep(&ms, NULL);
     MHD_stop_daemon(s->daemon);
     auth_close(s->auth);

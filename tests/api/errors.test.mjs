@@ -314,19 +314,22 @@ test('broken HTTP, truncated uploads and dropped connections leave the server he
   await srv.stop();
 });
 
-test('truncated uploads whose client half-closes are closed by the server and do not hold up SIGTERM', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('truncated uploads whose client half-closes are closed within the connection timeout and do not hold up SIGTERM', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   // 50 clients each send the headers and part of the body of an
   // analyze-customer request, then shut down their side (FIN): the request
-  // can never complete, so the server should answer or close at once. (The
-  // failure seen is per server process, in roughly a third of them: so up
-  // to 8 fresh servers are tried; each passing round takes milliseconds.)
+  // can never complete. libmicrohttpd usually closes such a connection at
+  // once, but in about a third of server processes it keeps some until the
+  // connection timeout; so the server runs with --connection-timeout 1s and
+  // every connection must be closed by the server within 3 s. SIGTERM must
+  // not wait for them (exit 0 within 5 s, checked by stop()). Up to 4 fresh
+  // servers, as the late case is per process.
   const h = harness(t);
   const net = await import('node:net');
   const body = seedWith({});
   const payload = `POST ${ANALYZE} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 40)}`;
   const N = 50;
-  for (let run = 1; run <= 8; run++) {
-    const srv = await h.start();
+  for (let run = 1; run <= 4; run++) {
+    const srv = await h.start({ args: ['--connection-timeout', '1s'] });
     const outcomes = await Promise.all(
       Array.from({ length: N }, () =>
         new Promise((resolve) => {
@@ -337,7 +340,7 @@ test('truncated uploads whose client half-closes are closed by the server and do
           setTimeout(() => {
             s.destroy(); // give up: a full close (RST) now
             resolve('left open');
-          }, 2000);
+          }, 3000);
         }),
       ),
     );
@@ -345,7 +348,35 @@ test('truncated uploads whose client half-closes are closed by the server and do
     const hz = await srv.get('/healthz');
     assert.equal(hz.status, 200);
     const ms = await srv.stop(); // must exit 0 within 5 s
-    t.diagnostic(`run ${run}: ${open}/${N} connections left open by the server for 2 s; SIGTERM to exit ${ms} ms`);
-    assert.equal(open, 0, `run ${run}: ${open} of ${N} half-closed truncated uploads were left open by the server for 2 s (SIGTERM then took ${ms} ms)`);
+    t.diagnostic(`run ${run}: ${open}/${N} connections still open after 3 s; SIGTERM to exit ${ms} ms`);
+    assert.equal(open, 0, `run ${run}: ${open} of ${N} half-closed truncated uploads outlived a 1 s connection timeout`);
   }
+});
+
+test('SIGTERM does not wait for clients still sending a body', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  // 20 clients send headers and half a body and then stall, connections
+  // open: the server drops them rather than wait (it waits only for
+  // requests the engine owes an answer), so it exits 0 well within 5 s --
+  // under 2 s here; waiting for them used to cost the full 4 s drain.
+  const h = harness(t);
+  const net = await import('node:net');
+  const body = seedWith({});
+  const payload = `POST ${ANALYZE} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 40)}`;
+  const srv = await h.start();
+  const socks = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      new Promise((resolve) => {
+        const s = net.connect({ port: srv.port, host: '127.0.0.1' }, () => {
+          s.write(payload);
+          resolve(s);
+        });
+        s.on('error', () => {});
+      }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  const ms = await srv.stop();
+  t.diagnostic(`SIGTERM to exit with 20 stalled uploads: ${ms} ms`);
+  assert.ok(ms < 2000, `stop took ${ms} ms`);
+  for (const s of socks) s.destroy();
 });
