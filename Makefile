@@ -2,14 +2,14 @@
 # the dependencies are installed (scripts/bootstrap) and call it.
 #
 #   make run     build, then start the service on 127.0.0.1:8080 with data in ./data
-#   make test    build; unit tests plain and under ASan+UBSan; API tests; browser tests
+#   make test    build; unit tests and API tests, plain and under ASan+UBSan; browser tests
 #   make bench   build optimised, then print the benchmark figures
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build run test test-unit test-asan test-api test-browser bench format clean
+.PHONY: all bootstrap build run test test-unit test-asan test-api test-api-asan test-browser bench format clean
 
 all: build
 
@@ -24,7 +24,7 @@ build: bootstrap
 run: build
 	$(BUILD)/whaco serve --listen 127.0.0.1:8080 --data data
 
-test: test-unit test-asan test-api test-browser
+test: test-unit test-asan test-api test-api-asan test-browser
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -39,6 +39,13 @@ test-asan: bootstrap
 test-api: build
 	@cd tests/api && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
 	cd tests/api && WHACO_BIN=$(abspath $(BUILD))/whaco node --test --test-concurrency=2 *.test.mjs
+
+# The same API tests against the ASan+UBSan build: a request that made the
+# server touch bad memory, hit undefined behaviour or leak would end it with
+# a non-zero exit, which the tests check on every stop.
+test-api-asan: test-asan
+	@cd tests/api && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
+	cd tests/api && WHACO_BIN=$(abspath $(ASAN_BUILD))/whaco node --test --test-concurrency=2 *.test.mjs
 
 # The dashboard in headless Chromium against a real server.
 test-browser: build
