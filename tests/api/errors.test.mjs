@@ -390,3 +390,29 @@ test('SIGTERM does not wait for clients still sending a body', { timeout: TEST_T
   assert.ok(ms < 2000, `stop took ${ms} ms`);
   for (const s of socks) s.destroy();
 });
+
+test('two thousand open connections, half of them stalled mid-body, do not stop the server answering', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const h = harness(t);
+  const net = await import('node:net');
+  const srv = await h.start();
+  const partial = `POST ${ANALYZE} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"cre`;
+  const socks = [];
+  for (let i = 0; i < 2000; i++) {
+    socks.push(
+      await new Promise((resolve, reject) => {
+        const s = net.connect({ port: srv.port, host: '127.0.0.1' }, () => {
+          if (i % 2) s.write(partial);
+          resolve(s);
+        });
+        s.on('error', reject);
+      }),
+    );
+  }
+  const hz = await srv.get('/healthz');
+  assert.equal(hz.status, 200);
+  const r = await srv.post(ANALYZE, SEED_CUSTOMER);
+  assert.equal(r.status, 200);
+  for (const s of socks) s.destroy();
+  const ms = await srv.stop();
+  t.diagnostic(`2000 connections open: healthz and analyze answered; stop in ${ms} ms`);
+});
