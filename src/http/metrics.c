@@ -59,6 +59,19 @@ static void put(struct text *t, const char *fmt, ...)
     }
 }
 
+/* An 8-bucket histogram from per-bucket counts (the last bucket is +Inf). */
+static void put_histogram(struct text *t, const char *name, const char *help,
+                          const char *const le[8], const uint64_t counts[8], uint64_t total)
+{
+    uint64_t cum = 0;
+    put(t, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    for (int b = 0; b < 8; b++) {
+        cum += counts[b];
+        put(t, "%s_bucket{le=\"%s\"} %llu\n", name, le[b], (unsigned long long)cum);
+    }
+    put(t, "%s_count %llu\n", name, (unsigned long long)total);
+}
+
 static uint64_t load(atomic_uint_fast64_t *a)
 {
     return atomic_load_explicit(a, memory_order_relaxed);
@@ -118,26 +131,11 @@ char *metrics_render(struct metrics *m, const struct whaco_engine_stats *es,
         "# TYPE whaco_events_rejected_total counter\nwhaco_events_rejected_total %llu\n",
         (unsigned long long)es->rejected);
 
-    put(&t, "# HELP whaco_commit_batch_size Events per committed transaction.\n"
-            "# TYPE whaco_commit_batch_size histogram\n");
-    cum = 0;
-    for (int b = 0; b < 8; b++) {
-        cum += es->batch_hist[b];
-        put(&t, "whaco_commit_batch_size_bucket{le=\"%s\"} %llu\n", batch_le[b],
-            (unsigned long long)cum);
-    }
-    put(&t, "whaco_commit_batch_size_count %llu\n", (unsigned long long)es->batches);
-
-    put(&t, "# HELP whaco_commit_seconds Time to commit (and fsync) one batch.\n"
-            "# TYPE whaco_commit_seconds histogram\n");
-    cum = 0;
-    for (int b = 0; b < 8; b++) {
-        cum += es->commit_hist[b];
-        put(&t, "whaco_commit_seconds_bucket{le=\"%s\"} %llu\n", commit_le[b],
-            (unsigned long long)cum);
-    }
-    put(&t, "whaco_commit_seconds_sum %.6f\nwhaco_commit_seconds_count %llu\n",
-        (double)es->commit_ns_total / 1e9, (unsigned long long)es->batches);
+    put_histogram(&t, "whaco_commit_batch_size", "Events per committed transaction.", batch_le,
+                  es->batch_hist, es->batches);
+    put_histogram(&t, "whaco_commit_seconds", "Time to commit (and fsync) one batch.", commit_le,
+                  es->commit_hist, es->batches);
+    put(&t, "whaco_commit_seconds_sum %.6f\n", (double)es->commit_ns_total / 1e9);
 
     put(&t,
         "# HELP whaco_snapshots_total Snapshots written.\n"

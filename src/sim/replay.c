@@ -116,6 +116,16 @@ static int32_t pop_lead(struct builder *b, size_t m)
     return b->leads[l].cust;
 }
 
+/* Save the network's state as the world's starting state (the buffer's bytes
+ * become the world's). */
+static void keep_state(struct whaco_sim_world *w, const struct whaco_intel *in)
+{
+    struct whaco_buf buf = WHACO_BUF_INIT;
+    whaco_intel_save(in, &buf);
+    w->state = buf.data ? buf.data : whaco_xmalloc(1);
+    w->state_len = buf.len;
+}
+
 int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, size_t state_len,
                                 const struct whaco_event *ev, size_t n, int64_t from_ms,
                                 int64_t to_ms, uint64_t seed, const char **field)
@@ -157,13 +167,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
             break;
         if (!in_window && e->time_ms >= from_ms) {
             /* The world starts here, from the network the service had. */
-            struct whaco_buf buf;
-            memset(&buf, 0, sizeof buf);
-            whaco_intel_save(&in, &buf);
-            w->state = whaco_xmalloc(buf.len ? buf.len : 1);
-            memcpy(w->state, buf.data, buf.len);
-            w->state_len = buf.len;
-            whaco_buf_release(&buf);
+            keep_state(w, &in);
             w->start_ms = e->time_ms;
             w->n_initial = in.team.n;
             /* Members removed before the window are in the list but not in the team. */
@@ -252,13 +256,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
         rc = WHACO_E_EMPTY_TEAM;
     if (rc == WHACO_OK && !in_window) {
         /* Nothing in the window: an empty world starting from the final state. */
-        struct whaco_buf buf;
-        memset(&buf, 0, sizeof buf);
-        whaco_intel_save(&in, &buf);
-        w->state = whaco_xmalloc(buf.len ? buf.len : 1);
-        memcpy(w->state, buf.data, buf.len);
-        w->state_len = buf.len;
-        whaco_buf_release(&buf);
+        keep_state(w, &in);
         w->n_initial = in.team.n;
     }
 fail:
