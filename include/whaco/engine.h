@@ -15,8 +15,10 @@
  * the network tick every tick_ms, the daily reset at local midnight (the
  * process's TZ; DST handled by mktime), and a snapshot every snapshot_ms
  * (plus one at shutdown), after which the log is compacted behind it.
- * Start-up loads the latest snapshot and replays the events after it; the
- * result is byte-identical to the state before the stop.
+ * Start-up loads the latest snapshot that decodes (falling back to the one
+ * before a damaged one) and replays the events after it, which must have no
+ * gap; the result is byte-identical to the state before the stop. Damage
+ * that cannot be repaired from the files stops the start with a message.
  *
  * Views: after each batch that changed something, the engine calls
  * cfg.publish(intel, ctx) on its thread to build an immutable read view
@@ -57,6 +59,13 @@ struct whaco_engine_config {
     /* Free a view built by publish (any thread). */
     void (*view_free)(void *view);
     void *ctx;
+    /*
+     * One line for the operator (no newline), called on the engine's thread
+     * or inside whaco_engine_start/_load: a damaged snapshot skipped, the
+     * storage failing or recovering. NULL says nothing. Must not call back
+     * into the engine.
+     */
+    void (*log)(const char *line);
 };
 
 /* Fill cfg with the defaults noted on each field (callbacks NULL). */

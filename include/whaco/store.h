@@ -107,21 +107,40 @@ int whaco_store_put_snapshot(struct whaco_store *s, uint64_t seq, int64_t time_m
                              const void *state, size_t len);
 
 /*
- * The latest snapshot: *state is a malloc'd copy the caller frees, *len its
- * size, *seq the last event it includes. With no snapshot yet, returns
- * WHACO_OK with *state NULL, *len 0 and *seq 0.
+ * The latest snapshot whose seq < before (UINT64_MAX: the latest of all):
+ * *state is a malloc'd copy the caller frees, *len its size, *seq the last
+ * event it includes. With no such snapshot, returns WHACO_OK with *state
+ * NULL, *len 0 and *seq 0. Walking back with before = the previous *seq
+ * visits every snapshot, newest first (a damaged latest snapshot is skipped
+ * this way).
  */
+int whaco_store_snapshot_before(struct whaco_store *s, uint64_t before, uint64_t *seq,
+                                int64_t *time_ms, void **state, size_t *len);
+
+/* whaco_store_snapshot_before(s, UINT64_MAX, ...). */
 int whaco_store_latest_snapshot(struct whaco_store *s, uint64_t *seq, int64_t *time_ms,
                                 void **state, size_t *len);
 
 /*
- * Compact behind the latest snapshot: delete all snapshots but the latest,
- * and the events it includes whose time_ms < keep_after_ms (pass INT64_MAX
- * to delete all included events; events after the snapshot are always
- * kept). Customer data then survives only in the snapshot's anomaly ring.
- * *deleted (if not NULL) receives the number of events deleted.
+ * *first = the lowest seq still in the log, or 0 if the log is empty. The
+ * log is complete from the first event when *first is 0 or 1.
  */
-int whaco_store_compact(struct whaco_store *s, int64_t keep_after_ms, uint64_t *deleted);
+int whaco_store_first_seq(struct whaco_store *s, uint64_t *first);
+
+/*
+ * Compact behind the snapshots: keep the latest keep_snapshots (>= 1)
+ * snapshots and delete the older ones, and delete the events the oldest
+ * kept snapshot includes whose time_ms < keep_after_ms (pass INT64_MAX to
+ * delete all of them). Events after the oldest kept snapshot are always
+ * kept, so each kept snapshot can be brought up to date from the log: the
+ * engine keeps WHACO_STORE_KEEP_SNAPSHOTS (2), so a damaged latest snapshot
+ * still leaves a way back. With fewer snapshots than keep_snapshots nothing
+ * is deleted. Customer data then survives only in the snapshots' anomaly
+ * rings. *deleted (if not NULL) receives the number of events deleted.
+ */
+#define WHACO_STORE_KEEP_SNAPSHOTS 2
+int whaco_store_compact(struct whaco_store *s, unsigned keep_snapshots, int64_t keep_after_ms,
+                        uint64_t *deleted);
 
 /* ---- API tokens (only hashes are stored) ---- */
 

@@ -73,6 +73,12 @@ static void raise_fd_limit(void)
     }
 }
 
+/* The engine's notes for the operator, one whole line per write. */
+static void log_engine(const char *line)
+{
+    fprintf(stderr, "whaco: %s\n", line);
+}
+
 int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
 {
     struct serve_config c;
@@ -105,6 +111,7 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
     c.engine.publish = whaco_http_publish;
     c.engine.view_free = whaco_http_view_free;
     c.engine.ctx = hub;
+    c.engine.log = log_engine;
     c.server.hub = hub;
     if (whaco_engine_start(&c.engine, &engine, msg, sizeof msg) != WHACO_OK) {
         fprintf(err, "whaco serve: cannot start: %s\n", msg);

@@ -107,6 +107,19 @@ static void errorf(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Tell the operator (cfg.log), printf-style. */
+static void notef(const struct whaco_engine *e, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    if (!e->cfg.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    e->cfg.log(line);
+}
+
 /*==== Views ===============================================================*/
 
 static void pub_unref(struct whaco_engine *e, struct pub *p)
@@ -162,9 +175,18 @@ static int replay_one(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, c
 {
     struct replay_ctx *rc = arg;
     struct whaco_event ev;
-    int err = whaco_event_decode(&ev, body, len);
+    int err;
     (void)time_ms;
     (void)type;
+    if (seq != rc->e->stats.last_seq + 1) {
+        /* Sequence numbers are never skipped: a gap is lost events. */
+        errorf(rc->errbuf, rc->errlen,
+               "the log is damaged: events %llu to %llu are missing; restore the data directory "
+               "from a backup",
+               (unsigned long long)rc->e->stats.last_seq + 1, (unsigned long long)seq - 1);
+        return WHACO_E_STATE_CORRUPT;
+    }
+    err = whaco_event_decode(&ev, body, len);
     if (err == WHACO_OK)
         err = whaco_event_apply(&rc->e->intel, &ev, NULL, NULL);
     if (err != WHACO_OK) {
@@ -176,30 +198,65 @@ static int replay_one(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, c
     return 0;
 }
 
+/*
+ * Load into e->intel the newest snapshot before `before` that decodes, from
+ * a fresh model; *seq is the last event it includes. A snapshot that does
+ * not decode is reported (cfg.log) and the one before it is tried. With no
+ * snapshot left, *seq is 0 and the model is new: that is right only if the
+ * log still starts at event 1, which the caller checks.
+ */
+static int load_snapshot(struct whaco_engine *e, uint64_t *seq, char *errbuf, size_t errlen)
+{
+    uint64_t before = UINT64_MAX;
+    for (;;) {
+        void *state = NULL;
+        size_t len = 0;
+        int64_t snap_time = 0;
+        whaco_intel_release(&e->intel);
+        int rc = whaco_intel_init(&e->intel, &e->cfg.seg, &e->cfg.team, NULL);
+        if (rc != WHACO_OK) {
+            errorf(errbuf, errlen, "invalid model configuration: %s", whaco_strerror(rc));
+            return rc;
+        }
+        rc = whaco_store_snapshot_before(e->store, before, seq, &snap_time, &state, &len);
+        if (rc != WHACO_OK) {
+            errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
+            return rc;
+        }
+        if (!state)
+            return WHACO_OK;
+        rc = whaco_intel_load(&e->intel, state, len);
+        free(state);
+        if (rc == WHACO_OK)
+            return WHACO_OK;
+        notef(e, "the snapshot of event %llu is unreadable (%s); trying the one before it",
+              (unsigned long long)*seq, whaco_strerror(rc));
+        before = *seq;
+    }
+}
+
+/*
+ * The state at start: the newest readable snapshot, then every event after
+ * it, which must follow one another without a gap up to the last sequence
+ * number the store ever handed out (otherwise events are missing and the
+ * start fails: nothing is silently dropped).
+ */
 static int load_state(struct whaco_engine *e, char *errbuf, size_t errlen)
 {
-    uint64_t seq = 0;
-    int64_t snap_time = 0;
-    void *state = NULL;
-    size_t len = 0;
-    int rc = whaco_intel_init(&e->intel, &e->cfg.seg, &e->cfg.team, NULL);
-    if (rc != WHACO_OK) {
-        errorf(errbuf, errlen, "invalid model configuration: %s", whaco_strerror(rc));
+    uint64_t seq = 0, first = 0;
+    int rc = load_snapshot(e, &seq, errbuf, errlen);
+    if (rc != WHACO_OK)
         return rc;
-    }
-    rc = whaco_store_latest_snapshot(e->store, &seq, &snap_time, &state, &len);
-    if (rc != WHACO_OK) {
+    if (seq == 0 && (rc = whaco_store_first_seq(e->store, &first)) != WHACO_OK) {
         errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
         return rc;
     }
-    if (state) {
-        rc = whaco_intel_load(&e->intel, state, len);
-        free(state);
-        if (rc != WHACO_OK) {
-            errorf(errbuf, errlen, "the snapshot of event %llu is unreadable: %s",
-                   (unsigned long long)seq, whaco_strerror(rc));
-            return rc;
-        }
+    if (seq == 0 && first > 1) {
+        errorf(errbuf, errlen,
+               "no snapshot is readable and the log starts at event %llu, so the state cannot "
+               "be rebuilt; restore the data directory from a backup",
+               (unsigned long long)first);
+        return WHACO_E_STATE_CORRUPT;
     }
     e->snapshot_seq = seq;
     e->stats.last_seq = seq;
@@ -209,6 +266,14 @@ static int load_state(struct whaco_engine *e, char *errbuf, size_t errlen)
         rc = WHACO_E_STATE_CORRUPT;
     if (rc != WHACO_OK && errbuf[0] == '\0')
         errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
+    uint64_t last = whaco_store_last_seq(e->store);
+    if (rc == WHACO_OK && e->stats.last_seq != last) {
+        errorf(errbuf, errlen,
+               "the log is damaged: events %llu to %llu are missing; restore the data directory "
+               "from a backup",
+               (unsigned long long)e->stats.last_seq + 1, (unsigned long long)last);
+        rc = WHACO_E_STATE_CORRUPT;
+    }
     return rc;
 }
 
@@ -270,7 +335,7 @@ static int take_snapshot(struct whaco_engine *e, int64_t now)
     if (rc != WHACO_OK)
         return rc;
     e->snapshot_seq = seq;
-    whaco_store_compact(e->store, now - e->cfg.retention_ms, NULL);
+    whaco_store_compact(e->store, WHACO_STORE_KEEP_SNAPSHOTS, now - e->cfg.retention_ms, NULL);
     pthread_mutex_lock(&e->mu);
     e->stats.snapshots++;
     pthread_mutex_unlock(&e->mu);
@@ -551,7 +616,7 @@ int whaco_engine_import(const char *data_dir, const struct whaco_intel *in, bool
     whaco_intel_save(in, &b);
     rc = whaco_store_put_snapshot(s, seq, now_ms, b.data, b.len);
     if (rc == WHACO_OK)
-        rc = whaco_store_compact(s, INT64_MAX, NULL);
+        rc = whaco_store_compact(s, 1, INT64_MAX, NULL); /* the import replaces everything */
     if (rc != WHACO_OK)
         errorf(errbuf, errlen, "%s", whaco_store_errmsg(s));
     whaco_buf_release(&b);

@@ -99,8 +99,10 @@ enum stmt_id {
     ST_LAST_SEQ,
     ST_REPLAY,
     ST_PUT_SNAPSHOT,
-    ST_LATEST_SNAPSHOT,
+    ST_SNAPSHOT_BEFORE,
+    ST_NTH_SNAPSHOT,
     ST_DELETE_SNAPSHOTS,
+    ST_FIRST_SEQ,
     ST_DELETE_EVENTS,
     ST_TOKEN_ADD,
     ST_TOKENS,
@@ -116,8 +118,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LAST_SEQ] = "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
     [ST_REPLAY] = "SELECT seq, time_ms, type, body FROM events WHERE seq > ?1 ORDER BY seq",
     [ST_PUT_SNAPSHOT] = "INSERT OR REPLACE INTO snapshots(seq, time_ms, state) VALUES (?1, ?2, ?3)",
-    [ST_LATEST_SNAPSHOT] = "SELECT seq, time_ms, state FROM snapshots ORDER BY seq DESC LIMIT 1",
+    [ST_SNAPSHOT_BEFORE] = "SELECT seq, time_ms, state FROM snapshots WHERE seq < ?1"
+                           " ORDER BY seq DESC LIMIT 1",
+    [ST_NTH_SNAPSHOT] = "SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 1 OFFSET ?1",
     [ST_DELETE_SNAPSHOTS] = "DELETE FROM snapshots WHERE seq < ?1",
+    [ST_FIRST_SEQ] = "SELECT min(seq) FROM events",
     [ST_DELETE_EVENTS] = "DELETE FROM events WHERE seq <= ?1 AND time_ms < ?2",
     [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, role, label, created_ms) VALUES (?1, ?2, ?3, ?4)",
     [ST_TOKENS] = "SELECT hash, role, label FROM tokens ORDER BY created_ms, hash",
@@ -809,28 +814,30 @@ int whaco_store_put_snapshot(struct whaco_store *s, uint64_t seq, int64_t time_m
     return err;
 }
 
-int whaco_store_latest_snapshot(struct whaco_store *s, uint64_t *seq, int64_t *time_ms,
-                                void **state, size_t *len)
+int whaco_store_snapshot_before(struct whaco_store *s, uint64_t before, uint64_t *seq,
+                                int64_t *time_ms, void **state, size_t *len)
 {
     if (!state || !len)
-        return fail(s, WHACO_E_INVAL, "whaco_store_latest_snapshot: NULL out-parameter");
+        return fail(s, WHACO_E_INVAL, "whaco_store_snapshot_before: NULL out-parameter");
+    *state = NULL;
+    *len = 0;
+    if (seq)
+        *seq = 0;
+    if (time_ms)
+        *time_ms = 0;
     sqlite3_stmt *st = NULL;
-    int err = stmt_get(s, ST_LATEST_SNAPSHOT, &st);
+    int err = stmt_get(s, ST_SNAPSHOT_BEFORE, &st);
     if (err < 0)
         return err;
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_bind_int64(st, 1, before > INT64_MAX ? INT64_MAX : (sqlite3_int64)before);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         stmt_done(st);
-        if (seq)
-            *seq = 0;
-        if (time_ms)
-            *time_ms = 0;
-        *state = NULL;
-        *len = 0;
         return WHACO_OK;
     }
     if (rc != SQLITE_ROW) {
-        err = fail_sql(s, s->db, rc, "reading the latest snapshot");
+        err = fail_sql(s, s->db, rc, "reading a snapshot");
         stmt_done(st);
         return err;
     }
@@ -858,10 +865,37 @@ int whaco_store_latest_snapshot(struct whaco_store *s, uint64_t *seq, int64_t *t
     return WHACO_OK;
 }
 
-int whaco_store_compact(struct whaco_store *s, int64_t keep_after_ms, uint64_t *deleted)
+int whaco_store_latest_snapshot(struct whaco_store *s, uint64_t *seq, int64_t *time_ms,
+                                void **state, size_t *len)
+{
+    return whaco_store_snapshot_before(s, UINT64_MAX, seq, time_ms, state, len);
+}
+
+int whaco_store_first_seq(struct whaco_store *s, uint64_t *first)
+{
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_FIRST_SEQ, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        err = fail_sql(s, s->db, rc, "finding the first event");
+        stmt_done(st);
+        return err;
+    }
+    sqlite3_int64 v = sqlite3_column_int64(st, 0); /* NULL (empty log) reads as 0 */
+    *first = v > 0 ? (uint64_t)v : 0;
+    stmt_done(st);
+    return WHACO_OK;
+}
+
+int whaco_store_compact(struct whaco_store *s, unsigned keep_snapshots, int64_t keep_after_ms,
+                        uint64_t *deleted)
 {
     if (s->in_batch)
         return fail(s, WHACO_E_INVAL, "whaco_store_compact: a batch is open");
+    if (keep_snapshots < 1)
+        return fail(s, WHACO_E_INVAL, "whaco_store_compact: must keep at least one snapshot");
     int err = stmt_exec(s, ST_BEGIN, "compacting (locking)");
     if (err < 0) {
         abandon(s);
@@ -870,13 +904,15 @@ int whaco_store_compact(struct whaco_store *s, int64_t keep_after_ms, uint64_t *
     sqlite3_stmt *st = NULL;
     sqlite3_int64 snap = -1;
     uint64_t n = 0;
-    err = stmt_get(s, ST_LATEST_SNAPSHOT, &st);
+    err = stmt_get(s, ST_NTH_SNAPSHOT, &st);
     if (err == WHACO_OK) {
-        int rc = sqlite3_step(st);
+        int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)keep_snapshots - 1);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
             snap = sqlite3_column_int64(st, 0);
         else if (rc != SQLITE_DONE)
-            err = fail_sql(s, s->db, rc, "compacting (finding the latest snapshot)");
+            err = fail_sql(s, s->db, rc, "compacting (finding the oldest snapshot to keep)");
         stmt_done(st);
     }
     if (err == WHACO_OK && snap >= 0)

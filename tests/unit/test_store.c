@@ -379,7 +379,7 @@ static void store__batch_commit_rollback_and_misuse(void **state)
     /* Snapshots and compaction are their own transactions: not inside a batch. */
     assert_int_equal(whaco_store_begin(s), WHACO_OK);
     assert_int_equal(whaco_store_put_snapshot(s, 1, 1, "x", 1), WHACO_E_INVAL);
-    assert_int_equal(whaco_store_compact(s, INT64_MAX, NULL), WHACO_E_INVAL);
+    assert_int_equal(whaco_store_compact(s, 1, INT64_MAX, NULL), WHACO_E_INVAL);
     whaco_store_rollback(s);
 
     /* Numbering continues after the discarded batches were rolled back. */
@@ -460,7 +460,7 @@ static void store__snapshots_and_compaction(void **state)
      * the snapshot).
      */
     uint64_t deleted = 99;
-    assert_int_equal(whaco_store_compact(s, 8000, &deleted), WHACO_OK);
+    assert_int_equal(whaco_store_compact(s, 1, 8000, &deleted), WHACO_OK);
     assert_int_equal(deleted, 7);
     struct seen w = {0};
     assert_int_equal(whaco_store_replay(s, 0, record, &w), WHACO_OK);
@@ -477,7 +477,7 @@ static void store__snapshots_and_compaction(void **state)
     free(snap);
 
     /* INT64_MAX deletes every included event but never one after it. */
-    assert_int_equal(whaco_store_compact(s, INT64_MAX, &deleted), WHACO_OK);
+    assert_int_equal(whaco_store_compact(s, 1, INT64_MAX, &deleted), WHACO_OK);
     assert_int_equal(deleted, 5);
     memset(&w, 0, sizeof w);
     assert_int_equal(whaco_store_replay(s, 0, record, &w), WHACO_OK);
@@ -486,7 +486,7 @@ static void store__snapshots_and_compaction(void **state)
 
     /* A snapshot at the very end, then compaction empties the log ... */
     assert_int_equal(whaco_store_put_snapshot(s, 20, 20500, "state-20", 8), WHACO_OK);
-    assert_int_equal(whaco_store_compact(s, INT64_MAX, &deleted), WHACO_OK);
+    assert_int_equal(whaco_store_compact(s, 1, INT64_MAX, &deleted), WHACO_OK);
     assert_int_equal(deleted, 8);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM events"), 0);
     /* ... but last_seq remembers, also across a restart, */
@@ -506,7 +506,7 @@ static void store__snapshots_and_compaction(void **state)
     tmp_make(&t);
     s = open_ok(&t, WHACO_SYNC_FULL);
     append_events(s, 1, 5, 0);
-    assert_int_equal(whaco_store_compact(s, INT64_MAX, &deleted), WHACO_OK);
+    assert_int_equal(whaco_store_compact(s, 1, INT64_MAX, &deleted), WHACO_OK);
     assert_int_equal(deleted, 0);
     assert_int_equal(whaco_store_last_seq(s), 5);
     memset(&w, 0, sizeof w);
@@ -530,7 +530,7 @@ static void store__compaction_leaves_no_deleted_bytes_in_the_file(void **state)
     assert_int_equal(whaco_store_commit(s), WHACO_OK);
     assert_int_equal(whaco_store_put_snapshot(s, 200, 201, "state", 5), WHACO_OK);
     uint64_t deleted = 0;
-    assert_int_equal(whaco_store_compact(s, INT64_MAX, &deleted), WHACO_OK);
+    assert_int_equal(whaco_store_compact(s, 1, INT64_MAX, &deleted), WHACO_OK);
     assert_int_equal(deleted, 200);
     whaco_store_close(s);
 
