@@ -30,6 +30,12 @@ static const char *const names[] = {
     "connection-timeout",
     "daily-reset",
     "test-clock-offset",
+    "request-timeout",
+    "max-connections",
+    "max-connections-per-address",
+    "auth-failure-limit",
+    "auth-failure-window",
+    "cors-origin",
 };
 
 void serve_config_default(struct serve_config *c)
@@ -181,6 +187,36 @@ int serve_config_set(struct serve_config *c, const char *name, const char *v, co
         if (ms < 1000 || ms > 3600000)
             return bad(err, source, name, v, "expected 1s to 1h");
         c->server.conn_timeout = (unsigned)(ms / 1000);
+    } else if (!strcmp(name, "request-timeout") || !strcmp(name, "auth-failure-window")) {
+        ms = parse_duration_ms(v);
+        bool zero_ok = !strcmp(name, "request-timeout");
+        if (!(zero_ok && ms == 0) && (ms < 1000 || ms > 86400000))
+            return bad(err, source, name, v,
+                       zero_ok ? "expected 0 (no limit) or 1s to 1d" : "expected 1s to 1d");
+        if (zero_ok)
+            c->server.request_timeout_ms = (uint64_t)ms;
+        else
+            c->server.auth_failure_window_ms = (uint64_t)ms;
+    } else if (!strcmp(name, "max-connections")) {
+        if (parse_long(v, 16, 1000000, &n))
+            return bad(err, source, name, v, "expected 16 to 1000000");
+        c->server.max_connections = (unsigned)n;
+    } else if (!strcmp(name, "max-connections-per-address")) {
+        if (parse_long(v, 0, 1000000, &n))
+            return bad(err, source, name, v, "expected 0 (no limit) to 1000000");
+        c->server.max_connections_per_address = (unsigned)n;
+    } else if (!strcmp(name, "auth-failure-limit")) {
+        if (parse_long(v, 0, 1000000, &n))
+            return bad(err, source, name, v, "expected 0 (off) to 1000000 failures");
+        c->server.auth_failure_limit = (unsigned)n;
+    } else if (!strcmp(name, "cors-origin")) {
+        char why[200];
+        if (c->cors_stage != c->stage) {
+            cors_list_clear(&c->server.cors);
+            c->cors_stage = c->stage;
+        }
+        if (cors_list_add(&c->server.cors, v, why, sizeof why))
+            return bad(err, source, name, v, why);
     } else if (!strcmp(name, "log-requests") || !strcmp(name, "require-auth") ||
                !strcmp(name, "allow-anonymous-remote") || !strcmp(name, "daily-reset")) {
         if (parse_bool(v, &b))
@@ -228,6 +264,7 @@ int serve_config_file(struct serve_config *c, const char *path, FILE *err)
         fprintf(err, "whaco serve: cannot read config file %s: %s\n", path, strerror(errno));
         return -1;
     }
+    c->stage = 1;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
         char *hash = strchr(line, '#');
@@ -252,6 +289,7 @@ int serve_config_file(struct serve_config *c, const char *path, FILE *err)
 
 int serve_config_env(struct serve_config *c, FILE *err)
 {
+    c->stage = 2;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char var[64] = "WHACO_";
         size_t k = 6;

@@ -23,6 +23,8 @@ struct serve_config {
     char web_dir[4096];          /* storage for server.web_dir; "" = beside the binary */
     bool allow_anonymous_remote; /* open endpoints without tokens off loopback */
     bool require_auth;           /* tokens on every endpoint even on loopback */
+    int stage;                   /* the source being applied: 1 file, 2 environment, 3 flags */
+    int cors_stage;              /* the source that set server.cors (a later one replaces it) */
 };
 
 /* Defaults for everything. */
@@ -31,6 +33,9 @@ void serve_config_default(struct serve_config *c);
 /*
  * Apply one setting by name ("listen", "data", "sync", ...). Returns 0, or
  * -1 after writing "whaco serve: <source>: <what is wrong>" to err.
+ * "cors-origin" is a list: its occurrences within one source add up
+ * (repeated flags, several file lines, commas), and a later source
+ * replaces what an earlier one set (see c->stage).
  */
 int serve_config_set(struct serve_config *c, const char *name, const char *value,
                      const char *source, FILE *err);

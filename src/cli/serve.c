@@ -28,6 +28,10 @@ static int serve_usage(FILE *err)
           "                   [--timezone ZONE] [--body-limit BYTES] [--threads N]\n"
           "                   [--require-auth true|false] [--allow-anonymous-remote true|false]\n"
           "                   [--log-requests true|false] [--quiet] [--web-dir DIR]\n"
+          "                   [--connection-timeout 30s] [--request-timeout 30s]\n"
+          "                   [--max-connections N] [--max-connections-per-address N]\n"
+          "                   [--auth-failure-limit N] [--auth-failure-window 1m]\n"
+          "                   [--cors-origin URL[,URL...]]...\n"
           "settings: see README.md, \"Configuration\"\n",
           err);
     return 2;
@@ -46,6 +50,7 @@ static int load_settings(int argc, char **argv, struct serve_config *c, FILE *er
     }
     if (serve_config_env(c, err))
         return -1;
+    c->stage = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) {

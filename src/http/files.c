@@ -80,6 +80,9 @@ struct MHD_Response *files_open(const char *root, const char *url)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, WHACO_CSP);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+    MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
                             strcmp(url, "/index.html") ? "public, max-age=300" : "no-cache");
     return r;

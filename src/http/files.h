@@ -4,8 +4,10 @@
  * Only paths made of [A-Za-z0-9._/-] without ".." and without a leading
  * dot in any segment are served, and only regular files; "/" means
  * index.html. Responses carry the file's content type, a strict
- * Content-Security-Policy, nosniff, and caching headers (index.html must be
- * revalidated; other assets may be cached for five minutes).
+ * Content-Security-Policy, nosniff, no framing (X-Frame-Options DENY as well
+ * as frame-ancestors), no referrer, Cross-Origin-Opener-Policy and
+ * Cross-Origin-Resource-Policy same-origin, and caching headers (index.html
+ * must be revalidated; other assets may be cached for five minutes).
  */
 #ifndef WHACO_HTTP_FILES_H
 #define WHACO_HTTP_FILES_H

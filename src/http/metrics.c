@@ -10,8 +10,8 @@
 #include "http/metrics.h"
 #include "banned.h"
 
-static const unsigned status_codes[METRICS_STATUSES] = {200, 201, 400, 401, 403, 404, 405,
-                                                        409, 413, 415, 500, 503, 0};
+static const unsigned status_codes[METRICS_STATUSES] = {200, 201, 204, 400, 401, 403, 404, 405,
+                                                        409, 413, 415, 429, 500, 503, 0};
 static const double latency_bounds[METRICS_BUCKETS - 1] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0};
 

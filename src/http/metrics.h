@@ -14,7 +14,7 @@
 #include "http/view.h"
 
 #define METRICS_ROUTES   20 /* route indices (server.c's table) */
-#define METRICS_STATUSES 13 /* distinct status codes counted per route */
+#define METRICS_STATUSES 15 /* distinct status codes counted per route */
 #define METRICS_BUCKETS  12 /* latency histogram buckets (+Inf last) */
 
 struct metrics {

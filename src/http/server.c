@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,11 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "http/auth.h"
+#include "http/deadline.h"
 #include "http/files.h"
 #include "http/json.h"
 #include "http/metrics.h"
+#include "http/ratelimit.h"
 #include "http/server.h"
 #include "http/view.h"
 #include "banned.h"
@@ -91,6 +94,13 @@ static const struct route routes[] = {
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
+/*
+ * Each connection's memory (libmicrohttpd's pool): the request line and
+ * headers must fit in it, else 414 (URI Too Long) or 431 (Request Header
+ * Fields Too Large). Bodies stream through it and are capped by body_limit.
+ */
+#define CONNECTION_MEMORY (32 * 1024)
+
 static const char *const route_names[METRICS_ROUTES] = {
     [R_ANALYZE] = API "analyze-customer",
     [R_TEAM_STATUS] = API "team-status",
@@ -116,6 +126,8 @@ struct whaco_server {
     struct whaco_engine *engine; /* borrowed */
     struct MHD_Daemon *daemon;
     struct auth *auth;
+    struct authlimit *authlimit; /* failed tokens per client address */
+    struct deadlines *deadlines; /* slow clients */
     struct metrics metrics;
     atomic_bool draining;
     atomic_int inflight;  /* requests begun and not completed */
@@ -137,7 +149,9 @@ struct request {
     char *body;
     size_t len;
     bool too_big;
-    bool uploading; /* counted in the server's uploading */
+    bool uploading;              /* counted in the server's uploading */
+    unsigned retry_after;        /* seconds, for a 429 */
+    struct deadline_conn *dconn; /* the connection's deadline; NULL if none */
     struct whaco_engine_request ereq;
 };
 
@@ -150,6 +164,12 @@ void whaco_server_config_default(struct whaco_server_config *cfg)
     cfg->log_requests = true;
     cfg->data_dir = "data";
     cfg->conn_timeout = 30;
+    cfg->request_timeout_ms = 30000;
+    cfg->max_connections = 4096;
+    cfg->max_connections_per_address = 64;
+    cfg->auth_failure_limit = 10;
+    cfg->auth_failure_window_ms = 60000;
+    cors_list_clear(&cfg->cors);
 }
 
 static uint64_t mono_ns(void)
@@ -160,6 +180,34 @@ static uint64_t mono_ns(void)
 }
 
 /*==== Responses ===========================================================*/
+
+/* The request's Origin if it is in the CORS allow-list, else NULL. */
+static const char *allowed_origin(struct request *rq)
+{
+    const char *origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+    return cors_allowed(&rq->srv->cfg.cors, origin) ? origin : NULL;
+}
+
+/*
+ * The headers of every API answer: no sniffing, no framing, no use by
+ * other sites' pages (CORP; CORS requests are governed by CORS instead),
+ * and, when an allow-list is configured, CORS for the origins in it.
+ */
+static void add_api_headers(struct request *rq, struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+    if (rq->srv->cfg.cors.n == 0)
+        return;
+    MHD_add_response_header(r, "Vary", "Origin");
+    const char *origin = allowed_origin(rq);
+    if (origin) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+        MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                                "Retry-After, WWW-Authenticate");
+    }
+}
 
 /* Queue body (malloc'd; ownership passes to libmicrohttpd) with status. */
 static enum MHD_Result respond(struct request *rq, unsigned status, char *body, size_t len,
@@ -172,6 +220,7 @@ static enum MHD_Result respond(struct request *rq, unsigned status, char *body, 
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    add_api_headers(rq, r);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         const char *m = routes[rq->route].method;
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, strcmp(m, "GET") ? m : "GET, HEAD");
@@ -180,6 +229,10 @@ static enum MHD_Result respond(struct request *rq, unsigned status, char *body, 
     } else if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    } else if (status == MHD_HTTP_TOO_MANY_REQUESTS) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%u", rq->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
     rq->status = status;
     enum MHD_Result ret = MHD_queue_response(rq->conn, status, r);
@@ -360,6 +413,7 @@ static enum MHD_Result respond_events(struct request *rq)
     if (!r)
         return fail(rq, 503, "UNAVAILABLE", NULL, "the event stream is not available");
     MHD_set_connection_option(rq->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u); /* keepalives */
+    add_api_headers(rq, r);
     rq->status = 200;
     enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
     MHD_destroy_response(r);
@@ -528,6 +582,84 @@ static bool is_json(const char *type)
     return next == '\0' || next == ';' || next == ' ';
 }
 
+static uint64_t mono_ms(void)
+{
+    return mono_ns() / 1000000u;
+}
+
+/* The client address of rq's connection (family 0 if unknown). */
+static struct client_addr client_of(struct request *rq)
+{
+    struct client_addr a;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    client_addr_from_sockaddr(ci ? ci->client_addr : NULL, &a);
+    return a;
+}
+
+/* One line on stderr when an address is locked out; never a token. */
+static void log_lockout(struct whaco_server *s, const struct client_addr *a)
+{
+    char addr[64], line[256];
+    client_addr_format(a, addr, sizeof addr);
+    int n = snprintf(line, sizeof line,
+                     "{\"event\":\"auth-lockout\",\"client\":\"%s\",\"failures\":%u,"
+                     "\"seconds\":%llu}\n",
+                     addr, s->cfg.auth_failure_limit,
+                     (unsigned long long)((s->cfg.auth_failure_window_ms + 999) / 1000));
+    if (n > 0)
+        fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
+}
+
+/*
+ * The token check of a route that needs one: 429 while the client's
+ * address is locked out (whatever it presents), 401 for a missing or bad
+ * token (a bad one counts towards the lockout), 403 for too low a role.
+ * Answers the request and returns true if it is refused.
+ */
+static bool reject_unauthorized(struct request *rq, enum MHD_Result *ret)
+{
+    struct whaco_server *s = rq->srv;
+    const struct route *r = &routes[rq->route];
+    struct client_addr addr = client_of(rq);
+    char msg[160];
+
+    rq->retry_after = authlimit_locked(s->authlimit, &addr, mono_ms());
+    if (rq->retry_after > 0) {
+        snprintf(msg, sizeof msg,
+                 "too many failed authentications from this address; try again in %u s",
+                 rq->retry_after);
+        *ret = fail(rq, 429, "TOO_MANY_AUTH_FAILURES", NULL, msg);
+        return true;
+    }
+    const char *authz =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    char bearer[TOKEN_TEXT_MAX + 8];
+    const char *qtoken = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "token");
+    if (!authz && qtoken && rq->route == R_EVENTS) {
+        /* EventSource cannot send headers: the stream takes ?token= too. */
+        snprintf(bearer, sizeof bearer, "Bearer %.*s", TOKEN_TEXT_MAX, qtoken);
+        authz = bearer;
+    }
+    enum role have = s->auth ? auth_check(s->auth, authz) : ROLE_NONE;
+    sodium_memzero(bearer, sizeof bearer);
+    if (have == ROLE_NONE) {
+        if (authz && authlimit_fail(s->authlimit, &addr, mono_ms()))
+            log_lockout(s, &addr);
+        *ret = fail(rq, 401, "UNAUTHORIZED", NULL,
+                    authz ? "the bearer token is not valid"
+                          : "this endpoint needs an Authorization: Bearer token");
+        return true;
+    }
+    if (have < r->role) {
+        snprintf(msg, sizeof msg, "this endpoint needs the %s role; the token has %s",
+                 auth_role_name(r->role), auth_role_name(have));
+        *ret = fail(rq, 403, "FORBIDDEN", NULL, msg);
+        return true;
+    }
+    return false;
+}
+
 /* The checks of a request's first call; answers it (and returns true) if one fails. */
 static bool reject_early(struct request *rq, const char *url, const char *method,
                          enum MHD_Result *ret)
@@ -551,30 +683,8 @@ static bool reject_early(struct request *rq, const char *url, const char *method
         *ret = fail(rq, 405, "METHOD_NOT_ALLOWED", NULL, msg);
         return true;
     }
-    if (!r->open && (r->admin || s->cfg.require_auth)) {
-        const char *authz =
-            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        char bearer[TOKEN_TEXT_MAX + 8];
-        const char *qtoken = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "token");
-        if (!authz && qtoken && rq->route == R_EVENTS) {
-            /* EventSource cannot send headers: the stream takes ?token= too. */
-            snprintf(bearer, sizeof bearer, "Bearer %.*s", TOKEN_TEXT_MAX, qtoken);
-            authz = bearer;
-        }
-        enum role have = s->auth ? auth_check(s->auth, authz) : ROLE_NONE;
-        if (have == ROLE_NONE) {
-            *ret = fail(rq, 401, "UNAUTHORIZED", NULL,
-                        authz ? "the bearer token is not valid"
-                              : "this endpoint needs an Authorization: Bearer token");
-            return true;
-        }
-        if (have < r->role) {
-            snprintf(msg, sizeof msg, "this endpoint needs the %s role; the token has %s",
-                     auth_role_name(r->role), auth_role_name(have));
-            *ret = fail(rq, 403, "FORBIDDEN", NULL, msg);
-            return true;
-        }
-    }
+    if (!r->open && (r->admin || s->cfg.require_auth) && reject_unauthorized(rq, ret))
+        return true;
     if (rq->route == R_ANALYZE || rq->route == R_DEAL_CLOSED || rq->route == R_ADD) {
         const char *type =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -603,6 +713,55 @@ static void upload_done(struct request *rq)
     }
 }
 
+/*
+ * A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method):
+ * 204 with the route's method and the headers the API reads, for an origin
+ * in the allow-list; 403 without any CORS header for any other origin.
+ * Returns false if rq is not a preflight (it then gets the usual 405).
+ */
+static bool answer_preflight(struct request *rq, enum MHD_Result *ret)
+{
+    const char *origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+    const char *want =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    if (!origin || !want || rq->route == R_UNMATCHED || atomic_load(&rq->srv->draining))
+        return false;
+    if (!allowed_origin(rq)) {
+        *ret = fail(rq, 403, "CORS_ORIGIN_NOT_ALLOWED", NULL,
+                    "this origin is not in the service's CORS allow-list (cors-origin)");
+        return true;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        *ret = MHD_NO;
+        return true;
+    }
+    const char *m = routes[rq->route].method;
+    add_api_headers(rq, r);
+    MHD_add_response_header(r, "Access-Control-Allow-Methods", strcmp(m, "GET") ? m : "GET, HEAD");
+    MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+    MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    rq->status = MHD_HTTP_NO_CONTENT;
+    *ret = MHD_queue_response(rq->conn, MHD_HTTP_NO_CONTENT, r);
+    MHD_destroy_response(r);
+    return true;
+}
+
+/* Methods without a body of their own: answered on their second call. */
+static bool bodiless(const char *method)
+{
+    return !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
+}
+
+/* The connection's deadline (deadline.h), kept as its socket context. */
+static struct deadline_conn *deadline_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static const char *static_method(const char *m)
 {
     static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
@@ -629,6 +788,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         rq->method = static_method(method);
         rq->route = match(url);
         rq->url = url;
+        rq->dconn = deadline_of(conn);
         *con_cls = rq;
         atomic_fetch_add(&s->inflight, 1);
         rq->st = ST_BODY;
@@ -639,19 +799,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
          * holds; a write is checked now, so that a refused upload (auth,
          * type, length) is not read at all.
          */
-        if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+        if (bodiless(method))
             return MHD_YES;
         if (reject_early(rq, url, method, &ret)) {
             rq->st = ST_DONE_EARLY;
+            deadline_received(rq->dconn);
         } else {
             rq->uploading = true;
             atomic_fetch_add(&s->uploading, 1);
         }
         return ret;
     }
-    if (rq->st == ST_BODY && *upload_data_size == 0 &&
-        (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+    if (rq->st == ST_BODY && *upload_data_size == 0 && bodiless(method)) {
         rq->st = ST_DONE_EARLY;
+        deadline_received(rq->dconn);
+        if (!strcmp(method, "OPTIONS") && answer_preflight(rq, &ret))
+            return ret;
         if (reject_early(rq, url, method, &ret))
             return ret;
         if (!strcmp(routes[rq->route].method, "GET"))
@@ -674,6 +837,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return MHD_YES;
         }
         upload_done(rq);
+        deadline_received(rq->dconn);
         if (rq->too_big) {
             char msg[96];
             snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", s->cfg.body_limit);
@@ -708,10 +872,26 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
     }
     upload_done(rq);
+    deadline_rearm(s->deadlines, rq->dconn);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
     atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* Track each connection's request deadline from accept to close. */
+static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
+                             enum MHD_ConnectionNotificationCode code)
+{
+    struct whaco_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? deadlines_track(s->deadlines, ci->connect_fd) : NULL;
+    } else {
+        deadlines_untrack(s->deadlines, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /*==== Lifecycle ===========================================================*/
@@ -750,17 +930,32 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
         free(s);
         return WHACO_E_IO;
     }
+    s->authlimit =
+        authlimit_new(cfg->auth_failure_limit, cfg->auth_failure_window_ms, AUTHLIMIT_CAPACITY);
+    s->deadlines = deadlines_start(cfg->request_timeout_ms);
+    if (!s->deadlines) {
+        snprintf(errbuf, errlen, "cannot start the request-deadline thread");
+        authlimit_free(s->authlimit);
+        auth_close(s->auth);
+        free(s);
+        return WHACO_E_IO;
+    }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(ncpu > 0 ? ncpu : 2);
     s->daemon = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)16384, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, connection_event, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->conn_timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_address,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(errbuf, errlen,
                  "cannot listen on %s:%u (address in use, or not allowed to bind it?)", cfg->host,
                  (unsigned)cfg->port);
+        deadlines_stop(s->deadlines);
+        authlimit_free(s->authlimit);
         auth_close(s->auth);
         free(s);
         return WHACO_E_IO;
@@ -797,7 +992,9 @@ void whaco_server_stop(struct whaco_server *s, int timeout_ms)
          atomic_load(&s->inflight) - atomic_load(&s->uploading) > 0 && waited < timeout_ms;
          waited++)
         nanosleep(&ms, NULL);
-    MHD_stop_daemon(s->daemon);
+    MHD_stop_daemon(s->daemon); /* closes every connection: all untracked */
+    deadlines_stop(s->deadlines);
+    authlimit_free(s->authlimit);
     auth_close(s->auth);
     free(s);
 }

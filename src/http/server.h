@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "whaco/engine.h"
+#include "http/cors.h"
 #include "http/sse.h"
 
 struct whaco_server_config {
@@ -35,6 +36,13 @@ struct whaco_server_config {
     unsigned conn_timeout; /* seconds an idle or slow connection may live; 30 */
     const char *web_dir;   /* the dashboard's files; NULL serves none */
     struct sse_hub *hub;   /* borrowed: the event stream; NULL disables it */
+    /* The limits of docs/security.md: */
+    uint64_t request_timeout_ms;          /* a whole request must arrive within; 30000; 0 = none */
+    unsigned max_connections;             /* open connections in all; 4096 */
+    unsigned max_connections_per_address; /* per client address; 64; 0 = no limit */
+    unsigned auth_failure_limit;          /* bad tokens per address per window; 10; 0 = off */
+    uint64_t auth_failure_window_ms;      /* the window, and the lockout's length; 60000 */
+    struct cors_list cors;                /* origins allowed to call from a browser; empty */
 };
 
 struct whaco_server;

@@ -392,19 +392,25 @@ test('SIGTERM does not wait for clients still sending a body', { timeout: TEST_T
 });
 
 test('two thousand open connections, half of them stalled mid-body, do not stop the server answering', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  // From 40 client addresses (127.0.0.10 to .49, all loopback on Linux), 50
+  // connections each: under the default per-address limit (64), so every
+  // connection is held open with the default settings.
   const h = harness(t);
   const net = await import('node:net');
   const srv = await h.start();
   const partial = `POST ${ANALYZE} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"cre`;
   const socks = [];
+  let closedByServer = 0;
   for (let i = 0; i < 2000; i++) {
     socks.push(
       await new Promise((resolve, reject) => {
-        const s = net.connect({ port: srv.port, host: '127.0.0.1' }, () => {
+        const localAddress = `127.0.0.${10 + (i % 40)}`;
+        const s = net.connect({ port: srv.port, host: '127.0.0.1', localAddress }, () => {
           if (i % 2) s.write(partial);
           resolve(s);
         });
         s.on('error', reject);
+        s.on('close', () => closedByServer++);
       }),
     );
   }
@@ -412,6 +418,7 @@ test('two thousand open connections, half of them stalled mid-body, do not stop 
   assert.equal(hz.status, 200);
   const r = await srv.post(ANALYZE, SEED_CUSTOMER);
   assert.equal(r.status, 200);
+  assert.equal(closedByServer, 0, 'the server closed connections it should have held');
   for (const s of socks) s.destroy();
   const ms = await srv.stop();
   t.diagnostic(`2000 connections open: healthz and analyze answered; stop in ${ms} ms`);
