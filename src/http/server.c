@@ -129,6 +129,7 @@ struct whaco_server {
     struct authlimit *authlimit; /* failed tokens per client address */
     struct deadlines *deadlines; /* slow clients */
     struct metrics metrics;
+    bool on_loopback; /* listening on a loopback address: see needs_token */
     atomic_bool draining;
     atomic_int inflight;  /* requests begun and not completed */
     atomic_int uploading; /* of which still receiving a body: these stop may drop */
@@ -660,6 +661,53 @@ static bool reject_unauthorized(struct request *rq, enum MHD_Result *ret)
     return false;
 }
 
+/*
+ * Whether a Host header is a name that DNS rebinding could have pointed at
+ * this machine: a domain name with a dot (evil.example), other than
+ * localhost and names under .localhost. IP literals cannot be rebound (no
+ * lookup), and a single-label name (localhost, a hosts-file alias) is not
+ * a public domain an attacker's page could be served from; no Host at all
+ * (HTTP/1.0) is not a browser.
+ */
+static bool host_rebindable(const char *host)
+{
+    char name[256];
+    struct in_addr a4;
+    if (!host || host[0] == '[') /* none, or an IPv6 literal */
+        return false;
+    size_t n = strcspn(host, ":");
+    if (n >= sizeof name)
+        return true;
+    memcpy(name, host, n);
+    name[n] = '\0';
+    if (n > 0 && name[n - 1] == '.')
+        name[--n] = '\0'; /* "localhost." is localhost */
+    if (!strchr(name, '.') || inet_pton(AF_INET, name, &a4) == 1)
+        return false;
+    static const char local[] = ".localhost";
+    return strcasecmp(name, "localhost") != 0 &&
+           !(n > sizeof local - 1 && strcasecmp(name + n - (sizeof local - 1), local) == 0);
+}
+
+/*
+ * Whether route r needs a token for this request. Admin endpoints always
+ * do, every endpoint but the open ones does when tokens are required; on a
+ * loopback listener without require-auth the others are open -- but not to
+ * a request whose Host is a domain name (host_rebindable): a web page that
+ * rebinds its own domain to 127.0.0.1 (DNS rebinding) sends that domain in
+ * Host, and so still needs a token it does not have.
+ */
+static bool needs_token(struct request *rq, const struct route *r)
+{
+    struct whaco_server *s = rq->srv;
+    if (r->open)
+        return false;
+    if (r->admin || s->cfg.require_auth)
+        return true;
+    return s->on_loopback &&
+           host_rebindable(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host"));
+}
+
 /* The checks of a request's first call; answers it (and returns true) if one fails. */
 static bool reject_early(struct request *rq, const char *url, const char *method,
                          enum MHD_Result *ret)
@@ -683,7 +731,7 @@ static bool reject_early(struct request *rq, const char *url, const char *method
         *ret = fail(rq, 405, "METHOD_NOT_ALLOWED", NULL, msg);
         return true;
     }
-    if (!r->open && (r->admin || s->cfg.require_auth) && reject_unauthorized(rq, ret))
+    if (needs_token(rq, r) && reject_unauthorized(rq, ret))
         return true;
     if (rq->route == R_ANALYZE || rq->route == R_DEAL_CLOSED || rq->route == R_ADD) {
         const char *type =
@@ -907,11 +955,14 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
 
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
+    bool on_loopback = false;
     if (inet_pton(AF_INET, cfg->host, &a4.sin_addr) == 1) {
+        on_loopback = (ntohl(a4.sin_addr.s_addr) >> 24) == 127;
         a4.sin_family = AF_INET;
         a4.sin_port = htons(cfg->port);
         addr = (struct sockaddr *)&a4;
     } else if (inet_pton(AF_INET6, cfg->host, &a6.sin6_addr) == 1) {
+        on_loopback = IN6_IS_ADDR_LOOPBACK(&a6.sin6_addr);
         a6.sin6_family = AF_INET6;
         a6.sin6_port = htons(cfg->port);
         addr = (struct sockaddr *)&a6;
@@ -924,6 +975,7 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
     struct whaco_server *s = whaco_xcalloc(1, sizeof *s);
     s->cfg = *cfg;
     s->engine = e;
+    s->on_loopback = on_loopback;
     metrics_init(&s->metrics, route_names);
     s->auth = auth_open(cfg->data_dir, errbuf, errlen);
     if (!s->auth) {

@@ -5,7 +5,7 @@
 //     request carries it in;
 //   - the failed-auth limit per client address: the lockout, its 429 with
 //     Retry-After, its scope, its end, its log line, and its bound under
-//     concurrent guessing;
+//     concurrent guessing; DNS rebinding on the open loopback default;
 //   - request limits: body (413), headers (431), URL (414), and slow
 //     clients: a request dribbled byte by byte is cut at request-timeout;
 //   - connection limits per address and in all (slowloris);
@@ -303,6 +303,32 @@ test('concurrent guessing from one address gets at most limit + threads - 1 answ
   assert.equal(by(401) + by(429), 60, results.map((r) => r.status).join(' '));
   assert.ok(by(401) >= 10 && by(401) <= 11, `${by(401)} guesses answered`);
   assert.equal((await srv.get(TEAM_STATUS, { token: read })).status, 200);
+  await srv.stop();
+});
+
+test('DNS rebinding: on loopback the open endpoints need a token when Host is a domain name other than localhost', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  // A page of evil.example that rebinds its name to 127.0.0.1 reaches the
+  // server from the victim's browser with "Host: evil.example[:port]".
+  const h = harness(t);
+  const dir = await h.tmpdir();
+  const read = await h.token(dir, 'read');
+  const srv = await h.start({ dataDir: dir });
+  const get = (host, headers = {}) => fromAddr(srv, '127.0.0.1', 'GET', `${API}/anomalies`, { headers: { host, ...headers } });
+  // IP literals cannot be rebound, single-label names are not public domains.
+  for (const host of ['127.0.0.1', `127.0.0.1:${srv.port}`, 'localhost', `LOCALHOST:${srv.port}`, 'localhost.', 'app.localhost:80', '10.0.0.1', `[::1]:${srv.port}`, 'whaco']) {
+    const r = await get(host);
+    assert.equal(r.status, 200, `Host ${host}: ${r.text}`);
+  }
+  for (const host of [`evil.example:${srv.port}`, 'evil.example', 'EVIL.example.', '127.0.0.1.evil.example', 'localhost.evil.example', 'whaco.local']) {
+    checkError(assert, asFetch(await get(host)), 401, 'UNAUTHORIZED');
+    const w = await fromAddr(srv, '127.0.0.1', 'POST', ANALYZE, { headers: { host, 'content-type': 'application/json' }, body: JSON.stringify(SEED_CUSTOMER) });
+    checkError(assert, asFetch(w), 401, 'UNAUTHORIZED');
+    // With a token it is served; open endpoints stay open.
+    assert.equal((await get(host, { authorization: `Bearer ${read}` })).status, 200, host);
+    assert.equal((await fromAddr(srv, '127.0.0.1', 'GET', '/healthz', { headers: { host } })).status, 200);
+  }
+  const seg = await srv.get(`${API}/customer-segments`);
+  assert.equal(seg.body.segments.totalCustomersProcessed, 0, 'a refused write was applied');
   await srv.stop();
 });
 
