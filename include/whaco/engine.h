@@ -20,6 +20,18 @@
  * gap; the result is byte-identical to the state before the stop. Damage
  * that cannot be repaired from the files stops the start with a message.
  *
+ * Storage failures (disk full, read-only, the database locked by another
+ * process, the data directory removed): a batch whose commit fails is
+ * answered WHACO_E_UNAVAILABLE with reply.storage_failed set, its view is
+ * never published, and memory goes back to the durable state (snapshot +
+ * replay, as at start-up, into a fresh struct whaco_intel). The engine is
+ * then degraded: writes are refused at once, background events wait, and
+ * every retry_ms (doubling up to 5 x retry_ms) it re-creates the database
+ * if its file was removed, reloads, and writes a probe transaction; when
+ * that commits it is healthy again. Reads keep the last durable view. While
+ * healthy and idle it checks every retry_ms that the database file is still
+ * in the data directory. cfg.log gets one line per transition.
+ *
  * Views: after each batch that changed something, the engine calls
  * cfg.publish(intel, ctx) on its thread to build an immutable read view
  * (the HTTP layer's: copies and pre-rendered JSON). Readers acquire the
@@ -50,6 +62,7 @@ struct whaco_engine_config {
     int64_t snapshot_ms;             /* snapshot interval; 600000 */
     int64_t retention_ms;            /* keep logged customer data this long; 30 days */
     int64_t clock_offset_ms;         /* added to the real clock (tests); 0 */
+    int64_t retry_ms;                /* storage check / first retry after a failure; 1000 */
     bool daily_reset;                /* reset dealsToday at local midnight; true */
     struct whaco_segment_config seg; /* for a new state (a loaded state keeps its own) */
     struct whaco_team_config team;
@@ -76,6 +89,7 @@ struct whaco_engine_reply {
     int rc;                         /* WHACO_OK or the event's own error */
     const char *field;              /* bad field for validation errors, else NULL */
     int64_t time_ms;                /* engine time the event was applied at */
+    bool storage_failed;            /* rc is WHACO_E_UNAVAILABLE because the storage failed */
     struct whaco_analysis analysis; /* ANALYZE, when rc == WHACO_OK */
 };
 
@@ -106,7 +120,7 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
 /*
  * Queue a request. Returns WHACO_OK (done will be called exactly once) or
  * WHACO_E_UNAVAILABLE if the engine is stopping or its storage has failed
- * (done will not be called).
+ * (done will not be called; req->reply.storage_failed tells which).
  */
 int whaco_engine_submit(struct whaco_engine *e, struct whaco_engine_request *req);
 
@@ -135,8 +149,12 @@ struct whaco_engine_stats {
     uint64_t commit_hist[8];  /* commit time: <0.1, <0.25, <0.5, <1, <2.5, <5, <10, >=10 ms */
     uint64_t snapshots;       /* snapshots written */
     uint64_t last_seq;        /* highest event sequence number */
-    bool failed;              /* storage failed: writes refused */
+    bool failed;              /* storage failing now: writes refused until it recovers */
     bool stopping;
+    uint64_t storage_failures;   /* times the storage failed (healthy -> degraded) */
+    uint64_t storage_recoveries; /* times it recovered (degraded -> healthy) */
+    int64_t failed_since_ms;     /* engine time the current failure began; 0 if healthy */
+    char storage_error[320];     /* why the storage failed (kept after recovery); "" if never */
 };
 void whaco_engine_stats(struct whaco_engine *e, struct whaco_engine_stats *out);
 

@@ -163,4 +163,34 @@ int whaco_store_tokens(struct whaco_store *s, whaco_store_token_cb cb, void *ctx
  */
 int whaco_store_data_version(struct whaco_store *s, int64_t *version);
 
+/* ---- Storage failures ---- */
+
+/*
+ * Whether the database file is still at DIR/whaco.db: WHACO_E_IO (with the
+ * message saying the directory was removed or the file moved or replaced)
+ * if not, else WHACO_OK. One stat() (about 1.6 us). whaco_store_commit
+ * makes the same check after every commit: a batch committed into a file
+ * that is no longer in the directory is deleted from it again and the
+ * commit fails, so "committed" always means "in DIR/whaco.db".
+ */
+int whaco_store_check(struct whaco_store *s);
+
+/*
+ * Check that the database can be written now: one small transaction
+ * (meta.checked_ms = now_ms) and the whaco_store_check. For a service to
+ * find out that a failure (disk full, read-only, locked) has cleared.
+ */
+int whaco_store_probe(struct whaco_store *s, int64_t now_ms);
+
+/*
+ * After the database file was removed from DIR (whaco_store_check fails):
+ * re-create DIR if needed, copy the open database (every committed batch,
+ * snapshot and token) to a new DIR/whaco.db -- written under a temporary
+ * name, fsync'd, then linked into place, so a half-written file is never
+ * seen at that name -- and go on with that file. Refuses (WHACO_E_IO) if
+ * another file has appeared at DIR/whaco.db: it is never overwritten. A
+ * no-op (WHACO_OK) if the file has not moved.
+ */
+int whaco_store_recreate(struct whaco_store *s);
+
 #endif /* WHACO_STORE_H */

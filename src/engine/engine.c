@@ -7,6 +7,13 @@
  * core state and the store are touched only by the engine thread (and by
  * start and stop, before the thread exists and after it has ended), so they
  * need no lock. The engine thread never holds `mu` while it works on a batch.
+ *
+ * Storage failures: stats.failed ("degraded") is written only by the engine
+ * thread (under `mu`). A view is published only for a committed batch, so
+ * readers never see state the log does not hold. After a failed commit,
+ * memory is reloaded from the store (snapshot + replay, as at start-up) and
+ * the background schedule is put back as it was before the batch; until
+ * then `dirty` is set and nothing is built on the state in memory.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +24,7 @@
 #include <time.h>
 
 #include "whaco/alloc.h"
+#include "whaco/store.h"
 #include "whaco/engine.h"
 #include "whaco/err.h"
 #include "banned.h"
@@ -50,7 +58,16 @@ struct whaco_engine {
     int64_t next_midnight;
     int64_t next_snapshot;
     uint64_t snapshot_seq; /* engine thread: last event in the latest snapshot */
+
+    /* Storage failures (engine thread). */
+    int64_t next_check;      /* engine ms: next idle file check, or next retry when degraded */
+    int64_t retry_delay;     /* current wait between retries */
+    uint64_t failed_mono_ns; /* when the current failure began */
+    bool dirty;              /* memory may hold a batch the log does not: reload first */
 };
+
+/* Retries back off from retry_ms, doubling, up to this many times retry_ms. */
+#define RETRY_CAP_FACTOR 5
 
 void whaco_engine_config_default(struct whaco_engine_config *cfg)
 {
@@ -60,6 +77,7 @@ void whaco_engine_config_default(struct whaco_engine_config *cfg)
     cfg->tick_ms = 5 * 60 * 1000;
     cfg->snapshot_ms = 10 * 60 * 1000;
     cfg->retention_ms = 30 * DAY_MS;
+    cfg->retry_ms = 1000;
     cfg->daily_reset = true;
     whaco_segment_config_default(&cfg->seg);
     whaco_team_config_default(&cfg->team);
@@ -110,7 +128,7 @@ static void errorf(char *buf, size_t len, const char *fmt, ...)
 /* Tell the operator (cfg.log), printf-style. */
 static void notef(const struct whaco_engine *e, const char *fmt, ...)
 {
-    char line[512];
+    char line[1024];
     va_list ap;
     if (!e->cfg.log)
         return;
@@ -303,18 +321,19 @@ static unsigned bucket(uint64_t v, const uint64_t *bounds, unsigned n)
  * the store refused it.
  */
 static int apply_and_log(struct whaco_engine *e, struct whaco_event *ev,
-                         struct whaco_engine_reply *reply, bool *io_failed)
+                         struct whaco_engine_reply *reply, bool *io_failed, uint64_t *seq)
 {
     ev->time_ms = stamp(e);
     reply->time_ms = ev->time_ms;
     reply->field = NULL;
+    reply->storage_failed = false;
     reply->rc = whaco_event_apply(&e->intel, ev, &reply->analysis, &reply->field);
     if (reply->rc != WHACO_OK)
         return reply->rc;
     e->scratch.len = 0;
     whaco_event_encode(ev, &e->scratch);
     if (!*io_failed && whaco_store_append(e->store, ev->time_ms, ev->type, e->scratch.data,
-                                          e->scratch.len, &e->stats.last_seq) != WHACO_OK)
+                                          e->scratch.len, seq) != WHACO_OK)
         *io_failed = true;
     return WHACO_OK;
 }
@@ -342,6 +361,145 @@ static int take_snapshot(struct whaco_engine *e, int64_t now)
     return WHACO_OK;
 }
 
+/*==== Storage failures ====================================================*/
+
+/* The store's message without its leading "DIR/whaco.db: " (clients need no paths). */
+static const char *without_path(const char *msg)
+{
+    const char *p = strstr(msg, WHACO_STORE_FILENAME ": ");
+    return p ? p + sizeof WHACO_STORE_FILENAME + 1 : msg;
+}
+
+/*
+ * The storage failed (why: the full message): refuse writes, log it if
+ * this is a new failure, and schedule the next retry with backoff.
+ */
+static void enter_degraded(struct whaco_engine *e, const char *why)
+{
+    int64_t now = whaco_engine_now(e);
+    pthread_mutex_lock(&e->mu);
+    bool was = e->stats.failed;
+    e->stats.failed = true;
+    if (!was) {
+        e->stats.storage_failures++;
+        e->stats.failed_since_ms = now;
+    }
+    snprintf(e->stats.storage_error, sizeof e->stats.storage_error, "%s", without_path(why));
+    pthread_mutex_unlock(&e->mu);
+    if (!was) {
+        e->failed_mono_ns = mono_ns();
+        e->retry_delay = e->cfg.retry_ms;
+        notef(e,
+              "storage failed: %s -- writes are refused (503) until it recovers, reads"
+              " answer from the last committed state; retrying in %lld ms",
+              why, (long long)e->retry_delay);
+    } else if (e->retry_delay < RETRY_CAP_FACTOR * e->cfg.retry_ms) {
+        e->retry_delay *= 2;
+        if (e->retry_delay > RETRY_CAP_FACTOR * e->cfg.retry_ms)
+            e->retry_delay = RETRY_CAP_FACTOR * e->cfg.retry_ms;
+    }
+    e->next_check = now + e->retry_delay;
+}
+
+static void leave_degraded(struct whaco_engine *e)
+{
+    int64_t now = whaco_engine_now(e);
+    pthread_mutex_lock(&e->mu);
+    e->stats.failed = false;
+    e->stats.storage_recoveries++;
+    e->stats.failed_since_ms = 0;
+    pthread_mutex_unlock(&e->mu);
+    notef(e, "storage recovered after %.1f s: writes are accepted again",
+          (double)(mono_ns() - e->failed_mono_ns) / 1e9);
+    e->next_check = now + e->cfg.retry_ms;
+}
+
+/*
+ * Make memory the durable state again: load the latest snapshot and replay
+ * the log after it (start-up's path) into a fresh state, and swap it in
+ * only if that worked. Clears dirty on success.
+ */
+static int reload_durable(struct whaco_engine *e, char *errbuf, size_t errlen)
+{
+    struct whaco_engine *tmp = whaco_xcalloc(1, sizeof *tmp);
+    tmp->cfg = e->cfg;
+    tmp->store = e->store;
+    errbuf[0] = '\0';
+    int rc = load_state(tmp, errbuf, errlen);
+    if (rc == WHACO_OK) {
+        whaco_intel_release(&e->intel);
+        e->intel = tmp->intel; /* moves the team's arrays */
+        e->snapshot_seq = tmp->snapshot_seq;
+        e->dirty = false;
+        pthread_mutex_lock(&e->mu);
+        e->stats.last_seq = tmp->stats.last_seq;
+        pthread_mutex_unlock(&e->mu);
+    } else {
+        whaco_intel_release(&tmp->intel);
+    }
+    free(tmp);
+    return rc;
+}
+
+/*
+ * One recovery attempt while degraded: re-create the database if its file
+ * was removed, reload the durable state if memory may be ahead of it, and
+ * write a probe transaction. Healthy again only if all of that worked.
+ */
+static void try_recover(struct whaco_engine *e)
+{
+    char msg[512];
+    bool moved = whaco_store_check(e->store) != WHACO_OK;
+    int rc = moved ? whaco_store_recreate(e->store) : WHACO_OK;
+    if (moved && rc == WHACO_OK) {
+        notef(e,
+              "re-created %s/%s from the database whaco had open: every committed event"
+              " is in it",
+              e->cfg.data_dir, WHACO_STORE_FILENAME);
+        e->dirty = true; /* reload from the new file: proves it reads back */
+    }
+    if (rc != WHACO_OK) {
+        enter_degraded(e, whaco_store_errmsg(e->store));
+        return;
+    }
+    if (e->dirty && reload_durable(e, msg, sizeof msg) != WHACO_OK) {
+        enter_degraded(e, msg);
+        return;
+    }
+    if (whaco_store_probe(e->store, whaco_engine_now(e)) != WHACO_OK) {
+        enter_degraded(e, whaco_store_errmsg(e->store));
+        return;
+    }
+    leave_degraded(e);
+}
+
+/* Answer requests that arrive while degraded without applying them. */
+static void refuse(struct whaco_engine_request *batch)
+{
+    for (struct whaco_engine_request *r = batch, *next; r; r = next) {
+        next = r->next; /* r may be freed by its done callback */
+        r->reply.rc = WHACO_E_UNAVAILABLE;
+        r->reply.field = NULL;
+        r->reply.storage_failed = true;
+        r->done(r->arg);
+    }
+}
+
+/*
+ * A batch's commit failed: nothing of it is in the log. Put the background
+ * schedule back, go degraded, and bring memory back to the log.
+ */
+static void batch_failed(struct whaco_engine *e, int64_t tick_before, int64_t midnight_before)
+{
+    char msg[512];
+    e->next_tick = tick_before;
+    e->next_midnight = midnight_before;
+    e->dirty = true;
+    enter_degraded(e, whaco_store_errmsg(e->store));
+    if (reload_durable(e, msg, sizeof msg) != WHACO_OK)
+        notef(e, "cannot reload the committed state yet (%s); will retry", msg);
+}
+
 /* One round: the queued requests plus any background events that are due. */
 static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch)
 {
@@ -349,25 +507,26 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
     static const uint64_t ns_bounds[] = {100000,  250000,  500000,  1000000,
                                          2500000, 5000000, 10000000};
     int64_t now = whaco_engine_now(e);
-    uint64_t applied[8] = {0}, rejected = 0, logged = 0;
+    int64_t tick_before = e->next_tick, midnight_before = e->next_midnight;
+    uint64_t applied[8] = {0}, rejected = 0, logged = 0, seq = 0;
     bool io_failed = whaco_store_begin(e->store) != WHACO_OK;
     struct whaco_event bg;
     struct whaco_engine_reply bg_reply;
 
     if (now >= e->next_tick) {
         whaco_event_init(&bg, WHACO_EV_TICK);
-        if (apply_and_log(e, &bg, &bg_reply, &io_failed) == WHACO_OK)
+        if (apply_and_log(e, &bg, &bg_reply, &io_failed, &seq) == WHACO_OK)
             applied[WHACO_EV_TICK]++, logged++;
         e->next_tick = now + e->cfg.tick_ms;
     }
     if (e->cfg.daily_reset && now >= e->next_midnight) {
         whaco_event_init(&bg, WHACO_EV_DAILY_RESET);
-        if (apply_and_log(e, &bg, &bg_reply, &io_failed) == WHACO_OK)
+        if (apply_and_log(e, &bg, &bg_reply, &io_failed, &seq) == WHACO_OK)
             applied[WHACO_EV_DAILY_RESET]++, logged++;
         e->next_midnight = next_local_midnight(now);
     }
     for (struct whaco_engine_request *r = batch; r; r = r->next) {
-        if (apply_and_log(e, &r->event, &r->reply, &io_failed) == WHACO_OK)
+        if (apply_and_log(e, &r->event, &r->reply, &io_failed, &seq) == WHACO_OK)
             applied[r->event.type & 7]++, logged++;
         else
             rejected++;
@@ -377,32 +536,34 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
     if (!io_failed && whaco_store_commit(e->store) != WHACO_OK)
         io_failed = true;
     uint64_t commit_ns = mono_ns() - t0;
-    if (io_failed)
+    if (io_failed) {
         whaco_store_rollback(e->store);
+        batch_failed(e, tick_before, midnight_before);
+        refuse(batch); /* not durable: not acknowledged, whatever apply said */
+        return;
+    }
 
     pthread_mutex_lock(&e->mu);
     for (int t = 0; t < 8; t++)
         e->stats.events[t] += applied[t];
     e->stats.rejected += rejected;
-    if (logged && !io_failed) {
+    if (logged) {
         e->stats.batches++;
         e->stats.batch_hist[bucket(logged, size_bounds, 7)]++;
         e->stats.commit_ns_total += commit_ns;
         e->stats.commit_hist[bucket(commit_ns, ns_bounds, 7)]++;
+        e->stats.last_seq = seq;
     }
-    if (io_failed)
-        e->stats.failed = true; /* memory is ahead of the log: refuse writes */
     pthread_mutex_unlock(&e->mu);
+    e->next_check = now + e->cfg.retry_ms; /* the commit checked the file */
 
     if (logged)
         publish(e);
     for (struct whaco_engine_request *r = batch, *next; r; r = next) {
         next = r->next; /* r may be freed by its done callback */
-        if (io_failed && r->reply.rc == WHACO_OK)
-            r->reply.rc = WHACO_E_UNAVAILABLE; /* not durable: not acknowledged */
         r->done(r->arg);
     }
-    if (!io_failed && now >= e->next_snapshot) {
+    if (now >= e->next_snapshot) {
         take_snapshot(e, now); /* on failure the log still has everything */
         e->next_snapshot = now + e->cfg.snapshot_ms;
     }
@@ -416,13 +577,41 @@ static int64_t next_due(const struct whaco_engine *e)
     return due;
 }
 
+/* When the engine thread must wake with no request: due work, a check or a retry. */
+static int64_t next_wake(const struct whaco_engine *e)
+{
+    if (e->stats.failed)
+        return e->next_check; /* degraded: nothing but the retry */
+    int64_t due = next_due(e);
+    return e->next_check < due ? e->next_check : due;
+}
+
+/* One wake-up of the engine thread with the requests queued meanwhile. */
+static void step(struct whaco_engine *e, struct whaco_engine_request *batch)
+{
+    int64_t now = whaco_engine_now(e);
+    if (e->stats.failed) {
+        refuse(batch);
+        if (now >= e->next_check)
+            try_recover(e);
+    } else if (batch || now >= next_due(e)) {
+        run_batch(e, batch);
+    } else if (now >= e->next_check) {
+        /* Idle: is the database file still in the data directory? */
+        if (whaco_store_check(e->store) != WHACO_OK)
+            enter_degraded(e, whaco_store_errmsg(e->store));
+        else
+            e->next_check = now + e->cfg.retry_ms;
+    }
+}
+
 static void *engine_main(void *arg)
 {
     struct whaco_engine *e = arg;
     pthread_mutex_lock(&e->mu);
     for (;;) {
         while (!e->head && !e->stopping) {
-            int64_t due = next_due(e), now = whaco_engine_now(e);
+            int64_t due = next_wake(e), now = whaco_engine_now(e);
             if (now >= due)
                 break;
             int64_t wake_ms = real_now_ms() + (due - now);
@@ -435,7 +624,7 @@ static void *engine_main(void *arg)
         pthread_mutex_unlock(&e->mu);
         if (stop)
             break;
-        run_batch(e, batch);
+        step(e, batch);
         pthread_mutex_lock(&e->mu);
     }
     return NULL;
@@ -469,6 +658,7 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     e->next_tick = now + cfg->tick_ms;
     e->next_snapshot = now + cfg->snapshot_ms;
     e->next_midnight = next_local_midnight(now);
+    e->next_check = now + cfg->retry_ms;
     publish(e);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         errorf(errbuf, errlen, "cannot start the engine thread: %s", strerror(errno));
@@ -489,6 +679,9 @@ int whaco_engine_submit(struct whaco_engine *e, struct whaco_engine_request *req
     pthread_mutex_lock(&e->mu);
     if (e->stopping || e->stats.failed) {
         rc = WHACO_E_UNAVAILABLE;
+        req->reply.rc = rc;
+        req->reply.field = NULL;
+        req->reply.storage_failed = !e->stopping;
     } else {
         if (e->tail)
             e->tail->next = req;
@@ -554,9 +747,25 @@ int whaco_engine_stop(struct whaco_engine *e)
     pthread_mutex_unlock(&e->mu);
     pthread_join(e->thread, NULL);
 
-    /* The thread has drained the queue; now the final snapshot. */
-    if (!e->stats.failed)
+    /*
+     * The thread has drained the queue; now the final snapshot. If the
+     * database file was removed, this is the last chance to put it back:
+     * the acknowledged events are only in the file still open.
+     */
+    if (whaco_store_check(e->store) != WHACO_OK)
+        try_recover(e);
+    if (!e->stats.failed) {
         rc = take_snapshot(e, stamp(e));
+    } else if (whaco_store_check(e->store) != WHACO_OK) {
+        notef(e,
+              "stopping with the database file gone and not re-created (%s): the events"
+              " committed since it went are lost",
+              whaco_store_errmsg(e->store));
+        rc = WHACO_E_IO;
+    } else {
+        notef(e, "stopping while the storage is failing: no final snapshot; the log holds"
+                 " every acknowledged event");
+    }
     pub_unref(e, e->current);
     whaco_intel_release(&e->intel);
     whaco_buf_release(&e->scratch);

@@ -941,6 +941,21 @@ char *json_reset_done(int64_t time_ms)
     return finish(root, oom);
 }
 
+char *json_health(const char *status, uint64_t last_seq, uint64_t snapshots, const char *reason,
+                  int64_t since_ms)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "status", json_string(status), &oom);
+    put(root, "lastSeq", json_integer((json_int_t)last_seq), &oom);
+    put(root, "snapshots", json_integer((json_int_t)snapshots), &oom);
+    if (reason) {
+        put(root, "reason", json_string(reason), &oom);
+        put(root, "since", iso(since_ms), &oom);
+    }
+    return finish(root, oom);
+}
+
 char *json_event_analyzed(const struct whaco_analysis *an, const char *customer_id, int64_t time_ms)
 {
     bool oom = false;

@@ -33,7 +33,7 @@
 struct api_error {
     int status;        /* HTTP status, e.g. 400 */
     const char *code;  /* machine-readable, e.g. "INVALID_JSON", "CREDIT_SCORE_RANGE" */
-    char message[256]; /* for people: names the field and what is allowed */
+    char message[512]; /* for people: names the field and what is allowed */
     const char *field; /* API field name, or NULL; static storage */
 };
 
@@ -145,6 +145,13 @@ char *json_salesperson_removed(const char *id);
 
 /* reset: {"status":"reset","timestamp"}. */
 char *json_reset_done(int64_t time_ms);
+
+/*
+ * GET /healthz: {"status","lastSeq","snapshots"} plus, while degraded,
+ * "reason" (why the storage failed) and "since" (ISO time it began).
+ */
+char *json_health(const char *status, uint64_t last_seq, uint64_t snapshots, const char *reason,
+                  int64_t since_ms);
 
 /*
  * The dashboard's "analyzed-customer" event: {"customerId","clusterId",

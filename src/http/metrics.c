@@ -142,9 +142,14 @@ char *metrics_render(struct metrics *m, const struct whaco_engine_stats *es,
         "# TYPE whaco_snapshots_total counter\nwhaco_snapshots_total %llu\n"
         "# HELP whaco_log_sequence Highest event sequence number in the log.\n"
         "# TYPE whaco_log_sequence gauge\nwhaco_log_sequence %llu\n"
-        "# HELP whaco_storage_failed 1 if the store failed and writes are refused.\n"
-        "# TYPE whaco_storage_failed gauge\nwhaco_storage_failed %d\n",
-        (unsigned long long)es->snapshots, (unsigned long long)es->last_seq, es->failed ? 1 : 0);
+        "# HELP whaco_storage_failed 1 while the store is failing and writes are refused.\n"
+        "# TYPE whaco_storage_failed gauge\nwhaco_storage_failed %d\n"
+        "# HELP whaco_storage_failures_total Times the store failed (healthy to degraded).\n"
+        "# TYPE whaco_storage_failures_total counter\nwhaco_storage_failures_total %llu\n"
+        "# HELP whaco_storage_recoveries_total Times the store recovered by itself.\n"
+        "# TYPE whaco_storage_recoveries_total counter\nwhaco_storage_recoveries_total %llu\n",
+        (unsigned long long)es->snapshots, (unsigned long long)es->last_seq, es->failed ? 1 : 0,
+        (unsigned long long)es->storage_failures, (unsigned long long)es->storage_recoveries);
 
     put(&t,
         "# HELP whaco_customers_processed_total Customers analysed since the last reset.\n"

@@ -285,8 +285,16 @@ static enum MHD_Result respond_event_error(struct request *rq)
         e.status = 409;
         break;
     case WHACO_E_UNAVAILABLE:
-        api_error_from_whaco(&e, rep->rc, NULL);
-        e.status = 503;
+        if (rep->storage_failed) {
+            struct whaco_engine_stats es;
+            whaco_engine_stats(rq->srv->engine, &es);
+            api_error_set(&e, 503, "UNAVAILABLE", NULL,
+                          "storage failed: %s -- nothing of this request was stored; writes are"
+                          " refused until the storage recovers (reads still work)",
+                          es.storage_error);
+        } else {
+            api_error_set(&e, 503, "UNAVAILABLE", NULL, "the service is shutting down");
+        }
         break;
     case WHACO_E_TIME_BACKWARDS:
     case WHACO_E_IO:
@@ -383,17 +391,13 @@ static int query_long(struct request *rq, const char *name, long def, long lo, l
 static enum MHD_Result respond_healthz(struct request *rq)
 {
     struct whaco_engine_stats es;
-    char body[256];
     whaco_engine_stats(rq->srv->engine, &es);
-    const char *status = es.failed                         ? "failing"
+    const char *status = es.failed                         ? "degraded"
                          : atomic_load(&rq->srv->draining) ? "stopping"
                                                            : "ok";
-    snprintf(body, sizeof body, "{\"status\":\"%s\",\"lastSeq\":%llu,\"snapshots\":%llu}", status,
-             (unsigned long long)es.last_seq, (unsigned long long)es.snapshots);
-    size_t n = strlen(body);
-    char *copy = whaco_xmalloc(n + 1);
-    memcpy(copy, body, n + 1);
-    return respond(rq, strcmp(status, "ok") ? 503 : 200, copy, n, "application/json");
+    char *body = json_health(status, es.last_seq, es.snapshots, es.failed ? es.storage_error : NULL,
+                             es.failed_since_ms);
+    return respond_json(rq, strcmp(status, "ok") ? 503 : 200, body);
 }
 
 static enum MHD_Result respond_static(struct request *rq)
