@@ -425,6 +425,8 @@ test('/healthz, /metrics (Prometheus text with its metric names and counts), /ap
     'whaco_snapshots_total',
     'whaco_log_sequence',
     'whaco_storage_failed',
+    'whaco_storage_failures_total',
+    'whaco_storage_recoveries_total',
     'whaco_customers_processed_total',
     'whaco_outliers_detected_total',
     'whaco_salespeople',
@@ -454,6 +456,7 @@ test('/healthz, /metrics (Prometheus text with its metric names and counts), /ap
   assert.equal(value('whaco_http_requests_total\\{route="/api/intelligence/analyze-customer",status="200"\\}'), 4);
   assert.equal(value('whaco_http_requests_total\\{route="/api/intelligence/analyze-customer",status="400"\\}'), 1);
   assert.equal(value('whaco_storage_failed'), 0);
+  assert.equal(value('whaco_storage_failures_total'), 0);
 
   const o = await srv.get('/api/openapi.json');
   checkJsonResponse(o);

@@ -19,7 +19,8 @@
  *     Tests create the file to start the fault and delete it to end it.
  *   - Nth call: with WHACO_FAULT_NTH=N (and WHACO_FAULT_ERRNO, default EIO)
  *     the Nth watched call of any of those kinds fails, once.
- * A unit test linking this file sets the same through whacofault_set().
+ * A unit test linking this file sets the same through whacofault_set() and
+ * whacofault_arm() (libwhacofault.h).
  *
  * Invariants: a call on a descriptor that is not watched, or while no
  * trigger applies, behaves exactly as libc's; a failing call does nothing
@@ -86,19 +87,24 @@ static int kinds_by_names(const char *text)
     return k ? k : K_ALL;
 }
 
-void whacofault_set(const char *dir, const char *ctl, long nth, int err, const char *kinds)
+void whacofault_set(const char *dir, const char *ctl)
 {
     snprintf(watch_dir, sizeof watch_dir, "%s", dir ? dir : "");
     size_t n = strlen(watch_dir);
     while (n > 1 && watch_dir[n - 1] == '/')
         watch_dir[--n] = '\0';
     snprintf(ctl_path, sizeof ctl_path, "%s", ctl ? ctl : "");
+    atomic_store(&configured, true);
+}
+
+void whacofault_arm(long nth, int err, const char *kinds)
+{
+    atomic_store(&nth_left, 0);
     atomic_store(&nth_errno, err ? err : EIO);
     atomic_store(&nth_kinds, kinds_by_names(kinds));
     atomic_store(&watched_calls, 0);
     atomic_store(&failed_calls, 0);
     atomic_store(&nth_left, nth > 0 ? nth : 0);
-    atomic_store(&configured, true);
 }
 
 long whacofault_calls(void)
@@ -117,9 +123,9 @@ static void configure(void)
     if (atomic_load(&configured))
         return;
     const char *nth = getenv("WHACO_FAULT_NTH");
-    whacofault_set(getenv("WHACO_FAULT_DIR"), getenv("WHACO_FAULT_CTL"),
-                   nth ? strtol(nth, NULL, 10) : 0, errno_by_name(getenv("WHACO_FAULT_ERRNO"), EIO),
-                   getenv("WHACO_FAULT_KINDS"));
+    whacofault_arm(nth ? strtol(nth, NULL, 10) : 0,
+                   errno_by_name(getenv("WHACO_FAULT_ERRNO"), EIO), getenv("WHACO_FAULT_KINDS"));
+    whacofault_set(getenv("WHACO_FAULT_DIR"), getenv("WHACO_FAULT_CTL"));
 }
 
 static void *real(const char *name)
