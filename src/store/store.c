@@ -182,11 +182,29 @@ static int fail(struct whaco_store *s, int err, const char *fmt, ...)
  * return its whaco_err. Call before anything else touches db, or the text
  * is lost.
  */
+/*
+ * The errno behind an I/O error on db, or 0: SQLite's own record of it when
+ * it has one, else the last errno the unix VFS stored on the WAL (or
+ * journal) file, else on the database file -- which is where a failed
+ * write, fsync or truncate leaves it.
+ */
+static int io_errno(sqlite3 *db)
+{
+    int sys = sqlite3_system_errno(db);
+    sqlite3_file *f = NULL;
+    if (!sys && sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
+        f && f->pMethods)
+        f->pMethods->xFileControl(f, SQLITE_FCNTL_LAST_ERRNO, &sys);
+    if (!sys)
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &sys);
+    return sys;
+}
+
 static int fail_sql(struct whaco_store *s, sqlite3 *db, int rc, const char *what)
 {
     const char *text = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     int err = map_sqlite(rc);
-    int sys = db ? sqlite3_system_errno(db) : 0;
+    int sys = db && (rc & 0xff) != SQLITE_FULL ? io_errno(db) : 0;
     switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:

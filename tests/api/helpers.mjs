@@ -289,8 +289,11 @@ process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-function spawnServe(args) {
-  const proc = spawn(WHACO_BIN, ['serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnServe(args, env) {
+  const proc = spawn(WHACO_BIN, ['serve', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: env ? { ...process.env, ...env } : process.env,
+  });
   live.add(proc);
   proc.on('exit', () => live.delete(proc));
   return proc;
@@ -298,10 +301,11 @@ function spawnServe(args) {
 
 /**
  * Start `whaco serve` on dataDir and wait until it listens and /healthz is
- * 200. Resolves to a Server; rejects (killing it) on failure.
+ * 200. Resolves to a Server; rejects (killing it) on failure. env: extra
+ * environment variables for the process (e.g. LD_PRELOAD).
  */
-export async function startServer(dataDir, { args = [], listen = '127.0.0.1:0' } = {}) {
-  const proc = spawnServe(['--listen', listen, '--data', dataDir, ...QUIET_DEFAULTS, ...args]);
+export async function startServer(dataDir, { args = [], listen = '127.0.0.1:0', env } = {}) {
+  const proc = spawnServe(['--listen', listen, '--data', dataDir, ...QUIET_DEFAULTS, ...args], env);
   const srv = new Server(proc, dataDir);
   const deadline = Date.now() + START_TIMEOUT_MS;
   try {
@@ -341,8 +345,8 @@ export async function startServer(dataDir, { args = [], listen = '127.0.0.1:0' }
  * {code, signal, stderr}; if it is still running after ms it is killed and
  * the result has code null and running true.
  */
-export async function startExpectingFailure(dataDir, { args = [], ms = 8000 } = {}) {
-  const proc = spawnServe(['--listen', '127.0.0.1:0', '--data', dataDir, ...QUIET_DEFAULTS, ...args]);
+export async function startExpectingFailure(dataDir, { args = [], ms = 8000, env } = {}) {
+  const proc = spawnServe(['--listen', '127.0.0.1:0', '--data', dataDir, ...QUIET_DEFAULTS, ...args], env);
   const srv = new Server(proc, dataDir);
   const res = await srv.waitExit(ms);
   if (!res) {
