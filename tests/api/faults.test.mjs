@@ -31,6 +31,7 @@ const WAIT_MS = 30_000;
  * it is preloaded before ours (found with ldd, as the binary links it).
  */
 function faultEnv(dataDir, ctl) {
+  assert.ok(existsSync(FAULT_LIB), `${FAULT_LIB} is missing: build the whacofault target (tests/fault)`);
   let preload = FAULT_LIB;
   const libs = execFileSync('ldd', [WHACO_BIN], { encoding: 'utf8' });
   const asan = /^\s*libasan\.so\S*\s+=>\s+(\S+)/m.exec(libs);
@@ -122,7 +123,8 @@ const metric = (text, name) => {
 const count = (text, re) => (text.match(new RegExp(re, 'g')) || []).length;
 
 /**
- * One fault, end to end. f: { name, begin(ctx), end(ctx), message: RegExp
+ * One fault, end to end. f: { name, shim (load the fault library),
+ * begin(ctx), end(ctx), message: RegExp
  * for the first 503's message, reason: RegExp for the health reason while
  * it lasts (default: message), log: RegExp for the log }.
  */
@@ -132,7 +134,7 @@ async function runFault(t, f) {
   const scratch = await h.tmpdir();
   const ctx = { data, ctl: path.join(scratch, 'fault.ctl'), db: path.join(data, 'whaco.db') };
   const admin = await h.token(data, 'admin');
-  const srv = await h.start({ dataDir: data, env: faultEnv(data, ctx.ctl) });
+  const srv = await h.start({ dataDir: data, env: f.shim ? faultEnv(data, ctx.ctl) : undefined });
   ctx.srv = srv;
   await addTeam(srv, admin, TEAM5.slice(0, 2));
 
@@ -199,6 +201,7 @@ async function runFault(t, f) {
 test('disk full (ENOSPC): writes 503 "database or disk is full", reads answer, recovers when space is back', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
   await runFault(t, {
     name: 'full',
+    shim: true,
     begin: (c) => setFault(c.ctl, 'ENOSPC write truncate\n'),
     end: (c) => rm(c.ctl),
     message: /database or disk is full/,
@@ -209,6 +212,7 @@ test('disk full (ENOSPC): writes 503 "database or disk is full", reads answer, r
 test('read-only file system (EROFS): writes 503 naming it, recovers when writable again', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
   await runFault(t, {
     name: 'rofs',
+    shim: true,
     begin: (c) => setFault(c.ctl, 'EROFS\n'),
     end: (c) => rm(c.ctl),
     message: /Read-only file system/,
@@ -219,6 +223,7 @@ test('read-only file system (EROFS): writes 503 naming it, recovers when writabl
 test('failing device (EIO on fsync): writes 503 "disk I/O error", recovers', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
   await runFault(t, {
     name: 'eio',
+    shim: true,
     begin: (c) => setFault(c.ctl, 'EIO sync\n'),
     end: (c) => rm(c.ctl),
     message: /disk I\/O error \(Input\/output error\)/,
