@@ -143,8 +143,7 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
     int rc = whaco_engine_stop(engine);
     sse_hub_free(hub);
     if (rc != WHACO_OK) {
-        fprintf(err, "whaco: the final snapshot failed (%s); the log still has every event\n",
-                whaco_strerror(rc));
+        fprintf(err, "whaco: stopped with an error (%s): see the line above\n", whaco_strerror(rc));
         return 1;
     }
     fprintf(err, "whaco: stopped\n");

@@ -756,10 +756,13 @@ int whaco_engine_stop(struct whaco_engine *e)
         try_recover(e);
     if (!e->stats.failed) {
         rc = take_snapshot(e, stamp(e));
+        if (rc != WHACO_OK)
+            notef(e, "the final snapshot failed (%s); the log still has every event",
+                  whaco_store_errmsg(e->store));
     } else if (whaco_store_check(e->store) != WHACO_OK) {
         notef(e,
-              "stopping with the database file gone and not re-created (%s): the events"
-              " committed since it went are lost",
+              "stopping with the database file gone from the data directory and not"
+              " re-created (%s): what only the open file held is lost",
               whaco_store_errmsg(e->store));
         rc = WHACO_E_IO;
     } else {

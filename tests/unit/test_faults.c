@@ -389,8 +389,7 @@ static void faults__a_locked_database_fails_then_recovers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(faults__every_io_call_of_a_batch_may_fail, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(faults__every_io_call_of_a_batch_may_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(faults__a_removed_directory_is_detected_and_recreated,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(faults__a_locked_database_fails_then_recovers, setup,
