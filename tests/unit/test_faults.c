@@ -10,7 +10,9 @@
  *    the open file again, and whaco_store_recreate puts the database back
  *    (refusing to overwrite another file that appeared at its path);
  *  - a database locked by another connection: writes fail with "database is
- *    locked" after the busy timeout, and succeed again once it is released.
+ *    locked" after the busy timeout, and succeed again once it is released;
+ *  - a midnight reset whose batch failed runs after the recovery (the
+ *    schedule is put back), and is never shown before it is committed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -386,6 +388,61 @@ static void faults__a_locked_database_fails_then_recovers(void **state)
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 }
 
+/* A copy of the current view's deals today, over the team. */
+static uint64_t deals_now(struct whaco_engine *e)
+{
+    struct view v = current(e);
+    whaco_buf_release(&v.all);
+    return v.deals;
+}
+
+static void faults__a_midnight_reset_in_a_failed_batch_is_not_lost(void **state)
+{
+    (void)state;
+    struct whaco_engine_config cfg;
+    struct whaco_engine_stats st;
+    struct whaco_event ev;
+    struct whaco_engine_reply r;
+    config(&cfg);
+    cfg.daily_reset = true;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    /* The engine clock 2 s before the next UTC midnight: time to set up. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t real = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    cfg.clock_offset_ms = (real / 86400000 + 1) * 86400000 - real - 2000;
+    struct whaco_engine *e = start(&cfg);
+    add(e, "sp-1");
+    whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
+    snprintf(ev.id, sizeof ev.id, "sp-1");
+    assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
+    assert_int_equal(r.rc, WHACO_OK);
+    assert_int_equal(deals_now(e), 1);
+
+    /* The next write is the midnight reset's batch: it fails. */
+    whacofault_arm(1, EIO, "write");
+    for (int i = 0; i < 20000; i++) {
+        whaco_engine_stats(e, &st);
+        if (st.storage_failures > 0)
+            break;
+        sleep_ms(1);
+    }
+    assert_int_equal(st.storage_failures, 1);
+    assert_int_equal(st.events[WHACO_EV_DAILY_RESET], 0);
+    assert_int_equal(deals_now(e), 1); /* the failed reset was never published */
+    whacofault_arm(0, 0, NULL);
+    wait_healthy(e);
+
+    /* Put back on the schedule, it runs at once after the recovery. */
+    for (int i = 0; i < 20000 && deals_now(e) != 0; i++)
+        sleep_ms(1);
+    assert_int_equal(deals_now(e), 0);
+    whaco_engine_stats(e, &st);
+    assert_int_equal(st.events[WHACO_EV_DAILY_RESET], 1);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +451,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(faults__a_locked_database_fails_then_recovers, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(faults__a_midnight_reset_in_a_failed_batch_is_not_lost,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
