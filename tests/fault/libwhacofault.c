@@ -123,8 +123,8 @@ static void configure(void)
     if (atomic_load(&configured))
         return;
     const char *nth = getenv("WHACO_FAULT_NTH");
-    whacofault_arm(nth ? strtol(nth, NULL, 10) : 0,
-                   errno_by_name(getenv("WHACO_FAULT_ERRNO"), EIO), getenv("WHACO_FAULT_KINDS"));
+    whacofault_arm(nth ? strtol(nth, NULL, 10) : 0, errno_by_name(getenv("WHACO_FAULT_ERRNO"), EIO),
+                   getenv("WHACO_FAULT_KINDS"));
     whacofault_set(getenv("WHACO_FAULT_DIR"), getenv("WHACO_FAULT_CTL"));
 }
 

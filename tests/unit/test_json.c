@@ -1178,7 +1178,7 @@ static void json__errors_render(void **state)
 
     /* A message cut inside a UTF-8 sequence, quotes and control
      * characters still make valid JSON. */
-    char longtext[400];
+    char longtext[sizeof e.message + 144]; /* longer than any message */
     size_t n = 0;
     while (n + 2 < sizeof longtext) {
         memcpy(longtext + n, "\xc3\xa9", 2);
