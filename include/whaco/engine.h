@@ -67,7 +67,12 @@ struct whaco_engine_config {
     struct whaco_segment_config seg; /* for a new state (a loaded state keeps its own) */
     struct whaco_team_config team;
 
-    /* Build a read view of in (engine thread). Returns an opaque pointer. */
+    /*
+     * Build a read view of in (engine thread). Returns an opaque pointer, or
+     * NULL when out of memory: the engine then keeps the previous view until
+     * the next batch (at start-up, whaco_engine_start fails with
+     * WHACO_E_NOMEM).
+     */
     void *(*publish)(const struct whaco_intel *in, void *ctx);
     /* Free a view built by publish (any thread). */
     void (*view_free)(void *view);

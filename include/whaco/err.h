@@ -41,7 +41,8 @@
     X(NOT_INTEGER, -21, "value must be a whole number")                                            \
     X(IO, -22, "input/output error")                                                               \
     X(PARSE, -23, "malformed input")                                                               \
-    X(UNAVAILABLE, -24, "service is shutting down or its storage has failed")
+    X(UNAVAILABLE, -24, "service is shutting down or its storage has failed")                      \
+    X(NOMEM, -25, "out of memory")
 
 enum whaco_err {
     WHACO_OK = 0,

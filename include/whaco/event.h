@@ -14,8 +14,8 @@
  * as an opaque blob. Decoding checks every field, so a damaged log is
  * detected instead of replayed into a wrong state.
  *
- * Plain data, no allocation; thread-safe in the sense that separate events
- * are independent.
+ * Plain data; only encoding allocates (it grows the caller's buffer).
+ * Thread-safe in the sense that separate events are independent.
  */
 #ifndef WHACO_EVENT_H
 #define WHACO_EVENT_H
@@ -61,17 +61,24 @@ const char *whaco_event_name(uint32_t type);
  * Apply ev to in at ev->time_ms. For ANALYZE, *out (if not NULL) receives
  * the analysis. Returns WHACO_OK, or the event's error (validation with
  * *field set, WHACO_E_NOT_FOUND, WHACO_E_DUPLICATE, WHACO_E_TIME_BACKWARDS,
- * WHACO_E_INVAL for an unknown type) with *in unchanged. Deterministic.
+ * WHACO_E_INVAL for an unknown type, WHACO_E_NOMEM when adding a
+ * salesperson or resetting runs out of memory) with *in unchanged.
+ * Deterministic.
  */
 int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
                       struct whaco_analysis *out, const char **field);
 
-/* Append the event's encoding to b. Equal events give identical bytes. */
-void whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b);
+/*
+ * Append the event's encoding to b. Equal events give identical bytes.
+ * Returns whaco_buf_error(b): WHACO_OK, or WHACO_E_NOMEM when b has failed
+ * (now or before; see whaco/serial.h).
+ */
+int whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b);
 
 /*
- * Decode p[0..len) into *ev. Returns WHACO_OK, WHACO_E_STATE_VERSION for an
- * encoding of a newer format, or WHACO_E_STATE_CORRUPT (*ev then undefined).
+ * Decode p[0..len) into *ev. Never allocates. Returns WHACO_OK,
+ * WHACO_E_STATE_VERSION for an encoding of a newer format, or
+ * WHACO_E_STATE_CORRUPT (*ev then undefined).
  * Field values are checked as far as the event alone allows (strings
  * terminated and within bounds, numbers finite where the API requires).
  */

@@ -19,8 +19,9 @@
  * activity, and a weekend of spinning phases would mean nothing.
  *
  * Every event function either succeeds or returns an error with the state
- * unchanged. Memory: the struct is caller-owned; it holds heap arrays (the
- * team) and must be released with whaco_intel_release(). Not thread-safe:
+ * unchanged, running out of memory (WHACO_E_NOMEM) included. Memory: the
+ * struct is caller-owned; it holds heap arrays (the team) and must be
+ * released with whaco_intel_release(). Not thread-safe:
  * the caller serialises every call that takes a non-const whaco_intel.
  */
 #ifndef WHACO_INTEL_H
@@ -59,8 +60,8 @@ struct whaco_analysis {
 
 /*
  * Initialise both engines; either config may be NULL for its defaults.
- * Returns WHACO_OK, or the first configuration error (*field names it) with
- * *in needing no release.
+ * Returns WHACO_OK, or the first configuration error (*field names it) or
+ * WHACO_E_NOMEM, with *in needing no release.
  */
 int whaco_intel_init(struct whaco_intel *in, const struct whaco_segment_config *seg_cfg,
                      const struct whaco_team_config *team_cfg, const char **field);
@@ -97,7 +98,11 @@ unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
  */
 int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_ms);
 
-/* Add a salesperson (whaco_team_add after advancing); errors as there. */
+/*
+ * Add a salesperson (whaco_team_add after advancing); errors as there,
+ * WHACO_E_NOMEM included: the team grows before anything changes, so *in
+ * is unchanged on every error.
+ */
 int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_member_spec *spec,
                                 int64_t now_ms, const char **field);
 
@@ -117,21 +122,23 @@ int whaco_intel_daily_reset(struct whaco_intel *in, int64_t now_ms);
 /*
  * Reset both engines to their initial state (same configurations): the
  * model forgets what it learned, the team is emptied, the clock restarts at
- * now_ms. Returns WHACO_OK or WHACO_E_TIME_BACKWARDS.
+ * now_ms. Returns WHACO_OK, WHACO_E_TIME_BACKWARDS or WHACO_E_NOMEM (*in
+ * unchanged).
  */
 int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms);
 
 /*
  * Append the whole state as a saved-state file (whaco/serial.h: sections
  * SEGM, TEAM and INTL, then the CRC) to b. Equal states give identical
- * bytes.
+ * bytes. Returns WHACO_OK, or WHACO_E_NOMEM with b failed (see
+ * whaco/serial.h: its bytes are not a state; clear or release it).
  */
-void whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b);
+int whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b);
 
 /*
  * Replace *in (initialised) with the state in p[0..len). Checks magic,
- * version, CRC and every value. Returns WHACO_OK, WHACO_E_STATE_VERSION or
- * WHACO_E_STATE_CORRUPT; on error *in is unchanged.
+ * version, CRC and every value. Returns WHACO_OK, WHACO_E_STATE_VERSION,
+ * WHACO_E_STATE_CORRUPT or WHACO_E_NOMEM; on error *in is unchanged.
  */
 int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len);
 

@@ -115,7 +115,8 @@ void whaco_features(const struct whaco_customer *c, double x[WHACO_FEATURES]);
 /*
  * Append a customer to b in the portable format (whaco/serial.h): str id,
  * f64 creditScore, annualIncome, vehiclePrice, downPayment, tradeValue,
- * u32 visitCount, f64 timeOnLot, engagement.
+ * u32 visitCount, f64 timeOnLot, engagement. Out of memory sets b->failed
+ * (whaco/serial.h); the caller checks the buffer once it is complete.
  */
 void whaco_customer_encode(const struct whaco_customer *c, struct whaco_buf *b);
 
@@ -268,7 +269,7 @@ const struct whaco_anomaly *whaco_segment_anomaly(const struct whaco_segmenter *
 
 /*
  * Append the segmenter as a WHACO_TAG_SEGMENT section payload (whaco/serial.h)
- * to b. Equal states give identical bytes.
+ * to b. Equal states give identical bytes. Out of memory sets b->failed.
  */
 void whaco_segmenter_encode(const struct whaco_segmenter *s, struct whaco_buf *b);
 

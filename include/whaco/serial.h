@@ -14,13 +14,18 @@
  * magic, the version, the checksum and every length before it trusts a byte,
  * so truncated or corrupted input gives WHACO_E_STATE_CORRUPT, never a crash.
  *
- * struct whaco_buf grows on the heap (aborting on out-of-memory, see
- * whaco/alloc.h); struct whaco_reader only borrows its bytes. Neither is
- * thread-safe; separate instances are independent.
+ * struct whaco_buf grows on the heap (whaco/alloc.h). A growth that runs out
+ * of memory does not abort and is not reported by each append: like a
+ * stdio stream's error flag, the buffer's sticky `failed` flag is set, every
+ * later append is skipped, and the code that built the buffer checks the
+ * flag once at the end (whaco_buf_error) -- so encoders stay straight-line
+ * code. struct whaco_reader only borrows its bytes. Neither is thread-safe;
+ * separate instances are independent.
  */
 #ifndef WHACO_SERIAL_H
 #define WHACO_SERIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,21 +35,36 @@
 #define WHACO_TAG_SEGMENT 0x4d474553u /* "SEGM" */
 #define WHACO_TAG_TEAM    0x4d414554u /* "TEAM" */
 
-/* A growable byte buffer. Initialise with WHACO_BUF_INIT or zeroing. */
+/*
+ * A growable byte buffer. Initialise with WHACO_BUF_INIT or zeroing. Once
+ * `failed` is set, data[0..len) holds what was appended before the failure
+ * and is not a complete encoding: check whaco_buf_error() before using it.
+ */
 struct whaco_buf {
     uint8_t *data; /* owned; NULL while empty */
     size_t len;    /* bytes written */
     size_t cap;    /* bytes allocated */
+    bool failed;   /* sticky: an append ran out of memory; later appends are skipped */
 };
 #define WHACO_BUF_INIT                                                                             \
     {                                                                                              \
-        NULL, 0, 0                                                                                 \
+        NULL, 0, 0, false                                                                          \
     }
 
-/* Free the buffer's memory and reset it to empty. Safe on an empty buffer. */
+/* Free the buffer's memory and reset it to empty (failed cleared). Safe on an empty buffer. */
 void whaco_buf_release(struct whaco_buf *b);
 
-/* Appenders: grow the buffer as needed (abort on out-of-memory). */
+/* Empty the buffer but keep its memory for reuse; clears `failed`. */
+void whaco_buf_clear(struct whaco_buf *b);
+
+/* WHACO_OK, or WHACO_E_NOMEM if an append since the last clear/release failed. */
+int whaco_buf_error(const struct whaco_buf *b);
+
+/*
+ * Appenders: grow the buffer as needed. On out-of-memory they set `failed`
+ * and append nothing (the bytes already there are kept); while `failed` is
+ * set they do nothing.
+ */
 void whaco_buf_put(struct whaco_buf *b, const void *p, size_t n);
 void whaco_buf_put_u8(struct whaco_buf *b, uint8_t v);
 void whaco_buf_put_u32(struct whaco_buf *b, uint32_t v);
@@ -56,7 +76,8 @@ void whaco_buf_put_str(struct whaco_buf *b, const char *s);
 
 /*
  * Write a u32 at an earlier offset (used to patch a length or count once
- * it is known). off + 4 must not exceed b->len.
+ * it is known). off + 4 must not exceed b->len; nothing is written while
+ * the buffer has failed.
  */
 void whaco_buf_patch_u32(struct whaco_buf *b, size_t off, uint32_t v);
 void whaco_buf_patch_u64(struct whaco_buf *b, size_t off, uint64_t v);
@@ -99,6 +120,10 @@ void whaco_reader_fail(struct whaco_reader *r);
  *     whaco_state_section_end(&w, s);
  *     ...more sections...
  *     whaco_state_finish(&w);   (patches the count, appends the CRC)
+ *     if (whaco_buf_error(&buf)) ...out of memory: release buf...
+ *
+ * Every step is a no-op once buf has failed, so the check at the end is
+ * the only one needed.
  */
 struct whaco_state_writer {
     struct whaco_buf *buf; /* borrowed */

@@ -42,9 +42,10 @@
  *
  * Memory and threads: a struct whaco_team is owned by the caller and holds
  * heap arrays (members and integration scratch) that grow, through
- * whaco/alloc.h (abort on out-of-memory), only when a member is added or a
- * state decoded. Advancing, assigning, recording deals, computing coherence
- * and (once its arrays are big enough) the status report never allocate.
+ * whaco/alloc.h, only when a member is added or a state decoded; running
+ * out of memory then is WHACO_E_NOMEM with the team unchanged. Advancing,
+ * assigning, recording deals, computing coherence and (once its arrays are
+ * big enough) the status report never allocate.
  * Functions taking a const team only read it and may run concurrently with
  * each other; every other call needs the caller to serialise access. No
  * I/O, no clock, no environment: time is an argument. Deterministic: the
@@ -234,9 +235,10 @@ int whaco_team_config_check(const struct whaco_team_config *cfg, const char **fi
 
 /*
  * Initialise an empty team. cfg may be NULL for the defaults; it is copied.
- * Returns WHACO_OK, or an error of whaco_team_config_check() with *t
- * untouched (and needing no release). Allocates the coherence ring
- * (WHACO_TEAM_HISTORY samples); release with whaco_team_release().
+ * Returns WHACO_OK, or an error of whaco_team_config_check() or
+ * WHACO_E_NOMEM, with *t untouched (and needing no release). Allocates the
+ * coherence ring (WHACO_TEAM_HISTORY samples); release with
+ * whaco_team_release().
  */
 int whaco_team_init(struct whaco_team *t, const struct whaco_team_config *cfg, const char **field);
 
@@ -246,9 +248,10 @@ void whaco_team_release(struct whaco_team *t);
 /*
  * Make *dst an independent copy of *src (e.g. the read-only copy the engine
  * publishes for readers). dst must be initialised (or zeroed); its previous
- * contents are released. Allocates. Reads *src only.
+ * contents are released. Allocates: WHACO_OK, or WHACO_E_NOMEM with *dst
+ * untouched. Reads *src only.
  */
-void whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src);
+int whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src);
 
 /* ===== Members ===== */
 
@@ -269,11 +272,20 @@ int whaco_member_spec_check(const struct whaco_member_spec *spec, const char **f
 /*
  * Add a member at the end of the insertion order. Returns WHACO_OK, a
  * whaco_member_spec_check() error, WHACO_E_DUPLICATE ("id") if the id is
- * taken, or WHACO_E_TEAM_FULL if the team has WHACO_TEAM_MAX members; on
- * error *t is unchanged. May allocate (amortised doubling); strings are
- * copied. O(N).
+ * taken, WHACO_E_TEAM_FULL if the team has WHACO_TEAM_MAX members, or
+ * WHACO_E_NOMEM; on error *t is unchanged. May allocate (amortised
+ * doubling; never after whaco_team_reserve(t, t->n + 1) succeeded);
+ * strings are copied. O(N).
  */
 int whaco_team_add(struct whaco_team *t, const struct whaco_member_spec *spec, const char **field);
+
+/*
+ * Make room for n members, so that adding up to n never allocates (a caller
+ * that must not fail after a point reserves before it). Returns WHACO_OK,
+ * WHACO_E_TEAM_FULL if n > WHACO_TEAM_MAX, or WHACO_E_NOMEM; the members
+ * are unchanged either way. Never shrinks.
+ */
+int whaco_team_reserve(struct whaco_team *t, size_t n);
 
 /*
  * Remove the member with this id; the others keep their relative order (so
@@ -404,10 +416,10 @@ void whaco_team_status_release(struct whaco_team_status *st);
  * Fill *st with the team's status: coherence, band, per-member status,
  * bottlenecks (one per member with an issue, in member order) and the best
  * mentoring pairs (docs/team.md gives every rule). Returns WHACO_OK, or
- * WHACO_E_EMPTY_TEAM with *st untouched. Allocates only to grow st's arrays
- * to t->n entries. Reads *t only. O(N) typically: the mentor search stops at
- * the first more-skilled member ahead in phase, so it only approaches
- * O(N^2) when most skilled members are behind everyone else.
+ * WHACO_E_EMPTY_TEAM or WHACO_E_NOMEM with *st's contents untouched.
+ * Allocates only to grow st's arrays to t->n entries. Reads *t only. O(N) typically: the mentor
+ * search stops at the first more-skilled member ahead in phase, so it only approaches O(N^2) when
+ * most skilled members are behind everyone else.
  */
 int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_team *t);
 
@@ -432,7 +444,8 @@ size_t whaco_team_recommendation(const struct whaco_team *t, const struct whaco_
  * Append the team as a WHACO_TAG_TEAM section payload (docs/team.md,
  * "Serialised layout") to b: the configuration, the members in insertion
  * order, the hour counters and the coherence ring oldest first. Equal
- * states give identical bytes. Allocates (grows b).
+ * states give identical bytes. Allocates (grows b; out of memory sets
+ * b->failed, see whaco/serial.h).
  */
 void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b);
 
@@ -441,8 +454,8 @@ void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b);
  * initialised (or zeroed). Every value is checked: finite numbers in range,
  * valid and unique ids, valid names, counts consistent, history timestamps
  * non-decreasing. Returns WHACO_OK (the old contents of
- * *t released and replaced), or WHACO_E_STATE_CORRUPT with *t untouched and
- * r marked failed. Allocates.
+ * *t released and replaced), WHACO_E_STATE_CORRUPT with *t untouched and
+ * r marked failed, or WHACO_E_NOMEM with *t untouched. Allocates.
  */
 int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r);
 

@@ -504,8 +504,12 @@ int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err)
 
     struct whaco_intel *in = whaco_xcalloc(1, sizeof *in); /* 43 KiB: off the stack */
     const char *field = NULL;
-    if (whaco_intel_init(in, &o.cfg, NULL, &field) != WHACO_OK) {
-        fprintf(err, "whaco analyze: invalid setting %s\n", field);
+    int init_rc = whaco_intel_init(in, &o.cfg, NULL, &field);
+    if (init_rc != WHACO_OK) {
+        if (init_rc == WHACO_E_NOMEM)
+            fprintf(err, "whaco analyze: %s\n", whaco_strerror(init_rc));
+        else
+            fprintf(err, "whaco analyze: invalid setting %s\n", field);
         free(in);
         return 2;
     }

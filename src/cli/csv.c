@@ -31,7 +31,7 @@ void csv_reader_init(struct csv_reader *r, FILE *fp)
 
 void csv_reader_release(struct csv_reader *r)
 {
-    free(r->buf);
+    whaco_free(r->buf);
     r->buf = NULL;
     r->cap = r->pos = r->end = r->scanned = 0;
 }
@@ -40,7 +40,9 @@ void csv_reader_release(struct csv_reader *r)
  * Read more input after buf[end], first moving the unconsumed part to the
  * front and growing the buffer if a long line left little room. One byte
  * past end is always kept free for the NUL of a last line without newline.
- * Returns 0 (r->eof set at end of input) or -2 on a read error.
+ * Returns 0 (r->eof set at end of input) or -2 on a read error (errno
+ * ENOMEM if the buffer could not grow; the reader is then as it was, with
+ * the unconsumed input kept).
  */
 static int refill(struct csv_reader *r)
 {
@@ -52,7 +54,12 @@ static int refill(struct csv_reader *r)
     }
     if (r->cap - r->end < MIN_READ + 1) {
         size_t cap = r->cap ? 2 * r->cap : CSV_BLOCK + 1;
-        r->buf = whaco_xreallocarray(r->buf, cap, 1);
+        char *buf = whaco_reallocarray(r->buf, cap, 1);
+        if (!buf) {
+            errno = ENOMEM;
+            return -2;
+        }
+        r->buf = buf;
         r->cap = cap;
     }
     size_t room = r->cap - r->end - 1;

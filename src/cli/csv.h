@@ -53,7 +53,8 @@ void csv_reader_release(struct csv_reader *r);
 /*
  * Read the next record. Returns 1 and fills fields, 0 at end of input,
  * -1 if the line could not be parsed (r->error says why; call again for the
- * next line) and -2 on a read error (errno set).
+ * next line) and -2 on a read error (errno set; ENOMEM when a long line
+ * could not get memory -- nothing is lost, a later call may succeed).
  */
 int csv_read(struct csv_reader *r);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "http/json.h"
 #include "banned.h"
 
 static void usage(FILE *out)
@@ -29,6 +30,7 @@ int main(int argc, char **argv)
 {
     static char buf[1 << 16];
     setvbuf(stdout, buf, _IOFBF, sizeof buf);
+    json_alloc_init(); /* before any JSON is touched, before any thread */
 
     if (argc < 2) {
         usage(stderr);

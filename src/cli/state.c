@@ -96,8 +96,11 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err)
     }
     if (!export && !from)
         return usage(err);
-    if (whaco_intel_init(&in, NULL, NULL, NULL) != WHACO_OK)
+    int init_rc = whaco_intel_init(&in, NULL, NULL, NULL);
+    if (init_rc != WHACO_OK) {
+        fprintf(err, "whaco state: %s\n", whaco_strerror(init_rc));
         return 1;
+    }
 
     int rc = 1;
     if (export) {
@@ -105,8 +108,10 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err)
             fprintf(err, "whaco state: %s\n", msg);
         } else {
             char *w = stateio_export_whaco(&in), *o = stateio_export_oscillator(&in);
-            if (w && o && write_file(dir, "whaco_state.json", w, err) == 0 &&
-                write_file(dir, "oscillator_state.json", o, err) == 0) {
+            if (!w || !o)
+                fprintf(err, "whaco state: %s\n", whaco_strerror(WHACO_E_NOMEM));
+            else if (write_file(dir, "whaco_state.json", w, err) == 0 &&
+                     write_file(dir, "oscillator_state.json", o, err) == 0) {
                 fprintf(err, "whaco state: exported %zu salespeople and the model to %s\n",
                         in.team.n, dir);
                 rc = 0;

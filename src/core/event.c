@@ -74,7 +74,7 @@ int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
     return WHACO_E_INVAL;
 }
 
-void whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b)
+int whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b)
 {
     whaco_buf_put_u8(b, EVENT_FORMAT);
     whaco_buf_put_u32(b, ev->type);
@@ -101,6 +101,7 @@ void whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b)
     default:
         break;
     }
+    return whaco_buf_error(b);
 }
 
 int whaco_event_decode(struct whaco_event *ev, const void *p, size_t len)

@@ -152,6 +152,9 @@ int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_membe
     }
     if (rc == WHACO_OK && in->team.n >= WHACO_TEAM_MAX)
         rc = WHACO_E_TEAM_FULL;
+    /* Grow before advancing: after advance_to nothing may fail. */
+    if (rc == WHACO_OK)
+        rc = whaco_team_reserve(&in->team, in->team.n + 1);
     if (rc != WHACO_OK)
         return rc;
     advance_to(in, now_ms);
@@ -207,7 +210,7 @@ int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms)
 
 /*==== Saved state =========================================================*/
 
-void whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b)
+int whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b)
 {
     struct whaco_state_writer w;
     size_t s;
@@ -227,6 +230,7 @@ void whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b)
     whaco_state_section_end(&w, s);
 
     whaco_state_finish(&w);
+    return whaco_buf_error(b);
 }
 
 int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
@@ -235,12 +239,14 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
     uint32_t n, tag, seen = 0;
     int rc = whaco_state_open(&r, p, len, &n);
     /* Decode into scratch engines; *in changes only if everything is valid. */
-    struct whaco_segmenter *seg = whaco_xmalloc(sizeof *seg);
+    struct whaco_segmenter *seg = whaco_malloc(sizeof *seg);
     struct whaco_team team;
     uint8_t clock_set = 0;
     int64_t clock_ms = 0;
 
     memset(&team, 0, sizeof team);
+    if (!seg)
+        return WHACO_E_NOMEM;
     if (rc == WHACO_OK && n != 3)
         rc = WHACO_E_STATE_CORRUPT;
     for (uint32_t i = 0; rc == WHACO_OK && i < n; i++) {
@@ -277,6 +283,6 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
     } else {
         whaco_team_release(&team);
     }
-    free(seg);
+    whaco_free(seg);
     return rc;
 }

@@ -12,27 +12,52 @@
 
 void whaco_buf_release(struct whaco_buf *b)
 {
-    free(b->data);
+    whaco_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = false;
 }
 
-static void buf_reserve(struct whaco_buf *b, size_t n)
+void whaco_buf_clear(struct whaco_buf *b)
 {
+    b->len = 0;
+    b->failed = false;
+}
+
+int whaco_buf_error(const struct whaco_buf *b)
+{
+    return b->failed ? WHACO_E_NOMEM : WHACO_OK;
+}
+
+/* Make room for n more bytes; false (and `failed` set) if memory ran out. */
+static bool buf_reserve(struct whaco_buf *b, size_t n)
+{
+    if (b->failed)
+        return false;
     if (b->cap - b->len >= n)
-        return;
+        return true;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < n)
+    while (cap - b->len < n) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = true;
+            return false;
+        }
         cap *= 2;
-    b->data = whaco_xreallocarray(b->data, cap, 1);
+    }
+    uint8_t *data = whaco_reallocarray(b->data, cap, 1);
+    if (!data) {
+        b->failed = true;
+        return false;
+    }
+    b->data = data;
     b->cap = cap;
+    return true;
 }
 
 void whaco_buf_put(struct whaco_buf *b, const void *p, size_t n)
 {
-    if (n == 0)
+    if (n == 0 || !buf_reserve(b, n))
         return;
-    buf_reserve(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;
 }
@@ -83,12 +108,14 @@ void whaco_buf_put_str(struct whaco_buf *b, const char *s)
 
 void whaco_buf_patch_u32(struct whaco_buf *b, size_t off, uint32_t v)
 {
-    store_le(b->data + off, v, 4);
+    if (!b->failed)
+        store_le(b->data + off, v, 4);
 }
 
 void whaco_buf_patch_u64(struct whaco_buf *b, size_t off, uint64_t v)
 {
-    store_le(b->data + off, v, 8);
+    if (!b->failed)
+        store_le(b->data + off, v, 8);
 }
 
 void whaco_reader_init(struct whaco_reader *r, const void *p, size_t len)
@@ -205,12 +232,16 @@ size_t whaco_state_section_begin(struct whaco_state_writer *w, uint32_t tag)
 
 void whaco_state_section_end(struct whaco_state_writer *w, size_t section)
 {
+    if (w->buf->failed)
+        return;
     whaco_buf_patch_u64(w->buf, section, (uint64_t)(w->buf->len - section - 8));
     w->sections++;
 }
 
 void whaco_state_finish(struct whaco_state_writer *w)
 {
+    if (w->buf->failed)
+        return;
     whaco_buf_patch_u32(w->buf, w->start + 12, w->sections);
     whaco_buf_put_u32(w->buf, whaco_crc32(w->buf->data + w->start, w->buf->len - w->start));
 }

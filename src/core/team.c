@@ -272,35 +272,59 @@ int whaco_team_init(struct whaco_team *t, const struct whaco_team_config *cfg, c
     } else {
         whaco_team_config_default(&c);
     }
+    struct whaco_coherence_sample *hist = whaco_calloc(WHACO_TEAM_HISTORY, sizeof hist[0]);
+    if (!hist)
+        return WHACO_E_NOMEM;
     memset(t, 0, sizeof *t);
     t->cfg = c;
-    t->hist = whaco_xcalloc(WHACO_TEAM_HISTORY, sizeof t->hist[0]);
+    t->hist = hist;
     return WHACO_OK;
 }
 
 void whaco_team_release(struct whaco_team *t)
 {
-    free(t->members);
-    free(t->hist);
-    free(t->order);
-    free(t->scratch);
+    whaco_free(t->members);
+    whaco_free(t->hist);
+    whaco_free(t->order);
+    whaco_free(t->scratch);
     memset(t, 0, sizeof *t);
 }
 
-/* Make room for at least `need` members (cap, members, order, scratch). */
-static void reserve(struct whaco_team *t, size_t need)
+/*
+ * Make room for at least `need` members (cap, members, order, scratch).
+ * On out-of-memory the arrays that did grow keep their new size, but cap,
+ * n and every member are unchanged: the team is the same team.
+ */
+static int reserve(struct whaco_team *t, size_t need)
 {
     if (t->cap >= need)
-        return;
+        return WHACO_OK;
     size_t cap = t->cap ? t->cap : 8;
     while (cap < need)
         cap *= 2;
     if (cap > WHACO_TEAM_MAX)
         cap = WHACO_TEAM_MAX;
-    t->members = whaco_xreallocarray(t->members, cap, sizeof t->members[0]);
-    t->order = whaco_xreallocarray(t->order, cap, sizeof t->order[0]);
-    t->scratch = whaco_xreallocarray(t->scratch, cap, SCRATCH_ARRAYS * sizeof(double));
+    struct whaco_member *members = whaco_reallocarray(t->members, cap, sizeof t->members[0]);
+    if (!members)
+        return WHACO_E_NOMEM;
+    t->members = members;
+    uint32_t *order = whaco_reallocarray(t->order, cap, sizeof t->order[0]);
+    if (!order)
+        return WHACO_E_NOMEM;
+    t->order = order;
+    double *scratch = whaco_reallocarray(t->scratch, cap, SCRATCH_ARRAYS * sizeof(double));
+    if (!scratch)
+        return WHACO_E_NOMEM;
+    t->scratch = scratch;
     t->cap = cap;
+    return WHACO_OK;
+}
+
+int whaco_team_reserve(struct whaco_team *t, size_t n)
+{
+    if (n > WHACO_TEAM_MAX)
+        return WHACO_E_TEAM_FULL;
+    return reserve(t, n);
 }
 
 struct skill_key {
@@ -319,10 +343,15 @@ static int cmp_skill_key(const void *a, const void *b)
     return (x->index < y->index) - (x->index > y->index);
 }
 
-/* Rebuild order[] from the member list (decode). Allocates a temporary. */
-static void rebuild_order(struct whaco_team *t)
+/*
+ * Rebuild order[] from the member list (decode). Allocates a temporary:
+ * WHACO_OK, or WHACO_E_NOMEM with order[] untouched.
+ */
+static int rebuild_order(struct whaco_team *t)
 {
-    struct skill_key *keys = whaco_xcalloc(t->n ? t->n : 1, sizeof keys[0]);
+    struct skill_key *keys = whaco_calloc(t->n ? t->n : 1, sizeof keys[0]);
+    if (!keys)
+        return WHACO_E_NOMEM;
     for (size_t i = 0; i < t->n; i++) {
         keys[i].skill = t->members[i].skill;
         keys[i].index = (uint32_t)i;
@@ -331,10 +360,11 @@ static void rebuild_order(struct whaco_team *t)
         qsort(keys, t->n, sizeof keys[0], cmp_skill_key);
     for (size_t i = 0; i < t->n; i++)
         t->order[i] = keys[i].index;
-    free(keys);
+    whaco_free(keys);
+    return WHACO_OK;
 }
 
-void whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src)
+int whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src)
 {
     struct whaco_team c;
     memset(&c, 0, sizeof c);
@@ -343,10 +373,13 @@ void whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src)
     c.total_hours = src->total_hours;
     c.hist_head = src->hist_head;
     c.hist_count = src->hist_count;
-    c.hist = whaco_xcalloc(WHACO_TEAM_HISTORY, sizeof c.hist[0]);
+    c.hist = whaco_calloc(WHACO_TEAM_HISTORY, sizeof c.hist[0]);
+    if (!c.hist || reserve(&c, src->n ? src->n : 1) != WHACO_OK) {
+        whaco_team_release(&c);
+        return WHACO_E_NOMEM;
+    }
     if (src->hist)
         memcpy(c.hist, src->hist, WHACO_TEAM_HISTORY * sizeof c.hist[0]);
-    reserve(&c, src->n ? src->n : 1);
     if (src->n) {
         memcpy(c.members, src->members, src->n * sizeof c.members[0]);
         memcpy(c.order, src->order, src->n * sizeof c.order[0]);
@@ -354,6 +387,7 @@ void whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src)
     c.n = src->n;
     whaco_team_release(dst);
     *dst = c;
+    return WHACO_OK;
 }
 
 /*==== Members ====*/
@@ -408,7 +442,9 @@ int whaco_team_add(struct whaco_team *t, const struct whaco_member_spec *spec, c
     }
     if (t->n >= WHACO_TEAM_MAX)
         return WHACO_E_TEAM_FULL;
-    reserve(t, t->n + 1);
+    rc = reserve(t, t->n + 1);
+    if (rc != WHACO_OK)
+        return rc;
 
     struct whaco_member *m = &t->members[t->n];
     memset(m, 0, sizeof *m);
@@ -736,9 +772,9 @@ void whaco_team_status_init(struct whaco_team_status *st)
 
 void whaco_team_status_release(struct whaco_team_status *st)
 {
-    free(st->members);
-    free(st->bottlenecks);
-    free(st->mentoring);
+    whaco_free(st->members);
+    whaco_free(st->bottlenecks);
+    whaco_free(st->mentoring);
     memset(st, 0, sizeof *st);
 }
 
@@ -826,14 +862,26 @@ static bool find_mentor(const struct whaco_team *t, uint32_t e, struct whaco_men
     return false;
 }
 
-static void status_reserve(struct whaco_team_status *st, size_t n)
+/* Grow the report's arrays to n entries; WHACO_E_NOMEM leaves cap and the contents as they were. */
+static int status_reserve(struct whaco_team_status *st, size_t n)
 {
     if (st->cap >= n)
-        return;
-    st->members = whaco_xreallocarray(st->members, n, sizeof st->members[0]);
-    st->bottlenecks = whaco_xreallocarray(st->bottlenecks, n, sizeof st->bottlenecks[0]);
-    st->mentoring = whaco_xreallocarray(st->mentoring, n, sizeof st->mentoring[0]);
+        return WHACO_OK;
+    struct whaco_member_status *members = whaco_reallocarray(st->members, n, sizeof members[0]);
+    if (!members)
+        return WHACO_E_NOMEM;
+    st->members = members;
+    struct whaco_bottleneck *bottlenecks =
+        whaco_reallocarray(st->bottlenecks, n, sizeof bottlenecks[0]);
+    if (!bottlenecks)
+        return WHACO_E_NOMEM;
+    st->bottlenecks = bottlenecks;
+    struct whaco_mentoring *mentoring = whaco_reallocarray(st->mentoring, n, sizeof mentoring[0]);
+    if (!mentoring)
+        return WHACO_E_NOMEM;
+    st->mentoring = mentoring;
     st->cap = n;
+    return WHACO_OK;
 }
 
 int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_team *t)
@@ -842,7 +890,8 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
         return WHACO_E_EMPTY_TEAM;
     const struct whaco_team_config *cfg = &t->cfg;
     size_t n = t->n;
-    status_reserve(st, n);
+    if (status_reserve(st, n) != WHACO_OK)
+        return WHACO_E_NOMEM;
 
     /* One pass for the sums of r e^{i psi} (same order as order_param), paces and cosines. */
     double S = 0.0, C = 0.0, pace_sum = 0.0;
@@ -1022,19 +1071,22 @@ static int cmp_id_key(const void *a, const void *b)
     return strcmp(((const struct id_key *)a)->id, ((const struct id_key *)b)->id);
 }
 
-static bool ids_unique(const struct whaco_member *members, size_t n)
+/* WHACO_OK if the ids are unique, WHACO_E_DUPLICATE if not, or WHACO_E_NOMEM. */
+static int ids_unique(const struct whaco_member *members, size_t n)
 {
     if (n < 2)
-        return true;
-    struct id_key *keys = whaco_xcalloc(n, sizeof keys[0]);
+        return WHACO_OK;
+    struct id_key *keys = whaco_calloc(n, sizeof keys[0]);
+    if (!keys)
+        return WHACO_E_NOMEM;
     for (size_t i = 0; i < n; i++)
         keys[i].id = members[i].id;
     qsort(keys, n, sizeof keys[0], cmp_id_key);
     bool ok = true;
     for (size_t i = 1; i < n && ok; i++)
         ok = strcmp(keys[i - 1].id, keys[i].id) != 0;
-    free(keys);
-    return ok;
+    whaco_free(keys);
+    return ok ? WHACO_OK : WHACO_E_DUPLICATE;
 }
 
 static bool finite_nonneg(double v)
@@ -1075,7 +1127,9 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
         !finite_nonneg(d.total_hours) || n > WHACO_TEAM_MAX)
         goto corrupt;
 
-    reserve(&d, n ? n : 1);
+    int rc = reserve(&d, n ? n : 1);
+    if (rc != WHACO_OK)
+        goto out_of_memory;
     for (uint32_t i = 0; i < n; i++) {
         struct whaco_member *m = &d.members[i];
         memset(m, 0, sizeof *m);
@@ -1105,14 +1159,20 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
             goto corrupt;
         d.n = i + 1u;
     }
-    if (!ids_unique(d.members, d.n))
+    rc = ids_unique(d.members, d.n);
+    if (rc == WHACO_E_DUPLICATE)
         goto corrupt;
-    rebuild_order(&d);
+    if (rc == WHACO_OK)
+        rc = rebuild_order(&d);
+    if (rc != WHACO_OK)
+        goto out_of_memory;
 
     uint32_t count = whaco_reader_u32(r);
     if (r->err != WHACO_OK || count > WHACO_TEAM_HISTORY)
         goto corrupt;
-    d.hist = whaco_xcalloc(WHACO_TEAM_HISTORY, sizeof d.hist[0]);
+    d.hist = whaco_calloc(WHACO_TEAM_HISTORY, sizeof d.hist[0]);
+    if (!d.hist)
+        goto out_of_memory;
     for (uint32_t k = 0; k < count; k++) {
         d.hist[k].timestamp_ms = whaco_reader_i64(r);
         d.hist[k].r = whaco_reader_f64(r);
@@ -1131,4 +1191,8 @@ corrupt:
     whaco_team_release(&d);
     whaco_reader_fail(r);
     return WHACO_E_STATE_CORRUPT;
+
+out_of_memory:
+    whaco_team_release(&d);
+    return WHACO_E_NOMEM;
 }

@@ -148,14 +148,25 @@ static void pub_unref(struct whaco_engine *e, struct pub *p)
     pthread_mutex_unlock(&e->view_mu);
     if (last) {
         e->cfg.view_free(p->view);
-        free(p);
+        whaco_free(p);
     }
 }
 
-static void publish(struct whaco_engine *e)
+/*
+ * Replace the current view with one of the state now. Out of memory keeps
+ * the previous view (readers see the state as of an earlier batch until the
+ * next batch publishes again) and returns WHACO_E_NOMEM.
+ */
+static int publish(struct whaco_engine *e)
 {
-    struct pub *p = whaco_xmalloc(sizeof *p), *old;
+    struct pub *p = whaco_malloc(sizeof *p), *old;
+    if (!p)
+        return WHACO_E_NOMEM;
     p->view = e->cfg.publish(&e->intel, e->cfg.ctx);
+    if (!p->view) {
+        whaco_free(p);
+        return WHACO_E_NOMEM;
+    }
     p->refs = 1;
     pthread_mutex_lock(&e->view_mu);
     old = e->current;
@@ -163,6 +174,7 @@ static void publish(struct whaco_engine *e)
     pthread_mutex_unlock(&e->view_mu);
     if (old)
         pub_unref(e, old);
+    return WHACO_OK;
 }
 
 void *whaco_engine_view_acquire(struct whaco_engine *e, void **handle)
@@ -318,7 +330,9 @@ static unsigned bucket(uint64_t v, const uint64_t *bounds, unsigned n)
 /*
  * Apply one event and append it to the open batch. Returns the event's own
  * result; *logged tells whether it went into the log, *io_failed is set if
- * the store refused it.
+ * the store refused it. The event is encoded before it is applied: running
+ * out of memory (WHACO_E_NOMEM) fails the request with the state unchanged,
+ * never leaves the state ahead of what can be logged.
  */
 static int apply_and_log(struct whaco_engine *e, struct whaco_event *ev,
                          struct whaco_engine_reply *reply, bool *io_failed, uint64_t *seq)
@@ -327,11 +341,12 @@ static int apply_and_log(struct whaco_engine *e, struct whaco_event *ev,
     reply->time_ms = ev->time_ms;
     reply->field = NULL;
     reply->storage_failed = false;
-    reply->rc = whaco_event_apply(&e->intel, ev, &reply->analysis, &reply->field);
+    whaco_buf_clear(&e->scratch);
+    reply->rc = whaco_event_encode(ev, &e->scratch);
+    if (reply->rc == WHACO_OK)
+        reply->rc = whaco_event_apply(&e->intel, ev, &reply->analysis, &reply->field);
     if (reply->rc != WHACO_OK)
         return reply->rc;
-    e->scratch.len = 0;
-    whaco_event_encode(ev, &e->scratch);
     if (!*io_failed && whaco_store_append(e->store, ev->time_ms, ev->type, e->scratch.data,
                                           e->scratch.len, seq) != WHACO_OK)
         *io_failed = true;
@@ -347,9 +362,10 @@ static int take_snapshot(struct whaco_engine *e, int64_t now)
     struct whaco_buf b = WHACO_BUF_INIT;
     uint64_t seq = whaco_store_last_seq(e->store);
     if (seq == e->snapshot_seq)
-        return WHACO_OK; /* the latest snapshot is the current state */
-    whaco_intel_save(&e->intel, &b);
-    int rc = whaco_store_put_snapshot(e->store, seq, now, b.data, b.len);
+        return WHACO_OK;                      /* the latest snapshot is the current state */
+    int rc = whaco_intel_save(&e->intel, &b); /* out of memory: no snapshot, the log has it all */
+    if (rc == WHACO_OK)
+        rc = whaco_store_put_snapshot(e->store, seq, now, b.data, b.len);
     whaco_buf_release(&b);
     if (rc != WHACO_OK)
         return rc;
@@ -659,7 +675,17 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     e->next_snapshot = now + cfg->snapshot_ms;
     e->next_midnight = next_local_midnight(now);
     e->next_check = now + cfg->retry_ms;
-    publish(e);
+    if (publish(e) != WHACO_OK) {
+        errorf(errbuf, errlen, "cannot build the first read view: %s",
+               whaco_strerror(WHACO_E_NOMEM));
+        whaco_intel_release(&e->intel);
+        whaco_store_close(e->store);
+        pthread_mutex_destroy(&e->mu);
+        pthread_cond_destroy(&e->wake);
+        pthread_mutex_destroy(&e->view_mu);
+        free(e);
+        return WHACO_E_NOMEM;
+    }
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         errorf(errbuf, errlen, "cannot start the engine thread: %s", strerror(errno));
         pub_unref(e, e->current);
@@ -825,7 +851,13 @@ int whaco_engine_import(const char *data_dir, const struct whaco_intel *in, bool
         whaco_store_close(s);
         return WHACO_E_DUPLICATE;
     }
-    whaco_intel_save(in, &b);
+    rc = whaco_intel_save(in, &b);
+    if (rc != WHACO_OK) {
+        errorf(errbuf, errlen, "cannot encode the state: %s", whaco_strerror(rc));
+        whaco_buf_release(&b);
+        whaco_store_close(s);
+        return rc;
+    }
     rc = whaco_store_put_snapshot(s, seq, now_ms, b.data, b.len);
     if (rc == WHACO_OK)
         rc = whaco_store_compact(s, 1, INT64_MAX, NULL); /* the import replaces everything */

@@ -32,11 +32,17 @@
  * Every jansson constructor can fail on out-of-memory; builders track that
  * with a flag and return NULL rather than a document with holes.
  *
- * Strings returned by the builders come from json_dumps, i.e. jansson's
- * allocator, which whaco leaves at the default malloc/free: the caller
- * frees them with free(). No static mutable state: thread-safe.
+ * Memory: json_alloc_init() points jansson's allocator at whaco_malloc and
+ * whaco_free (whaco/alloc.h), so injected allocation failures reach jansson
+ * too (tests/unit/test_oom.c). Strings returned by the builders come from
+ * json_dumps, i.e. that allocator: the caller frees them with free() or
+ * whaco_free(). jansson's lexer can report a failed allocation as a syntax
+ * error; load_object() tells the two apart with the calling thread's count
+ * of failed allocations. No static mutable state besides the once-flag of
+ * json_alloc_init: thread-safe.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +53,7 @@
 
 #include <jansson.h>
 
+#include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
 #include "whaco/intel.h"
@@ -66,6 +73,20 @@
 #define ISO_MAX_MS         253402300799999LL   /* 9999-12-31T23:59:59.999Z */
 #define REASON_BUF         512                 /* > 8 reasons of the longest feature name */
 #define RECOMMENDATION_BUF 512                 /* > two 127-byte names and the sentence */
+
+/*==== Memory ====*/
+
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void route_jansson_alloc(void)
+{
+    json_set_alloc_funcs(whaco_malloc, whaco_free);
+}
+
+void json_alloc_init(void)
+{
+    pthread_once(&alloc_once, route_jansson_alloc);
+}
 
 /*==== Errors ====*/
 
@@ -143,13 +164,13 @@ static json_t *text_n(const char *s, size_t cap)
     size_t len = end ? (size_t)(end - s) : cap;
     if (whaco_utf8_valid(s, len))
         return json_stringn_nocheck(s, len);
-    char *copy = malloc(len + 1);
+    char *copy = whaco_malloc(len + 1);
     if (!copy)
         return NULL;
     for (size_t i = 0; i < len; i++)
         copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
     json_t *v = json_stringn_nocheck(copy, len);
-    free(copy);
+    whaco_free(copy);
     return v;
 }
 
@@ -233,10 +254,18 @@ char *json_error(const struct api_error *e)
 static json_t *load_object(const char *body, size_t len, struct api_error *e)
 {
     json_error_t jerr;
+    uint64_t failures = whaco_alloc_failures_here();
     json_t *root = json_loadb(body ? body : "", body ? len : 0, LOAD_FLAGS, &jerr);
     /* Out of memory is not the client's fault. jansson says so with its
-     * error code, or (when its lexer cannot even start) with no error text. */
-    if (!root && (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0')) {
+     * error code, or (when its lexer cannot even start) with no error text.
+     * But its lexer may also drop a byte it could not store, and then report
+     * a syntax error or even return a document with a damaged string: so
+     * any allocation that failed on this thread during the parse makes the
+     * result untrustworthy and the failure ours. */
+    bool oom = whaco_alloc_failures_here() != failures;
+    if (oom ||
+        (!root && (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0'))) {
+        json_decref(root);
         api_error_set(e, 503, "OUT_OF_MEMORY", NULL, "out of memory while reading the request");
         return NULL;
     }
@@ -721,13 +750,13 @@ static char *splice(char *doc, const char *json)
         return doc;
     size_t head = (size_t)(at - doc), mlen = strlen(TEAM_MARKER_JSON), jlen = strlen(json);
     size_t tail = strlen(at + mlen);
-    char *out = malloc(head + jlen + tail + 1);
+    char *out = whaco_malloc(head + jlen + tail + 1);
     if (out) {
         memcpy(out, doc, head);
         memcpy(out + head, json, jlen);
         memcpy(out + head + jlen, at + mlen, tail + 1);
     }
-    free(doc);
+    whaco_free(doc);
     return out;
 }
 

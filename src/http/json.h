@@ -10,8 +10,9 @@
  * api_error naming the field and what is allowed. Unknown fields are
  * ignored (forward compatibility with newer clients).
  *
- * Builders return a NUL-terminated, malloc'd string the caller frees (or
- * NULL only if out of memory -- they otherwise always succeed). Field names
+ * Builders return a NUL-terminated, malloc'd string the caller frees with
+ * free() or whaco_free() (or NULL only if out of memory -- they otherwise
+ * always succeed; never a document with a part missing). Field names
  * are the seed's camelCase contract (INTELLIGENCE_README.md, "API
  * Reference"); additions are documented in api/openapi.json. Reals are
  * printed with at most 6 significant digits; timestamps are ISO 8601 UTC
@@ -28,6 +29,15 @@
 #include "whaco/event.h"
 #include "whaco/intel.h"
 #include "whaco/team.h"
+
+/*
+ * Route jansson's allocations through whaco/alloc.h (json_set_alloc_funcs
+ * with whaco_malloc and whaco_free), so that the fault-injection hook and
+ * the allocation counters cover JSON parsing and building too. Call once at
+ * process start, before any other jansson call and before threads start
+ * (main() does; tests do). Idempotent and thread-safe.
+ */
+void json_alloc_init(void);
 
 /* A request that cannot be served, as the API reports it. */
 struct api_error {
@@ -51,7 +61,10 @@ void api_error_set(struct api_error *e, int status, const char *code, const char
 /* {"error":{"code":"...","message":"...","field":"..."}} ("field" omitted if NULL). */
 char *json_error(const struct api_error *e);
 
-/* ---- Requests: return 0, or -1 with *e filled (status 400) ---- */
+/*
+ * ---- Requests: return 0, or -1 with *e filled (status 400; 503 with code
+ * OUT_OF_MEMORY when the server ran out of memory reading the body) ----
+ */
 
 /*
  * POST analyze-customer: {"customerId"?, "creditScore", "annualIncome",

@@ -241,15 +241,28 @@ static enum MHD_Result respond(struct request *rq, unsigned status, char *body, 
     return ret;
 }
 
+/*
+ * Queue json (consumed) with status. NULL means a builder ran out of
+ * memory: the answer is then 503 OUT_OF_MEMORY from static storage, since
+ * allocating it could fail too.
+ */
 static enum MHD_Result respond_json(struct request *rq, unsigned status, char *json)
 {
-    static const char oom[] = "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
-    if (!json) { /* a builder ran out of memory */
-        json = whaco_xmalloc(sizeof oom);
-        memcpy(json, oom, sizeof oom);
-        status = 500;
-    }
-    return respond(rq, status, json, strlen(json), "application/json");
+    static const char oom[] =
+        "{\"error\":{\"code\":\"OUT_OF_MEMORY\",\"message\":\"out of memory\"}}";
+    if (json)
+        return respond(rq, status, json, strlen(json), "application/json");
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    rq->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+    enum MHD_Result ret = MHD_queue_response(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result respond_error(struct request *rq, const struct api_error *e)
@@ -295,6 +308,9 @@ static enum MHD_Result respond_event_error(struct request *rq)
         } else {
             api_error_set(&e, 503, "UNAVAILABLE", NULL, "the service is shutting down");
         }
+        break;
+    case WHACO_E_NOMEM: /* the event was not applied: state unchanged, retry later */
+        api_error_set(&e, 503, "OUT_OF_MEMORY", NULL, "out of memory; the change was not made");
         break;
     case WHACO_E_TIME_BACKWARDS:
     case WHACO_E_IO:
@@ -500,7 +516,7 @@ static enum MHD_Result respond_read(struct request *rq)
     }
     whaco_engine_view_release(e, h);
     if (!body)
-        return respond_json(rq, 500, NULL);
+        return respond_json(rq, 503, NULL);
     ret = respond(rq, 200, body, len, "application/json");
     return ret;
 }

@@ -17,15 +17,23 @@
  * Import builds the state through the engines' own decoders (encode the
  * assembled structs, decode them back), so it accepts exactly the states
  * those accept.
+ *
+ * Out of memory: export returns NULL rather than a file with a part
+ * missing (every constructor's result is checked through put/push); import
+ * returns WHACO_E_NOMEM, never a parse error, when an allocation failed --
+ * jansson included, whose lexer may report a failed allocation as a syntax
+ * error (see json.c's load_object).
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/segment.h"
 #include "whaco/team.h"
@@ -35,17 +43,32 @@
 #define FILE_VERSION 1
 #define DUMP_FLAGS   (JSON_INDENT(2) | JSON_REAL_PRECISION(17))
 
-static json_t *reals(const double *v, int n)
+/* json_object_set_new, recording a failure (out of memory) in *oom. Consumes v. */
+static void put(json_t *o, const char *key, json_t *v, bool *oom)
+{
+    if (json_object_set_new(o, key, v) != 0)
+        *oom = true;
+}
+
+/* json_array_append_new with the same bookkeeping. Consumes v. */
+static void push(json_t *a, json_t *v, bool *oom)
+{
+    if (json_array_append_new(a, v) != 0)
+        *oom = true;
+}
+
+static json_t *reals(const double *v, int n, bool *oom)
 {
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_real(v[i]));
+        push(a, json_real(v[i]), oom);
     return a;
 }
 
-static char *dump(json_t *root)
+/* The document's text, or NULL if anything failed. Consumes root. */
+static char *dump(json_t *root, bool oom)
 {
-    char *s = json_dumps(root, DUMP_FLAGS);
+    char *s = root && !oom ? json_dumps(root, DUMP_FLAGS) : NULL;
     json_decref(root);
     return s;
 }
@@ -53,51 +76,53 @@ static char *dump(json_t *root)
 char *stateio_export_whaco(const struct whaco_intel *in)
 {
     const struct whaco_segmenter *s = &in->seg;
+    bool oom = false;
     json_t *root = json_object(), *names = json_array(), *clusters = json_array();
-    json_object_set_new(root, "version", json_integer(FILE_VERSION));
-    json_object_set_new(root, "learningRate", json_real(s->cfg.alpha));
-    json_object_set_new(root, "outlierThreshold", json_real(s->cfg.outlier_threshold));
-    json_object_set_new(root, "totalProcessed", json_integer((json_int_t)s->processed));
-    json_object_set_new(root, "outliersDetected", json_integer((json_int_t)s->outliers));
+    put(root, "version", json_integer(FILE_VERSION), &oom);
+    put(root, "learningRate", json_real(s->cfg.alpha), &oom);
+    put(root, "outlierThreshold", json_real(s->cfg.outlier_threshold), &oom);
+    put(root, "totalProcessed", json_integer((json_int_t)s->processed), &oom);
+    put(root, "outliersDetected", json_integer((json_int_t)s->outliers), &oom);
     for (int j = 0; j < WHACO_FEATURES; j++)
-        json_array_append_new(names, json_string(whaco_feature_name(j)));
-    json_object_set_new(root, "featureNames", names);
-    json_object_set_new(root, "featureWeights", reals(s->weights, WHACO_FEATURES));
+        push(names, json_string(whaco_feature_name(j)), &oom);
+    put(root, "featureNames", names, &oom);
+    put(root, "featureWeights", reals(s->weights, WHACO_FEATURES, &oom), &oom);
     for (int k = 0; k < WHACO_CLUSTERS; k++) {
         const struct whaco_cluster *c = &s->clusters[k];
         json_t *o = json_object();
-        json_object_set_new(o, "id", json_integer(k));
-        json_object_set_new(o, "name", json_string(whaco_profile(k)->name));
-        json_object_set_new(o, "centroid", reals(c->centroid, WHACO_FEATURES));
-        json_object_set_new(o, "variance", reals(c->variance, WHACO_FEATURES));
-        json_object_set_new(o, "share", json_real(c->share));
-        json_object_set_new(o, "size", json_integer((json_int_t)c->size));
-        json_array_append_new(clusters, o);
+        put(o, "id", json_integer(k), &oom);
+        put(o, "name", json_string(whaco_profile(k)->name), &oom);
+        put(o, "centroid", reals(c->centroid, WHACO_FEATURES, &oom), &oom);
+        put(o, "variance", reals(c->variance, WHACO_FEATURES, &oom), &oom);
+        put(o, "share", json_real(c->share), &oom);
+        put(o, "size", json_integer((json_int_t)c->size), &oom);
+        push(clusters, o, &oom);
     }
-    json_object_set_new(root, "clusters", clusters);
-    return dump(root);
+    put(root, "clusters", clusters, &oom);
+    return dump(root, oom);
 }
 
 char *stateio_export_oscillator(const struct whaco_intel *in)
 {
     const struct whaco_team *t = &in->team;
+    bool oom = false;
     json_t *root = json_object(), *list = json_array();
-    json_object_set_new(root, "version", json_integer(FILE_VERSION));
-    json_object_set_new(root, "couplingStrength", json_real(t->cfg.coupling));
+    put(root, "version", json_integer(FILE_VERSION), &oom);
+    put(root, "couplingStrength", json_real(t->cfg.coupling), &oom);
     for (size_t i = 0; i < t->n; i++) {
         const struct whaco_member *m = &t->members[i];
         json_t *o = json_object();
-        json_object_set_new(o, "id", json_string(m->id));
-        json_object_set_new(o, "name", json_string(m->name));
-        json_object_set_new(o, "skillLevel", json_real(m->skill));
-        json_object_set_new(o, "naturalFrequency", json_real(m->omega));
-        json_object_set_new(o, "phase", json_real(m->phase));
-        json_object_set_new(o, "activeDeals", json_integer(m->active_deals));
-        json_object_set_new(o, "dealsToday", json_integer(m->deals_today));
-        json_array_append_new(list, o);
+        put(o, "id", json_string(m->id), &oom);
+        put(o, "name", json_string(m->name), &oom);
+        put(o, "skillLevel", json_real(m->skill), &oom);
+        put(o, "naturalFrequency", json_real(m->omega), &oom);
+        put(o, "phase", json_real(m->phase), &oom);
+        put(o, "activeDeals", json_integer(m->active_deals), &oom);
+        put(o, "dealsToday", json_integer(m->deals_today), &oom);
+        push(list, o, &oom);
     }
-    json_object_set_new(root, "oscillators", list);
-    return dump(root);
+    put(root, "oscillators", list, &oom);
+    return dump(root, oom);
 }
 
 /*==== Import ==============================================================*/
@@ -106,13 +131,25 @@ struct ctx {
     const char *file;
     char *errbuf;
     size_t errlen;
-    int failed;
+    int failed; /* an error is in errbuf */
+    int rc;     /* WHACO_E_PARSE, or WHACO_E_NOMEM, once failed */
 };
+
+/* Out of memory: fail the import with WHACO_E_NOMEM rather than blame the file. */
+static void out_of_memory(struct ctx *c)
+{
+    if (!c->failed || c->rc != WHACO_E_NOMEM)
+        snprintf(c->errbuf, c->errlen, "%s: out of memory", c->file);
+    c->failed = 1;
+    c->rc = WHACO_E_NOMEM;
+}
 
 static int bad(struct ctx *c, const char *field, const char *what)
 {
     if (!c->failed)
         snprintf(c->errbuf, c->errlen, "%s: %s %s", c->file, field, what);
+    if (!c->failed)
+        c->rc = WHACO_E_PARSE;
     c->failed = 1;
     return -1;
 }
@@ -169,11 +206,19 @@ static void vector(struct ctx *c, json_t *o, const char *key, double *out, int n
 static json_t *load(struct ctx *c, const char *text, size_t len)
 {
     json_error_t err;
+    uint64_t failures = whaco_alloc_failures_here();
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (whaco_alloc_failures_here() != failures ||
+        (!root && json_error_code(&err) == json_error_out_of_memory)) {
+        json_decref(root);
+        out_of_memory(c);
+        return NULL;
+    }
     if (!root) {
         snprintf(c->errbuf, c->errlen, "%s: not valid JSON (line %d, column %d): %s", c->file,
                  err.line, err.column, err.text);
         c->failed = 1;
+        c->rc = WHACO_E_PARSE;
         return NULL;
     }
     if (!json_is_object(root)) {
@@ -233,7 +278,9 @@ static void import_segments(struct ctx *c, json_t *root, struct whaco_segmenter 
     struct whaco_reader r;
     whaco_segmenter_encode(s, &b);
     whaco_reader_init(&r, b.data, b.len);
-    if (whaco_segmenter_decode(s, &r) != WHACO_OK)
+    if (whaco_buf_error(&b) != WHACO_OK)
+        out_of_memory(c);
+    else if (whaco_segmenter_decode(s, &r) != WHACO_OK)
         bad(c, "clusters",
             "describe an impossible model (a variance below its floor, a "
             "negative share or weight, or a non-finite value)");
@@ -279,6 +326,10 @@ static void import_team(struct ctx *c, json_t *root, struct whaco_intel *in)
         if (c->failed)
             return;
         int rc = whaco_team_add(&in->team, &spec, &f);
+        if (rc == WHACO_E_NOMEM) {
+            out_of_memory(c);
+            return;
+        }
         if (rc != WHACO_OK) {
             snprintf(field, sizeof field, "oscillators[%zu].%s", i, f ? f : "id");
             bad(c, field, whaco_strerror(rc));
@@ -290,17 +341,17 @@ static void import_team(struct ctx *c, json_t *root, struct whaco_intel *in)
 int stateio_import(struct whaco_intel *in, const char *whaco_json, size_t whaco_len,
                    const char *oscillator_json, size_t oscillator_len, char *errbuf, size_t errlen)
 {
-    struct ctx c = {"whaco_state.json", errbuf, errlen, 0};
+    struct ctx c = {"whaco_state.json", errbuf, errlen, 0, WHACO_OK};
     json_t *root = load(&c, whaco_json, whaco_len);
     if (root)
         import_segments(&c, root, &in->seg);
     json_decref(root);
     if (c.failed)
-        return WHACO_E_PARSE;
+        return c.rc;
     c.file = "oscillator_state.json";
     root = load(&c, oscillator_json, oscillator_len);
     if (root)
         import_team(&c, root, in);
     json_decref(root);
-    return c.failed ? WHACO_E_PARSE : WHACO_OK;
+    return c.failed ? c.rc : WHACO_OK;
 }

@@ -17,14 +17,18 @@
 
 #include "whaco/intel.h"
 
-/* Render the two files; malloc'd strings the caller frees (NULL on OOM). */
+/*
+ * Render the two files; malloc'd strings the caller frees with free() or
+ * whaco_free() (NULL when out of memory, never a file with a part missing).
+ */
 char *stateio_export_whaco(const struct whaco_intel *in);
 char *stateio_export_oscillator(const struct whaco_intel *in);
 
 /*
  * Build *in (initialised by the caller with whaco_intel_init) from the two
- * files' texts. Returns WHACO_OK, or an error with errbuf saying which file
- * and field is wrong; *in is then unspecified and must only be released.
+ * files' texts. Returns WHACO_OK, WHACO_E_PARSE with errbuf saying which
+ * file and field is wrong, or WHACO_E_NOMEM ("<file>: out of memory"); on
+ * error *in is unspecified and must only be released.
  */
 int stateio_import(struct whaco_intel *in, const char *whaco_json, size_t whaco_len,
                    const char *oscillator_json, size_t oscillator_len, char *errbuf, size_t errlen);

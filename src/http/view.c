@@ -14,14 +14,31 @@
 
 void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
 {
-    struct http_view *v = whaco_xcalloc(1, sizeof *v);
+    struct http_view *v = whaco_calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
     v->in.seg = in->seg;
-    whaco_team_copy(&v->in.team, &in->team);
     v->in.clock_ms = in->clock_ms;
     v->in.clock_set = in->clock_set;
     whaco_team_status_init(&v->status);
-    v->has_status = whaco_team_status_compute(&v->status, &v->in.team) == WHACO_OK;
-    v->team_short = json_team_status_short(&v->in.team, v->has_status ? &v->status : NULL);
+    int rc = whaco_team_copy(&v->in.team, &in->team);
+    if (rc == WHACO_OK) {
+        rc = whaco_team_status_compute(&v->status, &v->in.team);
+        v->has_status = rc == WHACO_OK;
+        if (rc == WHACO_E_EMPTY_TEAM)
+            rc = WHACO_OK;
+    }
+    if (rc == WHACO_OK) {
+        v->team_short = json_team_status_short(&v->in.team, v->has_status ? &v->status : NULL);
+        if (!v->team_short)
+            rc = WHACO_E_NOMEM;
+    }
+    if (rc != WHACO_OK) { /* out of memory: the engine keeps the previous view */
+        whaco_team_status_release(&v->status);
+        whaco_intel_release(&v->in);
+        whaco_free(v);
+        return NULL;
+    }
     pthread_mutex_init(&v->mu, NULL);
     if (ctx && v->team_short)
         sse_broadcast(ctx, "team-status", v->team_short);
@@ -33,15 +50,15 @@ void whaco_http_view_free(void *view)
     struct http_view *v = view;
     if (!v)
         return;
-    free(v->team_short);
-    free(v->team_status);
-    free(v->segments);
-    free(v->insights);
-    free(v->salespeople);
+    whaco_free(v->team_short);
+    whaco_free(v->team_status);
+    whaco_free(v->segments);
+    whaco_free(v->insights);
+    whaco_free(v->salespeople);
     whaco_team_status_release(&v->status);
     whaco_intel_release(&v->in);
     pthread_mutex_destroy(&v->mu);
-    free(v);
+    whaco_free(v);
 }
 
 char *http_view_body(struct http_view *v, enum http_body which, size_t *len)
@@ -75,8 +92,11 @@ char *http_view_body(struct http_view *v, enum http_body which, size_t *len)
     size_t n = 0;
     if (*slot) { /* NULL only if the builder ran out of memory; tried again next time */
         n = strlen(*slot);
-        copy = whaco_xmalloc(n + 1);
-        memcpy(copy, *slot, n + 1);
+        copy = whaco_malloc(n + 1);
+        if (copy)
+            memcpy(copy, *slot, n + 1);
+        else
+            n = 0;
     }
     pthread_mutex_unlock(&v->mu);
     *len = n;

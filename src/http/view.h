@@ -33,7 +33,8 @@ enum http_body { BODY_TEAM_STATUS, BODY_SEGMENTS, BODY_INSIGHTS, BODY_SALESPEOPL
 
 /*
  * The body for a read endpoint, built on first use. Returns a copy the
- * caller frees (libmicrohttpd takes ownership of response buffers).
+ * caller frees (libmicrohttpd takes ownership of response buffers), or NULL
+ * when out of memory (the server answers 503 OUT_OF_MEMORY).
  */
 char *http_view_body(struct http_view *v, enum http_body which, size_t *len);
 

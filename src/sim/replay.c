@@ -117,11 +117,12 @@ static int32_t pop_lead(struct builder *b, size_t m)
 }
 
 /* Save the network's state as the world's starting state (the buffer's bytes
- * become the world's). */
+ * become the world's). The simulator aborts on out-of-memory (whaco/alloc.h). */
 static void keep_state(struct whaco_sim_world *w, const struct whaco_intel *in)
 {
     struct whaco_buf buf = WHACO_BUF_INIT;
-    whaco_intel_save(in, &buf);
+    if (whaco_intel_save(in, &buf) != WHACO_OK)
+        abort();
     w->state = buf.data ? buf.data : whaco_xmalloc(1);
     w->state_len = buf.len;
 }
