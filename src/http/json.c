@@ -187,12 +187,22 @@ static json_t *iso(int64_t ms)
     return json_string(buf);
 }
 
-/* Dump root (consumed) as the builders' result: NULL if anything failed. */
+/*
+ * Dump root (consumed) as the builders' result: NULL if anything failed.
+ * jansson's dumper can drop bytes it failed to allocate room for and still
+ * return a (damaged) text, so a failed allocation during the dump, seen in
+ * this thread's count, discards the text.
+ */
 static char *finish(json_t *root, bool oom)
 {
     char *s = NULL;
+    uint64_t failures = whaco_alloc_failures_here();
     if (root && !oom)
         s = json_dumps(root, DUMP_FLAGS);
+    if (s && whaco_alloc_failures_here() != failures) {
+        whaco_free(s);
+        s = NULL;
+    }
     json_decref(root);
     return s;
 }

@@ -65,10 +65,19 @@ static json_t *reals(const double *v, int n, bool *oom)
     return a;
 }
 
-/* The document's text, or NULL if anything failed. Consumes root. */
+/*
+ * The document's text, or NULL if anything failed. Consumes root. A failed
+ * allocation during json_dumps discards its text, which may be damaged (see
+ * json.c's finish).
+ */
 static char *dump(json_t *root, bool oom)
 {
+    uint64_t failures = whaco_alloc_failures_here();
     char *s = root && !oom ? json_dumps(root, DUMP_FLAGS) : NULL;
+    if (s && whaco_alloc_failures_here() != failures) {
+        whaco_free(s);
+        s = NULL;
+    }
     json_decref(root);
     return s;
 }
