@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "whaco/alloc.h"
+#include "whaco/engine.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
 #include "whaco/gen.h"
@@ -738,6 +739,110 @@ static void oom__csv_reader(void **state)
     assert_int_equal(each_allocation_fails(&op, &c), 1); /* one buffer */
 }
 
+/*==== The engine ==========================================================*/
+
+/* The engine's view in this test: the saved state, or NULL out of memory. */
+static void *publish_saved(const struct whaco_intel *in, void *ctx)
+{
+    (void)ctx;
+    struct whaco_buf *b = whaco_calloc(1, sizeof *b);
+    if (b && whaco_intel_save(in, b) != WHACO_OK) {
+        whaco_buf_release(b);
+        whaco_free(b);
+        b = NULL;
+    }
+    return b;
+}
+
+static void free_saved(void *view)
+{
+    whaco_buf_release(view);
+    whaco_free(view);
+}
+
+/* The engine's current view, copied. */
+static struct whaco_buf current_view(struct whaco_engine *e)
+{
+    void *h;
+    struct whaco_buf *v = whaco_engine_view_acquire(e, &h), copy = WHACO_BUF_INIT;
+    whaco_buf_put(&copy, v->data, v->len);
+    whaco_engine_view_release(e, h);
+    assert_int_equal(whaco_buf_error(&copy), WHACO_OK);
+    return copy;
+}
+
+static int engine_add(struct whaco_engine *e, int i)
+{
+    struct whaco_event ev = add_event(i);
+    struct whaco_engine_reply r;
+    assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
+    return r.rc;
+}
+
+/*
+ * Through the engine: the 9th salesperson, whose add grows the team, with
+ * the n-th allocation of the engine thread failing (the test thread only
+ * waits meanwhile; SQLite's own allocations are not whaco's). A failure in
+ * the event's path refuses the request with WHACO_E_NOMEM and changes
+ * nothing -- the view is the same and the same add then succeeds (it was
+ * not half-added: no DUPLICATE). A failure in building the read view
+ * afterwards acknowledges the committed write and keeps the previous view.
+ * A fresh engine and data directory for every n.
+ */
+static void oom__engine_add_salesperson(void **state)
+{
+    (void)state;
+    long refused = 0, stale = 0, n;
+    for (n = 0; n < MAX_POINTS; n++) {
+        char dir[64], cmd[128], msg[512];
+        struct whaco_engine_config cfg;
+        struct whaco_engine *e = NULL;
+        snprintf(dir, sizeof dir, "/tmp/whaco-oom-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        whaco_engine_config_default(&cfg);
+        cfg.data_dir = dir;
+        cfg.sync = WHACO_SYNC_NORMAL;
+        cfg.publish = publish_saved;
+        cfg.view_free = free_saved;
+        cfg.tick_ms = cfg.snapshot_ms = 3600 * 1000; /* no background events */
+        cfg.daily_reset = false;
+        if (whaco_engine_start(&cfg, &e, msg, sizeof msg) != WHACO_OK)
+            fail_msg("engine start: %s", msg);
+        for (int i = 0; i < 8; i++)
+            assert_int_equal(engine_add(e, i), WHACO_OK);
+        struct whaco_buf before = current_view(e);
+
+        uint64_t failed = failed_now();
+        whaco_alloc_fail_after(n);
+        int rc = engine_add(e, 8);
+        whaco_alloc_fail_after(-1);
+        bool injected = failed_now() != failed;
+        struct whaco_buf after = current_view(e);
+        bool same = after.len == before.len && !memcmp(after.data, before.data, after.len);
+        if (rc == WHACO_E_NOMEM) {
+            assert_true(injected);
+            assert_true(same);
+            assert_int_equal(engine_add(e, 8), WHACO_OK);
+            refused++;
+        } else {
+            assert_int_equal(rc, WHACO_OK);
+            assert_true(injected ? same : !same); /* a failed view keeps the old one */
+            stale += injected;
+        }
+        whaco_buf_release(&before);
+        whaco_buf_release(&after);
+        assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+        if (!injected)
+            break;
+    }
+    print_message("%-36s %ld allocation points (%ld refused, %ld kept the old view)\n",
+                  "engine add salesperson", n, refused, stale);
+    assert_true(refused >= 3); /* members, order, scratch */
+    assert_true(stale >= 1);
+}
+
 /*==== The harness itself ==================================================*/
 
 /* The hook fails exactly the n-th allocation, once, and counts. */
@@ -782,6 +887,7 @@ int main(void)
         cmocka_unit_test(oom__read_view),
         cmocka_unit_test(oom__state_file_import),
         cmocka_unit_test(oom__csv_reader),
+        cmocka_unit_test(oom__engine_add_salesperson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
