@@ -10,14 +10,17 @@
  * request then fails with 503 "out of memory"; the service goes on).
  * tests/unit/test_oom.c fails each of their allocations in turn to prove it.
  *
- * The abort-on-failure whaco_x* functions remain for code where giving up
- * the process is the right answer and no caller could do better: process
- * setup and tools that own the whole process (the CLI subcommands' top
- * level, `whaco simulate` and `whaco replay`'s simulator in src/sim, the
- * store's open paths in src/store) and the HTTP server's connection
- * plumbing (server.c, sse.c, metrics.c, auth.c), where a half-served
- * connection is no better than a restart by the supervisor. They abort()
- * rather than print: the core does no I/O.
+ * The abort-on-failure whaco_x* functions remain where giving up the
+ * process is the honest answer: process setup, which has nothing to fall
+ * back to (the engine's, the server's and the store's own structs at
+ * start-up, the store's open paths and its snapshot copy while loading);
+ * the CLI subcommands' top level (`whaco analyze`'s model and output
+ * buffer, `whaco state`'s file buffer), whose process is the one task; the
+ * simulator (src/sim, `whaco simulate` and `whaco replay`), a batch tool;
+ * and the server's streaming plumbing not yet converted (sse.c's streams
+ * and broadcast messages, metrics.c's text, auth.c's token list), listed in
+ * docs/reliability.md, "Out of memory". They abort() rather than print:
+ * the core does no I/O; the supervisor sees the signal and restarts.
  *
  * Fault injection and counting are compiled in always: a test must run the
  * very code that ships. They cost one relaxed atomic load of a read-mostly

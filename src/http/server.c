@@ -150,6 +150,7 @@ struct request {
     char *body;
     size_t len;
     bool too_big;
+    bool no_memory;              /* the body could not be stored: answered 503 */
     bool uploading;              /* counted in the server's uploading */
     unsigned retry_after;        /* seconds, for a 429 */
     struct deadline_conn *dconn; /* the connection's deadline; NULL if none */
@@ -210,15 +211,10 @@ static void add_api_headers(struct request *rq, struct MHD_Response *r)
     }
 }
 
-/* Queue body (malloc'd; ownership passes to libmicrohttpd) with status. */
-static enum MHD_Result respond(struct request *rq, unsigned status, char *body, size_t len,
-                               const char *type)
+/* Add the headers of an API answer to r and queue it with status; r is destroyed. */
+static enum MHD_Result queue(struct request *rq, unsigned status, struct MHD_Response *r,
+                             const char *type)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
-    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     add_api_headers(rq, r);
@@ -241,6 +237,18 @@ static enum MHD_Result respond(struct request *rq, unsigned status, char *body, 
     return ret;
 }
 
+/* Queue body (malloc'd; ownership passes to libmicrohttpd) with status. */
+static enum MHD_Result respond(struct request *rq, unsigned status, char *body, size_t len,
+                               const char *type)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    return queue(rq, status, r, type);
+}
+
 /*
  * Queue json (consumed) with status. NULL means a builder ran out of
  * memory: the answer is then 503 OUT_OF_MEMORY from static storage, since
@@ -256,13 +264,7 @@ static enum MHD_Result respond_json(struct request *rq, unsigned status, char *j
         MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-    rq->status = MHD_HTTP_SERVICE_UNAVAILABLE;
-    enum MHD_Result ret = MHD_queue_response(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
-    MHD_destroy_response(r);
-    return ret;
+    return queue(rq, MHD_HTTP_SERVICE_UNAVAILABLE, r, "application/json");
 }
 
 static enum MHD_Result respond_error(struct request *rq, const struct api_error *e)
@@ -459,7 +461,9 @@ static enum MHD_Result respond_read(struct request *rq)
     case R_EVENTS:
         return respond_events(rq);
     case R_OPENAPI: {
-        char *copy = whaco_xmalloc(whaco_openapi_json_len + 1);
+        char *copy = whaco_malloc(whaco_openapi_json_len + 1);
+        if (!copy)
+            return respond_json(rq, 503, NULL);
         memcpy(copy, whaco_openapi_json, whaco_openapi_json_len + 1);
         return respond(rq, 200, copy, whaco_openapi_json_len, "application/json");
     }
@@ -497,13 +501,13 @@ static enum MHD_Result respond_read(struct request *rq)
         len = body ? strlen(body) : 0;
         break;
     case R_HISTORY: {
-        struct whaco_coherence_sample *samples =
-            whaco_xmalloc(WHACO_TEAM_HISTORY * sizeof *samples);
+        struct whaco_coherence_sample *samples = whaco_malloc(WHACO_TEAM_HISTORY * sizeof *samples);
         int64_t since = whaco_engine_now(e) - (int64_t)n * 3600000;
-        size_t got = whaco_team_history_since(&v->in.team, since, samples, WHACO_TEAM_HISTORY);
-        body = json_coherence_history((double)n, samples, got);
+        size_t got =
+            samples ? whaco_team_history_since(&v->in.team, since, samples, WHACO_TEAM_HISTORY) : 0;
+        body = samples ? json_coherence_history((double)n, samples, got) : NULL;
         len = body ? strlen(body) : 0;
-        free(samples);
+        whaco_free(samples);
         break;
     }
     default: { /* R_METRICS */
@@ -849,7 +853,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     (void)version;
 
     if (!rq) {
-        rq = whaco_xcalloc(1, sizeof *rq);
+        rq = whaco_calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
         rq->srv = s;
         rq->conn = conn;
         rq->start_ns = mono_ns();
@@ -893,19 +899,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     case ST_BODY:
         if (*upload_data_size > 0) {
             size_t n = *upload_data_size;
-            if (!rq->too_big && rq->len + n <= s->cfg.body_limit) {
-                rq->body = whaco_xreallocarray(rq->body, rq->len + n + 1, 1);
-                memcpy(rq->body + rq->len, upload_data, n);
-                rq->len += n;
-                rq->body[rq->len] = '\0';
-            } else {
+            if (rq->too_big || rq->no_memory) {
+                /* keep reading, drop the bytes */
+            } else if (rq->len + n > s->cfg.body_limit) {
                 rq->too_big = true; /* keep reading, drop the bytes */
+            } else {
+                char *grown = whaco_reallocarray(rq->body, rq->len + n + 1, 1);
+                if (!grown) {
+                    rq->no_memory = true; /* answered 503 once the body is read */
+                } else {
+                    rq->body = grown;
+                    memcpy(rq->body + rq->len, upload_data, n);
+                    rq->len += n;
+                    rq->body[rq->len] = '\0';
+                }
             }
             *upload_data_size = 0;
             return MHD_YES;
         }
         upload_done(rq);
         deadline_received(rq->dconn);
+        if (rq->no_memory)
+            return respond_json(rq, 503, NULL);
         if (rq->too_big) {
             char msg[96];
             snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", s->cfg.body_limit);
@@ -941,8 +956,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     upload_done(rq);
     deadline_rearm(s->deadlines, rq->dconn);
-    free(rq->body);
-    free(rq);
+    whaco_free(rq->body);
+    whaco_free(rq);
     *con_cls = NULL;
     atomic_fetch_sub(&s->inflight, 1);
 }
