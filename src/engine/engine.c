@@ -259,6 +259,11 @@ static int load_snapshot(struct whaco_engine *e, uint64_t *seq, char *errbuf, si
         free(state);
         if (rc == WHACO_OK)
             return WHACO_OK;
+        if (rc == WHACO_E_NOMEM) { /* not damage: do not fall back, fail the start */
+            errorf(errbuf, errlen, "cannot load the snapshot of event %llu: %s",
+                   (unsigned long long)*seq, whaco_strerror(rc));
+            return rc;
+        }
         notef(e, "the snapshot of event %llu is unreadable (%s); trying the one before it",
               (unsigned long long)*seq, whaco_strerror(rc));
         before = *seq;
