@@ -17,8 +17,9 @@
  * the CLI subcommands' top level (`whaco analyze`'s model and output
  * buffer, `whaco state`'s file buffer), whose process is the one task; the
  * simulator (src/sim, `whaco simulate` and `whaco replay`), a batch tool;
- * and the server's streaming plumbing not yet converted (sse.c's streams
- * and broadcast messages, metrics.c's text, auth.c's token list), listed in
+ * and the server's plumbing not yet converted (sse.c's streams and
+ * broadcast messages, metrics.c's text, auth.c's token list, deadline.c's
+ * per-connection record, ratelimit.c's table at start-up), listed in
  * docs/reliability.md, "Out of memory". They abort() rather than print:
  * the core does no I/O; the supervisor sees the signal and restarts.
  *
