@@ -537,6 +537,10 @@ static char *build_event_analyzed(void)
 {
     return json_event_analyzed(&world.an, "odd-2", T0);
 }
+static char *build_health(void)
+{
+    return json_health("degraded", 41, 3, "the disk is full (ENOSPC)", T0);
+}
 static char *build_export_whaco(void)
 {
     return stateio_export_whaco(&world.in);
@@ -585,6 +589,7 @@ static void oom__json_responses_and_state_file_export(void **state)
         {"json_salesperson_removed", build_salesperson_removed},
         {"json_reset_done", build_reset_done},
         {"json_event_analyzed", build_event_analyzed},
+        {"json_health", build_health},
         {"stateio_export_whaco", build_export_whaco},
         {"stateio_export_oscillator", build_export_oscillator},
     };
