@@ -88,6 +88,30 @@ void whaco_store_rollback(struct whaco_store *s);
 uint64_t whaco_store_last_seq(struct whaco_store *s);
 
 /*
+ * Make every committed batch durable now: fsync the write-ahead log (one
+ * fdatasync of DIR/whaco.db-wal, nothing copied). Under WHACO_SYNC_FULL
+ * every commit already is; under WHACO_SYNC_NORMAL the engine calls this at
+ * least every sync interval, which bounds what a power loss can take.
+ * Fails with WHACO_E_INVAL while a batch is open, WHACO_E_IO if the fsync
+ * fails (the batches stay committed for the process; their durability is
+ * then unknown).
+ */
+int whaco_store_sync(struct whaco_store *s);
+
+/* What the database holds, for `whaco state verify` and `whaco log`. */
+struct whaco_store_stats {
+    uint64_t events;       /* rows in the event log */
+    uint64_t first_seq;    /* the oldest event still logged (0 if none) */
+    uint64_t last_seq;     /* whaco_store_last_seq */
+    uint64_t snapshots;    /* snapshots kept */
+    uint64_t snapshot_seq; /* the latest snapshot's seq (0 if none) */
+    int has_snapshot;      /* 1 if there is at least one snapshot */
+};
+
+/* Fill *out. Reads only; works inside a batch (and sees its appends). */
+int whaco_store_stats(struct whaco_store *s, struct whaco_store_stats *out);
+
+/*
  * Call cb(ctx, seq, time_ms, type, body, len) for every event with
  * seq > after, in order. Stops early, returning cb's value, if cb returns
  * non-zero. body is valid only during the call.

@@ -112,6 +112,7 @@ enum stmt_id {
     ST_PROBE,
     ST_UNDO_EVENTS,
     ST_UNDO_SEQUENCE,
+    ST_STATS,
     ST_COUNT
 };
 
@@ -135,6 +136,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PROBE] = "INSERT OR REPLACE INTO meta(key, value) VALUES ('checked_ms', ?1)",
     [ST_UNDO_EVENTS] = "DELETE FROM events WHERE seq >= ?1",
     [ST_UNDO_SEQUENCE] = "UPDATE sqlite_sequence SET seq = ?1 - 1 WHERE name = 'events'",
+    [ST_STATS] = "SELECT (SELECT count(*) FROM events), (SELECT coalesce(min(seq), 0) FROM events),"
+                 " (SELECT count(*) FROM snapshots), (SELECT max(seq) FROM snapshots)",
 };
 
 struct whaco_store {
@@ -859,6 +862,58 @@ uint64_t whaco_store_last_seq(struct whaco_store *s)
     }
     stmt_done(st);
     return s->last_seq;
+}
+
+int whaco_store_sync(struct whaco_store *s)
+{
+    if (s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_sync: a batch is open");
+    /*
+     * In WAL mode the pager's "journal" is the WAL: syncing it is exactly
+     * what synchronous=FULL does at each commit. No WAL open yet (nothing
+     * written since it was last checkpointed and closed): nothing to sync.
+     */
+    sqlite3_file *wal = NULL;
+    int rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc != SQLITE_OK)
+        return fail_sql(s, s->db, rc, "finding the write-ahead log to sync");
+    if (!wal || !wal->pMethods)
+        return WHACO_OK;
+    rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    if (rc != SQLITE_OK)
+        return fail(s, map_sqlite(rc), "syncing the write-ahead log: %s", sqlite3_errstr(rc));
+    return WHACO_OK;
+}
+
+int whaco_store_stats(struct whaco_store *s, struct whaco_store_stats *out)
+{
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    int err = stmt_get(s, ST_STATS, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 v[4];
+        for (int i = 0; i < 4; i++)
+            v[i] = sqlite3_column_int64(st, i);
+        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0) {
+            err = fail(s, WHACO_E_STATE_CORRUPT, "is damaged (negative sequence number); %s",
+                       ADVICE_DAMAGED);
+        } else {
+            out->events = (uint64_t)v[0];
+            out->first_seq = (uint64_t)v[1];
+            out->snapshots = (uint64_t)v[2];
+            out->snapshot_seq = (uint64_t)v[3];
+            out->has_snapshot = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        }
+    } else {
+        err = fail_sql(s, s->db, rc == SQLITE_DONE ? SQLITE_ERROR : rc, "counting the log");
+    }
+    stmt_done(st);
+    if (err == WHACO_OK)
+        out->last_seq = whaco_store_last_seq(s);
+    return err;
 }
 
 int whaco_store_replay(struct whaco_store *s, uint64_t after, whaco_store_event_cb cb, void *ctx)

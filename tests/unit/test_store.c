@@ -516,6 +516,46 @@ static void store__snapshots_and_compaction(void **state)
     tmp_clean(&t);
 }
 
+/* whaco_store_stats counts what the file holds, through compaction and batches. */
+static void expect_stats(struct whaco_store *s, uint64_t events, uint64_t first, uint64_t last,
+                         uint64_t snapshots, int has_snapshot, uint64_t snapshot_seq)
+{
+    struct whaco_store_stats st;
+    memset(&st, 0xA5, sizeof st);
+    assert_int_equal(whaco_store_stats(s, &st), WHACO_OK);
+    assert_int_equal(st.events, events);
+    assert_int_equal(st.first_seq, first);
+    assert_int_equal(st.last_seq, last);
+    assert_int_equal(st.snapshots, snapshots);
+    assert_int_equal(st.has_snapshot, has_snapshot);
+    assert_int_equal(st.snapshot_seq, snapshot_seq);
+}
+
+static void store__stats_count_events_and_snapshots(void **state)
+{
+    (void)state;
+    struct tmp t;
+    tmp_make(&t);
+    struct whaco_store *s = open_ok(&t, WHACO_SYNC_FULL);
+    expect_stats(s, 0, 0, 0, 0, 0, 0);
+    append_events(s, 1, 10, 0);
+    expect_stats(s, 10, 1, 10, 0, 0, 0);
+    /* A snapshot at seq 0 (an imported state) is still a snapshot. */
+    assert_int_equal(whaco_store_put_snapshot(s, 0, 1, "s0", 2), WHACO_OK);
+    assert_int_equal(whaco_store_put_snapshot(s, 4, 2, "s4", 2), WHACO_OK);
+    expect_stats(s, 10, 1, 10, 2, 1, 4);
+    assert_int_equal(whaco_store_compact(s, INT64_MAX, NULL), WHACO_OK);
+    expect_stats(s, 6, 5, 10, 1, 1, 4);
+    /* Inside a batch the stats see its appends; a rollback takes them back. */
+    assert_int_equal(whaco_store_begin(s), WHACO_OK);
+    assert_int_equal(whaco_store_append(s, 99, 1, "x", 1, NULL), WHACO_OK);
+    expect_stats(s, 7, 5, 11, 1, 1, 4);
+    whaco_store_rollback(s);
+    expect_stats(s, 6, 5, 10, 1, 1, 4);
+    whaco_store_close(s);
+    tmp_clean(&t);
+}
+
 /* Compaction zeroes deleted customer bytes instead of leaving them on disk. */
 static void store__compaction_leaves_no_deleted_bytes_in_the_file(void **state)
 {
@@ -900,6 +940,7 @@ int main(void)
         cmocka_unit_test(store__batch_commit_rollback_and_misuse),
         cmocka_unit_test(store__batch_is_invisible_until_commit),
         cmocka_unit_test(store__snapshots_and_compaction),
+        cmocka_unit_test(store__stats_count_events_and_snapshots),
         cmocka_unit_test(store__compaction_leaves_no_deleted_bytes_in_the_file),
         cmocka_unit_test(store__tokens_add_list_duplicate_and_data_version),
         cmocka_unit_test(store__refuses_random_bytes),
