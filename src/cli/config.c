@@ -16,6 +16,7 @@ static const char *const names[] = {
     "listen",
     "data",
     "sync",
+    "sync-interval",
     "tick-interval",
     "snapshot-interval",
     "retention",
@@ -148,6 +149,11 @@ int serve_config_set(struct serve_config *c, const char *name, const char *v, co
             c->engine.sync = WHACO_SYNC_NORMAL;
         else
             return bad(err, source, name, v, "expected full or normal");
+    } else if (!strcmp(name, "sync-interval")) {
+        ms = parse_duration_ms(v);
+        if (ms < 10 || ms > 3600000)
+            return bad(err, source, name, v, "expected a duration from 10ms to 1h, e.g. 1s");
+        c->engine.sync_interval_ms = ms;
     } else if (!strcmp(name, "tick-interval") || !strcmp(name, "snapshot-interval") ||
                !strcmp(name, "retention")) {
         ms = parse_duration_ms(v);

@@ -23,7 +23,7 @@
 static int serve_usage(FILE *err)
 {
     fputs("usage: whaco serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-          "                   [--sync full|normal] [--tick-interval 5m]\n"
+          "                   [--sync full|normal] [--sync-interval 1s] [--tick-interval 5m]\n"
           "                   [--snapshot-interval 10m] [--retention 30d]\n"
           "                   [--timezone ZONE] [--body-limit BYTES] [--threads N]\n"
           "                   [--require-auth true|false] [--allow-anonymous-remote true|false]\n"

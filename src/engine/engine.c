@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,8 @@ struct whaco_engine {
     int64_t retry_delay;     /* current wait between retries */
     uint64_t failed_mono_ns; /* when the current failure began */
     bool dirty;              /* memory may hold a batch the log does not: reload first */
+
+    int64_t sync_due; /* engine thread: fsync the log by then (sync normal); INT64_MAX */
 };
 
 /* Retries back off from retry_ms, doubling, up to this many times retry_ms. */
@@ -78,6 +81,7 @@ void whaco_engine_config_default(struct whaco_engine_config *cfg)
     cfg->snapshot_ms = 10 * 60 * 1000;
     cfg->retention_ms = 30 * DAY_MS;
     cfg->retry_ms = 1000;
+    cfg->sync_interval_ms = 1000;
     cfg->daily_reset = true;
     whaco_segment_config_default(&cfg->seg);
     whaco_team_config_default(&cfg->team);
@@ -521,6 +525,33 @@ static void batch_failed(struct whaco_engine *e, int64_t tick_before, int64_t mi
         notef(e, "cannot reload the committed state yet (%s); will retry", msg);
 }
 
+/*
+ * WHACO_SYNC_NORMAL only: a commit is not fsync'd, so fsync the log once
+ * sync_interval_ms has passed since the first commit not yet durable.
+ * `committed` says this round committed events. Every acknowledged event
+ * is durable within the interval (plus one engine round); a failed fsync
+ * is a storage failure (durability unknown: refuse writes until a probe
+ * succeeds), and the sync is retried after the recovery.
+ */
+static void sync_log_if_due(struct whaco_engine *e, bool committed)
+{
+    if (e->cfg.sync != WHACO_SYNC_NORMAL)
+        return;
+    int64_t now = whaco_engine_now(e);
+    if (committed && e->sync_due == INT64_MAX)
+        e->sync_due = now + e->cfg.sync_interval_ms;
+    if (now < e->sync_due)
+        return;
+    if (whaco_store_sync(e->store) != WHACO_OK) {
+        enter_degraded(e, whaco_store_errmsg(e->store));
+        return;
+    }
+    e->sync_due = INT64_MAX;
+    pthread_mutex_lock(&e->mu);
+    e->stats.log_syncs++;
+    pthread_mutex_unlock(&e->mu);
+}
+
 /* One round: the queued requests plus any background events that are due. */
 static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch)
 {
@@ -584,6 +615,7 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
         next = r->next; /* r may be freed by its done callback */
         r->done(r->arg);
     }
+    sync_log_if_due(e, logged > 0);
     if (now >= e->next_snapshot) {
         take_snapshot(e, now); /* on failure the log still has everything */
         e->next_snapshot = now + e->cfg.snapshot_ms;
@@ -595,6 +627,8 @@ static int64_t next_due(const struct whaco_engine *e)
     int64_t due = e->next_tick < e->next_snapshot ? e->next_tick : e->next_snapshot;
     if (e->cfg.daily_reset && e->next_midnight < due)
         due = e->next_midnight;
+    if (e->sync_due < due)
+        due = e->sync_due;
     return due;
 }
 
@@ -680,6 +714,7 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     e->next_snapshot = now + cfg->snapshot_ms;
     e->next_midnight = next_local_midnight(now);
     e->next_check = now + cfg->retry_ms;
+    e->sync_due = INT64_MAX;
     if (publish(e) != WHACO_OK) {
         errorf(errbuf, errlen, "cannot build the first read view: %s",
                whaco_strerror(WHACO_E_NOMEM));
