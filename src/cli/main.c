@@ -19,6 +19,8 @@ static void usage(FILE *out)
           "  serve                run the HTTP service (see README.md)\n"
           "  token create         create an API token\n"
           "  state export|import  the state as the seed's two JSON files\n"
+          "  state verify         check the state equals a replay of the event log\n"
+          "  log                  print the event log as JSON lines\n"
           "  simulate             compare lead-assignment strategies on a simulated floor\n"
           "  replay --data DIR    re-run a service's history under another strategy\n"
           "  help                 this text\n"
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
         return whaco_cmd_state(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(cmd, "simulate"))
         return whaco_cmd_simulate(argc - 1, argv + 1, stdout, stderr);
+    if (!strcmp(cmd, "log"))
+        return whaco_cmd_log(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(cmd, "replay"))
         return whaco_cmd_replay(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -5,6 +5,7 @@
  *
  *   whaco state export [--data DIR] [--out DIR]     writes DIR/whaco_state.json, ...
  *   whaco state import [--data DIR] --from DIR [--force]
+ *   whaco state verify [--data DIR]        (logcheck.c)
  *
  * Export reads the store without writing (a server may be running). Import
  * replaces the state of a store that has no events yet, or, with --force,
@@ -27,7 +28,8 @@
 static int usage(FILE *err)
 {
     fputs("usage: whaco state export [--data DIR] [--out DIR]\n"
-          "       whaco state import [--data DIR] --from DIR [--force]\n",
+          "       whaco state import [--data DIR] --from DIR [--force]\n"
+          "       whaco state verify [--data DIR]\n",
           err);
     return 2;
 }
@@ -75,6 +77,8 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err)
     (void)out;
     if (!data)
         data = "data";
+    if (argc >= 2 && !strcmp(argv[1], "verify"))
+        return whaco_state_verify(argc - 1, argv + 1, out, err);
     if (argc < 2 || (strcmp(argv[1], "export") && strcmp(argv[1], "import")))
         return usage(err);
     bool export = !strcmp(argv[1], "export");
