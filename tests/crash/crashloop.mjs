@@ -1,0 +1,340 @@
+// crashloop.mjs: kill whaco at random moments under write load, again and
+// again, and check that nothing acknowledged is lost and the state always
+// equals a replay of the log (issue #7, "Crash loop"). `make crashloop`.
+//
+//   node tests/crash/crashloop.mjs [--iterations 50] [--sync full|normal]
+//        [--powerloss] [--clients 8] [--rate 0] [--bin build/whaco]
+//        [--sync-interval-ms 1000] [--keep]
+//
+// One data directory for the whole run. Per iteration: start `whaco serve`
+// on 127.0.0.1:0 (snapshot every 2 s and a network tick every 1 s, so kills
+// also land in snapshots and ticks), run N clients sending analyze-customer
+// (a unique customerId each) and deal-closed (a unique dealId each), SIGKILL
+// the server after a uniform 0.2-3 s, then:
+//   - with --powerloss, roll the data files back to their last fsync first
+//     (tests/crash/powerloss.c: the server ran with the shim preloaded);
+//   - `whaco log`: every acknowledged (2xx) id must be in the log, and every
+//     id seen in the log before must still be there;
+//   - `whaco state verify`: the start-up state must equal a full replay of
+//     the log (retention stays 30 days, so compaction deletes no event and
+//     the full replay is always possible; the harness fails if verify says
+//     "not checked");
+//   - the next iteration's start must succeed (and a last start after the
+//     loop).
+// A lost acknowledged event is a failure under --sync full. Under --sync
+// normal with --powerloss the lost ones must all have been acknowledged
+// within the window before the kill: the sync interval plus a slack for
+// the fsync itself and one engine round (SLACK_MS); the report gives the
+// largest age seen. --rate R paces the clients to R requests a second in
+// all (0: as fast as they go): at a dealership's pace SQLite's own
+// checkpoints (every 1000 WAL pages, which fsync) are minutes apart and only
+// the sync interval bounds the loss; flat out they come every second or so.
+// Exit 0 if every check held, 1 otherwise.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { API, QUIET_DEFAULTS, TEAM5, call, customer, sleep } from '../api/helpers.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SLACK_MS = 500;
+const KILL_MIN_MS = 200;
+const KILL_MAX_MS = 3000;
+
+function parseArgs(argv) {
+  const o = {
+    iterations: Number(process.env.ITER || 50),
+    sync: process.env.SYNC || 'full',
+    powerloss: !!process.env.POWERLOSS && process.env.POWERLOSS !== '0',
+    clients: 8,
+    rate: Number(process.env.RATE || 0),
+    bin: process.env.WHACO_BIN || path.resolve(here, '../../build/whaco'),
+    syncIntervalMs: 1000,
+    keep: false,
+  };
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--iterations') o.iterations = Number(v());
+    else if (a === '--sync') o.sync = v();
+    else if (a === '--powerloss') o.powerloss = true;
+    else if (a === '--clients') o.clients = Number(v());
+    else if (a === '--rate') o.rate = Number(v());
+    else if (a === '--bin') o.bin = path.resolve(v());
+    else if (a === '--sync-interval-ms') o.syncIntervalMs = Number(v());
+    else if (a === '--keep') o.keep = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!(o.iterations >= 1) || !['full', 'normal'].includes(o.sync) || !(o.clients >= 1) || !(o.rate >= 0)) {
+    throw new Error('usage: crashloop.mjs [--iterations N] [--sync full|normal] [--powerloss] [--clients N] [--rate R]');
+  }
+  o.shim = path.join(path.dirname(o.bin), 'libpowerloss.so');
+  o.revert = path.join(path.dirname(o.bin), 'powerloss_revert');
+  return o;
+}
+
+function run(file, args, { timeout = 60_000, maxBuffer = 1 << 30 } = {}) {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout, maxBuffer }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Start `whaco serve`; resolves to {proc, base, stderr()} once /healthz is 200. */
+async function startServer(o, dataDir, undoLog) {
+  const env = { ...process.env };
+  if (o.powerloss) {
+    env.LD_PRELOAD = o.shim;
+    env.WHACO_POWERLOSS_DIR = dataDir;
+    env.WHACO_POWERLOSS_LOG = undoLog;
+  }
+  const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...QUIET_DEFAULTS,
+    '--sync', o.sync, '--sync-interval', `${o.syncIntervalMs}ms`,
+    '--snapshot-interval', '2s', '--tick-interval', '1s'];
+  const proc = spawn(o.bin, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+  let alive = true;
+  exited.then(() => { alive = false; });
+  const deadline = Date.now() + 15_000;
+  let base;
+  while (!base) {
+    const m = /listening on http:\/\/[^\s:]+:(\d+)/.exec(err);
+    if (m) base = `http://127.0.0.1:${m[1]}`;
+    else if (!alive || Date.now() > deadline) throw new Error(`whaco serve did not start:\n${err}`);
+    else await sleep(10);
+  }
+  for (;;) {
+    try {
+      if ((await call(base, 'GET', '/healthz', { timeout: 2000 })).status === 200) break;
+    } catch { /* not yet */ }
+    if (!alive || Date.now() > deadline) throw new Error(`/healthz never answered 200:\n${err}`);
+    await sleep(20);
+  }
+  return { proc, base, exited, stderr: () => err };
+}
+
+/** Read the log: Map of key ('c:ID' / 'd:ID' / 'sp:ID') -> seq. */
+async function readLog(o, dataDir) {
+  const r = await run(o.bin, ['log', '--data', dataDir]);
+  if (r.code !== 0) throw new Error(`whaco log failed (${r.code}): ${r.stderr}`);
+  const keys = new Map();
+  let events = 0;
+  for (const line of r.stdout.split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line);
+    events++;
+    if (e.type === 'analyze') keys.set(`c:${e.customerId}`, e.seq);
+    else if (e.type === 'deal_closed') keys.set(`d:${e.dealId}`, e.seq);
+    else if (e.type === 'add_salesperson') keys.set(`sp:${e.id}`, e.seq);
+  }
+  return { keys, events };
+}
+
+/**
+ * The load: o.clients loops, each sending analyze-customer (70%) or
+ * deal-closed (30%) with fresh ids until stopped. Every request is recorded
+ * in `ops` (key -> {sentAt, ackAt|null, status}); an answer other than 2xx
+ * before the kill goes into `unexpected`.
+ */
+function startLoad(o, base, iter, ops, unexpected) {
+  let stopped = false;
+  let n = 0;
+  const loops = [];
+  for (let c = 0; c < o.clients; c++) {
+    loops.push((async () => {
+      const gapMs = o.rate > 0 ? (o.clients * 1000) / o.rate : 0;
+      let nextAt = Date.now() + Math.random() * gapMs;
+      while (!stopped) {
+        if (gapMs) {
+          await sleep(Math.max(0, nextAt - Date.now()));
+          nextAt += gapMs;
+          if (stopped) break;
+        }
+        const i = n++;
+        const deal = Math.random() < 0.3;
+        const key = deal ? `d:it${iter}-d${i}` : `c:it${iter}-c${i}`;
+        const op = { sentAt: Date.now(), ackAt: null, status: 0 };
+        ops.set(key, op);
+        try {
+          const r = deal
+            ? await call(base, 'POST', `${API}/deal-closed`, {
+              json: { salespersonId: TEAM5[i % TEAM5.length].id, dealId: `it${iter}-d${i}` },
+            })
+            : await call(base, 'POST', `${API}/analyze-customer`, {
+              json: { ...customer(iter * 100_000 + i), customerId: `it${iter}-c${i}` },
+            });
+          op.status = r.status;
+          if (r.status >= 200 && r.status < 300) op.ackAt = Date.now();
+          else if (!stopped) unexpected.push(`${key}: unexpected ${r.status} ${r.text}`);
+        } catch (e) {
+          if (!stopped) throw e;
+        }
+      }
+    })());
+  }
+  return {
+    stop() { stopped = true; },
+    done: Promise.allSettled(loops),
+  };
+}
+
+async function main() {
+  const o = parseArgs(process.argv);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'whaco-crash-'));
+  const undoLog = `${dataDir}.undo`;
+  const label = `sync ${o.sync}${o.powerloss ? ' + simulated power loss' : ', kill -9'}`;
+  const pace = o.rate > 0 ? `${o.rate} requests/s` : 'unpaced';
+  console.log(`crashloop: ${o.iterations} iterations, ${label}, ${o.clients} clients (${pace}), ${o.bin}`);
+  const t0 = Date.now();
+  const totals = { acked: 0, lost: 0, lostOutsideWindow: 0, unackedPresent: 0, unacked: 0,
+    verifyFailed: 0, vanished: 0, maxLostAgeMs: 0, killMs: [], iterMs: [] };
+  const failures = [];
+  const seen = new Map(); // key -> seq, everything confirmed in the log so far
+  let srv;
+  try {
+    // The team, once, made durable before the first kill.
+    const token = (await run(o.bin, ['token', 'create', '--role', 'admin', '--data', dataDir])).stdout.trim();
+    srv = await startServer(o, dataDir, undoLog);
+    const team = new Map(); // 'sp:ID' -> ack time
+    for (const m of TEAM5) {
+      const r = await call(srv.base, 'POST', `${API}/add-salesperson`, { json: m, token });
+      if (r.status !== 201) throw new Error(`add-salesperson ${m.id}: ${r.status} ${r.text}`);
+      team.set(`sp:${m.id}`, Date.now());
+    }
+    // Under sync normal, let the sync interval pass so the team is durable.
+    await sleep(o.syncIntervalMs + SLACK_MS);
+
+    for (let iter = 1; iter <= o.iterations; iter++) {
+      const ti = Date.now();
+      if (!srv) srv = await startServer(o, dataDir, undoLog);
+      const ops = new Map();
+      const unexpected = [];
+      const load = startLoad(o, srv.base, iter, ops, unexpected);
+      const killAfter = KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS);
+      let loadError = null;
+      await Promise.race([sleep(killAfter), load.done.then((rs) => {
+        const bad = rs.find((x) => x.status === 'rejected');
+        if (bad) loadError = bad.reason;
+      })]);
+      const killAt = Date.now();
+      srv.proc.kill('SIGKILL');
+      load.stop();
+      const ex = await srv.exited;
+      await load.done;
+      if (loadError) throw loadError;
+      if (ex.signal !== 'SIGKILL') throw new Error(`server ended on its own (${JSON.stringify(ex)}):\n${srv.stderr()}`);
+      srv = null;
+      totals.killMs.push(killAt - ti);
+      for (const u of unexpected.slice(0, 3)) failures.push(`iteration ${iter}: ${u}`);
+
+      if (o.powerloss) {
+        const r = await run(o.revert, [undoLog]);
+        if (r.code !== 0) throw new Error(`powerloss_revert failed: ${r.stderr}`);
+        await rm(undoLog, { force: true });
+      }
+
+      const { keys } = await readLog(o, dataDir);
+      for (const [k, ackAt] of team) {
+        if (!keys.has(k)) {
+          totals.lost++;
+          totals.lostOutsideWindow++;
+          failures.push(`iteration ${iter}: acknowledged ${k} lost (acknowledged ${killAt - ackAt} ms before the kill)`);
+          team.delete(k);
+        }
+      }
+      // Nothing that was in the log before may disappear.
+      for (const [k, seq] of seen) {
+        if (keys.get(k) !== seq) {
+          totals.vanished++;
+          failures.push(`iteration ${iter}: ${k} (seq ${seq}) was in the log and is gone`);
+        }
+      }
+      for (const [k, op] of ops) {
+        const present = keys.has(k);
+        if (op.ackAt !== null) {
+          totals.acked++;
+          if (!present) {
+            totals.lost++;
+            const age = killAt - op.ackAt;
+            totals.maxLostAgeMs = Math.max(totals.maxLostAgeMs, age);
+            const allowed = o.sync === 'normal' && o.powerloss && age <= o.syncIntervalMs + SLACK_MS;
+            if (!allowed) {
+              totals.lostOutsideWindow++;
+              failures.push(`iteration ${iter}: acknowledged ${k} lost (acknowledged ${age} ms before the kill)`);
+            }
+          }
+        } else {
+          totals.unacked++;
+          if (present) totals.unackedPresent++;
+        }
+      }
+      for (const [k, seq] of keys) seen.set(k, seq);
+
+      const v = await run(o.bin, ['state', 'verify', '--data', dataDir]);
+      if (v.code !== 0 || !v.stdout.includes('state equals a full replay of the log: yes')) {
+        totals.verifyFailed++;
+        failures.push(`iteration ${iter}: state verify (${v.code}):\n${v.stdout}${v.stderr}`);
+      }
+      totals.iterMs.push(Date.now() - ti);
+      if (failures.length > 20) break;
+    }
+    // (c) for the last kill too: the server starts, answers, and stops cleanly.
+    srv = await startServer(o, dataDir, undoLog);
+    srv.proc.kill('SIGTERM');
+    const ex = await srv.exited;
+    if (ex.code !== 0) failures.push(`final graceful stop: ${JSON.stringify(ex)}\n${srv.stderr()}`);
+    srv = null;
+    const v = await run(o.bin, ['state', 'verify', '--data', dataDir]);
+    if (v.code !== 0 || !v.stdout.includes('state equals a full replay of the log: yes')) {
+      failures.push(`after the final stop: state verify:\n${v.stdout}${v.stderr}`);
+    }
+    const { events } = await readLog(o, dataDir);
+    totals.events = events;
+  } finally {
+    if (srv) {
+      srv.proc.kill('SIGKILL');
+      await srv.exited;
+    }
+    if (!o.keep) {
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(undoLog, { force: true });
+    } else {
+      console.log(`crashloop: data kept in ${dataDir}`);
+    }
+  }
+
+  const secs = (Date.now() - t0) / 1000;
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / (a.length || 1);
+  console.log(`crashloop: ${label}, ${o.clients} clients (${pace})`);
+  console.log(`  iterations:                          ${totals.iterMs.length}`);
+  console.log(`  acknowledged events:                 ${totals.acked}`);
+  console.log(`  acknowledged events lost:            ${totals.lost}`);
+  if (o.sync === 'normal' && o.powerloss) {
+    console.log(`    of which outside the window:       ${totals.lostOutsideWindow} (window ${o.syncIntervalMs} ms sync interval + ${SLACK_MS} ms slack)`);
+    console.log(`    largest age at the kill:           ${totals.maxLostAgeMs} ms`);
+  }
+  console.log(`  unacknowledged but present:          ${totals.unackedPresent} of ${totals.unacked} unacknowledged`);
+  console.log(`  log entries that vanished later:     ${totals.vanished}`);
+  console.log(`  state verify failures:               ${totals.verifyFailed}`);
+  console.log(`  events in the log at the end:        ${totals.events}`);
+  console.log(`  mean kill after start of load:       ${Math.round(mean(totals.killMs))} ms`);
+  console.log(`  mean iteration:                      ${Math.round(mean(totals.iterMs))} ms; total ${secs.toFixed(1)} s`);
+  if (failures.length) {
+    console.log(`crashloop: FAILED\n  ${failures.slice(0, 20).join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log('crashloop: ok');
+}
+
+main().catch((e) => {
+  console.error(`crashloop: error: ${e.stack || e}`);
+  process.exit(1);
+});
