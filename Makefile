@@ -4,12 +4,18 @@
 #   make run     build, then start the service on 127.0.0.1:8080 with data in ./data
 #   make test    build; unit tests and API tests, plain and under ASan+UBSan; browser tests
 #   make bench   build optimised, then print the benchmark figures
+#   make crashloop   kill -9 and simulated power loss under load, ITER times per set (not in test)
+#   make soak        SOAK_MINUTES of steady mixed load: RSS, fds, p99 (not in test)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+ITER         ?= 50
+ASAN_ITER    ?= 10
+SOAK_MINUTES ?= 30
 
-.PHONY: all bootstrap build run test test-unit test-asan test-api test-api-asan test-browser bench format clean
+.PHONY: all bootstrap build run test test-unit test-asan test-api test-api-asan test-browser bench format clean \
+	crashloop crashloop-asan soak
 
 all: build
 
@@ -55,6 +61,28 @@ test-browser: build
 
 bench: build
 	@bench/run $(BUILD)
+
+# Reliability runs (docs/reliability.md); minutes long, so not part of test.
+# Four sets of ITER iterations: kill -9 with sync full; simulated power loss
+# with sync full (nothing acknowledged may be lost); kill -9 with sync normal
+# (nothing either); simulated power loss with sync normal at a dealership's
+# pace (losses only within the sync interval).
+crashloop: build
+	node tests/crash/crashloop.mjs --bin $(BUILD)/whaco --iterations $(ITER) --sync full
+	node tests/crash/crashloop.mjs --bin $(BUILD)/whaco --iterations $(ITER) --sync full --powerloss
+	node tests/crash/crashloop.mjs --bin $(BUILD)/whaco --iterations $(ITER) --sync normal
+	node tests/crash/crashloop.mjs --bin $(BUILD)/whaco --iterations $(ITER) --sync normal --powerloss --rate 50
+
+# kill -9 under load on the ASan+UBSan build (the shim cannot be preloaded
+# into it): start-up recovery and replay under the sanitizers.
+crashloop-asan: bootstrap
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHACO_SANITIZE=ON \
+		-DWHACO_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target whaco
+	node tests/crash/crashloop.mjs --bin $(ASAN_BUILD)/whaco --iterations $(ASAN_ITER) --sync full
+
+soak: build
+	node tests/soak/soak.mjs --bin $(BUILD)/whaco --minutes $(SOAK_MINUTES)
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
