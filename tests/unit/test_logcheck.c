@@ -332,7 +332,7 @@ static void logcheck__verify_does_not_claim_a_full_replay_of_a_compacted_log(voi
     (void)state;
     struct builder b;
     build_normal(&b);
-    assert_int_equal(whaco_store_compact(b.s, INT64_MAX, NULL), WHACO_OK);
+    assert_int_equal(whaco_store_compact(b.s, 1, INT64_MAX, NULL), WHACO_OK);
     build_close(&b);
     struct run r;
     run(&r, "state", "verify", "--data", dir, NULL);
