@@ -319,10 +319,21 @@ static void logcheck__verify_replays_an_imported_state_from_its_snapshot(void **
     snapshot(&b); /* at seq 0, like whaco_engine_import into a new directory */
     analyze(&b, "c-1", 1);
     deal_closed(&b, "sp-imported", "d-1", 1);
-    build_close(&b);
     struct run r;
+    whaco_store_close(b.s);
     run(&r, "state", "verify", "--data", dir, NULL);
     assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "state equals a full replay of the log: yes\n"));
+    /* A later snapshot: the import snapshot is no longer the latest, still the base. */
+    char msg[256];
+    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_FULL, &b.s, msg, sizeof msg), WHACO_OK);
+    snapshot(&b);
+    analyze(&b, "c-2", 2);
+    build_close(&b);
+    run(&r, "state", "verify", "--data", dir, NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "snapshots: 2 (latest at seq 2)\n"));
+    assert_non_null(strstr(r.out, "snapshot at seq 2 equals a replay of the log up to it: yes\n"));
     assert_non_null(strstr(r.out, "state equals a full replay of the log: yes\n"));
 }
 
