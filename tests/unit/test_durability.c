@@ -136,10 +136,13 @@ static void durability__normal_syncs_the_wal_only_when_asked(void **state)
 
 /*==== The engine's sync interval ==========================================*/
 
+/* The views are not looked at here: one static non-NULL placeholder (NULL means no memory). */
 static void *publish_nothing(const struct whaco_intel *in, void *ctx)
 {
+    static char placeholder;
     (void)in;
-    return ctx;
+    (void)ctx;
+    return &placeholder;
 }
 
 static void free_nothing(void *view)
