@@ -6,16 +6,20 @@
 #   make bench   build optimised, then print the benchmark figures
 #   make crashloop   kill -9 and simulated power loss under load, ITER times per set (not in test)
 #   make soak        SOAK_MINUTES of steady mixed load: RSS, fds, p99 (not in test)
+#   make fuzz    build the libFuzzer targets (clang), run each for FUZZ_SECONDS
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 20
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ITER         ?= 50
 ASAN_ITER    ?= 10
 SOAK_MINUTES ?= 30
 
 .PHONY: all bootstrap build run test test-unit test-asan test-api test-api-asan test-browser bench format clean \
-	crashloop crashloop-asan soak
+	crashloop crashloop-asan soak fuzz-build fuzz test-fuzz
 
 all: build
 
@@ -30,7 +34,7 @@ build: bootstrap
 run: build
 	$(BUILD)/whaco serve --listen 127.0.0.1:8080 --data data
 
-test: test-unit test-asan test-api test-api-asan test-browser
+test: test-unit test-asan test-api test-api-asan test-browser test-fuzz
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -58,6 +62,21 @@ test-browser: build
 	@cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
 	cd tests/browser && WHACO_BIN=$(abspath $(BUILD))/whaco WHACO_WEB_DIR=$(abspath $(BUILD))/web \
 		WHACO_ARTIFACTS=$(abspath $(BUILD))/browser-artifacts node --test *.test.mjs
+
+# The libFuzzer targets (fuzz/): clang with ASan+UBSan, in a build of their own.
+fuzz-build: bootstrap
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHACO_FUZZ=ON \
+		-DWHACO_BUILD_TESTS=OFF -DWHACO_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Every committed input once, then each target for FUZZ_SECONDS on a working
+# copy of its corpus in $(FUZZ_BUILD) (the repository is not written).
+fuzz: fuzz-build
+	fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The same, briefly, so that CI keeps the targets and the regression inputs alive.
+test-fuzz: fuzz-build
+	fuzz/run $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS)
 
 bench: build
 	@bench/run $(BUILD)
@@ -88,4 +107,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
