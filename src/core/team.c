@@ -453,12 +453,14 @@ int whaco_team_add(struct whaco_team *t, const struct whaco_member_spec *spec, c
     m->skill = spec->skill_level + 0.0;
     m->omega = spec->natural_frequency + 0.0;
     set_phase(m, wrap_tau(spec->phase));
-    for (uint32_t k = 0; k < spec->active_deals; k++) {
-        if (k < WHACO_TEAM_LEADS_MAX)
-            lead_open(m, t->total_hours); /* carried-in leads start now */
-        else
-            m->active_deals++;
-    }
+    /* Carried-in leads start now; those beyond what a member tracks are
+     * counted without a start (a loop over all of them would take seconds
+     * for a count near UINT32_MAX, as a replayed log record may carry). */
+    uint32_t timed =
+        spec->active_deals < WHACO_TEAM_LEADS_MAX ? spec->active_deals : WHACO_TEAM_LEADS_MAX;
+    for (uint32_t k = 0; k < timed; k++)
+        lead_open(m, t->total_hours);
+    m->active_deals += spec->active_deals - timed;
 
     /* The newest index sorts before every older member of equal skill. */
     size_t pos = 0;

@@ -332,6 +332,27 @@ static void team__open_leads_expire_and_close_oldest_first(void **state)
     whaco_team_release(&t);
 }
 
+/*
+ * Found by fuzz_state (fuzz/corpus/fuzz_state/crash-slow-add-active-deals):
+ * a carried-in count near UINT32_MAX, as a log record may hold, was opened
+ * one lead at a time. The count must be kept exactly; only the first
+ * WHACO_TEAM_LEADS_MAX get a start (they expire), the rest end with deals.
+ */
+static void team__huge_carried_in_count_is_kept_exactly(void **state)
+{
+    (void)state;
+    struct whaco_team t;
+    init_cfg(&t, NULL);
+    add_simple(&t, "a", 0.5, 0.9, 0.0, UINT32_MAX);
+    assert_int_equal(t.members[0].active_deals, UINT32_MAX);
+    assert_int_equal(t.members[0].n_timed, WHACO_TEAM_LEADS_MAX);
+    assert_int_equal(whaco_team_advance(&t, 4.5), WHACO_OK); /* the timed ones expire */
+    assert_int_equal(t.members[0].active_deals, UINT32_MAX - WHACO_TEAM_LEADS_MAX);
+    assert_int_equal(whaco_team_deal_closed(&t, "a"), WHACO_OK);
+    assert_int_equal(t.members[0].active_deals, UINT32_MAX - WHACO_TEAM_LEADS_MAX - 1);
+    whaco_team_release(&t);
+}
+
 static void team__carried_in_and_excess_leads_are_bounded(void **state)
 {
     (void)state;
@@ -1157,6 +1178,7 @@ int main(void)
         cmocka_unit_test(team__advance_rejects_bad_elapsed_time),
         cmocka_unit_test(team__open_leads_expire_and_close_oldest_first),
         cmocka_unit_test(team__carried_in_and_excess_leads_are_bounded),
+        cmocka_unit_test(team__huge_carried_in_count_is_kept_exactly),
         cmocka_unit_test(team__deal_closed_advances_phase_and_counts),
         cmocka_unit_test(team__daily_reset_clears_today_only),
         cmocka_unit_test(team__assign_prefers_ready_unloaded_skill_matched),
