@@ -52,11 +52,17 @@
 #include "http/server.h"
 #include "http/sse.h"
 
+/* The answer being checked, printed when an invariant fails. */
+static const char *answer;
+static size_t answer_len;
+
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_http: invariant failed: %s (%s:%d)\n", #cond, __FILE__,          \
-                    __LINE__);                                                                     \
+            fprintf(stderr,                                                                        \
+                    "fuzz_http: invariant failed: %s (%s:%d)\nanswer (%zu bytes):\n%.*s\n", #cond, \
+                    __FILE__, __LINE__, answer_len, (int)(answer_len < 4000 ? answer_len : 4000),  \
+                    answer ? answer : "");                                                         \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -68,7 +74,7 @@
 
 #define MAX_REQUESTS  64        /* requests counted in one input */
 #define READ_CAP      (1 << 20) /* bytes of answer kept */
-#define WAIT_OWED_MS  2000      /* an answer is owed: wait this long for it */
+#define WAIT_OWED_MS  1000      /* an answer is owed: wait this long for it */
 #define WAIT_MAYBE_MS 30        /* no whole request: the server may still answer early */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -286,9 +292,29 @@ static const uint8_t *skip_chunked(const uint8_t *p, const uint8_t *end)
     }
 }
 
+/* 1 if p starts with a plain request line: METHOD SP target SP HTTP/1.x CRLF. */
+static bool request_line_ok(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *q = p;
+    while (q < end && *q >= 'A' && *q <= 'Z')
+        q++;
+    if (q == p || q >= end || *q++ != ' ')
+        return false;
+    const uint8_t *target = q;
+    while (q < end && *q != ' ' && *q != '\r' && *q != '\n')
+        q++;
+    if (q == target || (size_t)(end - q) < 10 || memcmp(q, " HTTP/1.", 8) != 0)
+        return false;
+    q += 8;
+    if (*q != '0' && *q != '1')
+        return false;
+    q++;
+    return *q == '\n' || (*q == '\r' && q[1] == '\n');
+}
+
 /*
- * Count the whole requests at the start of p[0..n) as an HTTP/1.1 server
- * frames them; head[i] says whether request i is a HEAD (no body in the
+ * Count the whole, plainly well-formed requests at the start of p[0..n) as
+ * an HTTP/1.1 server frames them; head[i] says whether request i is a HEAD (no body in the
  * answer). An estimate: it only decides how long to wait.
  */
 static size_t count_requests(const uint8_t *p, size_t n, bool head[MAX_REQUESTS])
@@ -300,10 +326,12 @@ static size_t count_requests(const uint8_t *p, size_t n, bool head[MAX_REQUESTS]
         while (p < end && (*p == '\r' || *p == '\n'))
             p++;
         const uint8_t *body = p < end ? headers_end(p, end) : NULL;
-        if (!body)
-            break;
+        if (!body || !request_line_ok(p, body))
+            break; /* libmicrohttpd may wait for its timeout: owe nothing */
         head[count] = (size_t)(end - p) >= 5 && memcmp(p, "HEAD ", 5) == 0;
-        if (header_value(p, body, "Transfer-Encoding", v, sizeof v) && contains_ci(v, "chunked")) {
+        if (header_value(p, body, "Transfer-Encoding", v, sizeof v)) {
+            if (!contains_ci(v, "chunked"))
+                break; /* a coding it cannot frame: it may wait for the body's end */
             p = skip_chunked(body, end);
             if (!p)
                 break;
@@ -354,9 +382,16 @@ static void check_json_body(const char *body, size_t len)
 /*
  * Parse and check the response at buf[*off..len). Returns 1 when a whole
  * response was checked (*off moves past it; *final says it was not 1xx),
- * 0 when more bytes are needed, 2 when an event stream has started.
+ * 0 when more bytes are needed, 2 when an event stream has started, 3
+ * after the head of an answer to a request the framing scan did not count
+ * (!known: whether it has a body is unknown), or after libmicrohttpd's own
+ * refusal of a malformed request (no whaco
+ * headers): it closes the connection then, and 0.9.75 may send the head of
+ * that answer twice (docs/reliability.md, "Fuzzing"), so nothing after its
+ * status line is checked.
  */
-static int check_response(const char *buf, size_t len, size_t *off, bool head, bool *final)
+static int check_response(const char *buf, size_t len, size_t *off, bool known, bool head,
+                          bool *final)
 {
     const char *p = buf + *off, *end = buf + len;
     const uint8_t *hend = headers_end((const uint8_t *)p, (const uint8_t *)end);
@@ -378,6 +413,8 @@ static int check_response(const char *buf, size_t len, size_t *off, bool head, b
     header_value((const uint8_t *)p, hend, "Cache-Control", cache, sizeof cache);
     if (strstr(type, "text/event-stream"))
         return 2;
+    if (!known)
+        return 3; /* an answer to a request the scan did not count: HEAD or not is unknown */
     size_t blen = 0;
     if (!head && status != 204 && status != 304) {
         if (header_value((const uint8_t *)p, hend, "Transfer-Encoding", v, sizeof v)) {
@@ -393,6 +430,8 @@ static int check_response(const char *buf, size_t len, size_t *off, bool head, b
             return 0;
     }
     bool whaco = strstr(cache, "no-store") != NULL;
+    if (!whaco && status >= 400)
+        return 3; /* libmicrohttpd's own refusal: see check_response's comment */
     if (whaco && status >= 400) {
         CHECK(strncmp(type, "application/json", 16) == 0);
         if (!head)
@@ -436,6 +475,7 @@ static bool send_all(int fd, const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     bool head[MAX_REQUESTS];
+    int64_t started = now_ms();
     size_t owed = count_requests(data, size, head);
     int fd = connect_server();
     bool sent = send_all(fd, data, size);
@@ -445,13 +485,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(buf != NULL);
 
     for (;;) {
-        int rc;
+        int rc = 0;
         bool final = false;
-        while ((rc = check_response(buf, len, &off, answered < owed && head[answered], &final)) ==
-               1)
+        /* Only the answers owed are checked: the framing scan knows which are HEADs. */
+        while (!(owed && answered >= owed) &&
+               (rc = check_response(buf, len, &off, answered < owed,
+                                    answered < owed && head[answered], &final)) == 1)
             answered += final;
-        if (rc == 2 || (owed && answered >= owed))
-            break; /* an event stream, or every answer owed */
+        if (rc >= 2 || (owed && answered >= owed))
+            break; /* an event stream, a refusal that closes, or every answer owed */
         int64_t left = deadline - now_ms();
         if (left <= 0 || len == READ_CAP)
             break;
@@ -467,10 +509,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r <= 0)
             break; /* closed (or reset after an early refusal) */
         len += (size_t)r;
+        answer = buf;
+        answer_len = len;
     }
     if (verbose)
-        fprintf(stderr, "fuzz_http: %zu request(s) owed, %zu answered, %zu bytes:\n%.*s\n", owed,
-                answered, len, (int)(len < 2000 ? len : 2000), buf);
+        fprintf(stderr, "fuzz_http: %zu request(s) owed, %zu answered, %zu bytes, %lld ms:\n%.*s\n",
+                owed, answered, len, (long long)(now_ms() - started),
+                (int)(len < 2000 ? len : 2000), buf);
+    if (verbose && now_ms() - started > 100)
+        fprintf(stderr, "fuzz_http: slow input (%zu bytes):\n%.*s\n", size,
+                (int)(size < 600 ? size : 600), (const char *)data);
+    answer = NULL;
+    answer_len = 0;
     close(fd);
     free(buf);
     return 0;
