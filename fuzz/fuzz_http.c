@@ -199,22 +199,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /*==== Counting the requests in an input ===================================*/
 
-static const uint8_t *find(const uint8_t *p, const uint8_t *end, const char *s)
-{
-    size_t n = strlen(s);
-    for (; p + n <= end; p++)
-        if (memcmp(p, s, n) == 0)
-            return p;
-    return NULL;
-}
-
-/* The end of the header block starting at p (past the blank line), or NULL. */
+/*
+ * The end of the header block starting at p (past its blank line), or NULL:
+ * the first line, after the first, that is empty or a lone CR -- LF ends a
+ * line, as libmicrohttpd reads it.
+ */
 static const uint8_t *headers_end(const uint8_t *p, const uint8_t *end)
 {
-    const uint8_t *crlf = find(p, end, "\r\n\r\n"), *lf = find(p, end, "\n\n");
-    if (crlf && (!lf || crlf < lf))
-        return crlf + 4;
-    return lf ? lf + 2 : NULL;
+    const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+    while (nl) {
+        const uint8_t *line = nl + 1;
+        nl = memchr(line, '\n', (size_t)(end - line));
+        if (nl && (nl == line || (nl == line + 1 && *line == '\r')))
+            return nl + 1;
+    }
+    return NULL;
 }
 
 /* The value of header `name` in [p, end) (case-insensitive), as a C string in out. */
@@ -443,17 +442,35 @@ static int check_response(const char *buf, size_t len, size_t *off, bool known, 
     return 1;
 }
 
+/*
+ * A fresh connection to the server. It is closed with a reset (SO_LINGER 0),
+ * so that hundreds of connections a second leave no TIME_WAIT behind to
+ * exhaust the ephemeral ports; a client that resets is one more case the
+ * server must handle anyway.
+ */
 static int connect_server(void)
 {
     struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(fd >= 0);
+    struct linger reset = {1, 0};
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    return fd;
+    for (int attempt = 0;; attempt++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(fd >= 0);
+        CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0);
+        if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+            return fd;
+        int err = errno;
+        close(fd);
+        if (attempt == 1000 || (err != EADDRNOTAVAIL && err != EAGAIN && err != EINTR)) {
+            fprintf(stderr, "fuzz_http: cannot connect: %s\n", strerror(err));
+            abort();
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
 }
 
 /* Send everything, half-close; false if the server closed on us first. */
