@@ -322,8 +322,9 @@ static size_t count_requests(const uint8_t *p, size_t n, bool head[MAX_REQUESTS]
     size_t count = 0;
     char v[64];
     while (count < MAX_REQUESTS) {
-        while (p < end && (*p == '\r' || *p == '\n'))
-            p++;
+        /* Blank lines before a request are skipped; a lone CR is part of the method. */
+        while (p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')))
+            p += *p == '\r' ? 2 : 1;
         const uint8_t *body = p < end ? headers_end(p, end) : NULL;
         if (!body || !request_line_ok(p, body))
             break; /* libmicrohttpd may wait for its timeout: owe nothing */
