@@ -291,6 +291,21 @@ static const uint8_t *skip_chunked(const uint8_t *p, const uint8_t *end)
     }
 }
 
+/*
+ * 1 if [p, end) holds only printable ASCII, tabs and CRLF or LF line ends:
+ * a header block that any HTTP parser frames the same way.
+ */
+static bool plain_text(const uint8_t *p, const uint8_t *end)
+{
+    for (; p < end; p++) {
+        if (*p == '\r' && !(p + 1 < end && p[1] == '\n'))
+            return false;
+        if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
 /* 1 if p starts with a plain request line: METHOD SP target SP HTTP/1.x CRLF. */
 static bool request_line_ok(const uint8_t *p, const uint8_t *end)
 {
@@ -326,8 +341,8 @@ static size_t count_requests(const uint8_t *p, size_t n, bool head[MAX_REQUESTS]
         while (p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')))
             p += *p == '\r' ? 2 : 1;
         const uint8_t *body = p < end ? headers_end(p, end) : NULL;
-        if (!body || !request_line_ok(p, body))
-            break; /* libmicrohttpd may wait for its timeout: owe nothing */
+        if (!body || !request_line_ok(p, body) || !plain_text(p, body))
+            break; /* framed as the server would? not sure: owe nothing more */
         head[count] = (size_t)(end - p) >= 5 && memcmp(p, "HEAD ", 5) == 0;
         if (header_value(p, body, "Transfer-Encoding", v, sizeof v)) {
             if (!contains_ci(v, "chunked"))
