@@ -306,6 +306,27 @@ static bool plain_text(const uint8_t *p, const uint8_t *end)
     return true;
 }
 
+/* 1 if every line of the header block after the request line is "name: value". */
+static bool header_lines_ok(const uint8_t *p, const uint8_t *end)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~";
+    const uint8_t *line = memchr(p, '\n', (size_t)(end - p));
+    for (line = line ? line + 1 : end; line < end;) {
+        const uint8_t *nl = memchr(line, '\n', (size_t)(end - line));
+        const uint8_t *q = line;
+        if (!nl || nl == line || (nl == line + 1 && *line == '\r'))
+            break; /* the blank line that ends the block */
+        while (q < nl && *q &&
+               ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+                strchr(tchar, *q)))
+            q++;
+        if (q == line || q == nl || *q != ':')
+            return false;
+        line = nl + 1;
+    }
+    return true;
+}
+
 /* 1 if p starts with a plain request line: METHOD SP target SP HTTP/1.x CRLF. */
 static bool request_line_ok(const uint8_t *p, const uint8_t *end)
 {
@@ -341,7 +362,7 @@ static size_t count_requests(const uint8_t *p, size_t n, bool head[MAX_REQUESTS]
         while (p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')))
             p += *p == '\r' ? 2 : 1;
         const uint8_t *body = p < end ? headers_end(p, end) : NULL;
-        if (!body || !request_line_ok(p, body) || !plain_text(p, body))
+        if (!body || !request_line_ok(p, body) || !plain_text(p, body) || !header_lines_ok(p, body))
             break; /* framed as the server would? not sure: owe nothing more */
         head[count] = (size_t)(end - p) >= 5 && memcmp(p, "HEAD ", 5) == 0;
         if (header_value(p, body, "Transfer-Encoding", v, sizeof v)) {
