@@ -13,9 +13,14 @@
  * seed corpus's "Authorization: Bearer ..." headers reach every auth path.
  *
  * Each input is the raw bytes a client sends on one connection: written to
- * a fresh TCP connection, which is then half-closed; the answer is read
- * until the server closes, the expected number of responses has arrived,
- * an event stream starts, or a time bound passes. Invariants checked:
+ * a fresh TCP connection, which is then half-closed (and closed with a
+ * reset at the end); the answer is read until the server closes, the
+ * expected number of responses has arrived, an event stream starts, or a
+ * time bound passes. Answers are checked strictly for the requests whose
+ * framing is unambiguous (plain "name: value" header blocks, see
+ * count_requests), otherwise only up to the first answer's head, because
+ * how libmicrohttpd splits garbage into requests is its business.
+ * Invariants checked:
  *   - every response starts with a well-formed status line and complete
  *     headers;
  *   - a whaco response (the API sends "Cache-Control: no-store") with a 4xx
