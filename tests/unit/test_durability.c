@@ -26,6 +26,7 @@
 #include "whaco/engine.h"
 #include "whaco/err.h"
 #include "whaco/store.h"
+#include "fixture.h"
 
 /*==== Counting syncs ======================================================*/
 
@@ -64,33 +65,6 @@ static int syncs(void)
 
 /*==== Fixtures ============================================================*/
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/whaco-durability-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct whaco_store *open_store(enum whaco_sync sync)
-{
-    struct whaco_store *s = NULL;
-    char msg[512];
-    if (whaco_store_open(dir, sync, &s, msg, sizeof msg) != WHACO_OK)
-        fail_msg("open: %s", msg);
-    return s;
-}
-
 static void commit_one(struct whaco_store *s, int64_t t)
 {
     assert_int_equal(whaco_store_begin(s), WHACO_OK);
@@ -104,7 +78,7 @@ static void commit_one(struct whaco_store *s, int64_t t)
 static void durability__full_syncs_the_wal_at_every_commit(void **state)
 {
     (void)state;
-    struct whaco_store *s = open_store(WHACO_SYNC_FULL);
+    struct whaco_store *s = fixture_open_store(WHACO_SYNC_FULL);
     commit_one(s, 1); /* the first commit may also sync the directory */
     int before = syncs();
     for (int i = 0; i < 5; i++)
@@ -116,7 +90,7 @@ static void durability__full_syncs_the_wal_at_every_commit(void **state)
 static void durability__normal_syncs_the_wal_only_when_asked(void **state)
 {
     (void)state;
-    struct whaco_store *s = open_store(WHACO_SYNC_NORMAL);
+    struct whaco_store *s = fixture_open_store(WHACO_SYNC_NORMAL);
     /* Nothing written since the open: a sync is a harmless no-op. */
     assert_int_equal(whaco_store_sync(s), WHACO_OK);
     int before = syncs();
@@ -153,32 +127,12 @@ static void free_nothing(void *view)
 static struct whaco_engine *start_engine(enum whaco_sync sync, int64_t interval_ms)
 {
     struct whaco_engine_config cfg;
-    struct whaco_engine *e = NULL;
-    char msg[512];
-    whaco_engine_config_default(&cfg);
-    cfg.data_dir = dir;
+    fixture_engine_config(&cfg);
     cfg.sync = sync;
     cfg.sync_interval_ms = interval_ms;
     cfg.publish = publish_nothing;
     cfg.view_free = free_nothing;
-    cfg.tick_ms = cfg.snapshot_ms = 3600 * 1000;
-    cfg.daily_reset = false;
-    if (whaco_engine_start(&cfg, &e, msg, sizeof msg) != WHACO_OK)
-        fail_msg("engine start: %s", msg);
-    return e;
-}
-
-static void add_salesperson(struct whaco_engine *e, const char *id)
-{
-    struct whaco_event ev;
-    struct whaco_engine_reply r;
-    whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
-    snprintf(ev.id, sizeof ev.id, "%s", id);
-    snprintf(ev.name, sizeof ev.name, "Name %s", id);
-    ev.skill_level = 0.5;
-    ev.natural_frequency = 0.9;
-    assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
-    assert_int_equal(r.rc, WHACO_OK);
+    return fixture_start(&cfg);
 }
 
 static uint64_t log_syncs(struct whaco_engine *e)
@@ -202,7 +156,7 @@ static void durability__engine_syncs_the_log_after_the_interval_when_idle(void *
     (void)state;
     struct whaco_engine *e = start_engine(WHACO_SYNC_NORMAL, 50);
     int before = syncs();
-    add_salesperson(e, "sp-1");
+    fixture_add_salesperson(e, "sp-1", 0.5);
     /* No further request: the idle timer must still make the event durable. */
     wait_for_log_syncs(e, 1);
     assert_true(syncs() > before);
@@ -210,7 +164,7 @@ static void durability__engine_syncs_the_log_after_the_interval_when_idle(void *
     struct timespec pause = {0, 200 * 1000 * 1000};
     nanosleep(&pause, NULL);
     assert_int_equal(log_syncs(e), 1);
-    add_salesperson(e, "sp-2");
+    fixture_add_salesperson(e, "sp-2", 0.5);
     wait_for_log_syncs(e, 2);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 }
@@ -219,8 +173,8 @@ static void durability__full_needs_no_interval_syncs(void **state)
 {
     (void)state;
     struct whaco_engine *e = start_engine(WHACO_SYNC_FULL, 50);
-    add_salesperson(e, "sp-1");
-    add_salesperson(e, "sp-2");
+    fixture_add_salesperson(e, "sp-1", 0.5);
+    fixture_add_salesperson(e, "sp-2", 0.5);
     struct timespec pause = {0, 200 * 1000 * 1000};
     nanosleep(&pause, NULL);
     assert_int_equal(log_syncs(e), 0);
@@ -230,13 +184,10 @@ static void durability__full_needs_no_interval_syncs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(durability__full_syncs_the_wal_at_every_commit, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(durability__normal_syncs_the_wal_only_when_asked, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            durability__engine_syncs_the_log_after_the_interval_when_idle, setup, teardown),
-        cmocka_unit_test_setup_teardown(durability__full_needs_no_interval_syncs, setup, teardown),
+        FIXTURE_TEST(durability__full_syncs_the_wal_at_every_commit),
+        FIXTURE_TEST(durability__normal_syncs_the_wal_only_when_asked),
+        FIXTURE_TEST(durability__engine_syncs_the_log_after_the_interval_when_idle),
+        FIXTURE_TEST(durability__full_needs_no_interval_syncs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

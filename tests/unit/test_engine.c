@@ -18,126 +18,33 @@
 #include "whaco/engine.h"
 #include "whaco/err.h"
 #include "whaco/gen.h"
-
-/* The test's view: a saved copy of the state. */
-static void *publish_saved(const struct whaco_intel *in, void *ctx)
-{
-    struct whaco_buf *b = calloc(1, sizeof *b);
-    (void)ctx;
-    whaco_intel_save(in, b);
-    return b;
-}
-
-static void free_saved(void *view)
-{
-    whaco_buf_release(view);
-    free(view);
-}
-
-static char dir[64];
-
-static void config(struct whaco_engine_config *cfg)
-{
-    whaco_engine_config_default(cfg);
-    cfg->data_dir = dir;
-    cfg->publish = publish_saved;
-    cfg->view_free = free_saved;
-    cfg->tick_ms = 3600 * 1000; /* no background events unless a test asks */
-    cfg->snapshot_ms = 3600 * 1000;
-    cfg->daily_reset = false;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/whaco-engine-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct whaco_engine *start(const struct whaco_engine_config *cfg)
-{
-    struct whaco_engine *e = NULL;
-    char msg[512];
-    int rc = whaco_engine_start(cfg, &e, msg, sizeof msg);
-    if (rc != WHACO_OK)
-        fail_msg("engine start: %s", msg);
-    return e;
-}
-
-static void add(struct whaco_engine *e, const char *id, double skill)
-{
-    struct whaco_event ev;
-    struct whaco_engine_reply r;
-    whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
-    snprintf(ev.id, sizeof ev.id, "%s", id);
-    snprintf(ev.name, sizeof ev.name, "Name %s", id);
-    ev.skill_level = skill;
-    ev.natural_frequency = 0.9;
-    assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
-    assert_int_equal(r.rc, WHACO_OK);
-}
-
-static void analyze_some(struct whaco_engine *e, uint64_t seed, int n)
-{
-    struct whaco_rng rng;
-    struct whaco_gen_params gp;
-    whaco_rng_seed(&rng, seed);
-    whaco_gen_params_default(&gp);
-    for (int i = 0; i < n; i++) {
-        struct whaco_event ev;
-        struct whaco_engine_reply r;
-        whaco_event_init(&ev, WHACO_EV_ANALYZE);
-        whaco_gen_customer(&rng, &gp, &ev.customer, NULL);
-        assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
-        assert_int_equal(r.rc, WHACO_OK);
-        assert_true(r.time_ms > 0);
-    }
-}
-
-/* A copy of the engine's current saved state. */
-static struct whaco_buf current(struct whaco_engine *e)
-{
-    void *h;
-    struct whaco_buf *v = whaco_engine_view_acquire(e, &h), copy = WHACO_BUF_INIT;
-    whaco_buf_put(&copy, v->data, v->len);
-    whaco_engine_view_release(e, h);
-    return copy;
-}
+#include "fixture.h"
 
 static void engine__events_persist_across_restart(void **state)
 {
     (void)state;
     struct whaco_engine_config cfg;
     struct whaco_engine_stats st;
-    config(&cfg);
-    struct whaco_engine *e = start(&cfg);
-    add(e, "sp-1", 0.9);
-    add(e, "sp-2", 0.5);
-    analyze_some(e, 1, 50);
+    fixture_engine_config(&cfg);
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.9);
+    fixture_add_salesperson(e, "sp-2", 0.5);
+    fixture_analyze_generated(e, 1, 50);
     whaco_engine_stats(e, &st);
     assert_int_equal(st.events[WHACO_EV_ANALYZE], 50);
     assert_int_equal(st.events[WHACO_EV_ADD_SALESPERSON], 2);
     assert_int_equal(st.last_seq, 52);
-    struct whaco_buf before = current(e);
+    struct whaco_buf before = fixture_saved_state(e);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 
-    e = start(&cfg);
-    struct whaco_buf after = current(e);
+    e = fixture_start(&cfg);
+    struct whaco_buf after = fixture_saved_state(e);
     assert_int_equal(before.len, after.len);
     assert_memory_equal(before.data, after.data, before.len);
     whaco_engine_stats(e, &st);
     assert_int_equal(st.last_seq, 52);
     /* Numbering continues after a restart. */
-    analyze_some(e, 2, 1);
+    fixture_analyze_generated(e, 2, 1);
     whaco_engine_stats(e, &st);
     assert_int_equal(st.last_seq, 53);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
@@ -152,8 +59,8 @@ static void engine__rejected_events_are_not_logged(void **state)
     struct whaco_engine_stats st;
     struct whaco_event ev;
     struct whaco_engine_reply r;
-    config(&cfg);
-    struct whaco_engine *e = start(&cfg);
+    fixture_engine_config(&cfg);
+    struct whaco_engine *e = fixture_start(&cfg);
     whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
     snprintf(ev.id, sizeof ev.id, "nobody");
     assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
@@ -170,34 +77,25 @@ static void engine__rejected_events_are_not_logged(void **state)
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 }
 
-struct counter {
-    int done;
-};
-
-static void count_done(void *arg)
-{
-    __atomic_fetch_add(&((struct counter *)arg)->done, 1, __ATOMIC_SEQ_CST);
-}
-
 static void engine__concurrent_requests_share_commits(void **state)
 {
     (void)state;
     enum { N = 400 };
     struct whaco_engine_config cfg;
     struct whaco_engine_stats st;
-    struct counter cnt = {0};
+    struct fixture_counter cnt = {0};
     static struct whaco_engine_request reqs[N];
     struct whaco_rng rng;
     struct whaco_gen_params gp;
-    config(&cfg);
-    struct whaco_engine *e = start(&cfg);
+    fixture_engine_config(&cfg);
+    struct whaco_engine *e = fixture_start(&cfg);
     whaco_rng_seed(&rng, 3);
     whaco_gen_params_default(&gp);
     for (int i = 0; i < N; i++) {
         memset(&reqs[i], 0, sizeof reqs[i]);
         whaco_event_init(&reqs[i].event, WHACO_EV_ANALYZE);
         whaco_gen_customer(&rng, &gp, &reqs[i].event.customer, NULL);
-        reqs[i].done = count_done;
+        reqs[i].done = fixture_count_done;
         reqs[i].arg = &cnt;
         assert_int_equal(whaco_engine_submit(e, &reqs[i]), WHACO_OK);
     }
@@ -225,19 +123,13 @@ static void engine__background_ticks_and_midnight(void **state)
     (void)state;
     struct whaco_engine_config cfg;
     struct whaco_engine_stats st;
-    config(&cfg);
+    fixture_engine_config(&cfg);
     cfg.tick_ms = 50;
     cfg.snapshot_ms = 100;
     cfg.daily_reset = true;
-    setenv("TZ", "UTC", 1);
-    tzset();
-    /* Put the engine clock 300 ms before the next UTC midnight. */
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t real = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    cfg.clock_offset_ms = (real / 86400000 + 1) * 86400000 - real - 300;
-    struct whaco_engine *e = start(&cfg);
-    add(e, "sp-1", 0.7);
+    fixture_clock_before_midnight(&cfg, 300);
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.7);
     struct timespec wait = {0, 700 * 1000000L};
     nanosleep(&wait, NULL);
     whaco_engine_stats(e, &st);
@@ -256,9 +148,9 @@ static void engine__refuses_a_damaged_data_file(void **state)
     (void)state;
     struct whaco_engine_config cfg;
     struct whaco_engine *e = NULL;
-    char path[128], msg[512], junk[4096], back[4096];
-    config(&cfg);
-    snprintf(path, sizeof path, "%s/whaco.db", dir);
+    const char *path = fixture_db_path;
+    char msg[512], junk[4096], back[4096];
+    fixture_engine_config(&cfg);
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (char)(i * 7 + 3);
     FILE *f = fopen(path, "wb");
@@ -275,14 +167,41 @@ static void engine__refuses_a_damaged_data_file(void **state)
     assert_memory_equal(junk, back, sizeof junk);
 }
 
+/* A publish that returns NULL: out of memory for the first view. */
+static void *publish_fails(const struct whaco_intel *in, void *ctx)
+{
+    (void)in;
+    (void)ctx;
+    return NULL;
+}
+
+/* No first view: the start is refused, and everything it made is freed (ASan checks). */
+static void engine__refuses_to_start_without_a_first_view(void **state)
+{
+    (void)state;
+    struct whaco_engine_config cfg;
+    struct whaco_engine *e = (struct whaco_engine *)&e; /* must be overwritten */
+    char msg[512];
+    fixture_engine_config(&cfg);
+    cfg.publish = publish_fails;
+    assert_int_equal(whaco_engine_start(&cfg, &e, msg, sizeof msg), WHACO_E_NOMEM);
+    assert_null(e);
+    assert_non_null(strstr(msg, "cannot build the first read view"));
+    /* The directory is usable afterwards: nothing was left open or locked. */
+    fixture_engine_config(&cfg);
+    e = fixture_start(&cfg);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(engine__events_persist_across_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(engine__rejected_events_are_not_logged, setup, teardown),
-        cmocka_unit_test_setup_teardown(engine__concurrent_requests_share_commits, setup, teardown),
-        cmocka_unit_test_setup_teardown(engine__background_ticks_and_midnight, setup, teardown),
-        cmocka_unit_test_setup_teardown(engine__refuses_a_damaged_data_file, setup, teardown),
+        FIXTURE_TEST(engine__events_persist_across_restart),
+        FIXTURE_TEST(engine__rejected_events_are_not_logged),
+        FIXTURE_TEST(engine__concurrent_requests_share_commits),
+        FIXTURE_TEST(engine__background_ticks_and_midnight),
+        FIXTURE_TEST(engine__refuses_a_damaged_data_file),
+        FIXTURE_TEST(engine__refuses_to_start_without_a_first_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 #include "whaco/err.h"
 #include "whaco/gen.h"
 #include "whaco/store.h"
+#include "fixture.h"
 #include "libwhacofault.h"
 
 /* The test's view: what the acknowledged events must add up to. */
@@ -70,27 +71,21 @@ static void log_line(const char *line)
         __atomic_fetch_add(&logged_recovered, 1, __ATOMIC_SEQ_CST);
 }
 
-static char dir[64];
-
+/* The fixture's quiet engine, with this test's view and log. */
 static void config(struct whaco_engine_config *cfg)
 {
-    whaco_engine_config_default(cfg);
-    cfg->data_dir = dir;
+    fixture_engine_config(cfg);
     cfg->publish = publish_view;
     cfg->view_free = free_view;
     cfg->log = log_line;
-    cfg->tick_ms = 3600 * 1000;
-    cfg->snapshot_ms = 3600 * 1000;
-    cfg->daily_reset = false;
     cfg->retry_ms = 5; /* recover quickly: the loop below fails many batches */
 }
 
+/* A new directory, faults watched in it, none armed, no lines logged yet. */
 static int setup(void **state)
 {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/whaco-faults-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    whacofault_set(dir, NULL);
+    fixture_setup(state);
+    whacofault_set(fixture_dir, NULL);
     whacofault_arm(0, 0, NULL);
     logged_failed = logged_recovered = 0;
     return 0;
@@ -98,33 +93,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-    (void)state;
     whacofault_arm(0, 0, NULL);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct whaco_engine *start(const struct whaco_engine_config *cfg)
-{
-    struct whaco_engine *e = NULL;
-    char msg[512];
-    if (whaco_engine_start(cfg, &e, msg, sizeof msg) != WHACO_OK)
-        fail_msg("engine start: %s", msg);
-    return e;
-}
-
-static void add(struct whaco_engine *e, const char *id)
-{
-    struct whaco_event ev;
-    struct whaco_engine_reply r;
-    whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
-    snprintf(ev.id, sizeof ev.id, "%s", id);
-    snprintf(ev.name, sizeof ev.name, "Name %s", id);
-    ev.skill_level = 0.7;
-    ev.natural_frequency = 0.9;
-    assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
-    assert_int_equal(r.rc, WHACO_OK);
+    return fixture_teardown(state);
 }
 
 static struct view current(struct whaco_engine *e)
@@ -156,15 +126,6 @@ static void wait_healthy(struct whaco_engine *e)
     fail_msg("the engine did not recover: %s", st.storage_error);
 }
 
-struct counter {
-    int done;
-};
-
-static void count_done(void *arg)
-{
-    __atomic_fetch_add(&((struct counter *)arg)->done, 1, __ATOMIC_SEQ_CST);
-}
-
 enum { BATCH = 4 };
 
 /*
@@ -175,7 +136,7 @@ static void submit_batch(struct whaco_engine *e, struct whaco_rng *rng,
                          struct whaco_engine_request reqs[BATCH])
 {
     struct whaco_gen_params gp;
-    struct counter cnt = {0};
+    struct fixture_counter cnt = {0};
     whaco_gen_params_default(&gp);
     for (int i = 0; i < BATCH; i++) {
         memset(&reqs[i], 0, sizeof reqs[i]);
@@ -186,13 +147,13 @@ static void submit_batch(struct whaco_engine *e, struct whaco_rng *rng,
             whaco_event_init(&reqs[i].event, WHACO_EV_DEAL_CLOSED);
             snprintf(reqs[i].event.id, sizeof reqs[i].event.id, "sp-1");
         }
-        reqs[i].done = count_done;
+        reqs[i].done = fixture_count_done;
         reqs[i].arg = &cnt;
         if (whaco_engine_submit(e, &reqs[i]) != WHACO_OK) {
             /* Refused at once: an earlier part of this batch failed meanwhile. */
             assert_int_equal(reqs[i].reply.rc, WHACO_E_UNAVAILABLE);
             assert_true(reqs[i].reply.storage_failed);
-            count_done(&cnt);
+            fixture_count_done(&cnt);
         }
     }
     while (__atomic_load_n(&cnt.done, __ATOMIC_SEQ_CST) < BATCH)
@@ -211,9 +172,9 @@ static void faults__every_io_call_of_a_batch_may_fail(void **state)
     long n;
     config(&cfg);
     whaco_rng_seed(&rng, 7);
-    struct whaco_engine *e = start(&cfg);
-    add(e, "sp-1");
-    add(e, "sp-2");
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.7);
+    fixture_add_salesperson(e, "sp-2", 0.7);
 
     for (n = 1; n < 1000; n++) {
         whacofault_arm(n, n % 2 ? EIO : ENOSPC, NULL);
@@ -266,7 +227,7 @@ static void faults__every_io_call_of_a_batch_may_fail(void **state)
     /* Restart: the same state, exactly the acknowledged events. */
     struct view before = current(e);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
-    e = start(&cfg);
+    e = fixture_start(&cfg);
     struct view after = current(e);
     assert_int_equal(after.processed, acked_customers);
     assert_int_equal(after.deals, acked_deals);
@@ -275,22 +236,6 @@ static void faults__every_io_call_of_a_batch_may_fail(void **state)
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
     whaco_buf_release(&before.all);
     whaco_buf_release(&after.all);
-}
-
-/* Count the events a store replays. */
-static int count_event(void *ctx, uint64_t seq, int64_t time_ms, uint32_t type, const void *body,
-                       size_t len)
-{
-    (void)seq, (void)time_ms, (void)type, (void)body, (void)len;
-    (*(int *)ctx)++;
-    return 0;
-}
-
-static int events_in(struct whaco_store *s)
-{
-    int n = 0;
-    assert_int_equal(whaco_store_replay(s, 0, count_event, &n), WHACO_OK);
-    return n;
 }
 
 static int append_batch(struct whaco_store *s, int events)
@@ -304,48 +249,43 @@ static int append_batch(struct whaco_store *s, int events)
 static void faults__a_removed_directory_is_detected_and_recreated(void **state)
 {
     (void)state;
-    struct whaco_store *s = NULL, *other = NULL;
-    char msg[512], path[128], cmd[128];
-    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_FULL, &s, msg, sizeof msg), WHACO_OK);
+    struct whaco_store *s = fixture_open_store(WHACO_SYNC_FULL), *other = NULL;
     assert_int_equal(append_batch(s, 2), WHACO_OK);
     assert_int_equal(whaco_store_check(s), WHACO_OK);
 
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_remove_dir(), 0);
     assert_int_equal(whaco_store_check(s), WHACO_E_IO);
     assert_non_null(strstr(whaco_store_errmsg(s), "no longer there"));
     /* A batch committed into the unlinked file is refused and taken out again. */
     assert_int_equal(append_batch(s, 3), WHACO_E_IO);
     assert_non_null(strstr(whaco_store_errmsg(s), "it was not stored"));
-    assert_int_equal(events_in(s), 2);
+    assert_int_equal(fixture_count_replayed(s, 0), 2);
     assert_int_equal(whaco_store_last_seq(s), 2); /* numbers handed back: no gap */
     assert_int_equal(whaco_store_probe(s, 1), WHACO_E_IO);
 
     /* Re-created: the directory, the file, the committed events. */
     assert_int_equal(whaco_store_recreate(s), WHACO_OK);
-    snprintf(path, sizeof path, "%s/%s", dir, WHACO_STORE_FILENAME);
     struct stat sb;
-    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(stat(fixture_db_path, &sb), 0);
     assert_int_equal(whaco_store_check(s), WHACO_OK);
     assert_int_equal(whaco_store_probe(s, 2), WHACO_OK);
-    assert_int_equal(events_in(s), 2);
+    assert_int_equal(fixture_count_replayed(s, 0), 2);
     assert_int_equal(append_batch(s, 1), WHACO_OK);
     whaco_store_close(s);
-    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_FULL, &s, msg, sizeof msg), WHACO_OK);
-    assert_int_equal(events_in(s), 3);
+    s = fixture_open_store(WHACO_SYNC_FULL);
+    assert_int_equal(fixture_count_replayed(s, 0), 3);
 
     /* Removed again, and another database put at the path: never overwritten. */
-    assert_int_equal(system(cmd), 0);
-    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_FULL, &other, msg, sizeof msg), WHACO_OK);
+    assert_int_equal(fixture_remove_dir(), 0);
+    other = fixture_open_store(WHACO_SYNC_FULL);
     assert_int_equal(whaco_store_recreate(s), WHACO_E_IO);
     assert_non_null(strstr(whaco_store_errmsg(s), "another file is now at this path"));
-    assert_int_equal(events_in(other), 0);
+    assert_int_equal(fixture_count_replayed(other, 0), 0);
     /* Moved away, the way is free again. */
     whaco_store_close(other);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_remove_dir(), 0);
     assert_int_equal(whaco_store_recreate(s), WHACO_OK);
-    assert_int_equal(events_in(s), 3);
+    assert_int_equal(fixture_count_replayed(s, 0), 3);
     whaco_store_close(s);
 }
 
@@ -356,15 +296,13 @@ static void faults__a_locked_database_fails_then_recovers(void **state)
     struct whaco_engine_stats st;
     struct whaco_event ev;
     struct whaco_engine_reply r;
-    struct whaco_store *holder = NULL;
-    char msg[512];
     config(&cfg);
     cfg.retry_ms = 100;
-    struct whaco_engine *e = start(&cfg);
-    add(e, "sp-1");
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.7);
 
     /* Another connection takes the write lock and keeps it. */
-    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_FULL, &holder, msg, sizeof msg), WHACO_OK);
+    struct whaco_store *holder = fixture_open_store(WHACO_SYNC_FULL);
     assert_int_equal(whaco_store_begin(holder), WHACO_OK);
     whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
     snprintf(ev.id, sizeof ev.id, "sp-1");
@@ -402,22 +340,14 @@ static void faults__a_midnight_reset_in_a_failed_batch_is_not_lost(void **state)
     struct whaco_engine_config cfg;
     struct whaco_engine_stats st;
     struct whaco_event ev;
-    struct whaco_engine_reply r;
     config(&cfg);
     cfg.daily_reset = true;
-    setenv("TZ", "UTC", 1);
-    tzset();
-    /* The engine clock 2 s before the next UTC midnight: time to set up. */
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t real = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    cfg.clock_offset_ms = (real / 86400000 + 1) * 86400000 - real - 2000;
-    struct whaco_engine *e = start(&cfg);
-    add(e, "sp-1");
+    fixture_clock_before_midnight(&cfg, 2000); /* 2 s: time to set up */
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.7);
     whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
     snprintf(ev.id, sizeof ev.id, "sp-1");
-    assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
-    assert_int_equal(r.rc, WHACO_OK);
+    fixture_call_ok(e, &ev);
     assert_int_equal(deals_now(e), 1);
 
     /* The next write is the midnight reset's batch: it fails. */

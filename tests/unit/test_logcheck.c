@@ -24,28 +24,11 @@
 #include "whaco/event.h"
 #include "whaco/store.h"
 #include "cli/cli.h"
+#include "fixture.h"
 
 #define T0 1737124200000LL
 
 /*==== Fixtures ============================================================*/
-
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/whaco-logcheck-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* A data directory under construction: the store and the engine's state. */
 struct builder {
@@ -56,9 +39,7 @@ struct builder {
 
 static void build_open(struct builder *b)
 {
-    char msg[512];
-    if (whaco_store_open(dir, WHACO_SYNC_FULL, &b->s, msg, sizeof msg) != WHACO_OK)
-        fail_msg("open: %s", msg);
+    b->s = fixture_open_store(WHACO_SYNC_FULL);
     assert_int_equal(whaco_intel_init(&b->in, NULL, NULL, NULL), WHACO_OK);
     b->t = T0;
 }
@@ -188,7 +169,7 @@ static void logcheck__log_prints_every_event_with_its_ids(void **state)
     build_close(&b);
 
     struct run r;
-    run(&r, "log", "--data", dir, NULL);
+    run(&r, "log", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     char want[2048];
     snprintf(
@@ -204,10 +185,10 @@ static void logcheck__log_prints_every_event_with_its_ids(void **state)
     assert_string_equal(r.out, want);
 
     /* --after SEQ: only what follows. */
-    run(&r, "log", "--data", dir, "--after", "3", NULL);
+    run(&r, "log", "--data", fixture_dir, "--after", "3", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, strstr(want, "{\"seq\":4"));
-    run(&r, "log", "--data", dir, "--after", "5", NULL);
+    run(&r, "log", "--data", fixture_dir, "--after", "5", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "");
 }
@@ -217,17 +198,17 @@ static void logcheck__log_refuses_bad_arguments_and_never_creates_a_database(voi
     (void)state;
     struct run r;
     char missing[128];
-    snprintf(missing, sizeof missing, "%s/none", dir);
+    snprintf(missing, sizeof missing, "%s/none", fixture_dir);
     run(&r, "log", "--data", missing, NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "No such file"));
     struct stat st;
     assert_int_not_equal(stat(missing, &st), 0); /* not even the directory */
 
-    run(&r, "log", "--data", dir, "--after", "-1", NULL);
+    run(&r, "log", "--data", fixture_dir, "--after", "-1", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "--after"));
-    run(&r, "log", "--data", dir, "--after", "12x", NULL);
+    run(&r, "log", "--data", fixture_dir, "--after", "12x", NULL);
     assert_int_equal(r.status, 2);
     run(&r, "log", "--bogus", "x", NULL);
     assert_int_equal(r.status, 2);
@@ -264,7 +245,7 @@ static void logcheck__verify_says_yes_for_a_consistent_directory(void **state)
     build_normal(&b);
     build_close(&b);
     struct run r;
-    run(&r, "state", "verify", "--data", dir, NULL);
+    run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "events: 40 (seq 1 to 40)\n"));
     assert_non_null(strstr(r.out, "last seq: 40\n"));
@@ -287,7 +268,7 @@ static void logcheck__verify_catches_a_snapshot_that_disagrees_with_the_log(void
     snapshot(&b);
     build_close(&b);
     struct run r;
-    run(&r, "state", "verify", "--data", dir, NULL);
+    run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.out, "snapshot at seq 41 equals a replay of the log up to it: NO\n"));
     assert_non_null(strstr(r.out, "state equals a full replay of the log: NO\n"));
@@ -302,7 +283,7 @@ static void logcheck__verify_catches_an_event_that_does_not_replay(void **state)
     deal_closed(&b, "sp-nobody", "d-9", 0);
     build_close(&b);
     struct run r;
-    run(&r, "state", "verify", "--data", dir, NULL);
+    run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "could not start"));
     assert_non_null(strstr(r.err, "event 41"));
@@ -321,16 +302,15 @@ static void logcheck__verify_replays_an_imported_state_from_its_snapshot(void **
     deal_closed(&b, "sp-imported", "d-1", 1);
     struct run r;
     whaco_store_close(b.s);
-    run(&r, "state", "verify", "--data", dir, NULL);
+    run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "state equals a full replay of the log: yes\n"));
     /* A later snapshot: the import snapshot is no longer the latest, still the base. */
-    char msg[256];
-    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_FULL, &b.s, msg, sizeof msg), WHACO_OK);
+    b.s = fixture_open_store(WHACO_SYNC_FULL);
     snapshot(&b);
     analyze(&b, "c-2", 2);
     build_close(&b);
-    run(&r, "state", "verify", "--data", dir, NULL);
+    run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "snapshots: 2 (latest at seq 2)\n"));
     assert_non_null(strstr(r.out, "snapshot at seq 2 equals a replay of the log up to it: yes\n"));
@@ -346,7 +326,7 @@ static void logcheck__verify_does_not_claim_a_full_replay_of_a_compacted_log(voi
     assert_int_equal(whaco_store_compact(b.s, 1, INT64_MAX, NULL), WHACO_OK);
     build_close(&b);
     struct run r;
-    run(&r, "state", "verify", "--data", dir, NULL);
+    run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "events: 15 (seq 26 to 40)\n"));
     assert_non_null(strstr(r.out, "state equals a full replay of the log: not checked"));
@@ -358,7 +338,7 @@ static void logcheck__verify_refuses_a_missing_directory(void **state)
     (void)state;
     struct run r;
     char missing[128];
-    snprintf(missing, sizeof missing, "%s/none", dir);
+    snprintf(missing, sizeof missing, "%s/none", fixture_dir);
     run(&r, "state", "verify", "--data", missing, NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "No such file"));
@@ -369,17 +349,15 @@ static void logcheck__verify_refuses_a_missing_directory(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(logcheck__log_prints_every_event_with_its_ids),
-        T(logcheck__log_refuses_bad_arguments_and_never_creates_a_database),
-        T(logcheck__verify_says_yes_for_a_consistent_directory),
-        T(logcheck__verify_catches_a_snapshot_that_disagrees_with_the_log),
-        T(logcheck__verify_catches_an_event_that_does_not_replay),
-        T(logcheck__verify_replays_an_imported_state_from_its_snapshot),
-        T(logcheck__verify_does_not_claim_a_full_replay_of_a_compacted_log),
-        T(logcheck__verify_refuses_a_missing_directory),
+        FIXTURE_TEST(logcheck__log_prints_every_event_with_its_ids),
+        FIXTURE_TEST(logcheck__log_refuses_bad_arguments_and_never_creates_a_database),
+        FIXTURE_TEST(logcheck__verify_says_yes_for_a_consistent_directory),
+        FIXTURE_TEST(logcheck__verify_catches_a_snapshot_that_disagrees_with_the_log),
+        FIXTURE_TEST(logcheck__verify_catches_an_event_that_does_not_replay),
+        FIXTURE_TEST(logcheck__verify_replays_an_imported_state_from_its_snapshot),
+        FIXTURE_TEST(logcheck__verify_does_not_claim_a_full_replay_of_a_compacted_log),
+        FIXTURE_TEST(logcheck__verify_refuses_a_missing_directory),
     };
-#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,42 +35,9 @@
 #include "whaco/err.h"
 #include "whaco/gen.h"
 #include "whaco/store.h"
-
-static char dir[64];
-static char db_path[128];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/whaco-recovery-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(db_path, sizeof db_path, "%s/whaco.db", dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "fixture.h"
 
 /*==== Engine helpers ======================================================*/
-
-static void *publish_saved(const struct whaco_intel *in, void *ctx)
-{
-    struct whaco_buf *b = calloc(1, sizeof *b);
-    (void)ctx;
-    whaco_intel_save(in, b);
-    return b;
-}
-
-static void free_saved(void *view)
-{
-    whaco_buf_release(view);
-    free(view);
-}
 
 /* What the engine told the operator, all lines joined. */
 static char logged[4096];
@@ -81,64 +48,31 @@ static void log_line(const char *line)
     snprintf(logged + n, sizeof logged - n, "%s\n", line);
 }
 
+/* The fixture's quiet engine (snapshots only at stop), logging into `logged`. */
 static void config(struct whaco_engine_config *cfg, int64_t retention_ms)
 {
-    whaco_engine_config_default(cfg);
-    cfg->data_dir = dir;
-    cfg->publish = publish_saved;
-    cfg->view_free = free_saved;
+    fixture_engine_config(cfg);
     cfg->log = log_line;
-    cfg->tick_ms = 3600 * 1000;
-    cfg->snapshot_ms = 3600 * 1000; /* snapshots only at stop */
-    cfg->daily_reset = false;
     cfg->retention_ms = retention_ms;
 }
 
+/* Start with an empty `logged`, so it holds what this start said. */
 static struct whaco_engine *start(const struct whaco_engine_config *cfg)
 {
-    struct whaco_engine *e = NULL;
-    char msg[512];
     logged[0] = '\0';
-    int rc = whaco_engine_start(cfg, &e, msg, sizeof msg);
-    if (rc != WHACO_OK)
-        fail_msg("engine start: %s", msg);
+    return fixture_start(cfg);
+}
+
+/* Start, and the state must be exactly `want`. Returns the running engine. */
+static struct whaco_engine *start_with_state(const struct whaco_engine_config *cfg,
+                                             const struct whaco_buf *want)
+{
+    struct whaco_engine *e = start(cfg);
+    struct whaco_buf got = fixture_saved_state(e);
+    assert_int_equal(want->len, got.len);
+    assert_memory_equal(want->data, got.data, want->len);
+    whaco_buf_release(&got);
     return e;
-}
-
-static void call_ok(struct whaco_engine *e, struct whaco_event *ev)
-{
-    struct whaco_engine_reply r;
-    assert_int_equal(whaco_engine_call(e, ev, &r), WHACO_OK);
-    assert_int_equal(r.rc, WHACO_OK);
-}
-
-static void analyze_some(struct whaco_engine *e, uint64_t seed, int n)
-{
-    struct whaco_rng rng;
-    struct whaco_gen_params gp;
-    whaco_rng_seed(&rng, seed);
-    whaco_gen_params_default(&gp);
-    for (int i = 0; i < n; i++) {
-        struct whaco_event ev;
-        whaco_event_init(&ev, WHACO_EV_ANALYZE);
-        whaco_gen_customer(&rng, &gp, &ev.customer, NULL);
-        call_ok(e, &ev);
-    }
-}
-
-static struct whaco_buf current(struct whaco_engine *e)
-{
-    void *h;
-    struct whaco_buf *v = whaco_engine_view_acquire(e, &h), copy = WHACO_BUF_INIT;
-    whaco_buf_put(&copy, v->data, v->len);
-    whaco_engine_view_release(e, h);
-    return copy;
-}
-
-static void assert_same_state(const struct whaco_buf *a, const struct whaco_buf *b)
-{
-    assert_int_equal(a->len, b->len);
-    assert_memory_equal(a->data, b->data, a->len);
 }
 
 /*
@@ -148,60 +82,26 @@ static void assert_same_state(const struct whaco_buf *a, const struct whaco_buf 
 static struct whaco_buf three_runs(const struct whaco_engine_config *cfg)
 {
     struct whaco_engine *e = start(cfg);
-    struct whaco_event ev;
-    whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
-    snprintf(ev.id, sizeof ev.id, "sp-1");
-    snprintf(ev.name, sizeof ev.name, "Jane");
-    ev.skill_level = 0.8;
-    ev.natural_frequency = 0.9;
-    call_ok(e, &ev);
-    whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
-    snprintf(ev.id, sizeof ev.id, "sp-2");
-    snprintf(ev.name, sizeof ev.name, "Bob");
-    ev.skill_level = 0.4;
-    ev.natural_frequency = 1.0;
-    call_ok(e, &ev);
-    analyze_some(e, 1, 20);
+    fixture_add_salesperson(e, "sp-1", 0.8);
+    fixture_add_salesperson(e, "sp-2", 0.4);
+    fixture_analyze_generated(e, 1, 20);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
     e = start(cfg);
-    analyze_some(e, 2, 20);
+    fixture_analyze_generated(e, 2, 20);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
     e = start(cfg);
-    analyze_some(e, 3, 10);
-    struct whaco_buf final = current(e);
+    fixture_analyze_generated(e, 3, 10);
+    struct whaco_buf final = fixture_saved_state(e);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
     return final;
 }
 
 /*==== Raw damage ==========================================================*/
 
-static sqlite3 *raw_open(void)
+/* Flip one byte in the middle of the snapshot at seq in the file, as bit rot would. */
+static void corrupt_snapshot(int64_t seq)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    return db;
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static void raw_exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-}
-
-/* Flip one byte in the middle of the snapshot at seq, as bit rot would. */
-static void corrupt_snapshot(sqlite3 *db, int64_t seq)
-{
+    sqlite3 *db = fixture_raw_open(fixture_db_path);
     sqlite3_stmt *st = NULL;
     assert_int_equal(
         sqlite3_prepare_v2(db, "SELECT state FROM snapshots WHERE seq = ?1", -1, &st, NULL),
@@ -222,6 +122,7 @@ static void corrupt_snapshot(sqlite3 *db, int64_t seq)
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     free(copy);
+    sqlite3_close(db);
 }
 
 static void expect_start_refused(const struct whaco_engine_config *cfg, const char *says)
@@ -243,12 +144,12 @@ static void recovery__compaction_keeps_two_snapshots(void **state)
     struct whaco_engine_config cfg;
     config(&cfg, 0); /* retention 0: compact every event a kept snapshot allows */
     struct whaco_buf final = three_runs(&cfg);
-    sqlite3 *db = raw_open();
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM snapshots"), 2);
-    assert_int_equal(raw_int(db, "SELECT min(seq) FROM snapshots"), 42);
-    assert_int_equal(raw_int(db, "SELECT max(seq) FROM snapshots"), 52);
-    assert_int_equal(raw_int(db, "SELECT min(seq) FROM events"), 43);
-    assert_int_equal(raw_int(db, "SELECT max(seq) FROM events"), 52);
+    sqlite3 *db = fixture_raw_open(fixture_db_path);
+    assert_int_equal(fixture_raw_int(db, "SELECT count(*) FROM snapshots"), 2);
+    assert_int_equal(fixture_raw_int(db, "SELECT min(seq) FROM snapshots"), 42);
+    assert_int_equal(fixture_raw_int(db, "SELECT max(seq) FROM snapshots"), 52);
+    assert_int_equal(fixture_raw_int(db, "SELECT min(seq) FROM events"), 43);
+    assert_int_equal(fixture_raw_int(db, "SELECT max(seq) FROM events"), 52);
     sqlite3_close(db);
     whaco_buf_release(&final);
 }
@@ -259,26 +160,18 @@ static void recovery__damaged_latest_snapshot_falls_back_to_the_one_before(void 
     struct whaco_engine_config cfg;
     config(&cfg, 0);
     struct whaco_buf final = three_runs(&cfg);
-    sqlite3 *db = raw_open();
-    corrupt_snapshot(db, 52);
-    sqlite3_close(db);
+    corrupt_snapshot(52);
 
-    struct whaco_engine *e = start(&cfg);
+    struct whaco_engine *e = start_with_state(&cfg, &final);
     assert_non_null(strstr(logged, "snapshot of event 52 is unreadable"));
-    struct whaco_buf got = current(e);
-    assert_same_state(&final, &got);
     struct whaco_engine_stats st;
     whaco_engine_stats(e, &st);
     assert_int_equal(st.last_seq, 52);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK); /* rewrites the snapshot of 52 */
-    whaco_buf_release(&got);
 
-    e = start(&cfg);
+    e = start_with_state(&cfg, &final);
     assert_string_equal(logged, ""); /* the damaged snapshot was replaced */
-    got = current(e);
-    assert_same_state(&final, &got);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
-    whaco_buf_release(&got);
     whaco_buf_release(&final);
 }
 
@@ -289,19 +182,16 @@ static void recovery__all_snapshots_damaged_with_a_complete_log_replays_it_all(v
     struct whaco_engine_config cfg;
     config(&cfg, 30LL * 24 * 3600 * 1000); /* retention: every event stays */
     struct whaco_buf final = three_runs(&cfg);
-    sqlite3 *db = raw_open();
-    assert_int_equal(raw_int(db, "SELECT min(seq) FROM events"), 1);
-    corrupt_snapshot(db, 52);
-    corrupt_snapshot(db, 42);
+    sqlite3 *db = fixture_raw_open(fixture_db_path);
+    assert_int_equal(fixture_raw_int(db, "SELECT min(seq) FROM events"), 1);
     sqlite3_close(db);
+    corrupt_snapshot(52);
+    corrupt_snapshot(42);
 
-    struct whaco_engine *e = start(&cfg);
+    struct whaco_engine *e = start_with_state(&cfg, &final);
     assert_non_null(strstr(logged, "snapshot of event 52 is unreadable"));
     assert_non_null(strstr(logged, "snapshot of event 42 is unreadable"));
-    struct whaco_buf got = current(e);
-    assert_same_state(&final, &got);
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
-    whaco_buf_release(&got);
     whaco_buf_release(&final);
 }
 
@@ -311,10 +201,8 @@ static void recovery__no_readable_snapshot_and_a_compacted_log_refuses_to_start(
     struct whaco_engine_config cfg;
     config(&cfg, 0);
     struct whaco_buf final = three_runs(&cfg);
-    sqlite3 *db = raw_open();
-    corrupt_snapshot(db, 52);
-    corrupt_snapshot(db, 42);
-    sqlite3_close(db);
+    corrupt_snapshot(52);
+    corrupt_snapshot(42);
     expect_start_refused(&cfg, "no snapshot is readable and the log starts at event 43");
     whaco_buf_release(&final);
 }
@@ -325,14 +213,14 @@ static void recovery__events_missing_from_the_log_refuse_to_start(void **state)
     struct whaco_engine_config cfg;
     config(&cfg, 0);
     struct whaco_buf final = three_runs(&cfg);
-    sqlite3 *db = raw_open();
-    corrupt_snapshot(db, 52); /* so the events after 42 must be replayed */
-    raw_exec(db, "DELETE FROM events WHERE seq = 45");
+    corrupt_snapshot(52); /* so the events after 42 must be replayed */
+    sqlite3 *db = fixture_raw_open(fixture_db_path);
+    fixture_raw_exec(db, "DELETE FROM events WHERE seq = 45");
     sqlite3_close(db);
     expect_start_refused(&cfg, "events 45 to 45 are missing");
 
-    db = raw_open();
-    raw_exec(db, "DELETE FROM events WHERE seq >= 45");
+    db = fixture_raw_open(fixture_db_path);
+    fixture_raw_exec(db, "DELETE FROM events WHERE seq >= 45");
     sqlite3_close(db);
     expect_start_refused(&cfg, "events 45 to 52 are missing");
     whaco_buf_release(&final);
@@ -347,7 +235,7 @@ static void two_batches_then_die(void)
     assert_true(pid >= 0);
     if (pid == 0) {
         struct whaco_store *s = NULL;
-        if (whaco_store_open(dir, WHACO_SYNC_FULL, &s, NULL, 0) != WHACO_OK)
+        if (whaco_store_open(fixture_dir, WHACO_SYNC_FULL, &s, NULL, 0) != WHACO_OK)
             _exit(1);
         for (int b = 0; b < 2; b++) {
             if (whaco_store_begin(s) != WHACO_OK)
@@ -371,10 +259,16 @@ static uint32_t be32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The -wal file's size and frame size (24-byte header + a page). */
-static void wal_geometry(const char *wal, off_t *size, off_t *frame)
+/*
+ * Two batches written by a process that died (two_batches_then_die); wal
+ * receives the -wal file's path, size its size and frame its frame size
+ * (24-byte header + a page).
+ */
+static void crashed_wal(char wal[160], off_t *size, off_t *frame)
 {
     unsigned char hdr[32];
+    two_batches_then_die();
+    snprintf(wal, 160, "%s-wal", fixture_db_path);
     FILE *f = fopen(wal, "rb");
     assert_non_null(f);
     assert_int_equal(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
@@ -387,27 +281,12 @@ static void wal_geometry(const char *wal, off_t *size, off_t *frame)
     assert_int_equal((*size - 32) % *frame, 0);
 }
 
-static int count_event(void *ctx, uint64_t seq, int64_t time_ms, uint32_t type, const void *body,
-                       size_t len)
-{
-    uint64_t *n = ctx;
-    (void)time_ms, (void)type, (void)body, (void)len;
-    assert_int_equal(seq, *n + 1); /* in order, no gap */
-    *n = seq;
-    return 0;
-}
-
 /* The first batch is all there, the second not at all, and numbering goes on. */
 static void expect_only_the_first_batch(void)
 {
-    struct whaco_store *s = NULL;
-    char msg[512];
-    if (whaco_store_open(dir, WHACO_SYNC_FULL, &s, msg, sizeof msg) != WHACO_OK)
-        fail_msg("open after WAL damage: %s", msg);
+    struct whaco_store *s = fixture_open_store(WHACO_SYNC_FULL);
     assert_int_equal(whaco_store_last_seq(s), 10);
-    uint64_t n = 0;
-    assert_int_equal(whaco_store_replay(s, 0, count_event, &n), WHACO_OK);
-    assert_int_equal(n, 10);
+    assert_int_equal(fixture_count_replayed(s, 0), 10);
     uint64_t seq = 0;
     assert_int_equal(whaco_store_begin(s), WHACO_OK);
     assert_int_equal(whaco_store_append(s, 99, 1, "after", 5, &seq), WHACO_OK);
@@ -421,9 +300,7 @@ static void recovery__torn_last_wal_frame_drops_only_that_transaction(void **sta
     (void)state;
     char wal[160];
     off_t size, frame;
-    two_batches_then_die();
-    snprintf(wal, sizeof wal, "%s-wal", db_path);
-    wal_geometry(wal, &size, &frame);
+    crashed_wal(wal, &size, &frame);
     assert_int_equal(truncate(wal, size - frame / 2), 0); /* half a frame reached the disk */
     expect_only_the_first_batch();
 }
@@ -433,9 +310,7 @@ static void recovery__corrupted_last_wal_frame_drops_only_that_transaction(void 
     (void)state;
     char wal[160];
     off_t size, frame;
-    two_batches_then_die();
-    snprintf(wal, sizeof wal, "%s-wal", db_path);
-    wal_geometry(wal, &size, &frame);
+    crashed_wal(wal, &size, &frame);
     FILE *f = fopen(wal, "r+b");
     assert_non_null(f);
     off_t at = size - frame / 2; /* inside the commit frame's page */
@@ -451,19 +326,13 @@ static void recovery__corrupted_last_wal_frame_drops_only_that_transaction(void 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(recovery__compaction_keeps_two_snapshots, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            recovery__damaged_latest_snapshot_falls_back_to_the_one_before, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            recovery__all_snapshots_damaged_with_a_complete_log_replays_it_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            recovery__no_readable_snapshot_and_a_compacted_log_refuses_to_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(recovery__events_missing_from_the_log_refuse_to_start,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(recovery__torn_last_wal_frame_drops_only_that_transaction,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            recovery__corrupted_last_wal_frame_drops_only_that_transaction, setup, teardown),
+        FIXTURE_TEST(recovery__compaction_keeps_two_snapshots),
+        FIXTURE_TEST(recovery__damaged_latest_snapshot_falls_back_to_the_one_before),
+        FIXTURE_TEST(recovery__all_snapshots_damaged_with_a_complete_log_replays_it_all),
+        FIXTURE_TEST(recovery__no_readable_snapshot_and_a_compacted_log_refuses_to_start),
+        FIXTURE_TEST(recovery__events_missing_from_the_log_refuse_to_start),
+        FIXTURE_TEST(recovery__torn_last_wal_frame_drops_only_that_transaction),
+        FIXTURE_TEST(recovery__corrupted_last_wal_frame_drops_only_that_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 
 #include "whaco/err.h"
 #include "whaco/store.h"
+#include "fixture.h"
 
 /* Internal to store.c, for tests only: the store's own connection. */
 sqlite3 *whaco__store_db(struct whaco_store *s);
@@ -132,23 +133,9 @@ static void listing(const char *dir, char *out, size_t cap)
 /* Run SQL on the file through a plain sqlite3 connection. */
 static void raw_exec(const char *path, const char *sql)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("raw_exec %s: %s", sql, msg ? msg : "?");
+    sqlite3 *db = fixture_raw_open(path);
+    fixture_raw_exec(db, sql);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
 }
 
 /*
@@ -470,7 +457,7 @@ static void store__snapshots_and_compaction(void **state)
 
     /* Only the latest snapshot survives; it still reads back. */
     sqlite3 *db = whaco__store_db(s);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM snapshots"), 1);
+    assert_int_equal(fixture_raw_int(db, "SELECT count(*) FROM snapshots"), 1);
     assert_int_equal(whaco_store_latest_snapshot(s, &seq, &time_ms, &snap, &len), WHACO_OK);
     assert_int_equal(seq, 12);
     assert_memory_equal(snap, "state-twelve", 12);
@@ -488,7 +475,7 @@ static void store__snapshots_and_compaction(void **state)
     assert_int_equal(whaco_store_put_snapshot(s, 20, 20500, "state-20", 8), WHACO_OK);
     assert_int_equal(whaco_store_compact(s, 1, INT64_MAX, &deleted), WHACO_OK);
     assert_int_equal(deleted, 8);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM events"), 0);
+    assert_int_equal(fixture_raw_int(db, "SELECT count(*) FROM events"), 0);
     /* ... but last_seq remembers, also across a restart, */
     assert_int_equal(whaco_store_last_seq(s), 20);
     whaco_store_close(s);
@@ -804,10 +791,10 @@ static void store__empty_file_becomes_a_new_database(void **state)
     struct whaco_store *s = open_ok(&t, WHACO_SYNC_FULL);
     assert_int_equal(whaco_store_last_seq(s), 0);
     sqlite3 *db = whaco__store_db(s);
-    assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x5748434f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), WHACO_STORE_SCHEMA);
-    assert_int_equal(raw_int(db, "PRAGMA auto_vacuum"), 2); /* incremental */
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'schema'"),
+    assert_int_equal(fixture_raw_int(db, "PRAGMA application_id"), 0x5748434f);
+    assert_int_equal(fixture_raw_int(db, "PRAGMA user_version"), WHACO_STORE_SCHEMA);
+    assert_int_equal(fixture_raw_int(db, "PRAGMA auto_vacuum"), 2); /* incremental */
+    assert_int_equal(fixture_raw_int(db, "SELECT value FROM meta WHERE key = 'schema'"),
                      WHACO_STORE_SCHEMA);
     whaco_store_close(s);
     tmp_clean(&t);
@@ -859,7 +846,7 @@ static void check_modes(enum whaco_sync sync, int64_t want_sync)
     tmp_make(&t);
     struct whaco_store *s = open_ok(&t, sync);
     append_events(s, 1, 2, 0);
-    assert_int_equal(raw_int(whaco__store_db(s), "PRAGMA synchronous"), want_sync);
+    assert_int_equal(fixture_raw_int(whaco__store_db(s), "PRAGMA synchronous"), want_sync);
 
     /* The journal mode is a property of the file: a second connection sees WAL. */
     sqlite3 *raw = NULL;
@@ -869,7 +856,7 @@ static void check_modes(enum whaco_sync sync, int64_t want_sync)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
-    assert_int_equal(raw_int(raw, "SELECT count(*) FROM events"), 2);
+    assert_int_equal(fixture_raw_int(raw, "SELECT count(*) FROM events"), 2);
     sqlite3_close(raw);
 
     whaco_store_close(s);
