@@ -685,6 +685,23 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
+/*
+ * Free an engine from the point its locks exist: the thread is not running
+ * (never started, or joined), the view (if one was published) is released.
+ */
+static void engine_free(struct whaco_engine *e)
+{
+    if (e->current)
+        pub_unref(e, e->current);
+    whaco_intel_release(&e->intel);
+    whaco_buf_release(&e->scratch);
+    whaco_store_close(e->store);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->wake);
+    pthread_mutex_destroy(&e->view_mu);
+    free(e);
+}
+
 /*==== Public ==============================================================*/
 
 int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engine **out,
@@ -718,20 +735,12 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     if (publish(e) != WHACO_OK) {
         errorf(errbuf, errlen, "cannot build the first read view: %s",
                whaco_strerror(WHACO_E_NOMEM));
-        whaco_intel_release(&e->intel);
-        whaco_store_close(e->store);
-        pthread_mutex_destroy(&e->mu);
-        pthread_cond_destroy(&e->wake);
-        pthread_mutex_destroy(&e->view_mu);
-        free(e);
+        engine_free(e);
         return WHACO_E_NOMEM;
     }
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         errorf(errbuf, errlen, "cannot start the engine thread: %s", strerror(errno));
-        pub_unref(e, e->current);
-        whaco_intel_release(&e->intel);
-        whaco_store_close(e->store);
-        free(e);
+        engine_free(e);
         return WHACO_E_IO;
     }
     *out = e;
@@ -835,14 +844,7 @@ int whaco_engine_stop(struct whaco_engine *e)
         notef(e, "stopping while the storage is failing: no final snapshot; the log holds"
                  " every acknowledged event");
     }
-    pub_unref(e, e->current);
-    whaco_intel_release(&e->intel);
-    whaco_buf_release(&e->scratch);
-    whaco_store_close(e->store);
-    pthread_mutex_destroy(&e->mu);
-    pthread_cond_destroy(&e->wake);
-    pthread_mutex_destroy(&e->view_mu);
-    free(e);
+    engine_free(e);
     return rc;
 }
 
