@@ -152,30 +152,34 @@ ssize_t write(int fd, const void *b, size_t n)
     return rc;
 }
 
-ssize_t pwrite(int fd, const void *b, size_t n, off_t off)
+/* A write at off through real, recorded first if the file is watched. */
+static ssize_t pwrite_watched(int fd, const void *b, size_t n, off64_t off,
+                              ssize_t (*real)(int, const void *, size_t, off64_t))
 {
     char path[4096];
     size_t plen = watched(fd, path, sizeof path);
     if (!plen)
-        return real_pwrite(fd, b, n, off);
+        return real(fd, b, n, off);
     pthread_mutex_lock(&mu);
     record(fd, path, plen, POWERLOSS_WRITE, (uint64_t)off, n, (uint64_t)off, n);
-    ssize_t rc = real_pwrite(fd, b, n, off);
+    ssize_t rc = real(fd, b, n, off);
     pthread_mutex_unlock(&mu);
     return rc;
 }
 
+static ssize_t pwrite_off(int fd, const void *b, size_t n, off64_t off)
+{
+    return real_pwrite(fd, b, n, (off_t)off);
+}
+
+ssize_t pwrite(int fd, const void *b, size_t n, off_t off)
+{
+    return pwrite_watched(fd, b, n, off, pwrite_off);
+}
+
 ssize_t pwrite64(int fd, const void *b, size_t n, off64_t off)
 {
-    char path[4096];
-    size_t plen = watched(fd, path, sizeof path);
-    if (!plen)
-        return real_pwrite64(fd, b, n, off);
-    pthread_mutex_lock(&mu);
-    record(fd, path, plen, POWERLOSS_WRITE, (uint64_t)off, n, (uint64_t)off, n);
-    ssize_t rc = real_pwrite64(fd, b, n, off);
-    pthread_mutex_unlock(&mu);
-    return rc;
+    return pwrite_watched(fd, b, n, off, real_pwrite64);
 }
 
 static int truncate_watched(int fd, uint64_t size, int (*real)(int, off64_t), off64_t arg)
