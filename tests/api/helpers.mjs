@@ -289,8 +289,8 @@ process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-function spawnServe(args, env) {
-  const proc = spawn(WHACO_BIN, ['serve', ...args], {
+function spawnServe(args, env, bin = WHACO_BIN) {
+  const proc = spawn(bin, ['serve', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: env ? { ...process.env, ...env } : process.env,
   });
@@ -302,12 +302,18 @@ function spawnServe(args, env) {
 /**
  * Start `whaco serve` on dataDir and wait until it listens and /healthz is
  * 200. Resolves to a Server; rejects (killing it) on failure. env: extra
- * environment variables for the process (e.g. LD_PRELOAD).
+ * environment variables for the process (e.g. LD_PRELOAD); bin: another
+ * whaco binary; quiet: false to start without QUIET_DEFAULTS (the server's
+ * own defaults); timeoutMs: how long it may take to answer.
  */
-export async function startServer(dataDir, { args = [], listen = '127.0.0.1:0', env } = {}) {
-  const proc = spawnServe(['--listen', listen, '--data', dataDir, ...QUIET_DEFAULTS, ...args], env);
+export async function startServer(
+  dataDir,
+  { args = [], listen = '127.0.0.1:0', env, bin = WHACO_BIN, quiet = true, timeoutMs = START_TIMEOUT_MS } = {},
+) {
+  const defaults = quiet ? QUIET_DEFAULTS : [];
+  const proc = spawnServe(['--listen', listen, '--data', dataDir, ...defaults, ...args], env, bin);
   const srv = new Server(proc, dataDir);
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   try {
     while (srv.port === undefined) {
       const m = /listening on http:\/\/(\[[^\]]+\]|[^\s:]+):(\d+)/.exec(srv.stderr);
@@ -345,6 +351,18 @@ export async function startServer(dataDir, { args = [], listen = '127.0.0.1:0', 
  * {code, signal, stderr}; if it is still running after ms it is killed and
  * the result has code null and running true.
  */
+/**
+ * Run a command to its end (60 s at most by default). Resolves to
+ * {code, stdout, stderr}; code is -1 if it was killed or could not start.
+ */
+export function runTool(file, args, { timeout = 60_000, maxBuffer = 1 << 30 } = {}) {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout, maxBuffer }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
 export async function startExpectingFailure(dataDir, { args = [], ms = 8000, env } = {}) {
   const proc = spawnServe(['--listen', '127.0.0.1:0', '--data', dataDir, ...QUIET_DEFAULTS, ...args], env);
   const srv = new Server(proc, dataDir);

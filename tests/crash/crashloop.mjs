@@ -30,12 +30,11 @@
 // checkpoints (every 1000 WAL pages, which fsync) are minutes apart and only
 // the sync interval bounds the loss; flat out they come every second or so.
 // Exit 0 if every check held, 1 otherwise.
-import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API, QUIET_DEFAULTS, TEAM5, call, customer, sleep } from '../api/helpers.mjs';
+import { API, TEAM5, call, customer, runTool, sleep, startServer } from '../api/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SLACK_MS = 500;
@@ -77,53 +76,19 @@ function parseArgs(argv) {
   return o;
 }
 
-function run(file, args, { timeout = 60_000, maxBuffer = 1 << 30 } = {}) {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout, maxBuffer }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Start `whaco serve`; resolves to {proc, base, stderr()} once /healthz is 200. */
-async function startServer(o, dataDir, undoLog) {
-  const env = { ...process.env };
-  if (o.powerloss) {
-    env.LD_PRELOAD = o.shim;
-    env.WHACO_POWERLOSS_DIR = dataDir;
-    env.WHACO_POWERLOSS_LOG = undoLog;
-  }
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...QUIET_DEFAULTS,
-    '--sync', o.sync, '--sync-interval', `${o.syncIntervalMs}ms`,
+/** Start `whaco serve` (the shared harness); resolves to a Server once /healthz is 200. */
+function startWhaco(o, dataDir, undoLog) {
+  const env = o.powerloss
+    ? { LD_PRELOAD: o.shim, WHACO_POWERLOSS_DIR: dataDir, WHACO_POWERLOSS_LOG: undoLog }
+    : undefined;
+  const args = ['--sync', o.sync, '--sync-interval', `${o.syncIntervalMs}ms`,
     '--snapshot-interval', '2s', '--tick-interval', '1s'];
-  const proc = spawn(o.bin, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  let alive = true;
-  exited.then(() => { alive = false; });
-  const deadline = Date.now() + 15_000;
-  let base;
-  while (!base) {
-    const m = /listening on http:\/\/[^\s:]+:(\d+)/.exec(err);
-    if (m) base = `http://127.0.0.1:${m[1]}`;
-    else if (!alive || Date.now() > deadline) throw new Error(`whaco serve did not start:\n${err}`);
-    else await sleep(10);
-  }
-  for (;;) {
-    try {
-      if ((await call(base, 'GET', '/healthz', { timeout: 2000 })).status === 200) break;
-    } catch { /* not yet */ }
-    if (!alive || Date.now() > deadline) throw new Error(`/healthz never answered 200:\n${err}`);
-    await sleep(20);
-  }
-  return { proc, base, exited, stderr: () => err };
+  return startServer(dataDir, { bin: o.bin, env, args, timeoutMs: 15_000 });
 }
 
 /** Read the log: Map of key ('c:ID' / 'd:ID' / 'sp:ID') -> seq. */
 async function readLog(o, dataDir) {
-  const r = await run(o.bin, ['log', '--data', dataDir]);
+  const r = await runTool(o.bin, ['log', '--data', dataDir]);
   if (r.code !== 0) throw new Error(`whaco log failed (${r.code}): ${r.stderr}`);
   const keys = new Map();
   let events = 0;
@@ -201,8 +166,8 @@ async function main() {
   let srv;
   try {
     // The team, once, made durable before the first kill.
-    const token = (await run(o.bin, ['token', 'create', '--role', 'admin', '--data', dataDir])).stdout.trim();
-    srv = await startServer(o, dataDir, undoLog);
+    const token = (await runTool(o.bin, ['token', 'create', '--role', 'admin', '--data', dataDir])).stdout.trim();
+    srv = await startWhaco(o, dataDir, undoLog);
     const team = new Map(); // 'sp:ID' -> ack time
     for (const m of TEAM5) {
       const r = await call(srv.base, 'POST', `${API}/add-salesperson`, { json: m, token });
@@ -214,7 +179,7 @@ async function main() {
 
     for (let iter = 1; iter <= o.iterations; iter++) {
       const ti = Date.now();
-      if (!srv) srv = await startServer(o, dataDir, undoLog);
+      if (!srv) srv = await startWhaco(o, dataDir, undoLog);
       const ops = new Map();
       const unexpected = [];
       const load = startLoad(o, srv.base, iter, ops, unexpected);
@@ -230,13 +195,13 @@ async function main() {
       const ex = await srv.exited;
       await load.done;
       if (loadError) throw loadError;
-      if (ex.signal !== 'SIGKILL') throw new Error(`server ended on its own (${JSON.stringify(ex)}):\n${srv.stderr()}`);
+      if (ex.signal !== 'SIGKILL') throw new Error(`server ended on its own (${JSON.stringify(ex)}):\n${srv.stderr}`);
       srv = null;
       totals.killMs.push(killAt - ti);
       for (const u of unexpected.slice(0, 3)) failures.push(`iteration ${iter}: ${u}`);
 
       if (o.powerloss) {
-        const r = await run(o.revert, [undoLog]);
+        const r = await runTool(o.revert, [undoLog]);
         if (r.code !== 0) throw new Error(`powerloss_revert failed: ${r.stderr}`);
         await rm(undoLog, { force: true });
       }
@@ -278,7 +243,7 @@ async function main() {
       }
       for (const [k, seq] of keys) seen.set(k, seq);
 
-      const v = await run(o.bin, ['state', 'verify', '--data', dataDir]);
+      const v = await runTool(o.bin, ['state', 'verify', '--data', dataDir]);
       if (v.code !== 0 || !v.stdout.includes('state equals a full replay of the log: yes')) {
         totals.verifyFailed++;
         failures.push(`iteration ${iter}: state verify (${v.code}):\n${v.stdout}${v.stderr}`);
@@ -287,12 +252,12 @@ async function main() {
       if (failures.length > 20) break;
     }
     // (c) for the last kill too: the server starts, answers, and stops cleanly.
-    srv = await startServer(o, dataDir, undoLog);
+    srv = await startWhaco(o, dataDir, undoLog);
     srv.proc.kill('SIGTERM');
     const ex = await srv.exited;
-    if (ex.code !== 0) failures.push(`final graceful stop: ${JSON.stringify(ex)}\n${srv.stderr()}`);
+    if (ex.code !== 0) failures.push(`final graceful stop: ${JSON.stringify(ex)}\n${srv.stderr}`);
     srv = null;
-    const v = await run(o.bin, ['state', 'verify', '--data', dataDir]);
+    const v = await runTool(o.bin, ['state', 'verify', '--data', dataDir]);
     if (v.code !== 0 || !v.stdout.includes('state equals a full replay of the log: yes')) {
       failures.push(`after the final stop: state verify:\n${v.stdout}${v.stderr}`);
     }

@@ -35,13 +35,12 @@
 //         and go; a leak grows without bound).
 //   p99:  the median of the per-interval p99s of the last third at most
 //         P99_FACTOR times that of the first third (after warm-up).
-import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API, FRAUD_CUSTOMER, TEAM5, call, customer, sleep } from '../api/helpers.mjs';
+import { API, FRAUD_CUSTOMER, TEAM5, call, customer, runTool, sleep, startServer } from '../api/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKERS = 8;
@@ -71,33 +70,11 @@ function parseArgs(argv) {
   return o;
 }
 
-function run(file, args) {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: 60_000, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function startServer(o, dataDir) {
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--timezone', 'UTC',
-    '--log-requests', 'false', '--sync', 'full', '--snapshot-interval', '1m', '--retention', '5m'];
-  const proc = spawn(o.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  let alive = true;
-  exited.then(() => { alive = false; });
-  const deadline = Date.now() + 15_000;
-  let port;
-  while (!port) {
-    const m = /listening on http:\/\/[^\s:]+:(\d+)/.exec(err);
-    if (m) port = Number(m[1]);
-    else if (!alive || Date.now() > deadline) throw new Error(`whaco serve did not start:\n${err}`);
-    else await sleep(10);
-  }
-  return { proc, port, base: `http://127.0.0.1:${port}`, exited, stderr: () => err };
+/** Start `whaco serve` (the shared harness) with the server's own defaults but these. */
+function startWhaco(o, dataDir) {
+  const args = ['--timezone', 'UTC', '--log-requests', 'false', '--sync', 'full',
+    '--snapshot-interval', '1m', '--retention', '5m'];
+  return startServer(dataDir, { bin: o.bin, quiet: false, args, timeoutMs: 15_000 });
 }
 
 async function sampleProc(pid) {
@@ -139,14 +116,8 @@ async function main() {
   let srv;
   let stopLoad = false;
   try {
-    const token = (await run(o.bin, ['token', 'create', '--role', 'admin', '--data', dataDir])).stdout.trim();
-    srv = await startServer(o, dataDir);
-    for (;;) {
-      try {
-        if ((await call(srv.base, 'GET', '/healthz', { timeout: 2000 })).status === 200) break;
-      } catch { /* not yet */ }
-      await sleep(20);
-    }
+    const token = (await runTool(o.bin, ['token', 'create', '--role', 'admin', '--data', dataDir])).stdout.trim();
+    srv = await startWhaco(o, dataDir);
     for (const m of TEAM5) {
       const r = await call(srv.base, 'POST', `${API}/add-salesperson`, { json: m, token });
       if (r.status !== 201) throw new Error(`add-salesperson: ${r.status} ${r.text}`);
@@ -271,7 +242,7 @@ async function main() {
     const ex = await srv.exited;
     checks.push([`graceful stop: exit ${ex.code} in ${Date.now() - stopT} ms`, ex.code === 0]);
     srv = null;
-    const v = await run(o.bin, ['state', 'verify', '--data', dataDir]);
+    const v = await runTool(o.bin, ['state', 'verify', '--data', dataDir]);
     checks.push([`state verify after the stop exits 0 (${v.stdout.split('\n').find((l) => l.startsWith('state equals')) || v.stderr.trim()})`, v.code === 0]);
 
     console.log(`soak: warm-up ${(warmMs / 60000).toFixed(1)} min; ${rows.reduce((x, r) => x + r.count, 0)} requests`);
