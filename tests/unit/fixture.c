@@ -7,7 +7,7 @@
  * cmocka assertion, which ends the current case.
  */
 #define _GNU_SOURCE /* mkdtemp, setenv, program_invocation_short_name */
-#include <errno.h> /* program_invocation_short_name */
+#include <errno.h>  /* program_invocation_short_name */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
