@@ -6,17 +6,24 @@
  * an engine on a store in a fresh temporary directory (sync normal, quiet
  * background intervals), the event-stream hub, and the HTTP server on
  * 127.0.0.1, port 0, with a small web directory and a 4 KiB body limit (so
- * the 413 paths are in reach). Tokens are not required for reads and
- * writes, as on a loopback default; the admin endpoints need one; the
- * bad-token lockout and the per-address connection cap are off. Three
- * fixed tokens (admin, write, read; FUZZ_TOKEN_* below) are stored, so the
- * seed corpus's "Authorization: Bearer ..." headers reach every auth path.
+ * the 413 paths are in reach) -- two servers on the same engine, each input
+ * sent to both:
+ *   - "open": tokens are not required for reads and writes, as on a
+ *     loopback default; the admin endpoints need one; the bad-token lockout
+ *     and the per-address connection cap are off, so its answers depend on
+ *     the input alone;
+ *   - "guarded": require-auth, and the lockout and the per-address cap on,
+ *     with a small limit and a 200 ms window, so the fuzzer reaches the 401,
+ *     403 and 429 paths and gets back in quickly.
+ * Three fixed tokens (admin, write, read; FUZZ_TOKEN_* below) are stored, so
+ * the seed corpus's "Authorization: Bearer ..." headers reach every auth
+ * path.
  *
  * Each input is the raw bytes a client sends on one connection: written to
- * a fresh TCP connection, which is then half-closed (and closed with a
- * reset at the end); the answer is read until the server closes, the
- * expected number of responses has arrived, an event stream starts, or a
- * time bound passes. Answers are checked strictly for the requests whose
+ * a fresh TCP connection to each server in turn, which is then half-closed
+ * (and closed with a reset at the end); the answer is read until the
+ * server closes, the expected number of responses has arrived, an event
+ * stream starts, or a time bound passes. Answers are checked strictly for the requests whose
  * framing is unambiguous (plain "name: value" header blocks, see
  * count_requests), otherwise only up to the first answer's head, because
  * how libmicrohttpd splits garbage into requests is its business.
@@ -87,9 +94,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct whaco_engine *engine;
-static struct whaco_server *server;
+enum { OPEN, GUARDED, SERVERS };
+static struct whaco_server *servers[SERVERS];
+static uint16_t ports[SERVERS];
 static struct sse_hub *hub;
-static uint16_t port;
 static char data_dir[256];
 static char web_dir[300];
 static bool verbose; /* FUZZ_HTTP_VERBOSE=1: print each answer (debugging the harness) */
@@ -143,10 +151,12 @@ static void remove_data_dir(void)
 
 static void stop_all(void)
 {
-    if (server) {
-        whaco_server_drain(server);
-        whaco_server_stop(server, 2000);
-        server = NULL;
+    for (int i = 0; i < SERVERS; i++) {
+        if (servers[i]) {
+            whaco_server_drain(servers[i]);
+            whaco_server_stop(servers[i], 2000);
+            servers[i] = NULL;
+        }
     }
     if (engine) {
         whaco_engine_stop(engine);
@@ -157,6 +167,16 @@ static void stop_all(void)
         hub = NULL;
     }
     remove_data_dir();
+}
+
+static void start_server(const struct whaco_server_config *sc, int which)
+{
+    char msg[1024];
+    if (whaco_server_start(sc, engine, &servers[which], msg, sizeof msg) != WHACO_OK) {
+        fprintf(stderr, "fuzz_http: server: %s\n", msg);
+        abort();
+    }
+    ports[which] = whaco_server_port(servers[which]);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -199,11 +219,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
      * depend on the inputs before it (both have their own API tests). */
     sc.auth_failure_limit = 0;
     sc.max_connections_per_address = 0;
-    if (whaco_server_start(&sc, engine, &server, msg, sizeof msg) != WHACO_OK) {
-        fprintf(stderr, "fuzz_http: server: %s\n", msg);
-        abort();
-    }
-    port = whaco_server_port(server);
+    start_server(&sc, OPEN);
+    sc.require_auth = true;
+    sc.auth_failure_limit = 5;
+    sc.auth_failure_window_ms = 200;
+    sc.max_connections_per_address = 16;
+    start_server(&sc, GUARDED);
     atexit(stop_all);
     return 0;
 }
@@ -496,7 +517,7 @@ static int check_response(const char *buf, size_t len, size_t *off, bool known, 
  * exhaust the ephemeral ports; a client that resets is one more case the
  * server must handle anyway.
  */
-static int connect_server(void)
+static int connect_server(uint16_t port)
 {
     struct sockaddr_in a;
     struct linger reset = {1, 0};
@@ -537,12 +558,13 @@ static bool send_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Send one input to the server on port and check what comes back. */
+static void exchange(uint16_t port, const uint8_t *data, size_t size)
 {
     bool head[MAX_REQUESTS];
     int64_t started = now_ms();
     size_t owed = count_requests(data, size, head);
-    int fd = connect_server();
+    int fd = connect_server(port);
     bool sent = send_all(fd, data, size);
     char *buf = malloc(READ_CAP);
     size_t len = 0, off = 0, answered = 0;
@@ -588,5 +610,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     answer_len = 0;
     close(fd);
     free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    for (int i = 0; i < SERVERS; i++)
+        exchange(ports[i], data, size);
     return 0;
 }
