@@ -1,4 +1,5 @@
-// helpers.mjs: start and stop real `whaco serve` processes for the API tests.
+// helpers.mjs: start and stop real `whaco serve` processes for the API tests
+// (the browser harness imports its constants and customer streams too).
 //
 // Every test calls harness(t) and starts its servers through it. Each server
 // gets a fresh data directory (mkdtemp under os.tmpdir()) unless the test
@@ -347,11 +348,6 @@ export async function startServer(
 }
 
 /**
- * Run `whaco serve` expecting it to refuse to start. Resolves to
- * {code, signal, stderr}; if it is still running after ms it is killed and
- * the result has code null and running true.
- */
-/**
  * Run a command to its end (60 s at most by default). Resolves to
  * {code, stdout, stderr}; code is -1 if it was killed or could not start.
  */
@@ -363,6 +359,11 @@ export function runTool(file, args, { timeout = 60_000, maxBuffer = 1 << 30 } = 
   });
 }
 
+/**
+ * Run `whaco serve` expecting it to refuse to start. Resolves to
+ * {code, signal, stderr}; if it is still running after ms it is killed and
+ * the result has code null and running true.
+ */
 export async function startExpectingFailure(dataDir, { args = [], ms = 8000, env } = {}) {
   const proc = spawnServe(['--listen', '127.0.0.1:0', '--data', dataDir, ...QUIET_DEFAULTS, ...args], env);
   const srv = new Server(proc, dataDir);

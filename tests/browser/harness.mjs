@@ -5,29 +5,22 @@
 // $WHACO_WEB_DIR; openPage(t, server) opens the dashboard in a fresh browser
 // context and records console errors. Everything is stopped and removed when
 // the test ends, pass or fail.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { API, FRAUD_CUSTOMER, QUIET_DEFAULTS, WHACO_BIN, createToken, customer, sleep } from '../api/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 
-export const WHACO_BIN = process.env.WHACO_BIN || path.join(repo, 'build/whaco');
 export const WEB_DIR = process.env.WHACO_WEB_DIR || path.join(repo, 'build/web');
 export const ARTIFACTS = process.env.WHACO_ARTIFACTS || path.join(repo, 'build/browser-artifacts');
 export const CHROMIUM = process.env.WHACO_CHROMIUM || '/usr/bin/chromium';
-export const API = '/api/intelligence';
 
 const START_TIMEOUT_MS = 10_000;
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Flags that keep background events out of a test's way unless it asks. */
-const QUIET = ['--timezone', 'UTC', '--tick-interval', '1h', '--snapshot-interval', '1h',
-  '--daily-reset', 'false', '--log-requests', 'false'];
 
 /**
  * Start whaco serve. opts.args: extra flags (later ones win); opts.data: reuse
@@ -40,13 +33,9 @@ export async function startServer(t, opts = {}) {
     data = await mkdtemp(path.join(os.tmpdir(), 'whaco-browser-'));
     t.after(() => rm(data, { recursive: true, force: true }));
   }
-  let token = opts.token;
-  if (!token) {
-    const { stdout } = await promisify(execFile)(WHACO_BIN, ['token', 'create', '--role', 'admin', '--data', data]);
-    token = stdout.trim();
-  }
+  const token = opts.token || (await createToken(data, 'admin'));
   const args = ['serve', '--listen', `127.0.0.1:${opts.port || 0}`, '--data', data, '--web-dir', WEB_DIR,
-    ...QUIET, ...(opts.args || [])];
+    ...QUIET_DEFAULTS, ...(opts.args || [])];
   const child = spawn(WHACO_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const port = await new Promise((resolve, reject) => {
@@ -101,35 +90,6 @@ export async function addTeam(server, people) {
   }
 }
 
-/** A valid walk-in number i of a deterministic, varied stream. */
-export function customer(i) {
-  const price = 18000 + ((i * 7919) % 40000);
-  return {
-    customerId: `c-${i}`,
-    creditScore: 560 + ((i * 37) % 260),
-    annualIncome: 40000 + ((i * 104729) % 90000),
-    vehiclePrice: price,
-    downPayment: Math.round(price * (((i * 13) % 30) / 100)),
-    tradeValue: (i * 611) % 6000,
-    visitCount: 1 + (i % 4),
-    timeOnLot: 15 + ((i * 17) % 120),
-    engagement: ((i * 29) % 90) / 100 + 0.05,
-  };
-}
-
-/** Poor credit, a huge income and nothing down: flagged as an outlier. */
-export const FRAUD_CUSTOMER = Object.freeze({
-  customerId: 'cust_fraud',
-  creditScore: 450,
-  annualIncome: 1500000,
-  vehiclePrice: 30000,
-  downPayment: 100,
-  tradeValue: 0,
-  visitCount: 1,
-  timeOnLot: 30,
-  engagement: 0.9,
-});
-
 let browser = null;
 
 /** One Chromium for the whole file (each test gets its own context). */
@@ -181,4 +141,4 @@ export async function screenshot(page, name, { copyTo, ...opts } = {}) {
   return file;
 }
 
-export { repo };
+export { FRAUD_CUSTOMER, customer, repo, sleep };
