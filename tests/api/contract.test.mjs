@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { API, FRAUD_CUSTOMER, ISO_RE, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, TEST_TIMEOUT_MS } from './helpers.mjs';
+import { API, FETCH_TIMEOUT_MS, FRAUD_CUSTOMER, ISO_RE, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const SEGMENTS = [
   {
@@ -469,13 +469,16 @@ test('/healthz, /metrics (Prometheus text with its metric names and counts), /ap
 
 // ---- The seed's four integration examples, as client code ---------------
 
+/** The seed's fetch(path, init), aimed at srv and bounded by the fetch timeout. */
+const seedFetch = (srv) => (p, init) => globalThis.fetch(srv.base + p, { ...init, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+
 test('seed example 1: new customer arrives (no tradeValue sent)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const admin = await h.token(dir, 'admin');
   const srv = await h.start({ dataDir: dir });
   await addTeam(srv, admin, TEAM5);
-  const fetch = (p, init) => globalThis.fetch(srv.base + p, { ...init, signal: AbortSignal.timeout(10_000) });
+  const fetch = seedFetch(srv);
   const printed = [];
   const alerts = [];
   const console = { log: (s) => printed.push(s) };
@@ -529,7 +532,7 @@ test('seed example 2: monitor team status (dashboard rendering)', { timeout: TES
     { id: 'sp-789', name: 'Bob Johnson', skillLevel: 0.5, naturalFrequency: 0.9 },
     { id: 'sp-456', name: 'John Doe', skillLevel: 0.85, naturalFrequency: 0.9, phase: 0.3, activeDeals: 6 },
   ]);
-  const fetch = (p, init) => globalThis.fetch(srv.base + p, { ...init, signal: AbortSignal.timeout(10_000) });
+  const fetch = seedFetch(srv);
   // A tiny stand-in for react-query and JSX: run the query, render to text.
   const useQuery = async ({ queryFn }) => ({ data: await queryFn() });
   const rendered = [];
@@ -564,7 +567,7 @@ test('seed example 3: record deal outcome', { timeout: TEST_TIMEOUT_MS }, async 
   const admin = await h.token(dir, 'admin');
   const srv = await h.start({ dataDir: dir });
   await addTeam(srv, admin, TEAM5);
-  const fetch = (p, init) => globalThis.fetch(srv.base + p, { ...init, signal: AbortSignal.timeout(10_000) });
+  const fetch = seedFetch(srv);
   const responses = [];
   const spy = async (p, init) => {
     const r = await fetch(p, init);
@@ -599,7 +602,7 @@ test('seed example 4: view customer segments (pie chart and segment cards)', { t
   const h = harness(t);
   const srv = await h.start();
   for (let i = 0; i < 12; i++) await srv.post(`${API}/analyze-customer`, customer(i));
-  const fetch = (p, init) => globalThis.fetch(srv.base + p, { ...init, signal: AbortSignal.timeout(10_000) });
+  const fetch = seedFetch(srv);
   const getColorForPriority = (p) => (p >= 0.9 ? 'green' : p >= 0.7 ? 'blue' : p >= 0.5 ? 'orange' : 'grey');
   const charts = [];
   const cards = [];
