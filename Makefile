@@ -18,6 +18,11 @@ ITER         ?= 50
 ASAN_ITER    ?= 10
 SOAK_MINUTES ?= 30
 
+# One configuration of the ASan+UBSan build, shared by test-asan and
+# crashloop-asan so that neither reconfigures it differently.
+ASAN_CONFIGURE = cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHACO_SANITIZE=ON \
+	-DWHACO_BUILD_BENCH=OFF >/dev/null
+
 .PHONY: all bootstrap build run test test-unit test-asan test-api test-api-asan test-browser bench format clean \
 	crashloop crashloop-asan soak fuzz-build fuzz test-fuzz
 
@@ -40,8 +45,7 @@ test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-asan: bootstrap
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHACO_SANITIZE=ON \
-		-DWHACO_BUILD_BENCH=OFF >/dev/null
+	@$(ASAN_CONFIGURE)
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -95,8 +99,7 @@ crashloop: build
 # kill -9 under load on the ASan+UBSan build (the shim cannot be preloaded
 # into it): start-up recovery and replay under the sanitizers.
 crashloop-asan: bootstrap
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHACO_SANITIZE=ON \
-		-DWHACO_BUILD_BENCH=OFF >/dev/null
+	@$(ASAN_CONFIGURE)
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target whaco
 	node tests/crash/crashloop.mjs --bin $(ASAN_BUILD)/whaco --iterations $(ASAN_ITER) --sync full
 
