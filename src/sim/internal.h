@@ -15,4 +15,7 @@
  */
 void whaco__sim_draw(struct whaco_sim_customer *c, struct whaco_rng *rng, double patience_min);
 
+/* The index in w->members of the member with this id, or SIZE_MAX if none. */
+size_t whaco__sim_find_member(const struct whaco_sim_world *w, const char *id);
+
 #endif /* WHACO_SIM_INTERNAL_H */

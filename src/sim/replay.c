@@ -41,20 +41,11 @@ struct builder {
     int32_t *head, *tail; /* per member: open leads, oldest first */
 };
 
-static size_t find_member(const struct whaco_sim_world *w, const char *id)
-{
-    for (size_t m = 0; m < w->n_members; m++) {
-        if (!strcmp(w->members[m].id, id))
-            return m;
-    }
-    return SIZE_MAX;
-}
-
 static size_t add_member(struct builder *b, const char *id, const char *name, double skill,
                          double omega, double phase)
 {
     struct whaco_sim_world *w = b->w;
-    size_t m = find_member(w, id);
+    size_t m = whaco__sim_find_member(w, id);
     if (m == SIZE_MAX) {
         if (w->n_members == b->mcap) {
             b->mcap = b->mcap ? b->mcap * 2 : 16;
@@ -176,7 +167,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
                 /* Reorder is not needed: the run marks members present by id order of
                  * the team; keep the team's members first. */
                 for (size_t k = 0; k < in.team.n; k++) {
-                    size_t m = find_member(w, in.team.members[k].id);
+                    size_t m = whaco__sim_find_member(w, in.team.members[k].id);
                     if (m != k) {
                         struct whaco_sim_member tmp = w->members[k];
                         int32_t th = b.head[k], tt = b.tail[k];
@@ -203,7 +194,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
             break;
         case WHACO_EV_REMOVE_SALESPERSON:
             if (in_window)
-                push_clock(&b, e->time_ms, WHACO_SIM_REMOVE, find_member(w, e->id));
+                push_clock(&b, e->time_ms, WHACO_SIM_REMOVE, whaco__sim_find_member(w, e->id));
             break;
         case WHACO_EV_TICK:
             if (in_window)
@@ -216,7 +207,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
         case WHACO_EV_ANALYZE: {
             int32_t cust = -1;
             if (an.assign_rc == WHACO_OK)
-                m = find_member(w, an.assigned_id);
+                m = whaco__sim_find_member(w, an.assigned_id);
             if (in_window) {
                 if (w->n_customers == b.ccap) {
                     b.ccap = b.ccap ? b.ccap * 2 : 256;
@@ -237,7 +228,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
             break;
         }
         case WHACO_EV_DEAL_CLOSED: {
-            m = find_member(w, e->id);
+            m = whaco__sim_find_member(w, e->id);
             int32_t cust = m == SIZE_MAX ? -2 : pop_lead(&b, m);
             if (!in_window)
                 break;

@@ -25,6 +25,7 @@
 #include "whaco/err.h"
 #include "whaco/intel.h"
 #include "whaco/sim.h"
+#include "sim/internal.h"
 #include "banned.h"
 
 #define MS_PER_MIN 60000.0
@@ -344,15 +345,6 @@ static int end_service(struct run *r, size_t i, int64_t t)
     return WHACO_OK;
 }
 
-static size_t member_by_id(const struct run *r, const char *id)
-{
-    for (size_t m = 0; m < r->n; m++) {
-        if (!strcmp(r->w->members[m].id, id))
-            return m;
-    }
-    return SIZE_MAX;
-}
-
 static int arrive(struct run *r, size_t i, int64_t t)
 {
     const struct whaco_sim_customer *cu = &r->w->customers[i];
@@ -369,7 +361,7 @@ static int arrive(struct run *r, size_t i, int64_t t)
         o->priority = an.segment.priority;
         seg = an.segment.is_outlier ? -1 : an.segment.cluster_id;
         if (an.assign_rc == WHACO_OK)
-            m = member_by_id(r, an.assigned_id);
+            m = whaco__sim_find_member(r->w, an.assigned_id);
     } else {
         struct whaco_segment_result sr;
         rc = whaco_segment_learn(&r->seg, &cu->c, t, &sr, &field);

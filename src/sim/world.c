@@ -194,6 +194,15 @@ void whaco__sim_draw(struct whaco_sim_customer *c, struct whaco_rng *rng, double
     c->rec_close_ms = 0;
 }
 
+size_t whaco__sim_find_member(const struct whaco_sim_world *w, const char *id)
+{
+    for (size_t m = 0; m < w->n_members; m++) {
+        if (!strcmp(w->members[m].id, id))
+            return m;
+    }
+    return SIZE_MAX;
+}
+
 void whaco_sim_world_generate(struct whaco_sim_world *w, const struct whaco_sim_params *p,
                               const struct whaco_sim_member *members, size_t n, uint64_t seed)
 {
