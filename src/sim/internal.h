@@ -15,6 +15,13 @@
  */
 void whaco__sim_draw(struct whaco_sim_customer *c, struct whaco_rng *rng, double patience_min);
 
+/*
+ * Append a clock event of `type` at t for member (SIZE_MAX: none) to
+ * w->clock, growing it by doubling; *cap is the clock's allocated length.
+ */
+void whaco__sim_push_clock(struct whaco_sim_world *w, size_t *cap, int64_t t, uint32_t type,
+                           size_t member);
+
 /* The index in w->members of the member with this id, or SIZE_MAX if none. */
 size_t whaco__sim_find_member(const struct whaco_sim_world *w, const char *id);
 

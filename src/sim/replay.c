@@ -66,19 +66,6 @@ static size_t add_member(struct builder *b, const char *id, const char *name, do
     return m;
 }
 
-static void push_clock(struct builder *b, int64_t t, uint32_t type, size_t member)
-{
-    struct whaco_sim_world *w = b->w;
-    if (w->n_clock == b->kcap) {
-        b->kcap = b->kcap ? b->kcap * 2 : 1024;
-        w->clock = whaco_xreallocarray(w->clock, b->kcap, sizeof *w->clock);
-    }
-    struct whaco_sim_clock *k = &w->clock[w->n_clock++];
-    k->t_ms = t;
-    k->type = type;
-    k->member = member == SIZE_MAX ? -1 : (int32_t)member;
-}
-
 static void push_lead(struct builder *b, size_t m, int32_t cust)
 {
     if (b->nleads == b->lcap) {
@@ -190,19 +177,20 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
         case WHACO_EV_ADD_SALESPERSON:
             m = add_member(&b, e->id, e->name, e->skill_level, e->natural_frequency, e->phase);
             if (in_window)
-                push_clock(&b, e->time_ms, WHACO_SIM_ADD, m);
+                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_ADD, m);
             break;
         case WHACO_EV_REMOVE_SALESPERSON:
             if (in_window)
-                push_clock(&b, e->time_ms, WHACO_SIM_REMOVE, whaco__sim_find_member(w, e->id));
+                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_REMOVE,
+                                      whaco__sim_find_member(w, e->id));
             break;
         case WHACO_EV_TICK:
             if (in_window)
-                push_clock(&b, e->time_ms, WHACO_SIM_TICK, SIZE_MAX);
+                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_TICK, SIZE_MAX);
             break;
         case WHACO_EV_DAILY_RESET:
             if (in_window)
-                push_clock(&b, e->time_ms, WHACO_SIM_RESET, SIZE_MAX);
+                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_RESET, SIZE_MAX);
             break;
         case WHACO_EV_ANALYZE: {
             int32_t cust = -1;
@@ -236,7 +224,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
                 w->customers[cust].rec_closed = 1;
                 w->customers[cust].rec_close_ms = e->time_ms;
             } else if (m != SIZE_MAX) {
-                push_clock(&b, e->time_ms, WHACO_SIM_DEAL, m);
+                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_DEAL, m);
             }
             break;
         }

@@ -169,7 +169,8 @@ static int weekday(int64_t c)
     return (int)((c + 3) % 7);
 }
 
-static void push_clock(struct whaco_sim_world *w, size_t *cap, int64_t t, uint32_t type)
+void whaco__sim_push_clock(struct whaco_sim_world *w, size_t *cap, int64_t t, uint32_t type,
+                           size_t member)
 {
     if (w->n_clock == *cap) {
         *cap = *cap ? *cap * 2 : 1024;
@@ -178,7 +179,7 @@ static void push_clock(struct whaco_sim_world *w, size_t *cap, int64_t t, uint32
     struct whaco_sim_clock *k = &w->clock[w->n_clock++];
     k->t_ms = t;
     k->type = type;
-    k->member = -1;
+    k->member = member == SIZE_MAX ? -1 : (int32_t)member;
 }
 
 void whaco__sim_draw(struct whaco_sim_customer *c, struct whaco_rng *rng, double patience_min)
@@ -261,14 +262,12 @@ void whaco_sim_world_generate(struct whaco_sim_world *w, const struct whaco_sim_
     /* The network's clock: a tick every 5 minutes and a reset at each midnight,
      * from the start to the last closing time. */
     int64_t end = w->closes[w->n_days - 1];
-    for (size_t i = 0; i < n; i++) {
-        push_clock(w, &clock_cap, EPOCH_MS, WHACO_SIM_ADD);
-        w->clock[w->n_clock - 1].member = (int32_t)i;
-    }
+    for (size_t i = 0; i < n; i++)
+        whaco__sim_push_clock(w, &clock_cap, EPOCH_MS, WHACO_SIM_ADD, i);
     for (int64_t t = EPOCH_MS + TICK_MS; t <= end; t += TICK_MS) {
         if (t % MS_PER_DAY == 0)
-            push_clock(w, &clock_cap, t, WHACO_SIM_RESET);
-        push_clock(w, &clock_cap, t, WHACO_SIM_TICK);
+            whaco__sim_push_clock(w, &clock_cap, t, WHACO_SIM_RESET, SIZE_MAX);
+        whaco__sim_push_clock(w, &clock_cap, t, WHACO_SIM_TICK, SIZE_MAX);
     }
 }
 
