@@ -6,8 +6,6 @@
  * anything, so an error leaves the state exactly as it was: customer fields
  * and timestamps first, then the network is advanced, then the engines run.
  */
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "whaco/alloc.h"

@@ -22,7 +22,6 @@
 
 #include "whaco/err.h"
 #include "whaco/segment.h"
-#include "core/internal.h"
 #include "banned.h"
 
 /*

@@ -3,7 +3,6 @@
  * CRC-32 of whaco/serial.h. Bytes are assembled one at a time, so the
  * format does not depend on the host's endianness or alignment.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "whaco/alloc.h"
