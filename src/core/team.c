@@ -87,10 +87,6 @@ static bool id_ok(const char *id)
     return true;
 }
 
-/*
- * 1..127 bytes of well-formed UTF-8 without control characters (C0 and DEL):
- * names go into JSON and onto the dashboard as they are.
- */
 /* Set a member's phase and the readiness derived from it (never one alone). */
 static void set_phase(struct whaco_member *m, double phase)
 {
@@ -145,6 +141,10 @@ static void leads_expire(struct whaco_member *m, double cutoff)
     m->active_deals -= k;
 }
 
+/*
+ * 1..127 bytes of well-formed UTF-8 without control characters (C0 and DEL):
+ * names go into JSON and onto the dashboard as they are.
+ */
 static bool name_ok(const char *name)
 {
     if (!name)
