@@ -32,7 +32,6 @@ struct deadlines {
     uint64_t timeout_ms;
     bool stopping;              /* mu */
     struct deadline_conn *head; /* mu */
-    _Atomic uint64_t expired;
 };
 
 static uint64_t mono_ms(void)
@@ -50,7 +49,6 @@ static void sweep(struct deadlines *d, uint64_t now)
         if (when != 0 && when <= now && !c->shut) {
             c->shut = true;
             shutdown(c->fd, SHUT_RDWR);
-            atomic_fetch_add(&d->expired, 1);
         }
     }
 }
@@ -151,9 +149,4 @@ void deadline_rearm(struct deadlines *d, struct deadline_conn *c)
 {
     if (c)
         atomic_store(&c->deadline, mono_ms() + d->timeout_ms);
-}
-
-uint64_t deadlines_expired(struct deadlines *d)
-{
-    return atomic_load(&d->expired);
 }

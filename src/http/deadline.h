@@ -49,7 +49,4 @@ void deadline_received(struct deadline_conn *c);
 /* The response on c has ended: the next request must arrive within the timeout. */
 void deadline_rearm(struct deadlines *d, struct deadline_conn *c);
 
-/* Connections shut down so far for missing their deadline. */
-uint64_t deadlines_expired(struct deadlines *d);
-
 #endif /* WHACO_HTTP_DEADLINE_H */
