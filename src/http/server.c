@@ -211,6 +211,21 @@ static void add_api_headers(struct request *rq, struct MHD_Response *r)
     }
 }
 
+/* Queue r with status and record the status for the log; r is destroyed. */
+static enum MHD_Result send_response(struct request *rq, unsigned status, struct MHD_Response *r)
+{
+    rq->status = status;
+    enum MHD_Result ret = MHD_queue_response(rq->conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The methods route r answers, for Allow and Access-Control-Allow-Methods. */
+static const char *allowed_methods(const struct route *r)
+{
+    return strcmp(r->method, "GET") ? r->method : "GET, HEAD";
+}
+
 /* Add the headers of an API answer to r and queue it with status; r is destroyed. */
 static enum MHD_Result queue(struct request *rq, unsigned status, struct MHD_Response *r,
                              const char *type)
@@ -219,8 +234,7 @@ static enum MHD_Result queue(struct request *rq, unsigned status, struct MHD_Res
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     add_api_headers(rq, r);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        const char *m = routes[rq->route].method;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, strcmp(m, "GET") ? m : "GET, HEAD");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(&routes[rq->route]));
     } else if (status == MHD_HTTP_UNAUTHORIZED) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"whaco\"");
     } else if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
@@ -231,10 +245,7 @@ static enum MHD_Result queue(struct request *rq, unsigned status, struct MHD_Res
         snprintf(secs, sizeof secs, "%u", rq->retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
-    rq->status = status;
-    enum MHD_Result ret = MHD_queue_response(rq->conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    return send_response(rq, status, r);
 }
 
 /* Queue body (malloc'd; ownership passes to libmicrohttpd) with status. */
@@ -423,10 +434,7 @@ static enum MHD_Result respond_static(struct request *rq)
     struct MHD_Response *r = files_open(rq->srv->cfg.web_dir, rq->url);
     if (!r)
         return fail(rq, 404, "NOT_FOUND", NULL, "no such file");
-    rq->status = 200;
-    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return send_response(rq, 200, r);
 }
 
 /* The dashboard's event stream: the connection stays open, fed by the hub. */
@@ -437,10 +445,7 @@ static enum MHD_Result respond_events(struct request *rq)
         return fail(rq, 503, "UNAVAILABLE", NULL, "the event stream is not available");
     MHD_set_connection_option(rq->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u); /* keepalives */
     add_api_headers(rq, r);
-    rq->status = 200;
-    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return send_response(rq, 200, r);
 }
 
 static enum MHD_Result respond_read(struct request *rq)
@@ -808,15 +813,12 @@ static bool answer_preflight(struct request *rq, enum MHD_Result *ret)
         *ret = MHD_NO;
         return true;
     }
-    const char *m = routes[rq->route].method;
     add_api_headers(rq, r);
-    MHD_add_response_header(r, "Access-Control-Allow-Methods", strcmp(m, "GET") ? m : "GET, HEAD");
+    MHD_add_response_header(r, "Access-Control-Allow-Methods", allowed_methods(&routes[rq->route]));
     MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
     MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    rq->status = MHD_HTTP_NO_CONTENT;
-    *ret = MHD_queue_response(rq->conn, MHD_HTTP_NO_CONTENT, r);
-    MHD_destroy_response(r);
+    *ret = send_response(rq, MHD_HTTP_NO_CONTENT, r);
     return true;
 }
 
