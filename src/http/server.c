@@ -291,6 +291,13 @@ static enum MHD_Result fail(struct request *rq, int status, const char *code, co
     return respond_error(rq, &e);
 }
 
+static enum MHD_Result fail_body_too_large(struct request *rq)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", rq->srv->cfg.body_limit);
+    return fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
+}
+
 /* The HTTP answer to an event that the engine refused. */
 static enum MHD_Result respond_event_error(struct request *rq)
 {
@@ -774,8 +781,7 @@ static bool reject_early(struct request *rq, const char *url, const char *method
     const char *clen =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (clen && strtoull(clen, NULL, 10) > s->cfg.body_limit) {
-        snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", s->cfg.body_limit);
-        *ret = fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
+        *ret = fail_body_too_large(rq);
         return true;
     }
     return false;
@@ -923,11 +929,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         deadline_received(rq->dconn);
         if (rq->no_memory)
             return respond_json(rq, 503, NULL);
-        if (rq->too_big) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", s->cfg.body_limit);
-            return fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
-        }
+        if (rq->too_big)
+            return fail_body_too_large(rq);
         return submit_write(rq, url);
     case ST_DONE:
         return respond_event_done(rq);
