@@ -309,10 +309,10 @@ int serve_config_env(struct serve_config *c, FILE *err)
     return 0;
 }
 
+/* Whether host (with "localhost" already made 127.0.0.1) is a loopback address. */
 static bool is_loopback(const char *host)
 {
-    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost") ||
-           !strncmp(host, "127.", 4);
+    return !strcmp(host, "::1") || !strncmp(host, "127.", 4);
 }
 
 /* The "web" directory beside the running binary (build/web). */
@@ -330,9 +330,8 @@ static void default_web_dir(struct serve_config *c)
     }
 }
 
-int serve_config_finish(struct serve_config *c, FILE *err)
+void serve_config_finish(struct serve_config *c)
 {
-    (void)err;
     if (!c->web_dir[0])
         default_web_dir(c);
     c->server.web_dir = c->web_dir;
@@ -340,5 +339,4 @@ int serve_config_finish(struct serve_config *c, FILE *err)
         snprintf(c->host, sizeof c->host, "127.0.0.1");
     c->server.require_auth =
         c->require_auth || (!is_loopback(c->host) && !c->allow_anonymous_remote);
-    return 0;
 }

@@ -49,9 +49,9 @@ int serve_config_env(struct serve_config *c, FILE *err);
 /*
  * Decide the derived settings once all sources are in: whether tokens are
  * required (non-loopback listen without allow-anonymous-remote, or
- * require-auth). Returns 0.
+ * require-auth).
  */
-int serve_config_finish(struct serve_config *c, FILE *err);
+void serve_config_finish(struct serve_config *c);
 
 /* Parse "300ms", "10s", "5m", "2h", "30d" (or bare seconds) into ms; -1 if bad. */
 long long parse_duration_ms(const char *s);

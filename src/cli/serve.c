@@ -65,7 +65,8 @@ static int load_settings(int argc, char **argv, struct serve_config *c, FILE *er
             return -1;
         }
     }
-    return serve_config_finish(c, err);
+    serve_config_finish(c);
+    return 0;
 }
 
 /* Thousands of clients need thousands of descriptors: raise the soft limit. */
