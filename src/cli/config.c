@@ -193,16 +193,16 @@ int serve_config_set(struct serve_config *c, const char *name, const char *v, co
         if (ms < 1000 || ms > 3600000)
             return bad(err, source, name, v, "expected 1s to 1h");
         c->server.conn_timeout = (unsigned)(ms / 1000);
-    } else if (!strcmp(name, "request-timeout") || !strcmp(name, "auth-failure-window")) {
+    } else if (!strcmp(name, "request-timeout")) {
         ms = parse_duration_ms(v);
-        bool zero_ok = !strcmp(name, "request-timeout");
-        if (!(zero_ok && ms == 0) && (ms < 1000 || ms > 86400000))
-            return bad(err, source, name, v,
-                       zero_ok ? "expected 0 (no limit) or 1s to 1d" : "expected 1s to 1d");
-        if (zero_ok)
-            c->server.request_timeout_ms = (uint64_t)ms;
-        else
-            c->server.auth_failure_window_ms = (uint64_t)ms;
+        if (ms != 0 && (ms < 1000 || ms > 86400000))
+            return bad(err, source, name, v, "expected 0 (no limit) or 1s to 1d");
+        c->server.request_timeout_ms = (uint64_t)ms;
+    } else if (!strcmp(name, "auth-failure-window")) {
+        ms = parse_duration_ms(v);
+        if (ms < 1000 || ms > 86400000)
+            return bad(err, source, name, v, "expected 1s to 1d");
+        c->server.auth_failure_window_ms = (uint64_t)ms;
     } else if (!strcmp(name, "max-connections")) {
         if (parse_long(v, 16, 1000000, &n))
             return bad(err, source, name, v, "expected 16 to 1000000");
