@@ -181,11 +181,6 @@ static int fail(struct whaco_store *s, int err, const char *fmt, ...)
 }
 
 /*
- * Record a failed SQLite call (what we were doing, SQLite's own text) and
- * return its whaco_err. Call before anything else touches db, or the text
- * is lost.
- */
-/*
  * The errno behind an I/O error on db, or 0: SQLite's own record of it when
  * it has one, else the last errno the unix VFS stored on the WAL (or
  * journal) file, else on the database file -- which is where a failed
@@ -203,6 +198,11 @@ static int io_errno(sqlite3 *db)
     return sys;
 }
 
+/*
+ * Record a failed SQLite call (what we were doing, SQLite's own text) and
+ * return its whaco_err. Call before anything else touches db, or the text
+ * is lost.
+ */
 static int fail_sql(struct whaco_store *s, sqlite3 *db, int rc, const char *what)
 {
     const char *text = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
