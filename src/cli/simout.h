@@ -44,13 +44,13 @@ void simout_json(const struct simout *so, const char *cmdline, FILE *out);
 int simout_svg(const struct simout *so, const char *cmdline, const char *file, FILE *err);
 void simout_sweep_row(const struct simout *so, const char *label, FILE *out);
 
-/* "whaco simulate --days 5 ..." from argv (argv[0] is the subcommand). */
 /*
  * The strategies named by a --strategy value: "all" or one strategy's name.
  * Returns 0 with *mask set (bit s for strategy s), or -1 (v may be NULL).
  */
 int simout_parse_strategies(const char *v, unsigned *mask);
 
+/* "whaco simulate --days 5 ..." from argv (argv[0] is the subcommand). */
 void simout_cmdline(int argc, char **argv, const char *prefix, char *buf, size_t cap);
 
 #endif /* WHACO_CLI_SIMOUT_H */
