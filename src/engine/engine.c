@@ -198,6 +198,16 @@ void whaco_engine_view_release(struct whaco_engine *e, void *handle)
 
 /*==== Start: snapshot + replay ============================================*/
 
+/* Report that events from..to are missing from the log; returns WHACO_E_STATE_CORRUPT. */
+static int missing_events(char *errbuf, size_t errlen, uint64_t from, uint64_t to)
+{
+    errorf(errbuf, errlen,
+           "the log is damaged: events %llu to %llu are missing; restore the data directory "
+           "from a backup",
+           (unsigned long long)from, (unsigned long long)to);
+    return WHACO_E_STATE_CORRUPT;
+}
+
 struct replay_ctx {
     struct whaco_engine *e;
     char *errbuf;
@@ -212,14 +222,8 @@ static int replay_one(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, c
     int err;
     (void)time_ms;
     (void)type;
-    if (seq != rc->e->stats.last_seq + 1) {
-        /* Sequence numbers are never skipped: a gap is lost events. */
-        errorf(rc->errbuf, rc->errlen,
-               "the log is damaged: events %llu to %llu are missing; restore the data directory "
-               "from a backup",
-               (unsigned long long)rc->e->stats.last_seq + 1, (unsigned long long)seq - 1);
-        return WHACO_E_STATE_CORRUPT;
-    }
+    if (seq != rc->e->stats.last_seq + 1) /* sequence numbers are never skipped */
+        return missing_events(rc->errbuf, rc->errlen, rc->e->stats.last_seq + 1, seq - 1);
     err = whaco_event_decode(&ev, body, len);
     if (err == WHACO_OK)
         err = whaco_event_apply(&rc->e->intel, &ev, NULL, NULL);
@@ -306,13 +310,8 @@ static int load_state(struct whaco_engine *e, char *errbuf, size_t errlen)
     if (rc != WHACO_OK && errbuf[0] == '\0')
         errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
     uint64_t last = whaco_store_last_seq(e->store);
-    if (rc == WHACO_OK && e->stats.last_seq != last) {
-        errorf(errbuf, errlen,
-               "the log is damaged: events %llu to %llu are missing; restore the data directory "
-               "from a backup",
-               (unsigned long long)e->stats.last_seq + 1, (unsigned long long)last);
-        rc = WHACO_E_STATE_CORRUPT;
-    }
+    if (rc == WHACO_OK && e->stats.last_seq != last)
+        rc = missing_events(errbuf, errlen, e->stats.last_seq + 1, last);
     return rc;
 }
 
