@@ -417,10 +417,9 @@ static void enter_degraded(struct whaco_engine *e, const char *why)
               "storage failed: %s -- writes are refused (503) until it recovers, reads"
               " answer from the last committed state; retrying in %lld ms",
               why, (long long)e->retry_delay);
-    } else if (e->retry_delay < RETRY_CAP_FACTOR * e->cfg.retry_ms) {
-        e->retry_delay *= 2;
-        if (e->retry_delay > RETRY_CAP_FACTOR * e->cfg.retry_ms)
-            e->retry_delay = RETRY_CAP_FACTOR * e->cfg.retry_ms;
+    } else {
+        int64_t cap = RETRY_CAP_FACTOR * e->cfg.retry_ms;
+        e->retry_delay = e->retry_delay * 2 < cap ? e->retry_delay * 2 : cap;
     }
     e->next_check = now + e->retry_delay;
 }
