@@ -40,11 +40,7 @@ static const char *default_data(void)
     return d ? d : "data";
 }
 
-/*
- * Open the store of dir without creating one: 0 with *s open, or 2 after
- * reporting on err (prefix names the command).
- */
-static int open_existing(const char *dir, struct whaco_store **s, const char *prefix, FILE *err)
+int cli_open_existing_store(const char *dir, struct whaco_store **s, const char *prefix, FILE *err)
 {
     char path[4096], msg[1024];
     struct stat st;
@@ -157,7 +153,7 @@ int whaco_cmd_log(int argc, char **argv, FILE *out, FILE *err)
         }
     }
     struct whaco_store *s = NULL;
-    int status = open_existing(data, &s, "whaco log", err);
+    int status = cli_open_existing_store(data, &s, "whaco log", err);
     if (status)
         return status;
     struct log_ctx c = {out, err, 0};
@@ -342,7 +338,7 @@ int whaco_state_verify(int argc, char **argv, FILE *out, FILE *err)
             return verify_usage(err);
     }
     struct whaco_store *s = NULL;
-    int status = open_existing(data, &s, "whaco state verify", err);
+    int status = cli_open_existing_store(data, &s, "whaco state verify", err);
     if (status)
         return status;
     struct whaco_store_stats st;

@@ -9,10 +9,8 @@
  * snapshotted or compacted. When the log has been compacted behind a
  * snapshot, the replay starts from that snapshot's state.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "whaco/err.h"
@@ -163,28 +161,16 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
         return usage(err);
     }
 
-    /* Never create a database: opening a missing one would. */
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, WHACO_STORE_FILENAME);
-    if (stat(path, &st) != 0) {
-        fprintf(err, "whaco replay: %s: %s\n", path, strerror(errno));
-        return 2;
-    }
     struct whaco_store *store = NULL;
-    char errbuf[512];
-    int rc = whaco_store_open(dir, WHACO_SYNC_NORMAL, &store, errbuf, sizeof errbuf);
-    if (rc != WHACO_OK) {
-        fprintf(err, "whaco replay: %s\n", errbuf);
+    if (cli_open_existing_store(dir, &store, "whaco replay", err))
         return 2;
-    }
     struct log lg;
     memset(&lg, 0, sizeof lg);
     void *state = NULL;
     size_t state_len = 0;
     uint64_t snap_seq = 0;
     int64_t snap_ms = 0;
-    rc = whaco_store_replay(store, 0, collect, &lg);
+    int rc = whaco_store_replay(store, 0, collect, &lg);
     if (rc == WHACO_OK && !lg.bad && lg.n > 0 && lg.first_seq != 1) {
         /* Compacted: start from the snapshot and the events after it. */
         rc = whaco_store_latest_snapshot(store, &snap_seq, &snap_ms, &state, &state_len);
