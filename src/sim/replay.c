@@ -151,8 +151,8 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
             w->n_initial = in.team.n;
             /* Members removed before the window are in the list but not in the team. */
             if (w->n_initial != w->n_members) {
-                /* Reorder is not needed: the run marks members present by id order of
-                 * the team; keep the team's members first. */
+                /* The run takes the first n_initial members as the team at the
+                 * start: move the team's members to the front, in its order. */
                 for (size_t k = 0; k < in.team.n; k++) {
                     size_t m = whaco__sim_find_member(w, in.team.members[k].id);
                     if (m != k) {
