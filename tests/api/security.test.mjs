@@ -106,6 +106,23 @@ function openConn(srv, localAddress, first = '') {
   });
 }
 
+/**
+ * openConn, then one complete keep-alive request, answered: once this
+ * resolves the server has accepted the connection and counts it, so a later
+ * connection cannot overtake it. (A connect completes in the kernel's listen
+ * queue; with several worker threads the server may accept two queued
+ * connections in either order.) `then` is sent after the answer.
+ */
+async function openServedConn(srv, localAddress, then = '') {
+  const c = await openConn(srv, localAddress, 'GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n');
+  await new Promise((resolve, reject) => {
+    c.sock.once('data', resolve);
+    c.closed.then(() => reject(new Error(`a connection from ${localAddress} closed before its answer`)));
+  });
+  if (then) c.sock.write(then);
+  return c;
+}
+
 /** Whether the server closed c within ms (a bounded wait, not a measurement). */
 async function closedWithin(c, ms) {
   let timer;
@@ -405,9 +422,9 @@ test('without a request deadline (--request-timeout 0) a dribbling client holds 
 test('per-address connection limit (--max-connections-per-address 8): the 9th connection of an address is closed at once, other addresses are served', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const srv = await h.start({ args: ['--max-connections-per-address', '8'] });
-  const stalled = `GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: a`; // headers never finished
+  const stalled = `GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: a`; // then a request whose headers never finish
   const held = [];
-  for (let i = 0; i < 8; i++) held.push(await openConn(srv, '127.0.0.20', stalled));
+  for (let i = 0; i < 8; i++) held.push(await openServedConn(srv, '127.0.0.20', stalled));
   const extra = await openConn(srv, '127.0.0.20', 'GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n');
   assert.ok(await closedWithin(extra, 5000), 'the 9th connection of one address was not closed');
   await assert.rejects(fromAddr(srv, '127.0.0.20', 'GET', '/healthz'), 'a 10th request was answered');
@@ -432,7 +449,7 @@ test('the default per-address limit is 64 connections', { timeout: TEST_TIMEOUT_
   const h = harness(t);
   const srv = await h.start();
   const held = [];
-  for (let i = 0; i < 64; i++) held.push(await openConn(srv, '127.0.0.22', 'GET /healthz HTTP/1.1\r\n'));
+  for (let i = 0; i < 64; i++) held.push(await openServedConn(srv, '127.0.0.22', 'GET /healthz HTTP/1.1\r\n'));
   const extra = await openConn(srv, '127.0.0.22', 'GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n');
   assert.ok(await closedWithin(extra, 5000), 'the 65th connection was not closed');
   assert.ok(held.every((c) => !c.isClosed()), 'one of the first 64 was closed');
