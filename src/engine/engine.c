@@ -614,6 +614,8 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
         r->done(r->arg);
     }
     sync_log_if_due(e, logged > 0);
+    if (e->stats.failed)
+        return; /* the fsync failed: nothing more is written until it recovers */
     if (now >= e->next_snapshot) {
         take_snapshot(e, now); /* on failure the log still has everything */
         e->next_snapshot = now + e->cfg.snapshot_ms;

@@ -12,7 +12,9 @@
  *  - a database locked by another connection: writes fail with "database is
  *    locked" after the busy timeout, and succeed again once it is released;
  *  - a midnight reset whose batch failed runs after the recovery (the
- *    schedule is put back), and is never shown before it is committed.
+ *    schedule is put back), and is never shown before it is committed;
+ *  - under sync normal, a failed interval fsync stops the batch's due
+ *    snapshot too: once degraded, nothing more is written until it recovers.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -373,6 +375,52 @@ static void faults__a_midnight_reset_in_a_failed_batch_is_not_lost(void **state)
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 }
 
+static void faults__no_snapshot_after_a_failed_interval_fsync(void **state)
+{
+    (void)state;
+    struct whaco_engine_config cfg;
+    struct whaco_engine_stats st;
+    struct whaco_store_stats ss;
+    struct whaco_event ev;
+    config(&cfg);
+    cfg.sync = WHACO_SYNC_NORMAL;
+    cfg.sync_interval_ms = 0; /* fsync the log after every batch that committed */
+    cfg.snapshot_ms = 0;      /* and a snapshot is due at every batch */
+    cfg.retry_ms = 60000;     /* no recovery while the test looks */
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.7); /* seq 1 */
+    /* Its answer comes before its fsync and snapshot: wait for both. */
+    for (int i = 0; i < 20000; i++) {
+        whaco_engine_stats(e, &st);
+        if (st.log_syncs == 1 && st.snapshots == 1)
+            break;
+        sleep_ms(1);
+    }
+    assert_int_equal(st.log_syncs, 1);
+    assert_int_equal(st.snapshots, 1);
+
+    whacofault_arm(1, EIO, "sync");
+    whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
+    snprintf(ev.id, sizeof ev.id, "sp-1");
+    fixture_call_ok(e, &ev); /* seq 2: committed and acknowledged, then its fsync fails */
+    for (int i = 0; i < 20000; i++) {
+        whaco_engine_stats(e, &st);
+        if (st.failed)
+            break;
+        sleep_ms(1);
+    }
+    assert_true(st.failed);
+    assert_int_equal(whacofault_failures(), 1);
+    whacofault_arm(0, 0, NULL);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK); /* joins: the batch is over */
+
+    struct whaco_store *s = fixture_open_store(WHACO_SYNC_FULL);
+    assert_int_equal(whaco_store_stats(s, &ss), WHACO_OK);
+    assert_int_equal(whaco_store_last_seq(s), 2);
+    assert_int_equal(ss.snapshot_seq, 1); /* not 2: written after the fsync failed */
+    whaco_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +431,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(faults__a_midnight_reset_in_a_failed_batch_is_not_lost,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(faults__no_snapshot_after_a_failed_interval_fsync, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
