@@ -173,12 +173,20 @@ int whaco_store_token_add(struct whaco_store *s, const uint8_t hash[WHACO_TOKEN_
                           const char *role, const char *label, int64_t created_ms);
 
 /*
- * Call cb(ctx, hash, role, label) for every token. Used to load them into
- * memory; the hash comparison itself is done by the caller, in constant time.
+ * Call cb(ctx, hash, role, label, created_ms) for every token, oldest
+ * first. Used to load them into memory (the hash comparison itself is done
+ * by the caller, in constant time) and to list them.
  */
 typedef void (*whaco_store_token_cb)(void *ctx, const uint8_t hash[WHACO_TOKEN_HASH_BYTES],
-                                     const char *role, const char *label);
+                                     const char *role, const char *label, int64_t created_ms);
 int whaco_store_tokens(struct whaco_store *s, whaco_store_token_cb cb, void *ctx);
+
+/*
+ * Remove the token with this hash (revoke it): its own transaction, so
+ * servers on the same directory see it through whaco_store_data_version.
+ * WHACO_E_NOT_FOUND if there is none.
+ */
+int whaco_store_token_remove(struct whaco_store *s, const uint8_t hash[WHACO_TOKEN_HASH_BYTES]);
 
 /*
  * A number that changes whenever another connection (another process)

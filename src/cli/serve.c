@@ -1,5 +1,5 @@
 /*
- * serve.c: `whaco serve` (the service) and `whaco token create`.
+ * serve.c: `whaco serve`, the service.
  *
  * serve: settings from --config FILE, the environment and flags; then the
  * engine (store, snapshot, replay), then the HTTP server; then it waits for
@@ -16,7 +16,6 @@
 #include "whaco/err.h"
 #include "cli/cli.h"
 #include "cli/config.h"
-#include "http/auth.h"
 #include "http/server.h"
 #include "banned.h"
 
@@ -148,54 +147,5 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
         return 1;
     }
     fprintf(err, "whaco: stopped\n");
-    return 0;
-}
-
-static int token_usage(FILE *err)
-{
-    fputs("usage: whaco token create --role admin|write|read [--label TEXT] [--data DIR]\n", err);
-    return 2;
-}
-
-int whaco_cmd_token(int argc, char **argv, FILE *out, FILE *err)
-{
-    const char *role = NULL, *label = "", *data = getenv("WHACO_DATA");
-    char msg[1024], token[TOKEN_TEXT_MAX];
-    struct whaco_store *s = NULL;
-    if (!data)
-        data = "data";
-    if (argc < 2 || strcmp(argv[1], "create"))
-        return token_usage(err);
-    for (int i = 2; i < argc; i++) {
-        if (i + 1 >= argc)
-            return token_usage(err);
-        if (!strcmp(argv[i], "--role"))
-            role = argv[++i];
-        else if (!strcmp(argv[i], "--label"))
-            label = argv[++i];
-        else if (!strcmp(argv[i], "--data"))
-            data = argv[++i];
-        else
-            return token_usage(err);
-    }
-    enum role r = role ? auth_role_parse(role) : ROLE_NONE;
-    if (r == ROLE_NONE || strlen(label) >= WHACO_LABEL_MAX) {
-        fprintf(err, "whaco token: --role must be admin, write or read; --label at most %d bytes\n",
-                WHACO_LABEL_MAX - 1);
-        return 2;
-    }
-    if (whaco_store_open(data, WHACO_SYNC_FULL, &s, msg, sizeof msg) != WHACO_OK) {
-        fprintf(err, "whaco token: %s\n", msg);
-        return 1;
-    }
-    int rc = auth_token_create(s, r, label, (long long)time(NULL) * 1000, token);
-    if (rc != WHACO_OK) {
-        fprintf(err, "whaco token: cannot store the token: %s\n", whaco_store_errmsg(s));
-        whaco_store_close(s);
-        return 1;
-    }
-    whaco_store_close(s);
-    fprintf(out, "%s\n", token);
-    fprintf(err, "whaco token: created a %s token; it is shown only this once\n", role);
     return 0;
 }

@@ -57,10 +57,11 @@ const char *auth_role_name(enum role r)
 }
 
 static void add_token(void *ctx, const uint8_t hash[WHACO_TOKEN_HASH_BYTES], const char *role,
-                      const char *label)
+                      const char *label, int64_t created_ms)
 {
     struct auth *a = ctx;
     (void)label;
+    (void)created_ms;
     if (a->n == a->cap) {
         a->cap = a->cap ? 2 * a->cap : 8;
         a->tokens = whaco_xreallocarray(a->tokens, a->cap, sizeof *a->tokens);
@@ -138,8 +139,13 @@ enum role auth_check(struct auth *a, const char *authorization)
     return found;
 }
 
+void auth_token_id(const uint8_t hash[WHACO_TOKEN_HASH_BYTES], char id[TOKEN_ID_TEXT])
+{
+    sodium_bin2hex(id, TOKEN_ID_TEXT, hash, (TOKEN_ID_TEXT - 1) / 2);
+}
+
 int auth_token_create(struct whaco_store *s, enum role r, const char *label, long long now_ms,
-                      char out[TOKEN_TEXT_MAX])
+                      char out[TOKEN_TEXT_MAX], char id[TOKEN_ID_TEXT])
 {
     uint8_t raw[32], hash[WHACO_TOKEN_HASH_BYTES];
     size_t prefix = sizeof TOKEN_PREFIX - 1;
@@ -151,5 +157,6 @@ int auth_token_create(struct whaco_store *s, enum role r, const char *label, lon
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     crypto_hash_sha256(hash, (const unsigned char *)out, strlen(out));
     sodium_memzero(raw, sizeof raw);
+    auth_token_id(hash, id);
     return whaco_store_token_add(s, hash, auth_role_name(r), label, now_ms);
 }

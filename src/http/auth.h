@@ -9,8 +9,9 @@
  * the table leaks through timing. Roles are ordered: admin > write > read.
  *
  * The table is loaded from the store at start and reloaded, at most every
- * two seconds, when another process (`whaco token create`) has changed the
- * database. Thread-safe.
+ * two seconds, when another connection (`whaco token create` or `revoke`)
+ * has changed the database: a revoked token is refused within two seconds.
+ * Thread-safe.
  */
 #ifndef WHACO_HTTP_AUTH_H
 #define WHACO_HTTP_AUTH_H
@@ -22,6 +23,7 @@
 enum role { ROLE_NONE = 0, ROLE_READ = 1, ROLE_WRITE = 2, ROLE_ADMIN = 3 };
 
 #define TOKEN_TEXT_MAX 64 /* "whaco_" + 43 chars + NUL fits */
+#define TOKEN_ID_TEXT  13 /* 12 hex digits + NUL */
 
 struct auth;
 
@@ -41,9 +43,17 @@ const char *auth_role_name(enum role r);
 
 /*
  * Create a token of role r with a label in the store s: writes the new
- * token's text into out[TOKEN_TEXT_MAX] and stores only its hash.
+ * token's text into out[TOKEN_TEXT_MAX] and its id into id, and stores only
+ * its hash.
  */
 int auth_token_create(struct whaco_store *s, enum role r, const char *label, long long now_ms,
-                      char out[TOKEN_TEXT_MAX]);
+                      char out[TOKEN_TEXT_MAX], char id[TOKEN_ID_TEXT]);
+
+/*
+ * A token's id: the first 6 bytes of its hash, in lower-case hex. It names
+ * the token in `whaco token list` and `whaco token revoke`; being part of a
+ * hash of 256 random bits, it tells nothing about the token itself.
+ */
+void auth_token_id(const uint8_t hash[WHACO_TOKEN_HASH_BYTES], char id[TOKEN_ID_TEXT]);
 
 #endif /* WHACO_HTTP_AUTH_H */

@@ -108,6 +108,7 @@ enum stmt_id {
     ST_DELETE_EVENTS,
     ST_TOKEN_ADD,
     ST_TOKENS,
+    ST_TOKEN_REMOVE,
     ST_DATA_VERSION,
     ST_PROBE,
     ST_UNDO_EVENTS,
@@ -131,7 +132,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_FIRST_SEQ] = "SELECT min(seq) FROM events",
     [ST_DELETE_EVENTS] = "DELETE FROM events WHERE seq <= ?1 AND time_ms < ?2",
     [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, role, label, created_ms) VALUES (?1, ?2, ?3, ?4)",
-    [ST_TOKENS] = "SELECT hash, role, label FROM tokens ORDER BY created_ms, hash",
+    [ST_TOKENS] = "SELECT hash, role, label, created_ms FROM tokens ORDER BY created_ms, hash",
+    [ST_TOKEN_REMOVE] = "DELETE FROM tokens WHERE hash = ?1",
     [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_PROBE] = "INSERT OR REPLACE INTO meta(key, value) VALUES ('checked_ms', ?1)",
     [ST_UNDO_EVENTS] = "DELETE FROM events WHERE seq >= ?1",
@@ -1207,8 +1209,29 @@ int whaco_store_tokens(struct whaco_store *s, whaco_store_token_cb cb, void *ctx
         memcpy(hash, h, WHACO_TOKEN_HASH_BYTES);
         memcpy(role, r, (size_t)rlen + 1);
         memcpy(label, l, (size_t)llen + 1);
-        cb(ctx, hash, role, label);
+        cb(ctx, hash, role, label, sqlite3_column_int64(st, 3));
     }
+    stmt_done(st);
+    return err;
+}
+
+int whaco_store_token_remove(struct whaco_store *s, const uint8_t hash[WHACO_TOKEN_HASH_BYTES])
+{
+    if (s->in_batch)
+        return fail(s, WHACO_E_INVAL, "whaco_store_token_remove: a batch is open");
+    if (!hash)
+        return fail(s, WHACO_E_INVAL, "whaco_store_token_remove: no hash");
+    sqlite3_stmt *st = NULL;
+    int err = stmt_get(s, ST_TOKEN_REMOVE, &st);
+    if (err < 0)
+        return err;
+    int rc = sqlite3_bind_blob(st, 1, hash, WHACO_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        err = fail_sql(s, s->db, rc, "removing a token");
+    else if (sqlite3_changes(s->db) == 0)
+        err = fail(s, WHACO_E_NOT_FOUND, "no token with this hash");
     stmt_done(st);
     return err;
 }

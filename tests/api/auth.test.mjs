@@ -1,11 +1,12 @@
 // auth.test.mjs: the auth matrix -- no token, a wrong token, read, write and
 // admin tokens; loopback (admin endpoints only), --require-auth true,
 // non-loopback (0.0.0.0) with and without --allow-anonymous-remote; tokens
-// created while the server runs.
+// created, listed and revoked while the server runs.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import test from 'node:test';
 
-import { API, SEED_CUSTOMER, checkError, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
+import { API, SEED_CUSTOMER, checkError, harness, runWhaco, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const READS = [
   `${API}/team-status`,
@@ -148,6 +149,77 @@ test('a token created while the server runs is accepted within a few seconds', {
   // and it has the role it was created with
   check403(await srv.post(`${API}/analyze-customer`, SEED_CUSTOMER, { token: fresh }), 'read');
   await srv.stop();
+});
+
+/** `whaco token list` of dir as rows {id, role, created, label}. */
+async function listTokens(dir) {
+  const r = await runWhaco(['token', 'list', '--data', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const [head, ...rows] = r.stdout.trimEnd().split('\n');
+  assert.match(head, /^ID\s+ROLE\s+CREATED\s+LABEL$/);
+  return {
+    text: r.stdout,
+    rows: rows.map((line) => {
+      const m = /^([0-9a-f]{12}) {2}(admin|write|read) +(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)(?: {2}(.+))?$/.exec(line);
+      assert.ok(m, `a malformed list line: ${JSON.stringify(line)}`);
+      return { id: m[1], role: m[2], created: m[3], label: m[4] ?? '' };
+    }),
+  };
+}
+
+test('token list and revoke: ids, roles and labels but no token listed; a revoked token is refused within a few seconds, also after a restart; the others keep working', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { h, dir, tokens, srv } = await setup(t, ['--require-auth', 'true']);
+  const made = await runWhaco(['token', 'create', '--role', 'write', '--label', 'front desk', '--data', dir]);
+  assert.equal(made.code, 0, made.stderr);
+  const desk = made.stdout.trim();
+  const madeId = /id ([0-9a-f]{12})/.exec(made.stderr)?.[1];
+  assert.ok(madeId, `create names no id: ${made.stderr}`);
+
+  const before = await listTokens(dir);
+  // (Oldest first; tokens made within the same second in any order.)
+  assert.deepEqual(before.rows.map((r) => r.role).sort(), ['admin', 'read', 'write', 'write']);
+  assert.equal(before.rows.find((r) => r.id === madeId)?.label, 'front desk');
+  assert.equal(new Set(before.rows.map((r) => r.id)).size, 4);
+  for (const tok of [...Object.values(tokens), desk]) {
+    assert.equal(before.text.indexOf(tok.slice('whaco_'.length, 20)), -1, 'a token is in the list');
+  }
+  assert.equal((await srv.get(`${API}/team-status`, { token: tokens.read })).status, 200);
+
+  // Revoke the read token by a prefix of its id; it stops working, the rest go on.
+  const readId = before.rows.find((r) => r.role === 'read').id;
+  const rv = await runWhaco(['token', 'revoke', readId.slice(0, 8), '--data', dir]);
+  assert.equal(rv.code, 0, rv.stderr);
+  assert.match(rv.stderr, new RegExp(`revoked the read token ${readId}`));
+  const t0 = Date.now();
+  let status = 200;
+  for (let i = 0; i < 60 && Date.now() - t0 < 6000 && status === 200; i++) {
+    status = (await srv.get(`${API}/team-status`, { token: tokens.read })).status;
+    if (status === 200) await sleep(100);
+  }
+  assert.equal(status, 401, 'the revoked token was still accepted after 6 s');
+  assert.ok(Date.now() - t0 < 4500, `refused only after ${Date.now() - t0} ms`);
+  assert.equal((await srv.get(`${API}/team-status`, { token: tokens.admin })).status, 200);
+  assert.equal((await srv.post(`${API}/analyze-customer`, SEED_CUSTOMER, { token: desk })).status, 200);
+  assert.deepEqual((await listTokens(dir)).rows.map((r) => r.id), before.rows.filter((r) => r.id !== readId).map((r) => r.id));
+
+  // Errors: the same id again, an id that is not hex digits, no id, no data directory.
+  const again = await runWhaco(['token', 'revoke', readId, '--data', dir]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /no token has the id/);
+  const bad = await runWhaco(['token', 'revoke', 'whaco_', '--data', dir]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /ID must be 6 to 12 hex digits/);
+  assert.equal((await runWhaco(['token', 'revoke', '--data', dir])).code, 2);
+  const missing = await runWhaco(['token', 'list', '--data', path.join(dir, 'nope')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /No such file/);
+
+  // After a restart it is still refused.
+  await srv.stop();
+  const again2 = await h.start({ dataDir: dir, args: ['--require-auth', 'true'] });
+  assert.equal((await again2.get(`${API}/team-status`, { token: tokens.read })).status, 401);
+  assert.equal((await again2.get(`${API}/team-status`, { token: tokens.admin })).status, 200);
+  await again2.stop();
 });
 
 test('a token of another data directory is not valid here', { timeout: TEST_TIMEOUT_MS }, async (t) => {

@@ -176,19 +176,20 @@ function parseResponse(buf) {
   return { status: Number(m[1]), headers, text, body, complete };
 }
 
-/** Run `whaco token create` and return the printed token. */
-export function createToken(dataDir, role) {
-  return new Promise((resolve, reject) => {
-    execFile(
-      WHACO_BIN,
-      ['token', 'create', '--role', role, '--data', dataDir],
-      { timeout: 10_000 },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`token create failed: ${err.message}\n${stderr}`));
-        else resolve(stdout.trim());
-      },
-    );
+/** Run `whaco ARGS...` to its end: {code, stdout, stderr} (code 0 on success). */
+export function runWhaco(args) {
+  return new Promise((resolve) => {
+    execFile(WHACO_BIN, args, { timeout: 10_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (err.code ?? -1) : 0, stdout, stderr });
+    });
   });
+}
+
+/** Run `whaco token create` and return the printed token. */
+export async function createToken(dataDir, role) {
+  const r = await runWhaco(['token', 'create', '--role', role, '--data', dataDir]);
+  if (r.code !== 0) throw new Error(`token create failed (${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 /** A running `whaco serve`. */

@@ -577,20 +577,22 @@ struct token_seen {
     uint8_t hash[4][WHACO_TOKEN_HASH_BYTES];
     char role[4][WHACO_ROLE_MAX];
     char label[4][WHACO_LABEL_MAX];
+    int64_t created_ms[4];
 };
 
 static void token_record(void *ctx, const uint8_t hash[WHACO_TOKEN_HASH_BYTES], const char *role,
-                         const char *label)
+                         const char *label, int64_t created_ms)
 {
     struct token_seen *w = ctx;
     assert_true(w->n < 4);
     memcpy(w->hash[w->n], hash, WHACO_TOKEN_HASH_BYTES);
     snprintf(w->role[w->n], WHACO_ROLE_MAX, "%s", role);
     snprintf(w->label[w->n], WHACO_LABEL_MAX, "%s", label);
+    w->created_ms[w->n] = created_ms;
     w->n++;
 }
 
-static void store__tokens_add_list_duplicate_and_data_version(void **state)
+static void store__tokens_add_list_remove_duplicate_and_data_version(void **state)
 {
     (void)state;
     struct tmp t;
@@ -637,6 +639,28 @@ static void store__tokens_add_list_duplicate_and_data_version(void **state)
     assert_memory_equal(w.hash[1], h2, WHACO_TOKEN_HASH_BYTES);
     assert_string_equal(w.role[1], "write");
     assert_string_equal(w.label[1], longlabel);
+    assert_int_equal(w.created_ms[0], 1000);
+    assert_int_equal(w.created_ms[1], 2000);
+
+    /* Revoked by another connection: gone, and data_version says so. */
+    other = open_ok(&t, WHACO_SYNC_FULL);
+    assert_int_equal(whaco_store_token_remove(other, h1), WHACO_OK);
+    assert_int_equal(whaco_store_token_remove(other, h1), WHACO_E_NOT_FOUND);
+    assert_non_null(strstr(whaco_store_errmsg(other), "no token"));
+    whaco_store_close(other);
+    int64_t v3 = 0;
+    assert_int_equal(whaco_store_data_version(s, &v3), WHACO_OK);
+    assert_true(v3 != v2);
+    memset(&w, 0, sizeof w);
+    assert_int_equal(whaco_store_tokens(s, token_record, &w), WHACO_OK);
+    assert_int_equal(w.n, 1);
+    assert_memory_equal(w.hash[0], h2, WHACO_TOKEN_HASH_BYTES);
+    whaco_store_close(s);
+    /* Still gone after a reopen. */
+    s = open_ok(&t, WHACO_SYNC_FULL);
+    memset(&w, 0, sizeof w);
+    assert_int_equal(whaco_store_tokens(s, token_record, &w), WHACO_OK);
+    assert_int_equal(w.n, 1);
     whaco_store_close(s);
     tmp_clean(&t);
 }
@@ -929,7 +953,7 @@ int main(void)
         cmocka_unit_test(store__snapshots_and_compaction),
         cmocka_unit_test(store__stats_count_events_and_snapshots),
         cmocka_unit_test(store__compaction_leaves_no_deleted_bytes_in_the_file),
-        cmocka_unit_test(store__tokens_add_list_duplicate_and_data_version),
+        cmocka_unit_test(store__tokens_add_list_remove_duplicate_and_data_version),
         cmocka_unit_test(store__refuses_random_bytes),
         cmocka_unit_test(store__refuses_another_applications_database),
         cmocka_unit_test(store__refuses_a_foreign_database_with_a_pending_wal),
