@@ -30,4 +30,11 @@ int whaco_state_verify(int argc, char **argv, FILE *out, FILE *err);
  */
 int cli_open_existing_store(const char *dir, struct whaco_store **s, const char *prefix, FILE *err);
 
+/*
+ * Write s to out as a JSON string: quoted; quotes, backslashes and control
+ * characters escaped (\n and \t by name); bytes >= 0x80 as they are (the
+ * caller passes UTF-8). In logcheck.c.
+ */
+void cli_json_string(FILE *out, const char *s);
+
 #endif /* WHACO_CLI_H */

@@ -56,8 +56,7 @@ int cli_open_existing_store(const char *dir, struct whaco_store **s, const char 
     return 0;
 }
 
-/* Write s as a JSON string (quoted, escaped). */
-static void json_string(FILE *out, const char *s)
+void cli_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -88,12 +87,12 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
     struct log_ctx *c = arg;
     struct whaco_event ev;
     fprintf(c->out, "{\"seq\":%" PRIu64 ",\"timeMs\":%" PRId64 ",\"type\":", seq, time_ms);
-    json_string(c->out, whaco_event_name(type));
+    cli_json_string(c->out, whaco_event_name(type));
     int rc = whaco_event_decode(&ev, body, len);
     if (rc != WHACO_OK || ev.type != type) {
         c->bad++;
         fputs(",\"error\":", c->out);
-        json_string(c->out, rc != WHACO_OK ? whaco_strerror(rc) : "body of another type");
+        cli_json_string(c->out, rc != WHACO_OK ? whaco_strerror(rc) : "body of another type");
         fputs("}\n", c->out);
         fprintf(c->err, "whaco log: event %" PRIu64 " does not decode\n", seq);
         return 0;
@@ -101,18 +100,18 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
     switch (ev.type) {
     case WHACO_EV_ANALYZE:
         fputs(",\"customerId\":", c->out);
-        json_string(c->out, ev.customer.id);
+        cli_json_string(c->out, ev.customer.id);
         break;
     case WHACO_EV_DEAL_CLOSED:
         fputs(",\"salespersonId\":", c->out);
-        json_string(c->out, ev.id);
+        cli_json_string(c->out, ev.id);
         fputs(",\"dealId\":", c->out);
-        json_string(c->out, ev.deal_id);
+        cli_json_string(c->out, ev.deal_id);
         break;
     case WHACO_EV_ADD_SALESPERSON:
     case WHACO_EV_REMOVE_SALESPERSON:
         fputs(",\"id\":", c->out);
-        json_string(c->out, ev.id);
+        cli_json_string(c->out, ev.id);
         break;
     default:
         break;

@@ -575,24 +575,10 @@ void simout_table(const struct simout *so, FILE *out)
             so->net_active[WHACO_SIM_OSCILLATOR]);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", (unsigned)(unsigned char)*s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 void simout_json(const struct simout *so, const char *cmdline, FILE *out)
 {
     fputs("{\"command\":", out);
-    json_str(out, cmdline);
+    cli_json_string(out, cmdline);
     fprintf(out, ",\"replications\":%" PRIu64 ",\"teamSize\":%zu,\"walkinsPerReplication\":%.6g",
             so->reps, so->n_members, (double)so->walkins / (double)so->reps);
     fputs(",\"strategies\":[", out);
