@@ -309,12 +309,6 @@ int serve_config_env(struct serve_config *c, FILE *err)
     return 0;
 }
 
-/* Whether host (with "localhost" already made 127.0.0.1) is a loopback address. */
-static bool is_loopback(const char *host)
-{
-    return !strcmp(host, "::1") || !strncmp(host, "127.", 4);
-}
-
 /* The "web" directory beside the running binary (build/web). */
 static void default_web_dir(struct serve_config *c)
 {
@@ -338,5 +332,5 @@ void serve_config_finish(struct serve_config *c)
     if (!strcmp(c->host, "localhost"))
         snprintf(c->host, sizeof c->host, "127.0.0.1");
     c->server.require_auth =
-        c->require_auth || (!is_loopback(c->host) && !c->allow_anonymous_remote);
+        c->require_auth || (!whaco_server_host_is_loopback(c->host) && !c->allow_anonymous_remote);
 }

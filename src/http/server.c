@@ -984,6 +984,15 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
 
 /*==== Lifecycle ===========================================================*/
 
+bool whaco_server_host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engine *e,
                        struct whaco_server **out, char *errbuf, size_t errlen)
 {
@@ -995,14 +1004,11 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
 
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
-    bool on_loopback = false;
     if (inet_pton(AF_INET, cfg->host, &a4.sin_addr) == 1) {
-        on_loopback = (ntohl(a4.sin_addr.s_addr) >> 24) == 127;
         a4.sin_family = AF_INET;
         a4.sin_port = htons(cfg->port);
         addr = (struct sockaddr *)&a4;
     } else if (inet_pton(AF_INET6, cfg->host, &a6.sin6_addr) == 1) {
-        on_loopback = IN6_IS_ADDR_LOOPBACK(&a6.sin6_addr);
         a6.sin6_family = AF_INET6;
         a6.sin6_port = htons(cfg->port);
         addr = (struct sockaddr *)&a6;
@@ -1015,7 +1021,7 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
     struct whaco_server *s = whaco_xcalloc(1, sizeof *s);
     s->cfg = *cfg;
     s->engine = e;
-    s->on_loopback = on_loopback;
+    s->on_loopback = whaco_server_host_is_loopback(cfg->host);
     metrics_init(&s->metrics, route_names);
     s->auth = auth_open(cfg->data_dir, errbuf, errlen);
     if (!s->auth) {

@@ -50,6 +50,13 @@ struct whaco_server;
 void whaco_server_config_default(struct whaco_server_config *cfg);
 
 /*
+ * Whether host, an IPv4 or IPv6 address in text, is a loopback address
+ * (127.0.0.0/8, ::1 in any spelling). false for anything else, names
+ * included. The one definition the server and its configuration share.
+ */
+bool whaco_server_host_is_loopback(const char *host);
+
+/*
  * Start serving with engine e (which must outlive the server). On failure
  * returns an error with errbuf saying why (address in use, ...).
  */
