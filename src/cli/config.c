@@ -37,6 +37,7 @@ static const char *const names[] = {
     "auth-failure-limit",
     "auth-failure-window",
     "cors-origin",
+    "web-dir",
 };
 
 void serve_config_default(struct serve_config *c)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "whaco/err.h"
 #include "cli/cli.h"
@@ -134,6 +135,11 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
             (unsigned)whaco_server_port(server), c.data_dir,
             c.engine.sync == WHACO_SYNC_FULL ? "full" : "normal",
             c.server.require_auth ? "required" : "required for admin endpoints only");
+    char index[4200];
+    snprintf(index, sizeof index, "%s/index.html", c.web_dir);
+    if (access(index, R_OK) != 0)
+        fprintf(err, "whaco: no dashboard: cannot read %s (%s); set web-dir\n", index,
+                strerror(errno));
 
     while (sigwait(&sigs, &sig) != 0)
         ;

@@ -626,6 +626,30 @@ test('security headers: every API answer is nosniff, not framable, same-origin o
   await srv.stop();
 });
 
+test('the dashboard directory: web-dir from WHACO_WEB_DIR (a flag wins over it); a missing index.html is named at start, and / is 404', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const h = harness(t);
+  const dirs = [];
+  for (const name of ['env', 'flag']) {
+    const web = path.join(await h.tmpdir(), name);
+    await mkdir(web);
+    await writeFile(path.join(web, 'index.html'), `<!doctype html><title>${name}</title>\n`);
+    dirs.push(web);
+  }
+  const fromEnv = await h.start({ env: { WHACO_WEB_DIR: dirs[0] } });
+  assert.match((await fromEnv.get('/')).text, /<title>env<\/title>/);
+  assert.doesNotMatch(fromEnv.stderr, /no dashboard/);
+  await fromEnv.stop();
+  const fromFlag = await h.start({ env: { WHACO_WEB_DIR: dirs[0] }, args: ['--web-dir', dirs[1]] });
+  assert.match((await fromFlag.get('/')).text, /<title>flag<\/title>/);
+  await fromFlag.stop();
+  const none = await h.start({ env: { WHACO_WEB_DIR: path.join(dirs[0], 'missing') } });
+  for (let i = 0; i < 100 && !/no dashboard/.test(none.stderr); i++) await sleep(20); // the line after 'listening'
+  assert.match(none.stderr, /no dashboard: cannot read .*missing\/index\.html \(No such file or directory\); set web-dir/);
+  assert.equal((await none.get('/')).status, 404);
+  assert.equal((await none.get('/healthz')).status, 200);
+  await none.stop();
+});
+
 test("security headers on the dashboard's files: a strict CSP without inline code, no framing, COOP and CORP same-origin, nosniff, no referrer", { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const web = path.join(await h.tmpdir(), 'web');
