@@ -115,11 +115,14 @@ void auth_close(struct auth *a)
     free(a);
 }
 
-enum role auth_check(struct auth *a, const char *authorization)
+enum role auth_check(struct auth *a, const char *authorization, char id[TOKEN_ID_TEXT])
 {
     static const char bearer[] = "Bearer ";
     uint8_t hash[WHACO_TOKEN_HASH_BYTES];
     enum role found = ROLE_NONE;
+    size_t at = 0;
+    if (id)
+        id[0] = '\0';
     if (!authorization || strncmp(authorization, bearer, sizeof bearer - 1) != 0)
         return ROLE_NONE;
     const char *token = authorization + sizeof bearer - 1;
@@ -134,7 +137,10 @@ enum role auth_check(struct auth *a, const char *authorization)
     for (size_t i = 0; i < a->n; i++) {
         int same = sodium_memcmp(hash, a->tokens[i].hash, sizeof hash) == 0;
         found = same ? a->tokens[i].role : found;
+        at = same ? i : at;
     }
+    if (id && found != ROLE_NONE)
+        auth_token_id(a->tokens[at].hash, id);
     pthread_mutex_unlock(&a->mu);
     return found;
 }

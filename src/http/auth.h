@@ -33,9 +33,11 @@ void auth_close(struct auth *a);
 
 /*
  * The role of the token in an "Authorization" header value ("Bearer ...").
- * ROLE_NONE for a missing, malformed or unknown token.
+ * ROLE_NONE for a missing, malformed or unknown token. id (may be NULL)
+ * gets the token's id (auth_token_id), or "" for ROLE_NONE: what a request
+ * log line may name instead of the token.
  */
-enum role auth_check(struct auth *a, const char *authorization);
+enum role auth_check(struct auth *a, const char *authorization, char id[TOKEN_ID_TEXT]);
 
 /* "admin"/"write"/"read" to a role; ROLE_NONE if unknown. */
 enum role auth_role_parse(const char *name);

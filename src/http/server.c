@@ -150,10 +150,11 @@ struct request {
     char *body;
     size_t len;
     bool too_big;
-    bool no_memory;              /* the body could not be stored: answered 503 */
-    bool uploading;              /* counted in the server's uploading */
-    unsigned retry_after;        /* seconds, for a 429 */
-    struct deadline_conn *dconn; /* the connection's deadline; NULL if none */
+    bool no_memory;               /* the body could not be stored: answered 503 */
+    bool uploading;               /* counted in the server's uploading */
+    unsigned retry_after;         /* seconds, for a 429 */
+    char token_id[TOKEN_ID_TEXT]; /* the valid token's id, for the log; "" if none */
+    struct deadline_conn *dconn;  /* the connection's deadline; NULL if none */
     struct whaco_engine_request ereq;
 };
 
@@ -678,7 +679,7 @@ static bool reject_unauthorized(struct request *rq, enum MHD_Result *ret)
         snprintf(bearer, sizeof bearer, "Bearer %.*s", TOKEN_TEXT_MAX, qtoken);
         authz = bearer;
     }
-    enum role have = s->auth ? auth_check(s->auth, authz) : ROLE_NONE;
+    enum role have = s->auth ? auth_check(s->auth, authz, rq->token_id) : ROLE_NONE;
     sodium_memzero(bearer, sizeof bearer);
     if (have == ROLE_NONE) {
         if (authz && authlimit_fail(s->authlimit, &addr, mono_ms()))
@@ -951,11 +952,13 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     uint64_t ns = mono_ns() - rq->start_ns;
     metrics_record(&s->metrics, (unsigned)rq->route, rq->status, ns);
     if (s->cfg.log_requests) {
-        char line[256];
+        char line[256], token[sizeof rq->token_id + 16] = "";
+        if (rq->token_id[0])
+            snprintf(token, sizeof token, ",\"token\":\"%s\"", rq->token_id);
         int n = snprintf(line, sizeof line,
                          "{\"event\":\"request\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%u,"
-                         "\"ms\":%.3f}\n",
-                         rq->method, route_names[rq->route], rq->status, (double)ns / 1e6);
+                         "\"ms\":%.3f%s}\n",
+                         rq->method, route_names[rq->route], rq->status, (double)ns / 1e6, token);
         if (n > 0)
             fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
     }

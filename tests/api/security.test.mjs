@@ -24,7 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import test from 'node:test';
 
-import { API, SEED_CUSTOMER, checkError, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
+import { API, SEED_CUSTOMER, checkError, harness, runWhaco, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const TEAM_STATUS = `${API}/team-status`;
 const ANALYZE = `${API}/analyze-customer`;
@@ -176,7 +176,7 @@ test('tokens are stored hashed: neither their text nor their bytes are in whaco.
   for (const tok of [admin, read, late]) checkNoToken(await dbBytes(dir), tok, 'after the stop');
 });
 
-test('no token reaches the log: valid, invalid, in the header, in ?token= and ?access_token=, in a path, and on lockout', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('no token reaches the log: valid, invalid, in the header, in ?token= and ?access_token=, in a path, and on lockout; a valid token is named by its id', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const h = harness(t);
   const dir = await h.tmpdir();
   const good = await h.token(dir, 'admin');
@@ -226,6 +226,15 @@ test('no token reaches the log: valid, invalid, in the header, in ?token= and ?a
   assert.ok(requests.some((e) => e.status === 401) && requests.some((e) => e.status === 429), log);
   const lockouts = lines.map((l) => JSON.parse(l)).filter((e) => e.event === 'auth-lockout');
   assert.deepEqual(lockouts, [{ event: 'auth-lockout', client: '127.0.0.2', failures: 3, seconds: 60 }]);
+  // Who did it: a request with a valid token names the token's id (as
+  // `whaco token list` shows it), never the token; the others name none.
+  const listed = await runWhaco(['token', 'list', '--data', dir]);
+  const id = /^([0-9a-f]{12}) /m.exec(listed.stdout)?.[1];
+  assert.ok(id, listed.stdout + listed.stderr);
+  const withToken = requests.filter((e) => 'token' in e);
+  assert.ok(withToken.length >= 4, `${withToken.length} lines name a token:\n${log}`);
+  assert.ok(withToken.every((e) => e.token === id && e.status !== 401 && e.status !== 429), log);
+  assert.ok(requests.filter((e) => e.status === 401 || e.status === 429).every((e) => !('token' in e)), log);
 });
 
 // ------------------------------------------------------- failed-auth limit
