@@ -19,6 +19,7 @@
 
 struct token {
     uint8_t hash[WHACO_TOKEN_HASH_BYTES];
+    char id[TOKEN_ID_TEXT]; /* auth_token_id(hash) */
     enum role role;
 };
 
@@ -67,6 +68,7 @@ static void add_token(void *ctx, const uint8_t hash[WHACO_TOKEN_HASH_BYTES], con
         a->tokens = whaco_xreallocarray(a->tokens, a->cap, sizeof *a->tokens);
     }
     memcpy(a->tokens[a->n].hash, hash, WHACO_TOKEN_HASH_BYTES);
+    auth_token_id(hash, a->tokens[a->n].id);
     a->tokens[a->n].role = auth_role_parse(role);
     a->n++;
 }
@@ -140,7 +142,7 @@ enum role auth_check(struct auth *a, const char *authorization, char id[TOKEN_ID
         at = same ? i : at;
     }
     if (id && found != ROLE_NONE)
-        auth_token_id(a->tokens[at].hash, id);
+        memcpy(id, a->tokens[at].id, TOKEN_ID_TEXT);
     pthread_mutex_unlock(&a->mu);
     return found;
 }
@@ -148,6 +150,17 @@ enum role auth_check(struct auth *a, const char *authorization, char id[TOKEN_ID
 void auth_token_id(const uint8_t hash[WHACO_TOKEN_HASH_BYTES], char id[TOKEN_ID_TEXT])
 {
     sodium_bin2hex(id, TOKEN_ID_TEXT, hash, (TOKEN_ID_TEXT - 1) / 2);
+}
+
+bool auth_id_valid(struct auth *a, const char *id)
+{
+    bool found = false;
+    pthread_mutex_lock(&a->mu);
+    refresh(a);
+    for (size_t i = 0; i < a->n && !found; i++)
+        found = strcmp(a->tokens[i].id, id) == 0;
+    pthread_mutex_unlock(&a->mu);
+    return found;
 }
 
 int auth_token_create(struct whaco_store *s, enum role r, const char *label, long long now_ms,

@@ -16,6 +16,7 @@
 #ifndef WHACO_HTTP_AUTH_H
 #define WHACO_HTTP_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "whaco/store.h"
@@ -38,6 +39,12 @@ void auth_close(struct auth *a);
  * log line may name instead of the token.
  */
 enum role auth_check(struct auth *a, const char *authorization, char id[TOKEN_ID_TEXT]);
+
+/*
+ * Whether a token with this id (auth_token_id) is in the table, reloaded
+ * first if the database changed: false once it has been revoked.
+ */
+bool auth_id_valid(struct auth *a, const char *id);
 
 /* "admin"/"write"/"read" to a role; ROLE_NONE if unknown. */
 enum role auth_role_parse(const char *name);

@@ -448,7 +448,8 @@ static enum MHD_Result respond_static(struct request *rq)
 /* The dashboard's event stream: the connection stays open, fed by the hub. */
 static enum MHD_Result respond_events(struct request *rq)
 {
-    struct MHD_Response *r = rq->srv->cfg.hub ? sse_stream_new(rq->srv->cfg.hub, rq->conn) : NULL;
+    struct MHD_Response *r =
+        rq->srv->cfg.hub ? sse_stream_new(rq->srv->cfg.hub, rq->conn, rq->token_id) : NULL;
     if (!r)
         return fail(rq, 503, "UNAVAILABLE", NULL, "the event stream is not available");
     MHD_set_connection_option(rq->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u); /* keepalives */
@@ -987,6 +988,12 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
 
 /*==== Lifecycle ===========================================================*/
 
+/* The event hub's check of a stream's token (sse.h): still in the table? */
+static bool stream_token_valid(void *auth, const char *token_id)
+{
+    return auth_id_valid(auth, token_id);
+}
+
 bool whaco_server_host_is_loopback(const char *host)
 {
     struct in_addr a4;
@@ -1063,6 +1070,8 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->port;
+    if (cfg->hub)
+        sse_hub_set_token_check(cfg->hub, stream_token_valid, s->auth);
     *out = s;
     return WHACO_OK;
 }
@@ -1094,6 +1103,8 @@ void whaco_server_stop(struct whaco_server *s, int timeout_ms)
          waited++)
         nanosleep(&ms, NULL);
     MHD_stop_daemon(s->daemon); /* closes every connection: all untracked */
+    if (s->cfg.hub)
+        sse_hub_set_token_check(s->cfg.hub, NULL, NULL); /* before auth goes */
     deadlines_stop(s->deadlines);
     authlimit_free(s->authlimit);
     auth_close(s->auth);

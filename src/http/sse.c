@@ -22,7 +22,7 @@
 #include "http/sse.h"
 #include "banned.h"
 
-#define KEEPALIVE_SECONDS 15
+#define KEEPALIVE_SECONDS 15 /* a ping every 15 wakes of the hub's thread, one a second */
 
 struct stream {
     struct sse_hub *hub;
@@ -30,7 +30,8 @@ struct stream {
     char *buf; /* queued bytes not yet read: buf[off..len) */
     size_t off, len, cap;
     bool suspended; /* the reader suspended the connection */
-    bool ended;     /* overflowed, or the hub closed: end the stream */
+    bool ended;     /* overflowed, the hub closed or the token was revoked: end it */
+    char token_id[SSE_TOKEN_ID_MAX]; /* "" if opened without a token */
     struct stream *next;
 };
 
@@ -41,6 +42,8 @@ struct sse_hub {
     unsigned count;
     bool closed;
     bool quit;
+    sse_token_check check; /* NULL: tokens are not checked */
+    void *check_ctx;
     pthread_t keepalive;
 };
 
@@ -119,24 +122,53 @@ void sse_broadcast(struct sse_hub *h, const char *event, const char *json)
     free(msg);
 }
 
+/* End the streams whose token is no longer valid (mu held); whether any was. */
+static bool end_revoked(struct sse_hub *h)
+{
+    bool any = false;
+    if (!h->check)
+        return false;
+    for (struct stream *s = h->streams; s; s = s->next) {
+        if (s->token_id[0] && !s->ended && !h->check(h->check_ctx, s->token_id))
+            s->ended = any = true;
+    }
+    return any;
+}
+
+/* The hub's thread: once a second the token checks, every 15 s a ping. */
 static void *keepalive_main(void *arg)
 {
     struct sse_hub *h = arg;
     static const char ping[] = ": keepalive\n\n";
+    unsigned wakes = 0;
     pthread_mutex_lock(&h->mu);
     while (!h->quit) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += KEEPALIVE_SECONDS;
+        ts.tv_sec += 1;
         pthread_cond_timedwait(&h->cv, &h->mu, &ts);
         if (h->quit)
             break;
+        bool ping_due = ++wakes % KEEPALIVE_SECONDS == 0;
+        struct wakeups w = {NULL, 0};
+        if (end_revoked(h))
+            collect(h, &w); /* an ended stream's reader must run to end it */
         pthread_mutex_unlock(&h->mu);
-        send_all(h, ping, sizeof ping - 1);
+        wake_all(&w);
+        if (ping_due)
+            send_all(h, ping, sizeof ping - 1);
         pthread_mutex_lock(&h->mu);
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
+}
+
+void sse_hub_set_token_check(struct sse_hub *h, sse_token_check fn, void *ctx)
+{
+    pthread_mutex_lock(&h->mu);
+    h->check = fn;
+    h->check_ctx = ctx;
+    pthread_mutex_unlock(&h->mu);
 }
 
 struct sse_hub *sse_hub_new(void)
@@ -223,12 +255,14 @@ static void stream_free(void *cls)
     free(s);
 }
 
-struct MHD_Response *sse_stream_new(struct sse_hub *h, struct MHD_Connection *conn)
+struct MHD_Response *sse_stream_new(struct sse_hub *h, struct MHD_Connection *conn,
+                                    const char *token_id)
 {
     struct stream *s = whaco_xcalloc(1, sizeof *s);
     static const char hello[] = ": whaco event stream\nretry: 3000\n\n";
     s->hub = h;
     s->conn = conn;
+    snprintf(s->token_id, sizeof s->token_id, "%s", token_id ? token_id : "");
     pthread_mutex_lock(&h->mu);
     if (h->closed) {
         pthread_mutex_unlock(&h->mu);

@@ -9,14 +9,20 @@
  * thread and no polling. A stream whose buffer would grow past
  * SSE_BUFFER_MAX (a client that stopped reading) is ended rather than
  * allowed to hold memory. A keepalive comment every 15 s lets dead clients
- * be noticed. Thread-safe: broadcasts may come from any thread.
+ * be noticed. A stream opened with a token is ended within a second of the
+ * hub's token check (sse_hub_set_token_check) saying the token is no longer
+ * valid: revoking a token cuts the dashboards that use it. Thread-safe:
+ * broadcasts may come from any thread.
  */
 #ifndef WHACO_HTTP_SSE_H
 #define WHACO_HTTP_SSE_H
 
+#include <stdbool.h>
+
 #include <microhttpd.h>
 
-#define SSE_BUFFER_MAX (1u << 20) /* bytes queued for one slow client */
+#define SSE_BUFFER_MAX   (1u << 20) /* bytes queued for one slow client */
+#define SSE_TOKEN_ID_MAX 16         /* a token id (auth.h) + NUL fits */
 
 struct sse_hub;
 
@@ -39,10 +45,26 @@ void sse_hub_free(struct sse_hub *h);
 void sse_broadcast(struct sse_hub *h, const char *event, const char *json);
 
 /*
- * A new stream for connection conn: returns the response to queue (status
- * 200, text/event-stream), or NULL if the hub is closed.
+ * Whether the token with this id is still valid. Called about once a second
+ * per stream opened with a token, from the hub's thread with the hub locked:
+ * it must not call back into the hub.
  */
-struct MHD_Response *sse_stream_new(struct sse_hub *h, struct MHD_Connection *conn);
+typedef bool (*sse_token_check)(void *ctx, const char *token_id);
+
+/*
+ * Check the streams' tokens with fn(ctx, id) from now on (one check per
+ * hub: a later call replaces it); fn NULL stops the checks. When this returns no call of the
+ * previous fn is running, so its ctx may be freed.
+ */
+void sse_hub_set_token_check(struct sse_hub *h, sse_token_check fn, void *ctx);
+
+/*
+ * A new stream for connection conn, opened with the token whose id is
+ * token_id ("" or NULL: none, never checked): returns the response to queue
+ * (status 200, text/event-stream), or NULL if the hub is closed.
+ */
+struct MHD_Response *sse_stream_new(struct sse_hub *h, struct MHD_Connection *conn,
+                                    const char *token_id);
 
 /* Streams currently connected (for tests and metrics). */
 unsigned sse_streams(struct sse_hub *h);

@@ -3,6 +3,7 @@
 // non-loopback (0.0.0.0) with and without --allow-anonymous-remote; tokens
 // created, listed and revoked while the server runs.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import path from 'node:path';
 import test from 'node:test';
 
@@ -151,6 +152,26 @@ test('a token created while the server runs is accepted within a few seconds', {
   await srv.stop();
 });
 
+/**
+ * Open the event stream with a bearer token and keep it: resolves once its
+ * headers arrive to {status, ended: Promise, isEnded(), close()}.
+ */
+function holdStream(srv, token) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: srv.port, path: `${API}/events`, headers: { authorization: `Bearer ${token}` }, agent: false },
+      (res) => {
+        let ended = false;
+        const endedP = new Promise((r) => res.on('close', () => ((ended = true), r())));
+        res.resume();
+        resolve({ status: res.statusCode, ended: endedP, isEnded: () => ended, close: () => req.destroy() });
+      },
+    );
+    req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+    req.end();
+  });
+}
+
 /** `whaco token list` of dir as rows {id, role, created, label}. */
 async function listTokens(dir) {
   const r = await runWhaco(['token', 'list', '--data', dir]);
@@ -184,6 +205,10 @@ test('token list and revoke: ids, roles and labels but no token listed; a revoke
     assert.equal(before.text.indexOf(tok.slice('whaco_'.length, 20)), -1, 'a token is in the list');
   }
   assert.equal((await srv.get(`${API}/team-status`, { token: tokens.read })).status, 200);
+  const readStream = await holdStream(srv, tokens.read);
+  const adminStream = await holdStream(srv, tokens.admin);
+  assert.equal(readStream.status, 200);
+  assert.equal(adminStream.status, 200);
 
   // Revoke the read token by a prefix of its id; it stops working, the rest go on.
   const readId = before.rows.find((r) => r.role === 'read').id;
@@ -198,6 +223,13 @@ test('token list and revoke: ids, roles and labels but no token listed; a revoke
   }
   assert.equal(status, 401, 'the revoked token was still accepted after 6 s');
   assert.ok(Date.now() - t0 < 4500, `refused only after ${Date.now() - t0} ms`);
+  // Its event stream is ended too (checked once a second); the admin's goes on.
+  let timer;
+  const streamEnded = await Promise.race([readStream.ended.then(() => true), new Promise((r) => (timer = setTimeout(() => r(false), 6000)))]);
+  clearTimeout(timer);
+  assert.ok(streamEnded, 'the event stream of a revoked token was still open 6 s after it was refused');
+  assert.equal(adminStream.isEnded(), false, 'the event stream of a valid token was ended');
+  adminStream.close();
   assert.equal((await srv.get(`${API}/team-status`, { token: tokens.admin })).status, 200);
   assert.equal((await srv.post(`${API}/analyze-customer`, SEED_CUSTOMER, { token: desk })).status, 200);
   assert.deepEqual((await listTokens(dir)).rows.map((r) => r.id), before.rows.filter((r) => r.id !== readId).map((r) => r.id));
