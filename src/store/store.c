@@ -659,14 +659,25 @@ static int setup_schema(struct whaco_store *s)
     return err;
 }
 
+/*
+ * Create the data directory if missing; an existing one must be a
+ * directory we can write (the database, its WAL and -shm live there), or
+ * SQLite's own message would be about a file it "cannot open".
+ */
 static int ensure_dir(struct whaco_store *s, const char *dir)
 {
     if (mkdir(dir, 0700) == 0)
         return WHACO_OK;
     int e = errno;
     struct stat st;
-    if (e == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        return WHACO_OK;
+    if (e == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (access(dir, W_OK | X_OK) == 0)
+            return WHACO_OK;
+        return fail(s, WHACO_E_IO,
+                    "cannot write in the data directory %s: %s (whaco keeps its database and"
+                    " write-ahead log there)",
+                    dir, strerror(errno));
+    }
     if (e == EEXIST)
         return fail(s, WHACO_E_IO, "the data directory %s exists but is not a directory", dir);
     return fail(s, WHACO_E_IO, "cannot create the data directory %s: %s", dir, strerror(e));

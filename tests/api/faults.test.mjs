@@ -11,13 +11,20 @@
 // with LD_PRELOAD (we run as root, so chmod cannot make a file read-only):
 // while a control file exists, writes under the data directory fail with
 // the errno written in it. The lock is held by the sqlite3 shell.
+//
+// Where a tmpfs can be mounted (as root, as CI runs), two faults are also
+// made for real, with no shim: the data directory on a small tmpfs filled
+// to the last page by another file while whaco writes (then the file is
+// removed), and a start on a tmpfs remounted read-only. Where it cannot,
+// those two tests are skipped and say why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { API, TEAM5, WHACO_BIN, addTeam, customer, harness, sleep } from './helpers.mjs';
+import { API, TEAM5, WHACO_BIN, addTeam, customer, harness, runWhaco, sleep } from './helpers.mjs';
 
 const FAULT_LIB = path.join(path.dirname(WHACO_BIN), 'libwhacofault.so');
 // Faults run long (a lock is waited for 5 s), so more than the usual bound.
@@ -123,14 +130,14 @@ const metric = (text, name) => {
 const count = (text, re) => (text.match(new RegExp(re, 'g')) || []).length;
 
 /**
- * One fault, end to end. f: { name, shim (load the fault library),
- * begin(ctx), end(ctx), message: RegExp
+ * One fault, end to end. f: { name, shim (load the fault library), data
+ * (the data directory; default a new one), begin(ctx), end(ctx), message: RegExp
  * for the first 503's message, reason: RegExp for the health reason while
  * it lasts (default: message), log: RegExp for the log }.
  */
 async function runFault(t, f) {
   const h = harness(t);
-  const data = await h.tmpdir();
+  const data = f.data || (await h.tmpdir());
   const scratch = await h.tmpdir();
   const ctx = { data, ctl: path.join(scratch, 'fault.ctl'), db: path.join(data, 'whaco.db') };
   const admin = await h.token(data, 'admin');
@@ -285,3 +292,77 @@ test('a database locked by another process at start-up: a clear error, exit 1', 
   assert.match(res.stderr, /cannot start: .*whaco\.db: .*database is locked \(another process holds a lock on it/);
   holder.stdin.end('ROLLBACK;\n');
 });
+
+// ------------------------------------------------- real file-system faults
+
+/**
+ * Mount a tmpfs of `size` at a new directory for this test, unmounted
+ * (lazily: a failed test may leave whaco running) and removed when the test
+ * ends. Call it before harness(t), so that this runs first. Returns the
+ * directory, or null after t.skip() where mounting is not allowed.
+ */
+async function tmpfs(t, size) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'whaco-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    t.skip(`cannot mount a tmpfs here (${String(e.stderr || e.message).trim()}); the LD_PRELOAD tests cover the fault`);
+    return null;
+  }
+  t.after(async () => {
+    execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Fill the file system of `file` to its last page with `file`. */
+function fillUp(file) {
+  const fd = openSync(file, 'w');
+  try {
+    for (const size of [1 << 20, 4096]) {
+      const chunk = Buffer.alloc(size, 0x55);
+      for (;;) {
+        try {
+          if (writeSync(fd, chunk) < size) break;
+        } catch (e) {
+          if (e.code !== 'ENOSPC') throw e;
+          break;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('disk full for real (a 16 MB tmpfs filled by another file): writes 503 "database or disk is full", reads answer, recovers when the file is removed', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+  const data = await tmpfs(t, '16m');
+  if (!data) return;
+  const filler = path.join(data, 'filler');
+  await runFault(t, {
+    name: 'tmpfs-full',
+    data,
+    begin: () => fillUp(filler),
+    end: () => rm(filler),
+    message: /database or disk is full/,
+    log: /whaco: storage failed: .*whaco\.db: .*database or disk is full/,
+  });
+});
+
+test('a read-only file system at start-up (a tmpfs remounted ro): a clear error naming it, exit 1', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+  const data = await tmpfs(t, '4m');
+  if (!data) return;
+  const h = harness(t);
+  await h.token(data, 'admin'); // creates the database
+  execFileSync('mount', ['-o', 'remount,ro', data], { stdio: 'pipe' });
+  const res = await h.startExpectingFailure(data, { ms: 20_000 });
+  assert.equal(res.code, 1, res.stderr);
+  assert.match(res.stderr, /cannot start: .*cannot write in the data directory .*: Read-only file system/);
+  // The tools that open the store say the same, rather than "cannot open".
+  const list = await runWhaco(['token', 'list', '--data', data]);
+  assert.equal(list.code, 2, list.stdout);
+  assert.match(list.stderr, /cannot write in the data directory .*: Read-only file system/);
+});
+
