@@ -9,8 +9,10 @@
 // One data directory for the whole run. Per iteration: start `whaco serve`
 // on 127.0.0.1:0 (snapshot every 2 s and a network tick every 1 s, so kills
 // also land in snapshots and ticks), run N clients sending analyze-customer
-// (a unique customerId each) and deal-closed (a unique dealId each), SIGKILL
-// the server after a uniform 0.2-3 s, then:
+// (a unique customerId each) and deal-closed (a unique dealId each), and one
+// admin client adding a salesperson with a fresh id and removing it again,
+// over and over (so kills land in team changes too), SIGKILL the server
+// after a uniform 0.2-3 s, then:
 //   - with --powerloss, roll the data files back to their last fsync first
 //     (tests/crash/powerloss.c: the server ran with the shim preloaded);
 //   - `whaco log`: every acknowledged (2xx) id must be in the log, and every
@@ -86,7 +88,7 @@ function startWhaco(o, dataDir, undoLog) {
   return startServer(dataDir, { bin: o.bin, env, args, timeoutMs: 15_000 });
 }
 
-/** Read the log: Map of key ('c:ID' / 'd:ID' / 'sp:ID') -> seq. */
+/** Read the log: Map of key ('c:ID' / 'd:ID' / 'sp:ID' / 'rm:ID') -> seq. */
 async function readLog(o, dataDir) {
   const r = await runTool(o.bin, ['log', '--data', dataDir]);
   if (r.code !== 0) throw new Error(`whaco log failed (${r.code}): ${r.stderr}`);
@@ -99,23 +101,51 @@ async function readLog(o, dataDir) {
     if (e.type === 'analyze') keys.set(`c:${e.customerId}`, e.seq);
     else if (e.type === 'deal_closed') keys.set(`d:${e.dealId}`, e.seq);
     else if (e.type === 'add_salesperson') keys.set(`sp:${e.id}`, e.seq);
+    else if (e.type === 'remove_salesperson') keys.set(`rm:${e.id}`, e.seq);
   }
   return { keys, events };
 }
 
 /**
  * The load: o.clients loops, each sending analyze-customer (70%) or
- * deal-closed (30%) with fresh ids until stopped. Every request is recorded
- * in `ops` (key -> {sentAt, ackAt|null, status}); an answer other than 2xx
+ * deal-closed (30%) with fresh ids until stopped, and one admin loop adding
+ * salesperson tmp-itI-K and then removing it. Every request is recorded in
+ * `ops` (key -> {sentAt, ackAt|null, status}); an answer other than 2xx
  * before the kill goes into `unexpected`.
  */
-function startLoad(o, base, iter, ops, unexpected) {
+function startLoad(o, base, iter, ops, unexpected, token) {
   let stopped = false;
   let n = 0;
   const loops = [];
+  /** Send one request recorded under key; whether it was acknowledged. */
+  const send = async (key, path, req) => {
+    const op = { sentAt: Date.now(), ackAt: null, status: 0 };
+    ops.set(key, op);
+    try {
+      const r = await call(base, req.method || 'POST', path, req);
+      op.status = r.status;
+      if (r.status >= 200 && r.status < 300) op.ackAt = Date.now();
+      else if (!stopped) unexpected.push(`${key}: unexpected ${r.status} ${r.text}`);
+    } catch (e) {
+      if (!stopped) throw e;
+    }
+    return op.ackAt !== null;
+  };
+  const gapMs = o.rate > 0 ? (o.clients * 1000) / o.rate : 0; // per loop
+  loops.push((async () => {
+    // Paced like one more client, so team changes stay a ninth of the load.
+    for (let k = 0; !stopped; k++) {
+      const id = `tmp-it${iter}-${k}`;
+      const member = { id, name: `Temp ${k}`, skillLevel: 0.5 };
+      if (gapMs) await sleep(gapMs);
+      if (stopped || !(await send(`sp:${id}`, `${API}/add-salesperson`, { json: member, token }))) break;
+      if (gapMs) await sleep(gapMs);
+      if (stopped) break;
+      await send(`rm:${id}`, `${API}/salesperson/${id}`, { method: 'DELETE', token });
+    }
+  })());
   for (let c = 0; c < o.clients; c++) {
     loops.push((async () => {
-      const gapMs = o.rate > 0 ? (o.clients * 1000) / o.rate : 0;
       let nextAt = Date.now() + Math.random() * gapMs;
       while (!stopped) {
         if (gapMs) {
@@ -124,23 +154,14 @@ function startLoad(o, base, iter, ops, unexpected) {
           if (stopped) break;
         }
         const i = n++;
-        const deal = Math.random() < 0.3;
-        const key = deal ? `d:it${iter}-d${i}` : `c:it${iter}-c${i}`;
-        const op = { sentAt: Date.now(), ackAt: null, status: 0 };
-        ops.set(key, op);
-        try {
-          const r = deal
-            ? await call(base, 'POST', `${API}/deal-closed`, {
-              json: { salespersonId: TEAM5[i % TEAM5.length].id, dealId: `it${iter}-d${i}` },
-            })
-            : await call(base, 'POST', `${API}/analyze-customer`, {
-              json: { ...customer(iter * 100_000 + i), customerId: `it${iter}-c${i}` },
-            });
-          op.status = r.status;
-          if (r.status >= 200 && r.status < 300) op.ackAt = Date.now();
-          else if (!stopped) unexpected.push(`${key}: unexpected ${r.status} ${r.text}`);
-        } catch (e) {
-          if (!stopped) throw e;
+        if (Math.random() < 0.3) {
+          await send(`d:it${iter}-d${i}`, `${API}/deal-closed`, {
+            json: { salespersonId: TEAM5[i % TEAM5.length].id, dealId: `it${iter}-d${i}` },
+          });
+        } else {
+          await send(`c:it${iter}-c${i}`, `${API}/analyze-customer`, {
+            json: { ...customer(iter * 100_000 + i), customerId: `it${iter}-c${i}` },
+          });
         }
       }
     })());
@@ -159,7 +180,7 @@ async function main() {
   const pace = o.rate > 0 ? `${o.rate} requests/s` : 'unpaced';
   console.log(`crashloop: ${o.iterations} iterations, ${label}, ${o.clients} clients (${pace}), ${o.bin}`);
   const t0 = Date.now();
-  const totals = { acked: 0, lost: 0, lostOutsideWindow: 0, unackedPresent: 0, unacked: 0,
+  const totals = { acked: 0, ackedTeam: 0, lost: 0, lostOutsideWindow: 0, unackedPresent: 0, unacked: 0,
     verifyFailed: 0, vanished: 0, maxLostAgeMs: 0, killMs: [], iterMs: [] };
   const failures = [];
   const seen = new Map(); // key -> seq, everything confirmed in the log so far
@@ -182,7 +203,7 @@ async function main() {
       if (!srv) srv = await startWhaco(o, dataDir, undoLog);
       const ops = new Map();
       const unexpected = [];
-      const load = startLoad(o, srv.base, iter, ops, unexpected);
+      const load = startLoad(o, srv.base, iter, ops, unexpected, token);
       const killAfter = KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS);
       let loadError = null;
       await Promise.race([sleep(killAfter), load.done.then((rs) => {
@@ -226,6 +247,7 @@ async function main() {
         const present = keys.has(k);
         if (op.ackAt !== null) {
           totals.acked++;
+          if (/^(sp|rm):/.test(k)) totals.ackedTeam++;
           if (!present) {
             totals.lost++;
             const age = killAt - op.ackAt;
@@ -280,7 +302,7 @@ async function main() {
   const mean = (a) => a.reduce((x, y) => x + y, 0) / (a.length || 1);
   console.log(`crashloop: ${label}, ${o.clients} clients (${pace})`);
   console.log(`  iterations:                          ${totals.iterMs.length}`);
-  console.log(`  acknowledged events:                 ${totals.acked}`);
+  console.log(`  acknowledged events:                 ${totals.acked} (${totals.ackedTeam} of them salespeople added or removed)`);
   console.log(`  acknowledged events lost:            ${totals.lost}`);
   if (o.sync === 'normal' && o.powerloss) {
     console.log(`    of which outside the window:       ${totals.lostOutsideWindow} (window ${o.syncIntervalMs} ms sync interval + ${SLACK_MS} ms slack)`);
