@@ -88,7 +88,10 @@ static void collect(void *ctx, const uint8_t hash[WHACO_TOKEN_HASH_BYTES], const
     r->created_ms = created_ms;
 }
 
-/* Open dir's existing store and read its tokens: 0, or the exit status after a message. */
+/*
+ * Open dir's existing store and read its tokens into t (empty): 0 with *s
+ * open, or the exit status after a message, with nothing left to free.
+ */
 static int read_tokens(const char *data, const char *prefix, struct whaco_store **s,
                        struct token_rows *t, FILE *err)
 {
@@ -99,6 +102,8 @@ static int read_tokens(const char *data, const char *prefix, struct whaco_store 
         fprintf(err, "%s: %s\n", prefix, whaco_store_errmsg(*s));
         whaco_store_close(*s);
         *s = NULL;
+        free(t->row);
+        *t = (struct token_rows){0};
         return 2;
     }
     return 0;
@@ -109,10 +114,8 @@ static int token_list(const char *data, FILE *out, FILE *err)
     struct whaco_store *s = NULL;
     struct token_rows t = {0};
     int status = read_tokens(data, "whaco token list", &s, &t, err);
-    if (status) {
-        free(t.row);
+    if (status)
         return status;
-    }
     whaco_store_close(s);
     fprintf(out, "%-12s  %-5s  %-20s  %s\n", "ID", "ROLE", "CREATED", "LABEL");
     for (size_t i = 0; i < t.n; i++) {
@@ -158,10 +161,8 @@ static int token_revoke(const char *data, const char *id, FILE *err)
     struct whaco_store *s = NULL;
     struct token_rows t = {0};
     int status = read_tokens(data, "whaco token revoke", &s, &t, err);
-    if (status) {
-        free(t.row);
+    if (status)
         return status;
-    }
     size_t found = 0, which = 0;
     for (size_t i = 0; i < t.n; i++) {
         if (!strncmp(t.row[i].id, want, len))
