@@ -509,16 +509,28 @@ static void refuse(struct whaco_engine_request *batch)
 }
 
 /*
- * A batch's commit failed: nothing of it is in the log. Put the background
- * schedule back, go degraded, and bring memory back to the log.
+ * A batch failed: nothing of it is in the log. Put the background schedule
+ * back, go degraded, and bring memory back to the log.
+ *
+ * If it was the commit that failed (commit_failed), its fsync may have
+ * failed after the whole transaction was written to the WAL: SQLite does
+ * not count it, but it lies past the WAL's committed end, where a crash
+ * before the next commit would let the restart's WAL recovery find it and
+ * bring the refused batch back. So a probe transaction is written at once,
+ * before the batch is answered: it goes over those frames, even when its
+ * own fsync fails too, and what a crash could then bring back is only the
+ * probe's time stamp (meta.checked_ms).
  */
-static void batch_failed(struct whaco_engine *e, int64_t tick_before, int64_t midnight_before)
+static void batch_failed(struct whaco_engine *e, int64_t tick_before, int64_t midnight_before,
+                         bool commit_failed)
 {
     char msg[512];
     e->next_tick = tick_before;
     e->next_midnight = midnight_before;
     e->dirty = true;
     enter_degraded(e, whaco_store_errmsg(e->store));
+    if (commit_failed)
+        (void)whaco_store_probe(e->store, whaco_engine_now(e)); /* see above; retried later */
     if (reload_durable(e, msg, sizeof msg) != WHACO_OK)
         notef(e, "cannot reload the committed state yet (%s); will retry", msg);
 }
@@ -583,12 +595,12 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
     }
 
     uint64_t t0 = mono_ns();
-    if (!io_failed && whaco_store_commit(e->store) != WHACO_OK)
-        io_failed = true;
+    bool commit_failed = !io_failed && whaco_store_commit(e->store) != WHACO_OK;
+    io_failed = io_failed || commit_failed;
     uint64_t commit_ns = mono_ns() - t0;
     if (io_failed) {
         whaco_store_rollback(e->store);
-        batch_failed(e, tick_before, midnight_before);
+        batch_failed(e, tick_before, midnight_before, commit_failed);
         refuse(batch); /* not durable: not acknowledged, whatever apply said */
         return;
     }

@@ -293,6 +293,36 @@ test('a database locked by another process at start-up: a clear error, exit 1', 
   holder.stdin.end('ROLLBACK;\n');
 });
 
+test('a write refused because its fsync failed does not come back after a kill -9 that follows at once', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+  // The failed commit had written its whole transaction into the WAL, past
+  // its committed end; a restart's WAL recovery would find it valid. whaco
+  // writes a probe over it before it answers 503.
+  const h = harness(t);
+  const data = await h.tmpdir();
+  const ctl = path.join(await h.tmpdir(), 'fault.ctl');
+  const srv = await h.start({ dataDir: data, env: faultEnv(data, ctl) });
+  const acked = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await srv.post(`${API}/analyze-customer`, { ...customer(i), customerId: `ok-${i}` });
+    assert.equal(r.status, 200, r.text);
+    acked.push(`ok-${i}`);
+  }
+  await setFault(ctl, 'EIO sync\n');
+  const refused = await srv.post(`${API}/analyze-customer`, { ...customer(9), customerId: 'refused-1' });
+  assert.equal(refused.status, 503, refused.text);
+  srv.proc.kill('SIGKILL'); // at once: before any retry
+  await srv.exited;
+  await rm(ctl);
+
+  const log = await runWhaco(['log', '--data', data]);
+  assert.equal(log.code, 0, log.stderr);
+  const ids = log.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.type === 'analyze').map((e) => e.customerId);
+  assert.deepEqual(ids, acked, 'the log after the kill holds exactly the acknowledged customers');
+  const again = await h.start({ dataDir: data });
+  assert.equal((await again.get(`${API}/customer-segments`)).body.segments.totalCustomersProcessed, acked.length);
+  await again.stop();
+});
+
 // ------------------------------------------------- real file-system faults
 
 /**
