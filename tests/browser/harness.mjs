@@ -22,6 +22,9 @@ export const CHROMIUM = process.env.WHACO_CHROMIUM || '/usr/bin/chromium';
 
 const START_TIMEOUT_MS = 10_000;
 
+/** The data directories startServer made, each with the stops of the servers on it. */
+const serversOn = new Map();
+
 /**
  * Start whaco serve. opts.args: extra flags (later ones win); opts.data: reuse
  * a data directory; opts.port: listen on this port (to come back after a stop).
@@ -31,12 +34,29 @@ export async function startServer(t, opts = {}) {
   let data = opts.data;
   if (!data) {
     data = await mkdtemp(path.join(os.tmpdir(), 'whaco-browser-'));
-    t.after(() => rm(data, { recursive: true, force: true }));
+    const dir = data;
+    serversOn.set(dir, new Set());
+    // Every server on the directory stops first: a stop writes the last
+    // snapshot, and would leave a removed directory behind with a database.
+    t.after(async () => {
+      for (const stopOne of serversOn.get(dir)) await stopOne();
+      serversOn.delete(dir);
+      await rm(dir, { recursive: true, force: true });
+    });
   }
   const token = opts.token || (await createToken(data, 'admin'));
   const args = ['serve', '--listen', `127.0.0.1:${opts.port || 0}`, '--data', data, '--web-dir', WEB_DIR,
     ...QUIET_DEFAULTS, ...(opts.args || [])];
   const child = spawn(WHACO_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise((r) => child.on('exit', r));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+    if (!done) child.kill('SIGKILL');
+  };
+  if (serversOn.has(data)) serversOn.get(data).add(stop);
+  t.after(stop);
   let stderr = '';
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`whaco did not start in time:\n${stderr}`)), START_TIMEOUT_MS);
@@ -53,14 +73,6 @@ export async function startServer(t, opts = {}) {
       reject(new Error(`whaco exited (${code}) before listening:\n${stderr}`));
     });
   });
-  const exited = new Promise((r) => child.on('exit', r));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
-    if (!done) child.kill('SIGKILL');
-  };
-  t.after(stop);
   return { base: `http://127.0.0.1:${port}`, port, data, token, stop, stderr: () => stderr };
 }
 
