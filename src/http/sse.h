@@ -53,8 +53,8 @@ typedef bool (*sse_token_check)(void *ctx, const char *token_id);
 
 /*
  * Check the streams' tokens with fn(ctx, id) from now on (one check per
- * hub: a later call replaces it); fn NULL stops the checks. When this returns no call of the
- * previous fn is running, so its ctx may be freed.
+ * hub: a later call replaces it); fn NULL stops the checks. When this
+ * returns no call of the previous fn is running, so its ctx may be freed.
  */
 void sse_hub_set_token_check(struct sse_hub *h, sse_token_check fn, void *ctx);
 

@@ -3,11 +3,10 @@
 // non-loopback (0.0.0.0) with and without --allow-anonymous-remote; tokens
 // created, listed and revoked while the server runs.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import path from 'node:path';
 import test from 'node:test';
 
-import { API, SEED_CUSTOMER, checkError, harness, runWhaco, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
+import { API, SEED_CUSTOMER, checkError, harness, openEventStream, runWhaco, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const READS = [
   `${API}/team-status`,
@@ -152,26 +151,6 @@ test('a token created while the server runs is accepted within a few seconds', {
   await srv.stop();
 });
 
-/**
- * Open the event stream with a bearer token and keep it: resolves once its
- * headers arrive to {status, ended: Promise, isEnded(), close()}.
- */
-function holdStream(srv, token) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: srv.port, path: `${API}/events`, headers: { authorization: `Bearer ${token}` }, agent: false },
-      (res) => {
-        let ended = false;
-        const endedP = new Promise((r) => res.on('close', () => ((ended = true), r())));
-        res.resume();
-        resolve({ status: res.statusCode, ended: endedP, isEnded: () => ended, close: () => req.destroy() });
-      },
-    );
-    req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
-    req.end();
-  });
-}
-
 /** `whaco token list` of dir as rows {id, role, created, label}. */
 async function listTokens(dir) {
   const r = await runWhaco(['token', 'list', '--data', dir]);
@@ -205,8 +184,8 @@ test('token list and revoke: ids, roles and labels but no token listed; a revoke
     assert.equal(before.text.indexOf(tok.slice('whaco_'.length, 20)), -1, 'a token is in the list');
   }
   assert.equal((await srv.get(`${API}/team-status`, { token: tokens.read })).status, 200);
-  const readStream = await holdStream(srv, tokens.read);
-  const adminStream = await holdStream(srv, tokens.admin);
+  const readStream = await openEventStream(srv, { token: tokens.read });
+  const adminStream = await openEventStream(srv, { token: tokens.admin });
   assert.equal(readStream.status, 200);
   assert.equal(adminStream.status, 200);
 

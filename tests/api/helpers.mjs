@@ -9,6 +9,7 @@
 // removes the directories it created. Every fetch has a timeout.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,12 +177,29 @@ function parseResponse(buf) {
   return { status: Number(m[1]), headers, text, body, complete };
 }
 
-/** Run `whaco ARGS...` to its end: {code, stdout, stderr} (code 0 on success). */
-export function runWhaco(args) {
-  return new Promise((resolve) => {
-    execFile(WHACO_BIN, args, { timeout: 10_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err.code ?? -1) : 0, stdout, stderr });
-    });
+/** Run `whaco ARGS...` (runTool on WHACO_BIN): {code, stdout, stderr}. */
+export const runWhaco = (args) => runTool(WHACO_BIN, args, { timeout: 10_000 });
+
+/**
+ * Open the event stream and keep it: opts.token (sent as a bearer header),
+ * opts.localAddress, opts.path (default the events route). Resolves once
+ * the answer's headers arrive to {status, ended: Promise, isEnded(), close()}.
+ */
+export function openEventStream(srv, { token, localAddress, path: urlPath = `${API}/events` } = {}) {
+  return new Promise((resolve, reject) => {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    const req = http.request(
+      { host: '127.0.0.1', port: srv.port, path: urlPath, headers, localAddress, agent: false, timeout: 10_000 },
+      (res) => {
+        let ended = false;
+        const endedP = new Promise((r) => res.on('close', () => ((ended = true), r())));
+        res.resume();
+        resolve({ status: res.statusCode, ended: endedP, isEnded: () => ended, close: () => req.destroy() });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('the event stream did not answer in 10 s')));
+    req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+    req.end();
   });
 }
 

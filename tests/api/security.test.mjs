@@ -24,7 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import test from 'node:test';
 
-import { API, SEED_CUSTOMER, checkError, harness, runWhaco, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
+import { API, SEED_CUSTOMER, checkError, harness, openEventStream, runWhaco, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
 
 const TEAM_STATUS = `${API}/team-status`;
 const ANALYZE = `${API}/analyze-customer`;
@@ -56,22 +56,6 @@ function fromAddr(srv, localAddress, method, urlPath, { headers = {}, body } = {
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(body);
-  });
-}
-
-/**
- * Open an event stream from localAddress: resolves to the status once the
- * response's headers arrive, and drops the connection.
- */
-function openStream(srv, localAddress, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: srv.port, localAddress, path: urlPath, agent: false, timeout: 10_000 }, (res) => {
-      resolve(res.statusCode);
-      req.destroy();
-    });
-    req.on('timeout', () => req.destroy(new Error('stream timed out')));
-    req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
-    req.end();
   });
 }
 
@@ -203,7 +187,9 @@ test('no token reaches the log: valid, invalid, in the header, in ?token= and ?a
   await expect(srv.post(ANALYZE, { ...SEED_CUSTOMER, customerId: good }, { token: good }), 200);
   await expect(srv.request('GET', TEAM_STATUS, { headers: { authorization: `Basic ${good}` } }), 401);
   // The event stream takes ?token=: a valid one (stream opened, then dropped)...
-  assert.equal(await openStream(srv, '127.0.0.1', `${API}/events?token=${q(good)}`), 200);
+  const stream = await openEventStream(srv, { localAddress: '127.0.0.1', path: `${API}/events?token=${q(good)}` });
+  stream.close();
+  assert.equal(stream.status, 200);
   sent++;
   // ...and invalid ones from another address, until it is locked out.
   for (let i = 0; i < 3; i++) {
