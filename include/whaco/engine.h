@@ -152,9 +152,9 @@ void whaco_engine_view_release(struct whaco_engine *e, void *handle);
 
 /* Counters for /metrics and /healthz. */
 struct whaco_engine_stats {
-    uint64_t events[8];       /* applied, by enum whaco_event_type (index = type) */
-    uint64_t rejected;        /* events whose apply failed */
-    uint64_t batches;         /* committed batches */
+    uint64_t events[WHACO_EV_COUNT + 1]; /* applied, by type (index = type; 0 unused) */
+    uint64_t rejected;                   /* events whose apply failed */
+    uint64_t batches;                    /* committed batches */
     uint64_t batch_hist[8];   /* batch sizes: 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64-127, 128+ */
     uint64_t commit_ns_total; /* time spent in commit (fsync) */
     uint64_t commit_hist[8];  /* commit time: <0.1, <0.25, <0.5, <1, <2.5, <5, <10, >=10 ms */

@@ -20,20 +20,47 @@
 #ifndef WHACO_EVENT_H
 #define WHACO_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "whaco/intel.h"
 #include "whaco/serial.h"
 
+/*
+ * The event types, one row each: X(NAME, number, name).
+ *   NAME    gives WHACO_EV_NAME;
+ *   number  the type as the log stores it: 1, 2, 3, ... in table order
+ *           (event.c checks this at compile time), never reused or renumbered;
+ *   name    the identifier used in logs and metrics ("analyze"), and the stem
+ *           of the type's own operations in src/core/event.c: encode_<name>,
+ *           decode_<name> and apply_<name>.
+ * A new event is a new row at the end plus those three functions
+ * (docs/architecture.md, "Add an event").
+ */
+#define WHACO_EVENT_MAP(X)                                                                         \
+    X(ANALYZE, 1, analyze)                       /* analyze-customer: customer */                  \
+    X(DEAL_CLOSED, 2, deal_closed)               /* deal-closed: id (salesperson), deal_id */      \
+    X(ADD_SALESPERSON, 3, add_salesperson)       /* add-salesperson: id, name, skill, ... */       \
+    X(REMOVE_SALESPERSON, 4, remove_salesperson) /* DELETE salesperson/:id: id */                  \
+    X(TICK, 5, tick)                             /* the network update (5 minutes) */              \
+    X(DAILY_RESET, 6, daily_reset)               /* local midnight */                              \
+    X(RESET, 7, reset)                           /* POST reset (admin) */
+
 enum whaco_event_type {
-    WHACO_EV_ANALYZE = 1,            /* analyze-customer: customer */
-    WHACO_EV_DEAL_CLOSED = 2,        /* deal-closed: id (salesperson), deal_id */
-    WHACO_EV_ADD_SALESPERSON = 3,    /* add-salesperson: id, name, skill, omega, phase, active */
-    WHACO_EV_REMOVE_SALESPERSON = 4, /* DELETE salesperson/:id: id */
-    WHACO_EV_TICK = 5,               /* the network update (5 minutes) */
-    WHACO_EV_DAILY_RESET = 6,        /* local midnight */
-    WHACO_EV_RESET = 7,              /* POST reset (admin) */
+#define WHACO_EVENT_ENUM(NAME, number, name) WHACO_EV_##NAME = (number),
+    WHACO_EVENT_MAP(WHACO_EVENT_ENUM)
+#undef WHACO_EVENT_ENUM
+};
+
+/*
+ * The number of event types. The valid types are 1..WHACO_EV_COUNT, so an
+ * array indexed by type has WHACO_EV_COUNT + 1 slots (slot 0 unused).
+ */
+enum {
+#define WHACO_EVENT_ONE(NAME, number, name) +1
+    WHACO_EV_COUNT = 0 WHACO_EVENT_MAP(WHACO_EVENT_ONE)
+#undef WHACO_EVENT_ONE
 };
 
 #define WHACO_DEAL_ID_MAX 64 /* bytes of a deal id, NUL included */
@@ -54,7 +81,13 @@ struct whaco_event {
 /* Reset *ev to an empty event of the given type (all other fields zero). */
 void whaco_event_init(struct whaco_event *ev, enum whaco_event_type type);
 
-/* The event's name for logs and metrics ("analyze", "deal_closed", ...). */
+/* true if type is one of the table's (1..WHACO_EV_COUNT). */
+bool whaco_event_type_valid(uint32_t type);
+
+/*
+ * The event's name for logs and metrics ("analyze", "deal_closed", ...), or
+ * "unknown" for a type outside the table. Static storage; never NULL.
+ */
 const char *whaco_event_name(uint32_t type);
 
 /*
@@ -70,8 +103,9 @@ int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
 
 /*
  * Append the event's encoding to b. Equal events give identical bytes.
- * Returns whaco_buf_error(b): WHACO_OK, or WHACO_E_NOMEM when b has failed
- * (now or before; see whaco/serial.h).
+ * Returns WHACO_E_INVAL (b unchanged) for a type outside the table, else
+ * whaco_buf_error(b): WHACO_OK, or WHACO_E_NOMEM when b has failed (now or
+ * before; see whaco/serial.h).
  */
 int whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b);
 

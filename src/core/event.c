@@ -2,14 +2,21 @@
  * event.c: the service's events (whaco/event.h): applying one to the core
  * state, and its byte encoding in the durable log.
  *
+ * Each type has its own three operations, named after its row in
+ * WHACO_EVENT_MAP: encode_<name> writes its payload, decode_<name> reads it
+ * back (checking what the event alone allows), apply_<name> changes the
+ * state. The operations table below is generated from the same map, so a
+ * row without its operations does not compile, and nothing here switches
+ * over the types.
+ *
  * Encoding, version 1, little-endian (whaco/serial.h):
- *   u8 version (1) | u32 type | i64 time_ms | payload by type:
- *     ANALYZE      the customer (whaco_customer_encode)
- *     DEAL_CLOSED  str salespersonId, str dealId
- *     ADD          str id, str name, f64 skillLevel, f64 naturalFrequency,
- *                  f64 phase, u32 activeDeals
- *     REMOVE       str id
- *     TICK, DAILY_RESET, RESET: nothing
+ *   u8 version (1) | u32 type | i64 time_ms | the type's payload:
+ *     analyze             the customer (whaco_customer_encode)
+ *     deal_closed         str salespersonId, str dealId
+ *     add_salesperson     str id, str name, f64 skillLevel, f64 naturalFrequency,
+ *                         f64 phase, u32 activeDeals
+ *     remove_salesperson  str id
+ *     tick, daily_reset, reset: nothing
  * The payload is exactly consumed; anything left over is corruption.
  */
 #include <math.h>
@@ -21,86 +28,198 @@
 
 #define EVENT_FORMAT 1
 
+/* The table's numbers are 1, 2, 3, ... in order: types index the table below. */
+enum {
+#define EVENT_POSITION(NAME, number, name) EVENT_POS_##NAME,
+    WHACO_EVENT_MAP(EVENT_POSITION)
+#undef EVENT_POSITION
+};
+#define EVENT_NUMBERED(NAME, number, name)                                                         \
+    _Static_assert((number) == EVENT_POS_##NAME + 1, "event types are numbered 1, 2, 3, ...");
+WHACO_EVENT_MAP(EVENT_NUMBERED)
+#undef EVENT_NUMBERED
+
+/*==== Each type's operations ==============================================*/
+
+static void encode_analyze(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_customer_encode(&ev->customer, b);
+}
+
+static void decode_analyze(struct whaco_event *ev, struct whaco_reader *r)
+{
+    whaco_customer_decode(&ev->customer, r);
+}
+
+static int apply_analyze(struct whaco_intel *in, const struct whaco_event *ev,
+                         struct whaco_analysis *out, const char **field)
+{
+    return whaco_intel_analyze(in, &ev->customer, ev->time_ms, out, field);
+}
+
+static void encode_deal_closed(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->id);
+    whaco_buf_put_str(b, ev->deal_id);
+}
+
+static void decode_deal_closed(struct whaco_event *ev, struct whaco_reader *r)
+{
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+    whaco_reader_str(r, ev->deal_id, sizeof ev->deal_id);
+}
+
+static int apply_deal_closed(struct whaco_intel *in, const struct whaco_event *ev,
+                             struct whaco_analysis *out, const char **field)
+{
+    (void)out;
+    (void)field;
+    return whaco_intel_deal_closed(in, ev->id, ev->time_ms);
+}
+
+static void encode_add_salesperson(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->id);
+    whaco_buf_put_str(b, ev->name);
+    whaco_buf_put_f64(b, ev->skill_level);
+    whaco_buf_put_f64(b, ev->natural_frequency);
+    whaco_buf_put_f64(b, ev->phase);
+    whaco_buf_put_u32(b, ev->active_deals);
+}
+
+static void decode_add_salesperson(struct whaco_event *ev, struct whaco_reader *r)
+{
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+    whaco_reader_str(r, ev->name, sizeof ev->name);
+    ev->skill_level = whaco_reader_f64(r);
+    ev->natural_frequency = whaco_reader_f64(r);
+    ev->phase = whaco_reader_f64(r);
+    ev->active_deals = whaco_reader_u32(r);
+    if (!isfinite(ev->skill_level) || !isfinite(ev->natural_frequency) || !isfinite(ev->phase))
+        whaco_reader_fail(r);
+}
+
+static int apply_add_salesperson(struct whaco_intel *in, const struct whaco_event *ev,
+                                 struct whaco_analysis *out, const char **field)
+{
+    struct whaco_member_spec spec = {
+        ev->id, ev->name, ev->skill_level, ev->natural_frequency, ev->phase, ev->active_deals};
+    (void)out;
+    return whaco_intel_add_salesperson(in, &spec, ev->time_ms, field);
+}
+
+static void encode_remove_salesperson(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->id);
+}
+
+static void decode_remove_salesperson(struct whaco_event *ev, struct whaco_reader *r)
+{
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+}
+
+static int apply_remove_salesperson(struct whaco_intel *in, const struct whaco_event *ev,
+                                    struct whaco_analysis *out, const char **field)
+{
+    (void)out;
+    (void)field;
+    return whaco_intel_remove_salesperson(in, ev->id, ev->time_ms);
+}
+
+/* The encode and decode of a type whose event is its type and time alone. */
+#define NO_PAYLOAD(name)                                                                           \
+    static void encode_##name(const struct whaco_event *ev, struct whaco_buf *b)                   \
+    {                                                                                              \
+        (void)ev;                                                                                  \
+        (void)b;                                                                                   \
+    }                                                                                              \
+    static void decode_##name(struct whaco_event *ev, struct whaco_reader *r)                      \
+    {                                                                                              \
+        (void)ev;                                                                                  \
+        (void)r;                                                                                   \
+    }
+
+NO_PAYLOAD(tick)
+NO_PAYLOAD(daily_reset)
+NO_PAYLOAD(reset)
+
+static int apply_tick(struct whaco_intel *in, const struct whaco_event *ev,
+                      struct whaco_analysis *out, const char **field)
+{
+    (void)out;
+    (void)field;
+    return whaco_intel_tick(in, ev->time_ms);
+}
+
+static int apply_daily_reset(struct whaco_intel *in, const struct whaco_event *ev,
+                             struct whaco_analysis *out, const char **field)
+{
+    (void)out;
+    (void)field;
+    return whaco_intel_daily_reset(in, ev->time_ms);
+}
+
+static int apply_reset(struct whaco_intel *in, const struct whaco_event *ev,
+                       struct whaco_analysis *out, const char **field)
+{
+    (void)out;
+    (void)field;
+    return whaco_intel_reset(in, ev->time_ms);
+}
+
+/*==== The table ===========================================================*/
+
+struct event_ops {
+    const char *name;
+    void (*encode)(const struct whaco_event *ev, struct whaco_buf *b);
+    void (*decode)(struct whaco_event *ev, struct whaco_reader *r); /* fails r on bad values */
+    /* out is never NULL; field as whaco_event_apply's */
+    int (*apply)(struct whaco_intel *in, const struct whaco_event *ev, struct whaco_analysis *out,
+                 const char **field);
+};
+
+static const struct event_ops ops[WHACO_EV_COUNT + 1] = {
+#define EVENT_OPS(NAME, number, name)                                                              \
+    [WHACO_EV_##NAME] = {#name, encode_##name, decode_##name, apply_##name},
+    WHACO_EVENT_MAP(EVENT_OPS)
+#undef EVENT_OPS
+};
+
+/*==== Public ==============================================================*/
+
 void whaco_event_init(struct whaco_event *ev, enum whaco_event_type type)
 {
     memset(ev, 0, sizeof *ev);
     ev->type = (uint32_t)type;
 }
 
+bool whaco_event_type_valid(uint32_t type)
+{
+    return type >= 1 && type <= WHACO_EV_COUNT;
+}
+
 const char *whaco_event_name(uint32_t type)
 {
-    switch (type) {
-    case WHACO_EV_ANALYZE:
-        return "analyze";
-    case WHACO_EV_DEAL_CLOSED:
-        return "deal_closed";
-    case WHACO_EV_ADD_SALESPERSON:
-        return "add_salesperson";
-    case WHACO_EV_REMOVE_SALESPERSON:
-        return "remove_salesperson";
-    case WHACO_EV_TICK:
-        return "tick";
-    case WHACO_EV_DAILY_RESET:
-        return "daily_reset";
-    case WHACO_EV_RESET:
-        return "reset";
-    }
-    return "unknown";
+    return whaco_event_type_valid(type) ? ops[type].name : "unknown";
 }
 
 int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
                       struct whaco_analysis *out, const char **field)
 {
     struct whaco_analysis scratch;
-    switch (ev->type) {
-    case WHACO_EV_ANALYZE:
-        return whaco_intel_analyze(in, &ev->customer, ev->time_ms, out ? out : &scratch, field);
-    case WHACO_EV_DEAL_CLOSED:
-        return whaco_intel_deal_closed(in, ev->id, ev->time_ms);
-    case WHACO_EV_ADD_SALESPERSON: {
-        struct whaco_member_spec spec = {
-            ev->id, ev->name, ev->skill_level, ev->natural_frequency, ev->phase, ev->active_deals};
-        return whaco_intel_add_salesperson(in, &spec, ev->time_ms, field);
-    }
-    case WHACO_EV_REMOVE_SALESPERSON:
-        return whaco_intel_remove_salesperson(in, ev->id, ev->time_ms);
-    case WHACO_EV_TICK:
-        return whaco_intel_tick(in, ev->time_ms);
-    case WHACO_EV_DAILY_RESET:
-        return whaco_intel_daily_reset(in, ev->time_ms);
-    case WHACO_EV_RESET:
-        return whaco_intel_reset(in, ev->time_ms);
-    }
-    return WHACO_E_INVAL;
+    if (!whaco_event_type_valid(ev->type))
+        return WHACO_E_INVAL;
+    return ops[ev->type].apply(in, ev, out ? out : &scratch, field);
 }
 
 int whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b)
 {
+    if (!whaco_event_type_valid(ev->type))
+        return WHACO_E_INVAL;
     whaco_buf_put_u8(b, EVENT_FORMAT);
     whaco_buf_put_u32(b, ev->type);
     whaco_buf_put_i64(b, ev->time_ms);
-    switch (ev->type) {
-    case WHACO_EV_ANALYZE:
-        whaco_customer_encode(&ev->customer, b);
-        break;
-    case WHACO_EV_DEAL_CLOSED:
-        whaco_buf_put_str(b, ev->id);
-        whaco_buf_put_str(b, ev->deal_id);
-        break;
-    case WHACO_EV_ADD_SALESPERSON:
-        whaco_buf_put_str(b, ev->id);
-        whaco_buf_put_str(b, ev->name);
-        whaco_buf_put_f64(b, ev->skill_level);
-        whaco_buf_put_f64(b, ev->natural_frequency);
-        whaco_buf_put_f64(b, ev->phase);
-        whaco_buf_put_u32(b, ev->active_deals);
-        break;
-    case WHACO_EV_REMOVE_SALESPERSON:
-        whaco_buf_put_str(b, ev->id);
-        break;
-    default:
-        break;
-    }
+    ops[ev->type].encode(ev, b);
     return whaco_buf_error(b);
 }
 
@@ -116,35 +235,9 @@ int whaco_event_decode(struct whaco_event *ev, const void *p, size_t len)
     whaco_event_init(ev, WHACO_EV_TICK);
     ev->type = whaco_reader_u32(&r);
     ev->time_ms = whaco_reader_i64(&r);
-    switch (ev->type) {
-    case WHACO_EV_ANALYZE:
-        whaco_customer_decode(&ev->customer, &r);
-        break;
-    case WHACO_EV_DEAL_CLOSED:
-        whaco_reader_str(&r, ev->id, sizeof ev->id);
-        whaco_reader_str(&r, ev->deal_id, sizeof ev->deal_id);
-        break;
-    case WHACO_EV_ADD_SALESPERSON:
-        whaco_reader_str(&r, ev->id, sizeof ev->id);
-        whaco_reader_str(&r, ev->name, sizeof ev->name);
-        ev->skill_level = whaco_reader_f64(&r);
-        ev->natural_frequency = whaco_reader_f64(&r);
-        ev->phase = whaco_reader_f64(&r);
-        ev->active_deals = whaco_reader_u32(&r);
-        if (!isfinite(ev->skill_level) || !isfinite(ev->natural_frequency) || !isfinite(ev->phase))
-            whaco_reader_fail(&r);
-        break;
-    case WHACO_EV_REMOVE_SALESPERSON:
-        whaco_reader_str(&r, ev->id, sizeof ev->id);
-        break;
-    case WHACO_EV_TICK:
-    case WHACO_EV_DAILY_RESET:
-    case WHACO_EV_RESET:
-        break;
-    default:
-        whaco_reader_fail(&r);
-        break;
-    }
+    if (r.err != WHACO_OK || !whaco_event_type_valid(ev->type))
+        return WHACO_E_STATE_CORRUPT;
+    ops[ev->type].decode(ev, &r);
     if (r.err != WHACO_OK || r.off != r.len)
         return WHACO_E_STATE_CORRUPT;
     return WHACO_OK;

@@ -336,11 +336,13 @@ static unsigned bucket(uint64_t v, const uint64_t *bounds, unsigned n)
 }
 
 /*
- * Apply one event and append it to the open batch. Returns the event's own
- * result; *logged tells whether it went into the log, *io_failed is set if
- * the store refused it. The event is encoded before it is applied: running
- * out of memory (WHACO_E_NOMEM) fails the request with the state unchanged,
- * never leaves the state ahead of what can be logged.
+ * Stamp one event, apply it and append it to the open batch. Returns the
+ * event's own result (also in *reply); an event that applied is appended
+ * unless *io_failed is already set, and *io_failed is set if the store
+ * refuses it; *seq receives its sequence number. The event is encoded
+ * before it is applied: an unknown type (WHACO_E_INVAL) or running out of
+ * memory (WHACO_E_NOMEM) fails the request with the state unchanged, never
+ * leaves the state ahead of what can be logged.
  */
 static int apply_and_log(struct whaco_engine *e, struct whaco_event *ev,
                          struct whaco_engine_reply *reply, bool *io_failed, uint64_t *seq)
@@ -570,28 +572,34 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
                                          2500000, 5000000, 10000000};
     int64_t now = whaco_engine_now(e);
     int64_t tick_before = e->next_tick, midnight_before = e->next_midnight;
-    uint64_t applied[8] = {0}, rejected = 0, logged = 0, seq = 0;
+    uint64_t applied[WHACO_EV_COUNT + 1] = {0}, rejected = 0, logged = 0, seq = 0;
     bool io_failed = whaco_store_begin(e->store) != WHACO_OK;
     struct whaco_event bg;
     struct whaco_engine_reply bg_reply;
 
     if (now >= e->next_tick) {
         whaco_event_init(&bg, WHACO_EV_TICK);
-        if (apply_and_log(e, &bg, &bg_reply, &io_failed, &seq) == WHACO_OK)
-            applied[WHACO_EV_TICK]++, logged++;
+        if (apply_and_log(e, &bg, &bg_reply, &io_failed, &seq) == WHACO_OK) {
+            applied[WHACO_EV_TICK]++;
+            logged++;
+        }
         e->next_tick = now + e->cfg.tick_ms;
     }
     if (e->cfg.daily_reset && now >= e->next_midnight) {
         whaco_event_init(&bg, WHACO_EV_DAILY_RESET);
-        if (apply_and_log(e, &bg, &bg_reply, &io_failed, &seq) == WHACO_OK)
-            applied[WHACO_EV_DAILY_RESET]++, logged++;
+        if (apply_and_log(e, &bg, &bg_reply, &io_failed, &seq) == WHACO_OK) {
+            applied[WHACO_EV_DAILY_RESET]++;
+            logged++;
+        }
         e->next_midnight = next_local_midnight(now);
     }
     for (struct whaco_engine_request *r = batch; r; r = r->next) {
-        if (apply_and_log(e, &r->event, &r->reply, &io_failed, &seq) == WHACO_OK)
-            applied[r->event.type & 7]++, logged++;
-        else
+        if (apply_and_log(e, &r->event, &r->reply, &io_failed, &seq) == WHACO_OK) {
+            applied[r->event.type]++; /* a valid type: its encode succeeded */
+            logged++;
+        } else {
             rejected++;
+        }
     }
 
     uint64_t t0 = mono_ns();
@@ -606,7 +614,7 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
     }
 
     pthread_mutex_lock(&e->mu);
-    for (int t = 0; t < 8; t++)
+    for (int t = 1; t <= WHACO_EV_COUNT; t++)
         e->stats.events[t] += applied[t];
     e->stats.rejected += rejected;
     if (logged) {

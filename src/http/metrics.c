@@ -15,10 +15,18 @@ static const unsigned status_codes[METRICS_STATUSES] = {200, 201, 204, 400, 401,
 static const double latency_bounds[METRICS_BUCKETS - 1] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0};
 
-void metrics_init(struct metrics *m, const char *const *route_names)
+void metrics_init(struct metrics *m, size_t n_routes, const char *(*route_name)(unsigned route))
 {
     memset(m, 0, sizeof *m);
-    m->route_names = route_names;
+    m->n_routes = n_routes;
+    m->route_name = route_name;
+    m->requests = whaco_xcalloc(n_routes, sizeof *m->requests);
+}
+
+void metrics_release(struct metrics *m)
+{
+    whaco_free(m->requests);
+    m->requests = NULL;
 }
 
 void metrics_record(struct metrics *m, unsigned route, unsigned status, uint64_t ns)
@@ -26,7 +34,7 @@ void metrics_record(struct metrics *m, unsigned route, unsigned status, uint64_t
     unsigned s = 0;
     while (s < METRICS_STATUSES - 1 && status_codes[s] != status)
         s++; /* the last slot counts any other status */
-    if (route < METRICS_ROUTES)
+    if (route < m->n_routes)
         atomic_fetch_add_explicit(&m->requests[route][s], 1, memory_order_relaxed);
     double secs = (double)ns / 1e9;
     unsigned b = 0;
@@ -80,9 +88,6 @@ static uint64_t load(atomic_uint_fast64_t *a)
 char *metrics_render(struct metrics *m, const struct whaco_engine_stats *es,
                      const struct http_view *v, size_t *len)
 {
-    static const char *const event_names[8] = {
-        NULL,   "analyze",     "deal_closed", "add_salesperson", "remove_salesperson",
-        "tick", "daily_reset", "reset"};
     static const char *const batch_le[8] = {"1", "3", "7", "15", "31", "63", "127", "+Inf"};
     static const char *const commit_le[8] = {"0.0001", "0.00025", "0.0005", "0.001",
                                              "0.0025", "0.005",   "0.01",   "+Inf"};
@@ -91,17 +96,17 @@ char *metrics_render(struct metrics *m, const struct whaco_engine_stats *es,
 
     put(&t, "# HELP whaco_http_requests_total HTTP requests by route and status.\n"
             "# TYPE whaco_http_requests_total counter\n");
-    for (unsigned r = 0; r < METRICS_ROUTES && m->route_names[r]; r++)
+    for (unsigned r = 0; r < m->n_routes; r++)
         for (unsigned s = 0; s < METRICS_STATUSES; s++) {
             uint64_t n = load(&m->requests[r][s]);
             if (!n)
                 continue;
             if (status_codes[s])
                 put(&t, "whaco_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n",
-                    m->route_names[r], status_codes[s], (unsigned long long)n);
+                    m->route_name(r), status_codes[s], (unsigned long long)n);
             else
                 put(&t, "whaco_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                    m->route_names[r], (unsigned long long)n);
+                    m->route_name(r), (unsigned long long)n);
         }
 
     put(&t, "# HELP whaco_http_request_duration_seconds Time to answer a request.\n"
@@ -123,8 +128,8 @@ char *metrics_render(struct metrics *m, const struct whaco_engine_stats *es,
 
     put(&t, "# HELP whaco_events_applied_total Events applied to the state, by type.\n"
             "# TYPE whaco_events_applied_total counter\n");
-    for (int e = 1; e < 8; e++)
-        put(&t, "whaco_events_applied_total{type=\"%s\"} %llu\n", event_names[e],
+    for (uint32_t e = 1; e <= WHACO_EV_COUNT; e++)
+        put(&t, "whaco_events_applied_total{type=\"%s\"} %llu\n", whaco_event_name(e),
             (unsigned long long)es->events[e]);
     put(&t,
         "# HELP whaco_events_rejected_total Events refused (bad field, unknown id, ...).\n"

@@ -13,21 +13,27 @@
 #include "whaco/engine.h"
 #include "http/view.h"
 
-#define METRICS_ROUTES   20 /* route indices (server.c's table) */
 #define METRICS_STATUSES 15 /* distinct status codes counted per route */
 #define METRICS_BUCKETS  12 /* latency histogram buckets (+Inf last) */
 
 struct metrics {
-    const char *const *route_names; /* [METRICS_ROUTES], NULL-padded */
-    atomic_uint_fast64_t requests[METRICS_ROUTES][METRICS_STATUSES];
+    size_t n_routes;                                    /* the route table's rows */
+    const char *(*route_name)(unsigned route);          /* a row's name in the exposition */
+    atomic_uint_fast64_t (*requests)[METRICS_STATUSES]; /* [n_routes] */
     atomic_uint_fast64_t latency[METRICS_BUCKETS];
     atomic_uint_fast64_t latency_sum_us;
     atomic_uint_fast64_t latency_count;
 };
 
-void metrics_init(struct metrics *m, const char *const *route_names);
+/*
+ * Counters for n_routes routes, numbered 0..n_routes-1, whose names
+ * route_name gives (both from the route table, request.h). Allocates;
+ * aborts if it cannot (server start-up). Release with metrics_release.
+ */
+void metrics_init(struct metrics *m, size_t n_routes, const char *(*route_name)(unsigned route));
+void metrics_release(struct metrics *m);
 
-/* Count one finished request. */
+/* Count one finished request of route (< n_routes; others count in latency only). */
 void metrics_record(struct metrics *m, unsigned route, unsigned status, uint64_t ns);
 
 /*

@@ -1,17 +1,22 @@
 /*
- * server.c: the HTTP API on libmicrohttpd (see server.h).
+ * server.c: the HTTP API on libmicrohttpd (see server.h) -- the plumbing
+ * every endpoint shares: matching the route, the method, token, type and
+ * length checks, reading the body, handing a write to the engine, and the
+ * answer. What each endpoint does is its row in routes.c (request.h); no
+ * code here names an endpoint.
  *
- * One struct request per HTTP request, through these states:
- *   NEW      first call: a write's route, method, auth, content type and
- *            length are checked (a refusal is sent at once); a read waits
- *            for the second call, so that keep-alive is kept.
- *   BODY     a write's body arrives (capped at body_limit); a read is
- *            checked the same way and answered from the current view.
- *   WAITING  the body is parsed into an event, the connection suspended and
- *            the event queued to the engine (suspend first, so the engine's
- *            resume can never come before it).
- *   DONE     the engine has committed (or refused) it and resumed us: the
- *            answer is built from its reply.
+ * One struct request per HTTP request. On its first call the route is
+ * matched; a write's method, auth, content type and length are checked then
+ * (a refusal is sent at once), a read waits for the second call, so that
+ * keep-alive is kept. Then, through these states:
+ *   BODY        a write's body arrives (capped at body_limit); a read is
+ *               checked the same way and answered by its route's read().
+ *   WAITING     the route's parse() has made the event, the connection is
+ *               suspended and the event queued to the engine (suspend first,
+ *               so the engine's resume can never come before it).
+ *   DONE        the engine has committed (or refused) it and resumed us: the
+ *               answer is the route's reply() (or the refusal's error).
+ *   DONE_EARLY  answered before any body was read (a refusal, or a read).
  * The completion callback counts the request in the metrics, writes the log
  * line and frees it. Invariant: every request gets exactly one response,
  * and the engine never touches a request after calling its done callback.
@@ -33,66 +38,12 @@
 #include "whaco/err.h"
 #include "http/auth.h"
 #include "http/deadline.h"
-#include "http/files.h"
 #include "http/json.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
+#include "http/request.h"
 #include "http/server.h"
-#include "http/view.h"
 #include "banned.h"
-
-extern const unsigned char whaco_openapi_json[];
-extern const unsigned long whaco_openapi_json_len;
-
-enum route_id {
-    R_ANALYZE,
-    R_TEAM_STATUS,
-    R_SEGMENTS,
-    R_ANOMALIES,
-    R_DEAL_CLOSED,
-    R_INSIGHTS,
-    R_ADD,
-    R_REMOVE,
-    R_RESET,
-    R_SALESPEOPLE,
-    R_HISTORY,
-    R_HEALTHZ,
-    R_METRICS,
-    R_OPENAPI,
-    R_EVENTS,
-    R_STATIC,
-    R_UNMATCHED,
-};
-
-struct route {
-    const char *path;   /* exact path, or prefix when `prefix` */
-    bool prefix;        /* path + "<id>" */
-    const char *method; /* the one method it answers (GET also answers HEAD) */
-    enum role role;     /* role needed when tokens are required */
-    bool admin;         /* needs an admin token even on loopback */
-    bool open;          /* never needs a token */
-};
-
-#define API "/api/intelligence/"
-static const struct route routes[] = {
-    [R_ANALYZE] = {API "analyze-customer", false, "POST", ROLE_WRITE, false, false},
-    [R_TEAM_STATUS] = {API "team-status", false, "GET", ROLE_READ, false, false},
-    [R_SEGMENTS] = {API "customer-segments", false, "GET", ROLE_READ, false, false},
-    [R_ANOMALIES] = {API "anomalies", false, "GET", ROLE_READ, false, false},
-    [R_DEAL_CLOSED] = {API "deal-closed", false, "POST", ROLE_WRITE, false, false},
-    [R_INSIGHTS] = {API "insights", false, "GET", ROLE_READ, false, false},
-    [R_ADD] = {API "add-salesperson", false, "POST", ROLE_ADMIN, true, false},
-    [R_REMOVE] = {API "salesperson/", true, "DELETE", ROLE_ADMIN, true, false},
-    [R_RESET] = {API "reset", false, "POST", ROLE_ADMIN, true, false},
-    [R_SALESPEOPLE] = {API "salespeople", false, "GET", ROLE_READ, false, false},
-    [R_HISTORY] = {API "coherence-history", false, "GET", ROLE_READ, false, false},
-    [R_HEALTHZ] = {"/healthz", false, "GET", ROLE_NONE, false, true},
-    [R_METRICS] = {"/metrics", false, "GET", ROLE_READ, false, false},
-    [R_OPENAPI] = {"/api/openapi.json", false, "GET", ROLE_NONE, false, true},
-    [R_EVENTS] = {API "events", false, "GET", ROLE_READ, false, false},
-    [R_STATIC] = {"/", true, "GET", ROLE_NONE, false, true},
-};
-#define N_ROUTES (sizeof routes / sizeof routes[0])
 
 /*
  * Each connection's memory (libmicrohttpd's pool): the request line and
@@ -100,63 +51,6 @@ static const struct route routes[] = {
  * Fields Too Large). Bodies stream through it and are capped by body_limit.
  */
 #define CONNECTION_MEMORY (32 * 1024)
-
-static const char *const route_names[METRICS_ROUTES] = {
-    [R_ANALYZE] = API "analyze-customer",
-    [R_TEAM_STATUS] = API "team-status",
-    [R_SEGMENTS] = API "customer-segments",
-    [R_ANOMALIES] = API "anomalies",
-    [R_DEAL_CLOSED] = API "deal-closed",
-    [R_INSIGHTS] = API "insights",
-    [R_ADD] = API "add-salesperson",
-    [R_REMOVE] = API "salesperson/:id",
-    [R_RESET] = API "reset",
-    [R_SALESPEOPLE] = API "salespeople",
-    [R_HISTORY] = API "coherence-history",
-    [R_HEALTHZ] = "/healthz",
-    [R_METRICS] = "/metrics",
-    [R_OPENAPI] = "/api/openapi.json",
-    [R_EVENTS] = API "events",
-    [R_STATIC] = "static",
-    [R_UNMATCHED] = "unmatched",
-};
-
-struct whaco_server {
-    struct whaco_server_config cfg;
-    struct whaco_engine *engine; /* borrowed */
-    struct MHD_Daemon *daemon;
-    struct auth *auth;
-    struct authlimit *authlimit; /* failed tokens per client address */
-    struct deadlines *deadlines; /* slow clients */
-    struct metrics metrics;
-    bool on_loopback; /* listening on a loopback address: see needs_token */
-    atomic_bool draining;
-    atomic_int inflight;  /* requests begun and not completed */
-    atomic_int uploading; /* of which still receiving a body: these stop may drop */
-    uint16_t port;
-};
-
-enum req_state { ST_NEW, ST_BODY, ST_WAITING, ST_DONE, ST_DONE_EARLY };
-
-struct request {
-    struct whaco_server *srv;
-    struct MHD_Connection *conn;
-    enum route_id route;
-    const char *method; /* static: for the log */
-    enum req_state st;
-    const char *url; /* borrowed from libmicrohttpd for the request's life */
-    uint64_t start_ns;
-    unsigned status;
-    char *body;
-    size_t len;
-    bool too_big;
-    bool no_memory;               /* the body could not be stored: answered 503 */
-    bool uploading;               /* counted in the server's uploading */
-    unsigned retry_after;         /* seconds, for a 429 */
-    char token_id[TOKEN_ID_TEXT]; /* the valid token's id, for the log; "" if none */
-    struct deadline_conn *dconn;  /* the connection's deadline; NULL if none */
-    struct whaco_engine_request ereq;
-};
 
 void whaco_server_config_default(struct whaco_server_config *cfg)
 {
@@ -196,7 +90,7 @@ static const char *allowed_origin(struct request *rq)
  * other sites' pages (CORP; CORS requests are governed by CORS instead),
  * and, when an allow-list is configured, CORS for the origins in it.
  */
-static void add_api_headers(struct request *rq, struct MHD_Response *r)
+void add_api_headers(struct request *rq, struct MHD_Response *r)
 {
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -213,7 +107,7 @@ static void add_api_headers(struct request *rq, struct MHD_Response *r)
 }
 
 /* Queue r with status and record the status for the log; r is destroyed. */
-static enum MHD_Result send_response(struct request *rq, unsigned status, struct MHD_Response *r)
+enum MHD_Result respond_raw(struct request *rq, unsigned status, struct MHD_Response *r)
 {
     rq->status = status;
     enum MHD_Result ret = MHD_queue_response(rq->conn, status, r);
@@ -235,7 +129,7 @@ static enum MHD_Result queue(struct request *rq, unsigned status, struct MHD_Res
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     add_api_headers(rq, r);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(&routes[rq->route]));
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(rq->route));
     } else if (status == MHD_HTTP_UNAUTHORIZED) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"whaco\"");
     } else if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
@@ -246,12 +140,11 @@ static enum MHD_Result queue(struct request *rq, unsigned status, struct MHD_Res
         snprintf(secs, sizeof secs, "%u", rq->retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
-    return send_response(rq, status, r);
+    return respond_raw(rq, status, r);
 }
 
-/* Queue body (malloc'd; ownership passes to libmicrohttpd) with status. */
-static enum MHD_Result respond(struct request *rq, unsigned status, char *body, size_t len,
-                               const char *type)
+enum MHD_Result respond(struct request *rq, unsigned status, char *body, size_t len,
+                        const char *type)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -261,12 +154,8 @@ static enum MHD_Result respond(struct request *rq, unsigned status, char *body, 
     return queue(rq, status, r, type);
 }
 
-/*
- * Queue json (consumed) with status. NULL means a builder ran out of
- * memory: the answer is then 503 OUT_OF_MEMORY from static storage, since
- * allocating it could fail too.
- */
-static enum MHD_Result respond_json(struct request *rq, unsigned status, char *json)
+/* NULL json: the 503 comes from static storage, since allocating it could fail too. */
+enum MHD_Result respond_json(struct request *rq, unsigned status, char *json)
 {
     static const char oom[] =
         "{\"error\":{\"code\":\"OUT_OF_MEMORY\",\"message\":\"out of memory\"}}";
@@ -279,24 +168,37 @@ static enum MHD_Result respond_json(struct request *rq, unsigned status, char *j
     return queue(rq, MHD_HTTP_SERVICE_UNAVAILABLE, r, "application/json");
 }
 
-static enum MHD_Result respond_error(struct request *rq, const struct api_error *e)
+enum MHD_Result respond_error(struct request *rq, const struct api_error *e)
 {
     return respond_json(rq, (unsigned)e->status, json_error(e));
 }
 
-static enum MHD_Result fail(struct request *rq, int status, const char *code, const char *field,
-                            const char *message)
+enum MHD_Result respond_fail(struct request *rq, int status, const char *code, const char *field,
+                             const char *message)
 {
     struct api_error e;
     api_error_set(&e, status, code, field, "%s", message);
     return respond_error(rq, &e);
 }
 
-static enum MHD_Result fail_body_too_large(struct request *rq)
+enum MHD_Result respond_internal_error(struct request *rq, const char *where, long value)
+{
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "{\"event\":\"internal-error\",\"where\":\"%s\",\"value\":%ld,"
+                     "\"route\":\"%s\"}\n",
+                     where, value, rq->route->metric);
+    if (n > 0)
+        fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
+    return respond_fail(rq, 500, "INTERNAL", NULL,
+                        "internal error; the request was not carried out");
+}
+
+static enum MHD_Result respond_body_too_large(struct request *rq)
 {
     char msg[96];
     snprintf(msg, sizeof msg, "the body must not exceed %zu bytes", rq->srv->cfg.body_limit);
-    return fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
+    return respond_fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
 }
 
 /* The HTTP answer to an event that the engine refused. */
@@ -307,8 +209,8 @@ static enum MHD_Result respond_event_error(struct request *rq)
     struct api_error e;
     switch (rep->rc) {
     case WHACO_E_NOT_FOUND:
-        api_error_set(&e, 404, "NOT_FOUND", rq->route == R_REMOVE ? "id" : "salespersonId",
-                      "no salesperson with id '%s'", ev->id);
+        api_error_set(&e, 404, "NOT_FOUND", rq->route->id_field, "no salesperson with id '%s'",
+                      ev->id);
         break;
     case WHACO_E_DUPLICATE:
         api_error_set(&e, 409, "DUPLICATE", "id", "a salesperson with id '%s' already exists",
@@ -346,197 +248,16 @@ static enum MHD_Result respond_event_error(struct request *rq)
     return respond_error(rq, &e);
 }
 
-static void broadcast(struct sse_hub *hub, const char *event, char *json)
-{
-    if (json)
-        sse_broadcast(hub, event, json);
-    free(json);
-}
-
-/* Tell the dashboards about a committed write (team status comes with the view). */
-static void announce(struct request *rq)
-{
-    struct sse_hub *hub = rq->srv->cfg.hub;
-    const struct whaco_engine_reply *rep = &rq->ereq.reply;
-    const struct whaco_event *ev = &rq->ereq.event;
-    if (!hub || sse_streams(hub) == 0)
-        return; /* nobody is watching: build nothing */
-    if (rq->route == R_DEAL_CLOSED) {
-        broadcast(hub, "deal-closed", json_deal_recorded(ev));
-    } else if (rq->route == R_ANALYZE) {
-        const struct whaco_segment_result *r = &rep->analysis.segment;
-        broadcast(hub, "analyzed-customer",
-                  json_event_analyzed(&rep->analysis, ev->customer.id, rep->time_ms));
-        if (r->is_outlier) {
-            struct whaco_anomaly a;
-            memset(&a, 0, sizeof a);
-            a.timestamp_ms = rep->time_ms;
-            a.customer = ev->customer;
-            a.cluster_id = r->cluster_id;
-            a.score = r->outlier_score;
-            memcpy(a.reasons, r->reasons, sizeof a.reasons);
-            a.n_reasons = r->n_reasons;
-            broadcast(hub, "anomaly", json_anomaly(&a));
-        }
-    }
-}
-
+/* The answer to a write the engine has committed, or refused. */
 static enum MHD_Result respond_event_done(struct request *rq)
 {
-    const struct whaco_engine_reply *rep = &rq->ereq.reply;
-    const struct whaco_event *ev = &rq->ereq.event;
-    if (rep->rc != WHACO_OK)
+    const struct route *r = rq->route;
+    struct sse_hub *hub = rq->srv->cfg.hub;
+    if (rq->ereq.reply.rc != WHACO_OK)
         return respond_event_error(rq);
-    announce(rq);
-    switch (rq->route) {
-    case R_ANALYZE: {
-        void *h;
-        struct http_view *v = whaco_engine_view_acquire(rq->srv->engine, &h);
-        char *body = json_analysis(&rep->analysis, v->team_short);
-        whaco_engine_view_release(rq->srv->engine, h);
-        return respond_json(rq, 200, body);
-    }
-    case R_DEAL_CLOSED:
-        return respond_json(rq, 200, json_deal_recorded(ev));
-    case R_ADD:
-        return respond_json(rq, 201, json_salesperson_added(ev));
-    case R_REMOVE:
-        return respond_json(rq, 200, json_salesperson_removed(ev->id));
-    default:
-        return respond_json(rq, 200, json_reset_done(rep->time_ms));
-    }
-}
-
-/*==== Reads ===============================================================*/
-
-/* Parse a whole-number query argument in [lo, hi]; def if absent. */
-static int query_long(struct request *rq, const char *name, long def, long lo, long hi, long *out)
-{
-    const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
-    char *end;
-    if (!v) {
-        *out = def;
-        return 0;
-    }
-    long n = strtol(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || n < lo || n > hi)
-        return -1;
-    *out = n;
-    return 0;
-}
-
-static enum MHD_Result respond_healthz(struct request *rq)
-{
-    struct whaco_engine_stats es;
-    whaco_engine_stats(rq->srv->engine, &es);
-    const char *status = es.failed                         ? "degraded"
-                         : atomic_load(&rq->srv->draining) ? "stopping"
-                                                           : "ok";
-    char *body = json_health(status, es.last_seq, es.snapshots, es.failed ? es.storage_error : NULL,
-                             es.failed_since_ms);
-    return respond_json(rq, strcmp(status, "ok") ? 503 : 200, body);
-}
-
-static enum MHD_Result respond_static(struct request *rq)
-{
-    struct MHD_Response *r = files_open(rq->srv->cfg.web_dir, rq->url);
-    if (!r)
-        return fail(rq, 404, "NOT_FOUND", NULL, "no such file");
-    return send_response(rq, 200, r);
-}
-
-/* The dashboard's event stream: the connection stays open, fed by the hub. */
-static enum MHD_Result respond_events(struct request *rq)
-{
-    struct MHD_Response *r =
-        rq->srv->cfg.hub ? sse_stream_new(rq->srv->cfg.hub, rq->conn, rq->token_id) : NULL;
-    if (!r)
-        return fail(rq, 503, "UNAVAILABLE", NULL, "the event stream is not available");
-    MHD_set_connection_option(rq->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u); /* keepalives */
-    add_api_headers(rq, r);
-    return send_response(rq, 200, r);
-}
-
-static enum MHD_Result respond_read(struct request *rq)
-{
-    struct whaco_engine *e = rq->srv->engine;
-    void *h;
-    struct http_view *v;
-    char *body = NULL;
-    size_t len = 0;
-    long n;
-    enum MHD_Result ret;
-
-    switch (rq->route) {
-    case R_HEALTHZ:
-        return respond_healthz(rq);
-    case R_STATIC:
-        return respond_static(rq);
-    case R_EVENTS:
-        return respond_events(rq);
-    case R_OPENAPI: {
-        char *copy = whaco_malloc(whaco_openapi_json_len + 1);
-        if (!copy)
-            return respond_json(rq, 503, NULL);
-        memcpy(copy, whaco_openapi_json, whaco_openapi_json_len + 1);
-        return respond(rq, 200, copy, whaco_openapi_json_len, "application/json");
-    }
-    case R_ANOMALIES:
-        if (query_long(rq, "limit", 20, 1, WHACO_ANOMALY_RING, &n))
-            return fail(rq, 400, "INVALID_QUERY", "limit",
-                        "limit must be a whole number from 1 to 256");
-        break;
-    case R_HISTORY:
-        if (query_long(rq, "hours", 24, 1, 168, &n))
-            return fail(rq, 400, "INVALID_QUERY", "hours",
-                        "hours must be a whole number from 1 to 168");
-        break;
-    default:
-        n = 0;
-        break;
-    }
-
-    v = whaco_engine_view_acquire(e, &h);
-    switch (rq->route) {
-    case R_TEAM_STATUS:
-        body = http_view_body(v, BODY_TEAM_STATUS, &len);
-        break;
-    case R_SEGMENTS:
-        body = http_view_body(v, BODY_SEGMENTS, &len);
-        break;
-    case R_INSIGHTS:
-        body = http_view_body(v, BODY_INSIGHTS, &len);
-        break;
-    case R_SALESPEOPLE:
-        body = http_view_body(v, BODY_SALESPEOPLE, &len);
-        break;
-    case R_ANOMALIES:
-        body = json_anomalies(&v->in.seg, (unsigned)n);
-        len = body ? strlen(body) : 0;
-        break;
-    case R_HISTORY: {
-        struct whaco_coherence_sample *samples = whaco_malloc(WHACO_TEAM_HISTORY * sizeof *samples);
-        int64_t since = whaco_engine_now(e) - (int64_t)n * 3600000;
-        size_t got =
-            samples ? whaco_team_history_since(&v->in.team, since, samples, WHACO_TEAM_HISTORY) : 0;
-        body = samples ? json_coherence_history((double)n, samples, got) : NULL;
-        len = body ? strlen(body) : 0;
-        whaco_free(samples);
-        break;
-    }
-    default: { /* R_METRICS */
-        struct whaco_engine_stats es;
-        whaco_engine_stats(e, &es);
-        body = metrics_render(&rq->srv->metrics, &es, v, &len);
-        whaco_engine_view_release(e, h);
-        return respond(rq, 200, body, len, "text/plain; version=0.0.4");
-    }
-    }
-    whaco_engine_view_release(e, h);
-    if (!body)
-        return respond_json(rq, 503, NULL);
-    ret = respond(rq, 200, body, len, "application/json");
-    return ret;
+    if (r->announce && hub && sse_streams(hub) > 0) /* nobody watching: build nothing */
+        r->announce(rq, hub);
+    return respond_json(rq, r->reply_status, r->reply(rq));
 }
 
 /*==== Writes ==============================================================*/
@@ -548,39 +269,11 @@ static void engine_done(void *arg)
     MHD_resume_connection(rq->conn);
 }
 
-/* Parse the body (or URL) into an event and hand it to the engine. */
-static enum MHD_Result submit_write(struct request *rq, const char *url)
+/* Parse the request into an event (the route's parser) and hand it to the engine. */
+static enum MHD_Result submit_write(struct request *rq)
 {
-    struct whaco_event *ev = &rq->ereq.event;
     struct api_error e;
-    int rc = 0;
-    switch (rq->route) {
-    case R_ANALYZE:
-        rc = json_parse_analyze(rq->body ? rq->body : "", rq->len, ev, &e);
-        break;
-    case R_DEAL_CLOSED:
-        rc = json_parse_deal_closed(rq->body ? rq->body : "", rq->len, ev, &e);
-        break;
-    case R_ADD:
-        rc = json_parse_add_salesperson(rq->body ? rq->body : "", rq->len, ev, &e);
-        break;
-    case R_REMOVE: {
-        const char *id = url + strlen(routes[R_REMOVE].path);
-        size_t n = strlen(id);
-        whaco_event_init(ev, WHACO_EV_REMOVE_SALESPERSON);
-        if (n == 0 || n >= sizeof ev->id) {
-            api_error_from_whaco(&e, WHACO_E_ID_LENGTH, "id");
-            rc = -1;
-        } else {
-            memcpy(ev->id, id, n + 1);
-        }
-        break;
-    }
-    default:
-        whaco_event_init(ev, WHACO_EV_RESET);
-        break;
-    }
-    if (rc != 0)
+    if (rq->route->parse(rq, &rq->ereq.event, &e) != 0)
         return respond_error(rq, &e);
 
     rq->ereq.done = engine_done;
@@ -596,21 +289,6 @@ static enum MHD_Result submit_write(struct request *rq, const char *url)
 }
 
 /*==== The access handler ==================================================*/
-
-static enum route_id match(const char *url)
-{
-    for (unsigned i = 0; i < N_ROUTES; i++) {
-        size_t n = strlen(routes[i].path);
-        if (i == R_STATIC)
-            continue;
-        if (routes[i].prefix
-                ? strncmp(url, routes[i].path, n) == 0 && url[n] != '\0' && !strchr(url + n, '/')
-                : strcmp(url, routes[i].path) == 0)
-            return (enum route_id)i;
-    }
-    /* Everything outside the API is the dashboard's files. */
-    return strncmp(url, "/api/", 5) == 0 ? R_UNMATCHED : R_STATIC;
-}
 
 static bool is_json(const char *type)
 {
@@ -659,7 +337,7 @@ static void log_lockout(struct whaco_server *s, const struct client_addr *a)
 static bool reject_unauthorized(struct request *rq, enum MHD_Result *ret)
 {
     struct whaco_server *s = rq->srv;
-    const struct route *r = &routes[rq->route];
+    const struct route *r = rq->route;
     struct client_addr addr = client_of(rq);
     char msg[160];
 
@@ -668,14 +346,14 @@ static bool reject_unauthorized(struct request *rq, enum MHD_Result *ret)
         snprintf(msg, sizeof msg,
                  "too many failed authentications from this address; try again in %u s",
                  rq->retry_after);
-        *ret = fail(rq, 429, "TOO_MANY_AUTH_FAILURES", NULL, msg);
+        *ret = respond_fail(rq, 429, "TOO_MANY_AUTH_FAILURES", NULL, msg);
         return true;
     }
     const char *authz =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     char bearer[TOKEN_TEXT_MAX + 8];
     const char *qtoken = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "token");
-    if (!authz && qtoken && rq->route == R_EVENTS) {
+    if (!authz && qtoken && r->token_in_query) {
         /* EventSource cannot send headers: the stream takes ?token= too. */
         snprintf(bearer, sizeof bearer, "Bearer %.*s", TOKEN_TEXT_MAX, qtoken);
         authz = bearer;
@@ -685,15 +363,15 @@ static bool reject_unauthorized(struct request *rq, enum MHD_Result *ret)
     if (have == ROLE_NONE) {
         if (authz && authlimit_fail(s->authlimit, &addr, mono_ms()))
             log_lockout(s, &addr);
-        *ret = fail(rq, 401, "UNAUTHORIZED", NULL,
-                    authz ? "the bearer token is not valid"
-                          : "this endpoint needs an Authorization: Bearer token");
+        *ret = respond_fail(rq, 401, "UNAUTHORIZED", NULL,
+                            authz ? "the bearer token is not valid"
+                                  : "this endpoint needs an Authorization: Bearer token");
         return true;
     }
     if (have < r->role) {
         snprintf(msg, sizeof msg, "this endpoint needs the %s role; the token has %s",
                  auth_role_name(r->role), auth_role_name(have));
-        *ret = fail(rq, 403, "FORBIDDEN", NULL, msg);
+        *ret = respond_fail(rq, 403, "FORBIDDEN", NULL, msg);
         return true;
     }
     return false;
@@ -751,39 +429,39 @@ static bool reject_early(struct request *rq, const char *url, const char *method
                          enum MHD_Result *ret)
 {
     struct whaco_server *s = rq->srv;
-    const struct route *r = &routes[rq->route];
+    const struct route *r = rq->route;
     char msg[160];
 
     if (atomic_load(&s->draining)) {
-        *ret = fail(rq, 503, "UNAVAILABLE", NULL, "the service is shutting down");
+        *ret = respond_fail(rq, 503, "UNAVAILABLE", NULL, "the service is shutting down");
         return true;
     }
-    if (rq->route == R_UNMATCHED) {
+    if (r->kind == ROUTE_NONE) {
         snprintf(msg, sizeof msg, "no such endpoint: %.100s", url);
-        *ret = fail(rq, 404, "NOT_FOUND", NULL, msg);
+        *ret = respond_fail(rq, 404, "NOT_FOUND", NULL, msg);
         return true;
     }
     bool head_ok = !strcmp(method, "HEAD") && !strcmp(r->method, "GET");
     if (strcmp(method, r->method) != 0 && !head_ok) {
         snprintf(msg, sizeof msg, "%s is not allowed here; use %s", method, r->method);
-        *ret = fail(rq, 405, "METHOD_NOT_ALLOWED", NULL, msg);
+        *ret = respond_fail(rq, 405, "METHOD_NOT_ALLOWED", NULL, msg);
         return true;
     }
     if (needs_token(rq, r) && reject_unauthorized(rq, ret))
         return true;
-    if (rq->route == R_ANALYZE || rq->route == R_DEAL_CLOSED || rq->route == R_ADD) {
+    if (r->json_body) {
         const char *type =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!is_json(type)) {
-            *ret = fail(rq, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
-                        "the body must be JSON (Content-Type: application/json)");
+            *ret = respond_fail(rq, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+                                "the body must be JSON (Content-Type: application/json)");
             return true;
         }
     }
     const char *clen =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (clen && strtoull(clen, NULL, 10) > s->cfg.body_limit) {
-        *ret = fail_body_too_large(rq);
+        *ret = respond_body_too_large(rq);
         return true;
     }
     return false;
@@ -809,11 +487,11 @@ static bool answer_preflight(struct request *rq, enum MHD_Result *ret)
     const char *origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
     const char *want =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
-    if (!origin || !want || rq->route == R_UNMATCHED || atomic_load(&rq->srv->draining))
+    if (!origin || !want || rq->route->kind == ROUTE_NONE || atomic_load(&rq->srv->draining))
         return false;
     if (!allowed_origin(rq)) {
-        *ret = fail(rq, 403, "CORS_ORIGIN_NOT_ALLOWED", NULL,
-                    "this origin is not in the service's CORS allow-list (cors-origin)");
+        *ret = respond_fail(rq, 403, "CORS_ORIGIN_NOT_ALLOWED", NULL,
+                            "this origin is not in the service's CORS allow-list (cors-origin)");
         return true;
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -822,11 +500,11 @@ static bool answer_preflight(struct request *rq, enum MHD_Result *ret)
         return true;
     }
     add_api_headers(rq, r);
-    MHD_add_response_header(r, "Access-Control-Allow-Methods", allowed_methods(&routes[rq->route]));
+    MHD_add_response_header(r, "Access-Control-Allow-Methods", allowed_methods(rq->route));
     MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
     MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    *ret = send_response(rq, MHD_HTTP_NO_CONTENT, r);
+    *ret = respond_raw(rq, MHD_HTTP_NO_CONTENT, r);
     return true;
 }
 
@@ -870,7 +548,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         rq->conn = conn;
         rq->start_ns = mono_ns();
         rq->method = static_method(method);
-        rq->route = match(url);
+        rq->route = routes_match(url);
         rq->url = url;
         rq->dconn = deadline_of(conn);
         *con_cls = rq;
@@ -901,9 +579,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return ret;
         if (reject_early(rq, url, method, &ret))
             return ret;
-        if (!strcmp(routes[rq->route].method, "GET"))
-            return respond_read(rq);
-        return fail(rq, 405, "METHOD_NOT_ALLOWED", NULL, "use the route's method");
+        switch (rq->route->kind) {
+        case ROUTE_READ:
+            return rq->route->read(rq);
+        case ROUTE_WRITE: /* reject_early refused the method: routes_check keeps writes off GET */
+        case ROUTE_NONE:  /* reject_early answered it */
+        default:
+            return respond_internal_error(rq, "route kind of a bodiless request",
+                                          (long)rq->route->kind);
+        }
     }
     switch (rq->st) {
     case ST_BODY:
@@ -932,12 +616,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (rq->no_memory)
             return respond_json(rq, 503, NULL);
         if (rq->too_big)
-            return fail_body_too_large(rq);
-        return submit_write(rq, url);
+            return respond_body_too_large(rq);
+        if (rq->route->kind != ROUTE_WRITE) /* reject_early refused the method */
+            return respond_internal_error(rq, "route kind of a request with a body",
+                                          (long)rq->route->kind);
+        return submit_write(rq);
     case ST_DONE:
         return respond_event_done(rq);
+    case ST_WAITING:    /* a spurious call while suspended */
+    case ST_DONE_EARLY: /* answered already; libmicrohttpd closes the connection */
+        return MHD_YES;
     default:
-        return MHD_YES; /* WAITING: a spurious call while suspended */
+        return respond_internal_error(rq, "request state", (long)rq->st);
     }
 }
 
@@ -951,7 +641,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!rq)
         return;
     uint64_t ns = mono_ns() - rq->start_ns;
-    metrics_record(&s->metrics, (unsigned)rq->route, rq->status, ns);
+    size_t n_routes;
+    metrics_record(&s->metrics, (unsigned)(rq->route - routes_table(&n_routes)), rq->status, ns);
     if (s->cfg.log_requests) {
         char line[256], token[sizeof rq->token_id + 16] = "";
         if (rq->token_id[0])
@@ -959,7 +650,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         int n = snprintf(line, sizeof line,
                          "{\"event\":\"request\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%u,"
                          "\"ms\":%.3f%s}\n",
-                         rq->method, route_names[rq->route], rq->status, (double)ns / 1e6, token);
+                         rq->method, rq->route->metric, rq->status, (double)ns / 1e6, token);
         if (n > 0)
             fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
     }
@@ -1003,9 +694,21 @@ bool whaco_server_host_is_loopback(const char *host)
     return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
+/* Free what start made of s (each part may be missing); the daemon is stopped. */
+static void server_free(struct whaco_server *s)
+{
+    deadlines_stop(s->deadlines);
+    authlimit_free(s->authlimit);
+    auth_close(s->auth);
+    metrics_release(&s->metrics);
+    free(s);
+}
+
 int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engine *e,
                        struct whaco_server **out, char *errbuf, size_t errlen)
 {
+    size_t n_routes;
+    const struct route *routes = routes_table(&n_routes);
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     struct sockaddr *addr;
@@ -1027,15 +730,20 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
         snprintf(errbuf, errlen, "cannot listen on '%s': not an IPv4 or IPv6 address", cfg->host);
         return WHACO_E_INVAL;
     }
+    char why[160];
+    if (!routes_check(routes, n_routes, why, sizeof why)) {
+        snprintf(errbuf, errlen, "internal error in the route table: %s", why);
+        return WHACO_E_INVAL;
+    }
 
     struct whaco_server *s = whaco_xcalloc(1, sizeof *s);
     s->cfg = *cfg;
     s->engine = e;
     s->on_loopback = whaco_server_host_is_loopback(cfg->host);
-    metrics_init(&s->metrics, route_names);
+    metrics_init(&s->metrics, n_routes, routes_metric);
     s->auth = auth_open(cfg->data_dir, errbuf, errlen);
     if (!s->auth) {
-        free(s);
+        server_free(s);
         return WHACO_E_IO;
     }
     s->authlimit =
@@ -1043,9 +751,7 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
     s->deadlines = deadlines_start(cfg->request_timeout_ms);
     if (!s->deadlines) {
         snprintf(errbuf, errlen, "cannot start the request-deadline thread");
-        authlimit_free(s->authlimit);
-        auth_close(s->auth);
-        free(s);
+        server_free(s);
         return WHACO_E_IO;
     }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1062,10 +768,7 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
         snprintf(errbuf, errlen,
                  "cannot listen on %s:%u (address in use, or not allowed to bind it?)", cfg->host,
                  (unsigned)cfg->port);
-        deadlines_stop(s->deadlines);
-        authlimit_free(s->authlimit);
-        auth_close(s->auth);
-        free(s);
+        server_free(s);
         return WHACO_E_IO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -1105,8 +808,5 @@ void whaco_server_stop(struct whaco_server *s, int timeout_ms)
     MHD_stop_daemon(s->daemon); /* closes every connection: all untracked */
     if (s->cfg.hub)
         sse_hub_set_token_check(s->cfg.hub, NULL, NULL); /* before auth goes */
-    deadlines_stop(s->deadlines);
-    authlimit_free(s->authlimit);
-    auth_close(s->auth);
-    free(s);
+    server_free(s);
 }

@@ -51,54 +51,63 @@ void whaco_http_view_free(void *view)
     if (!v)
         return;
     whaco_free(v->team_short);
-    whaco_free(v->team_status);
-    whaco_free(v->segments);
-    whaco_free(v->insights);
-    whaco_free(v->salespeople);
+    for (int b = 0; b < HTTP_BODY_COUNT; b++)
+        whaco_free(v->bodies[b]);
     whaco_team_status_release(&v->status);
     whaco_intel_release(&v->in);
     pthread_mutex_destroy(&v->mu);
     whaco_free(v);
 }
 
-char *http_view_body(struct http_view *v, enum http_body which, size_t *len)
+/* The builders of the lazy bodies, by enum http_body. */
+static char *build_team_status(const struct http_view *v, const struct whaco_team_status *st)
+{
+    return json_team_status(&v->in.team, st);
+}
+
+static char *build_segments(const struct http_view *v, const struct whaco_team_status *st)
+{
+    (void)st;
+    return json_customer_segments(&v->in.seg);
+}
+
+static char *build_insights(const struct http_view *v, const struct whaco_team_status *st)
+{
+    return json_insights(&v->in, st, 10);
+}
+
+static char *build_salespeople(const struct http_view *v, const struct whaco_team_status *st)
+{
+    return json_salespeople(&v->in.team, st);
+}
+
+static char *(*const builders[HTTP_BODY_COUNT])(const struct http_view *,
+                                                const struct whaco_team_status *) = {
+    [BODY_TEAM_STATUS] = build_team_status,
+    [BODY_SEGMENTS] = build_segments,
+    [BODY_INSIGHTS] = build_insights,
+    [BODY_SALESPEOPLE] = build_salespeople,
+};
+
+int http_view_body(struct http_view *v, enum http_body which, char **out, size_t *len)
 {
     const struct whaco_team_status *st = v->has_status ? &v->status : NULL;
-    char **slot;
+    *out = NULL;
+    *len = 0;
+    if ((unsigned)which >= HTTP_BODY_COUNT || !builders[which])
+        return WHACO_E_INVAL;
     pthread_mutex_lock(&v->mu);
-    switch (which) {
-    case BODY_TEAM_STATUS:
-        slot = &v->team_status;
-        if (!*slot)
-            *slot = json_team_status(&v->in.team, st);
-        break;
-    case BODY_SEGMENTS:
-        slot = &v->segments;
-        if (!*slot)
-            *slot = json_customer_segments(&v->in.seg);
-        break;
-    case BODY_INSIGHTS:
-        slot = &v->insights;
-        if (!*slot)
-            *slot = json_insights(&v->in, st, 10);
-        break;
-    default:
-        slot = &v->salespeople;
-        if (!*slot)
-            *slot = json_salespeople(&v->in.team, st);
-        break;
-    }
-    char *copy = NULL;
-    size_t n = 0;
+    char **slot = &v->bodies[which];
+    if (!*slot)
+        *slot = builders[which](v, st);
     if (*slot) { /* NULL only if the builder ran out of memory; tried again next time */
-        n = strlen(*slot);
-        copy = whaco_malloc(n + 1);
-        if (copy)
-            memcpy(copy, *slot, n + 1);
-        else
-            n = 0;
+        size_t n = strlen(*slot);
+        *out = whaco_malloc(n + 1);
+        if (*out) {
+            memcpy(*out, *slot, n + 1);
+            *len = n;
+        }
     }
     pthread_mutex_unlock(&v->mu);
-    *len = n;
-    return copy;
+    return *out ? WHACO_OK : WHACO_E_NOMEM;
 }

@@ -16,26 +16,32 @@
 #include "whaco/intel.h"
 #include "whaco/team.h"
 
+/* The read endpoints whose whole answer the view builds (once) and keeps. */
+enum http_body {
+    BODY_TEAM_STATUS, /* GET team-status */
+    BODY_SEGMENTS,    /* GET customer-segments */
+    BODY_INSIGHTS,    /* GET insights */
+    BODY_SALESPEOPLE, /* GET salespeople */
+    HTTP_BODY_COUNT
+};
+
 struct http_view {
     struct whaco_intel in;           /* copy: segmenter and team (history included) */
     struct whaco_team_status status; /* computed when the team is not empty */
     bool has_status;
     char *team_short; /* eager: teamStatus inside analyze-customer answers */
 
-    pthread_mutex_t mu; /* guards the lazy bodies below */
-    char *team_status;  /* GET team-status */
-    char *segments;     /* GET customer-segments */
-    char *insights;     /* GET insights */
-    char *salespeople;  /* GET salespeople */
+    pthread_mutex_t mu;            /* guards the lazy bodies below */
+    char *bodies[HTTP_BODY_COUNT]; /* by enum http_body; NULL until built */
 };
 
-enum http_body { BODY_TEAM_STATUS, BODY_SEGMENTS, BODY_INSIGHTS, BODY_SALESPEOPLE };
-
 /*
- * The body for a read endpoint, built on first use. Returns a copy the
- * caller frees (libmicrohttpd takes ownership of response buffers), or NULL
- * when out of memory (the server answers 503 OUT_OF_MEMORY).
+ * The body for a read endpoint, built on first use: *out receives a copy
+ * the caller frees (libmicrohttpd takes ownership of response buffers) and
+ * *len its length. Returns WHACO_OK, WHACO_E_NOMEM (*out NULL: the server
+ * answers 503 OUT_OF_MEMORY) or WHACO_E_INVAL for a which outside the enum
+ * (a bug: an internal error).
  */
-char *http_view_body(struct http_view *v, enum http_body which, size_t *len);
+int http_view_body(struct http_view *v, enum http_body which, char **out, size_t *len);
 
 #endif /* WHACO_HTTP_VIEW_H */

@@ -77,6 +77,35 @@ static void engine__rejected_events_are_not_logged(void **state)
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 }
 
+/*
+ * An event whose type is not in the table (a caller's bug) is refused with
+ * WHACO_E_INVAL before it is applied or logged, and counted as rejected;
+ * the applied counters have one slot per type of the table.
+ */
+static void engine__an_unknown_event_type_is_refused(void **state)
+{
+    (void)state;
+    struct whaco_engine_config cfg;
+    struct whaco_engine_stats st;
+    struct whaco_event ev;
+    struct whaco_engine_reply r;
+    fixture_engine_config(&cfg);
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.9);
+    whaco_event_init(&ev, WHACO_EV_RESET);
+    ev.type = WHACO_EV_COUNT + 1;
+    assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
+    assert_int_equal(r.rc, WHACO_E_INVAL);
+    whaco_engine_stats(e, &st);
+    assert_int_equal(st.last_seq, 1);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(sizeof st.events / sizeof st.events[0], WHACO_EV_COUNT + 1);
+    for (uint32_t t = 1; t <= WHACO_EV_COUNT; t++)
+        assert_int_equal(st.events[t], t == WHACO_EV_ADD_SALESPERSON ? 1 : 0);
+    assert_int_equal(st.events[0], 0);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+}
+
 static void engine__concurrent_requests_share_commits(void **state)
 {
     (void)state;
@@ -198,6 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         FIXTURE_TEST(engine__events_persist_across_restart),
         FIXTURE_TEST(engine__rejected_events_are_not_logged),
+        FIXTURE_TEST(engine__an_unknown_event_type_is_refused),
         FIXTURE_TEST(engine__concurrent_requests_share_commits),
         FIXTURE_TEST(engine__background_ticks_and_midnight),
         FIXTURE_TEST(engine__refuses_a_damaged_data_file),

@@ -55,7 +55,7 @@ static int sample_events(struct whaco_event *evs)
 static void event__every_type_round_trips(void **state)
 {
     (void)state;
-    struct whaco_event evs[8], back;
+    struct whaco_event evs[WHACO_EV_COUNT + 1], back;
     int n = sample_events(evs);
     for (int i = 0; i < n; i++) {
         struct whaco_buf b = WHACO_BUF_INIT, again = WHACO_BUF_INIT;
@@ -130,6 +130,46 @@ static void event__apply_dispatches_and_reports_errors(void **state)
 }
 
 /*
+ * The table is the one list of types: every type 1..WHACO_EV_COUNT has a
+ * name of its own and round-trips (sample_events holds one of each), and a
+ * type outside the table is refused by encode, decode and apply alike --
+ * never written to the log as a header with no payload.
+ */
+static void event__types_outside_the_table_are_refused(void **state)
+{
+    (void)state;
+    struct whaco_event evs[WHACO_EV_COUNT + 1], back;
+    int n = sample_events(evs);
+    assert_int_equal(n, WHACO_EV_COUNT);
+    for (uint32_t t = 1; t <= WHACO_EV_COUNT; t++) {
+        assert_true(whaco_event_type_valid(t));
+        assert_string_not_equal(whaco_event_name(t), "unknown");
+        for (uint32_t u = 1; u < t; u++)
+            assert_string_not_equal(whaco_event_name(t), whaco_event_name(u));
+        int seen = 0;
+        for (int i = 0; i < n; i++)
+            seen += evs[i].type == t;
+        assert_int_equal(seen, 1);
+    }
+    const uint32_t outside[] = {0, WHACO_EV_COUNT + 1, 99, UINT32_MAX};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        struct whaco_buf b = WHACO_BUF_INIT;
+        struct whaco_event ev = evs[0];
+        ev.type = outside[i];
+        assert_false(whaco_event_type_valid(ev.type));
+        assert_string_equal(whaco_event_name(ev.type), "unknown");
+        assert_int_equal(whaco_event_encode(&ev, &b), WHACO_E_INVAL);
+        assert_int_equal(b.len, 0);
+        /* The same bytes as a valid event but for the type: corrupt. */
+        struct whaco_buf good = WHACO_BUF_INIT;
+        assert_int_equal(whaco_event_encode(&evs[0], &good), WHACO_OK);
+        memcpy(good.data + 1, &outside[i], 4); /* little-endian u32 type after the version */
+        assert_int_equal(whaco_event_decode(&back, good.data, good.len), WHACO_E_STATE_CORRUPT);
+        whaco_buf_release(&good);
+    }
+}
+
+/*
  * The store's property: applying events directly and replaying their
  * encodings give byte-identical saved states.
  */
@@ -194,6 +234,7 @@ int main(void)
         cmocka_unit_test(event__every_type_round_trips),
         cmocka_unit_test(event__damaged_encodings_are_rejected),
         cmocka_unit_test(event__apply_dispatches_and_reports_errors),
+        cmocka_unit_test(event__types_outside_the_table_are_refused),
         cmocka_unit_test(event__replay_through_the_encoding_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
