@@ -61,15 +61,16 @@
 
 #include "whaco/serial.h"
 
-#define WHACO_TEAM_ID_MAX          64          /* bytes of a salesperson id, NUL included */
-#define WHACO_TEAM_NAME_MAX        128         /* bytes of a name, NUL included */
-#define WHACO_TEAM_MAX             10000       /* members in one network */
-#define WHACO_TEAM_OMEGA_MAX       100.0       /* rad per 10 minutes: nonsense beyond */
-#define WHACO_TEAM_LEADS_MAX       32          /* open leads whose start is tracked, per member */
-#define WHACO_TEAM_TIME_UNIT_HOURS (1.0 / 6.0) /* hours in one unit of model time */
-#define WHACO_TEAM_ADVANCE_MAX     24.0        /* hours one whaco_team_advance may cover */
-#define WHACO_TEAM_HISTORY         2016        /* coherence samples: 7 days at 5 minutes */
-#define WHACO_TEAM_HISTORY_STEP    300000      /* ms between samples the ring is sized for */
+#define WHACO_TEAM_ID_MAX           64          /* bytes of a salesperson id, NUL included */
+#define WHACO_TEAM_NAME_MAX         128         /* bytes of a name, NUL included */
+#define WHACO_TEAM_MAX              10000       /* members in one network */
+#define WHACO_TEAM_OMEGA_MAX        100.0       /* rad per 10 minutes: nonsense beyond */
+#define WHACO_TEAM_LEADS_MAX        32          /* open leads whose start is tracked, per member */
+#define WHACO_TEAM_ACTIVE_DEALS_MAX 1000000u    /* activeDeals a new member may carry in */
+#define WHACO_TEAM_TIME_UNIT_HOURS  (1.0 / 6.0) /* hours in one unit of model time */
+#define WHACO_TEAM_ADVANCE_MAX      24.0        /* hours one whaco_team_advance may cover */
+#define WHACO_TEAM_HISTORY          2016        /* coherence samples: 7 days at 5 minutes */
+#define WHACO_TEAM_HISTORY_STEP     300000      /* ms between samples the ring is sized for */
 
 /* Coherence bands of the team-status "status" field. */
 enum whaco_team_band {
@@ -145,7 +146,7 @@ struct whaco_member_spec {
     double skill_level;       /* "skillLevel", [0, 1] */
     double natural_frequency; /* "naturalFrequency", rad/unit, [0, WHACO_TEAM_OMEGA_MAX] */
     double phase;             /* "phase", any finite rad, wrapped to [0, 2pi); 0 = ready */
-    uint32_t active_deals;    /* "activeDeals" carried in (e.g. from another system) */
+    uint32_t active_deals;    /* "activeDeals" carried in, [0, WHACO_TEAM_ACTIVE_DEALS_MAX] */
 };
 
 /* One coherence sample of the history ring. */
@@ -265,9 +266,25 @@ int whaco_team_copy(struct whaco_team *dst, const struct whaco_team *src);
  *   WHACO_E_NOT_FINITE       "skillLevel", "naturalFrequency" or "phase" NaN/inf
  *   WHACO_E_SKILL_RANGE      "skillLevel" outside [0, 1]
  *   WHACO_E_FREQUENCY_RANGE  "naturalFrequency" outside [0, WHACO_TEAM_OMEGA_MAX]
- * Nothing is clamped. Thread-safe.
+ *   WHACO_E_INVAL            "activeDeals" above WHACO_TEAM_ACTIVE_DEALS_MAX
+ * Nothing is clamped. The one home of these rules: requests, the event log,
+ * state files and the simulator all pass through it. Thread-safe.
  */
 int whaco_member_spec_check(const struct whaco_member_spec *spec, const char **field);
+
+/*
+ * true if id is a valid salesperson id: 1..63 bytes of printable ASCII
+ * without spaces (0x21..0x7e), NUL-terminated. NULL is not. Thread-safe.
+ */
+bool whaco_member_id_valid(const char *id);
+
+/*
+ * Where phase theta (rad, any finite value; NaN/inf count as 0) is in the
+ * sales cycle: the quarter cycle centred on each of the seed's marks --
+ * "ready" (0), "negotiating" (pi/2), "closing" (pi), "paperwork" (3pi/2).
+ * Static storage. Thread-safe.
+ */
+const char *whaco_phase_label(double theta);
 
 /*
  * Add a member at the end of the insertion order. Returns WHACO_OK, a

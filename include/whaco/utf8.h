@@ -1,6 +1,7 @@
 /*
- * whaco/utf8.h: UTF-8 validation, for names that go into JSON and onto the
- * dashboard as they are. Pure; thread-safe.
+ * whaco/utf8.h: the checks of text that goes into JSON, logs and onto the
+ * dashboard as it is: UTF-8 validity, and no control characters. Pure;
+ * thread-safe.
  */
 #ifndef WHACO_UTF8_H
 #define WHACO_UTF8_H
@@ -14,5 +15,13 @@
  * that need C strings check for them separately.
  */
 bool whaco_utf8_valid(const char *p, size_t len);
+
+/*
+ * true if p[0..len) holds no control character: no C0 byte (0x00..0x1f,
+ * NUL included) and no DEL (0x7f). Bytes >= 0x80 pass (whaco_utf8_valid
+ * judges them). The one definition of "printable" for ids, names and
+ * deal ids.
+ */
+bool whaco_text_printable(const char *p, size_t len);
 
 #endif /* WHACO_UTF8_H */

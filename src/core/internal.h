@@ -11,4 +11,15 @@
 
 #define WHACO_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * One rule of a validation that reports its first failure: with `int rc`
+ * (starting at WHACO_OK) and `const char *f` in scope, a failing cond sets
+ * rc = code and f = the API field name, unless an earlier rule failed.
+ */
+#define WHACO_CHECK(cond, name, code)                                                              \
+    if (rc == WHACO_OK && !(cond)) {                                                               \
+        rc = (code);                                                                               \
+        f = (name);                                                                                \
+    }
+
 #endif /* WHACO_CORE_INTERNAL_H */

@@ -22,6 +22,8 @@
 
 #include "whaco/err.h"
 #include "whaco/segment.h"
+#include "whaco/utf8.h"
+#include "core/internal.h"
 #include "banned.h"
 
 /*
@@ -148,12 +150,7 @@ const char *whaco_feature_name(int j)
 static int id_ok(const char *s, size_t cap)
 {
     const char *end = memchr(s, '\0', cap);
-    if (!end)
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return 0;
-    return 1;
+    return end && whaco_text_printable(s, (size_t)(end - s));
 }
 
 int whaco_customer_check(const struct whaco_customer *c, const char **field)
@@ -161,30 +158,25 @@ int whaco_customer_check(const struct whaco_customer *c, const char **field)
     int rc = WHACO_OK;
     const char *f = NULL;
 
-#define CHECK(cond, name, code)                                                                    \
-    if (rc == WHACO_OK && !(cond)) {                                                               \
-        rc = (code);                                                                               \
-        f = (name);                                                                                \
-    }
-    CHECK(id_ok(c->id, sizeof c->id), "customerId", WHACO_E_ID_LENGTH);
-    CHECK(isfinite(c->credit_score), "creditScore", WHACO_E_NOT_FINITE);
-    CHECK(c->credit_score >= 300.0 && c->credit_score <= 850.0, "creditScore",
-          WHACO_E_CREDIT_SCORE_RANGE);
-    CHECK(isfinite(c->annual_income), "annualIncome", WHACO_E_NOT_FINITE);
-    CHECK(c->annual_income >= 0.0, "annualIncome", WHACO_E_NEGATIVE_MONEY);
-    CHECK(isfinite(c->vehicle_price), "vehiclePrice", WHACO_E_NOT_FINITE);
-    CHECK(c->vehicle_price > 0.0, "vehiclePrice", WHACO_E_VEHICLE_PRICE);
-    CHECK(isfinite(c->down_payment), "downPayment", WHACO_E_NOT_FINITE);
-    CHECK(c->down_payment >= 0.0, "downPayment", WHACO_E_NEGATIVE_MONEY);
-    CHECK(c->down_payment <= c->vehicle_price, "downPayment", WHACO_E_DOWN_EXCEEDS_PRICE);
-    CHECK(isfinite(c->trade_value), "tradeValue", WHACO_E_NOT_FINITE);
-    CHECK(c->trade_value >= 0.0, "tradeValue", WHACO_E_NEGATIVE_MONEY);
-    CHECK(c->visit_count >= 0, "visitCount", WHACO_E_NEGATIVE_COUNT);
-    CHECK(isfinite(c->time_on_lot), "timeOnLot", WHACO_E_NOT_FINITE);
-    CHECK(c->time_on_lot >= 0.0, "timeOnLot", WHACO_E_NEGATIVE_COUNT);
-    CHECK(isfinite(c->engagement), "engagement", WHACO_E_NOT_FINITE);
-    CHECK(c->engagement >= 0.0 && c->engagement <= 1.0, "engagement", WHACO_E_ENGAGEMENT_RANGE);
-#undef CHECK
+    WHACO_CHECK(id_ok(c->id, sizeof c->id), "customerId", WHACO_E_ID_LENGTH);
+    WHACO_CHECK(isfinite(c->credit_score), "creditScore", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(c->credit_score >= 300.0 && c->credit_score <= 850.0, "creditScore",
+                WHACO_E_CREDIT_SCORE_RANGE);
+    WHACO_CHECK(isfinite(c->annual_income), "annualIncome", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(c->annual_income >= 0.0, "annualIncome", WHACO_E_NEGATIVE_MONEY);
+    WHACO_CHECK(isfinite(c->vehicle_price), "vehiclePrice", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(c->vehicle_price > 0.0, "vehiclePrice", WHACO_E_VEHICLE_PRICE);
+    WHACO_CHECK(isfinite(c->down_payment), "downPayment", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(c->down_payment >= 0.0, "downPayment", WHACO_E_NEGATIVE_MONEY);
+    WHACO_CHECK(c->down_payment <= c->vehicle_price, "downPayment", WHACO_E_DOWN_EXCEEDS_PRICE);
+    WHACO_CHECK(isfinite(c->trade_value), "tradeValue", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(c->trade_value >= 0.0, "tradeValue", WHACO_E_NEGATIVE_MONEY);
+    WHACO_CHECK(c->visit_count >= 0, "visitCount", WHACO_E_NEGATIVE_COUNT);
+    WHACO_CHECK(isfinite(c->time_on_lot), "timeOnLot", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(c->time_on_lot >= 0.0, "timeOnLot", WHACO_E_NEGATIVE_COUNT);
+    WHACO_CHECK(isfinite(c->engagement), "engagement", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(c->engagement >= 0.0 && c->engagement <= 1.0, "engagement",
+                WHACO_E_ENGAGEMENT_RANGE);
 
     if (rc != WHACO_OK && field)
         *field = f;

@@ -72,7 +72,7 @@ static size_t bounded_len(const char *s, size_t max)
 }
 
 /* 1..63 bytes of printable ASCII without space (0x21..0x7e). */
-static bool id_ok(const char *id)
+bool whaco_member_id_valid(const char *id)
 {
     if (!id)
         return false;
@@ -85,6 +85,20 @@ static bool id_ok(const char *id)
             return false;
     }
     return true;
+}
+
+const char *whaco_phase_label(double theta)
+{
+    if (!isfinite(theta))
+        return "ready";
+    theta = wrap_tau(theta);
+    if (theta < WHACO_PI / 4.0 || theta >= 7.0 * WHACO_PI / 4.0)
+        return "ready";
+    if (theta < 3.0 * WHACO_PI / 4.0)
+        return "negotiating";
+    if (theta < 5.0 * WHACO_PI / 4.0)
+        return "closing";
+    return "paperwork";
 }
 
 /* Set a member's phase and the readiness derived from it (never one alone). */
@@ -152,12 +166,7 @@ static bool name_ok(const char *name)
     size_t len = bounded_len(name, WHACO_TEAM_NAME_MAX);
     if (len == 0 || len >= WHACO_TEAM_NAME_MAX)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    }
-    return whaco_utf8_valid(name, len);
+    return whaco_text_printable(name, len) && whaco_utf8_valid(name, len);
 }
 
 static void copy_str(char *dst, const char *src, size_t cap)
@@ -396,21 +405,16 @@ int whaco_member_spec_check(const struct whaco_member_spec *spec, const char **f
 {
     const char *f = NULL;
     int rc = WHACO_OK;
-    if (!id_ok(spec->id)) {
-        rc = WHACO_E_ID_LENGTH, f = "id";
-    } else if (!name_ok(spec->name)) {
-        rc = WHACO_E_NAME_LENGTH, f = "name";
-    } else if (!isfinite(spec->skill_level)) {
-        rc = WHACO_E_NOT_FINITE, f = "skillLevel";
-    } else if (spec->skill_level < 0.0 || spec->skill_level > 1.0) {
-        rc = WHACO_E_SKILL_RANGE, f = "skillLevel";
-    } else if (!isfinite(spec->natural_frequency)) {
-        rc = WHACO_E_NOT_FINITE, f = "naturalFrequency";
-    } else if (spec->natural_frequency < 0.0 || spec->natural_frequency > WHACO_TEAM_OMEGA_MAX) {
-        rc = WHACO_E_FREQUENCY_RANGE, f = "naturalFrequency";
-    } else if (!isfinite(spec->phase)) {
-        rc = WHACO_E_NOT_FINITE, f = "phase";
-    }
+    WHACO_CHECK(whaco_member_id_valid(spec->id), "id", WHACO_E_ID_LENGTH);
+    WHACO_CHECK(name_ok(spec->name), "name", WHACO_E_NAME_LENGTH);
+    WHACO_CHECK(isfinite(spec->skill_level), "skillLevel", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(spec->skill_level >= 0.0 && spec->skill_level <= 1.0, "skillLevel",
+                WHACO_E_SKILL_RANGE);
+    WHACO_CHECK(isfinite(spec->natural_frequency), "naturalFrequency", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(spec->natural_frequency >= 0.0 && spec->natural_frequency <= WHACO_TEAM_OMEGA_MAX,
+                "naturalFrequency", WHACO_E_FREQUENCY_RANGE);
+    WHACO_CHECK(isfinite(spec->phase), "phase", WHACO_E_NOT_FINITE);
+    WHACO_CHECK(spec->active_deals <= WHACO_TEAM_ACTIVE_DEALS_MAX, "activeDeals", WHACO_E_INVAL);
     if (rc != WHACO_OK && field)
         *field = f;
     return rc;

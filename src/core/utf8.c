@@ -2,7 +2,8 @@
  * utf8.c: the validator of whaco/utf8.h, a direct reading of RFC 3629's
  * byte ranges: the lead byte gives the length and the smallest code point
  * that length may encode (so overlong forms fail), continuation bytes are
- * 10xxxxxx, and surrogates and values past U+10FFFF are refused.
+ * 10xxxxxx, and surrogates and values past U+10FFFF are refused; and the
+ * control-character test of whaco_text_printable.
  */
 #include "whaco/utf8.h"
 
@@ -38,6 +39,16 @@ bool whaco_utf8_valid(const char *s, size_t len)
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return false;
         i += more + 1;
+    }
+    return true;
+}
+
+bool whaco_text_printable(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
     }
     return true;
 }

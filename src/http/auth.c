@@ -52,8 +52,10 @@ const char *auth_role_name(enum role r)
         return "write";
     case ROLE_READ:
         return "read";
-    default:
+    case ROLE_NONE:
         return "none";
+    default:
+        return "unknown role"; /* not an enum role: a caller's bug, shown as such */
     }
 }
 

@@ -65,10 +65,7 @@
 
 #define DUMP_FLAGS         (JSON_COMPACT | JSON_REAL_PRECISION(6))
 #define LOAD_FLAGS         (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
-#define PI                 3.14159265358979323846
-#define TAU                (2.0 * PI)
 #define EXACT_INT_MAX      9007199254740992.0  /* 2^53: doubles are exact integers below */
-#define ACTIVE_DEALS_MAX   1000000             /* activeDeals a request may carry in */
 #define ISO_MIN_MS         (-62167219200000LL) /* 0000-01-01T00:00:00.000Z */
 #define ISO_MAX_MS         253402300799999LL   /* 9999-12-31T23:59:59.999Z */
 #define REASON_BUF         512                 /* > 8 reasons of the longest feature name */
@@ -392,24 +389,6 @@ static int copy_id(char *dst, size_t cap, const char *s, size_t len, size_t min_
     return 0;
 }
 
-/* 1 if s holds a control character (C0 or DEL). */
-static int has_control(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return 1;
-    return 0;
-}
-
-/* 1 if s is printable ASCII without spaces (0x21..0x7e): a salesperson id. */
-static int member_id_chars(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x21 || *p > 0x7e)
-            return 0;
-    return 1;
-}
-
 int json_parse_analyze(const char *body, size_t len, struct whaco_event *ev, struct api_error *e)
 {
     struct whaco_customer c;
@@ -475,7 +454,7 @@ int json_parse_deal_closed(const char *body, size_t len, struct whaco_event *ev,
     rc = get_string(root, "salespersonId", true, &s, &s_len, e);
     if (rc == 0)
         rc = copy_id(id, sizeof id, s, s_len, 1, "salespersonId", WHACO_E_ID_LENGTH, e);
-    if (rc == 0 && !member_id_chars(id)) {
+    if (rc == 0 && !whaco_member_id_valid(id)) {
         api_error_from_whaco(e, WHACO_E_ID_LENGTH, "salespersonId");
         rc = -1;
     }
@@ -483,7 +462,7 @@ int json_parse_deal_closed(const char *body, size_t len, struct whaco_event *ev,
         rc = get_string(root, "dealId", false, &d, &d_len, e);
     if (rc == 0 && d)
         rc = copy_id(deal, sizeof deal, d, d_len, 0, "dealId", WHACO_E_ID_LENGTH, e);
-    if (rc == 0 && has_control(deal)) {
+    if (rc == 0 && !whaco_text_printable(deal, strlen(deal))) {
         api_error_from_whaco(e, WHACO_E_ID_LENGTH, "dealId");
         rc = -1;
     }
@@ -532,19 +511,19 @@ int json_parse_add_salesperson(const char *body, size_t len, struct whaco_event 
     if (rc == 0) {
         spec.id = id;
         spec.name = name;
+        spec.active_deals = active < 0 ? 0 : (uint32_t)active; /* negative: refused below */
         err = whaco_member_spec_check(&spec, &field);
-        if (err != WHACO_OK) {
+        if (err == WHACO_E_INVAL && strcmp(field, "activeDeals") == 0) {
+            api_error_set(e, 400, whaco_errname(err), field, "activeDeals must be between 0 and %u",
+                          WHACO_TEAM_ACTIVE_DEALS_MAX);
+            rc = -1;
+        } else if (err != WHACO_OK) {
             api_error_from_whaco(e, err, field);
             rc = -1;
         }
     }
     if (rc == 0 && active < 0) {
         api_error_from_whaco(e, WHACO_E_NEGATIVE_COUNT, "activeDeals");
-        rc = -1;
-    }
-    if (rc == 0 && active > ACTIVE_DEALS_MAX) {
-        api_error_set(e, 400, whaco_errname(WHACO_E_INVAL), "activeDeals",
-                      "activeDeals must be between 0 and %d", ACTIVE_DEALS_MAX);
         rc = -1;
     }
     if (rc == 0) {
@@ -555,34 +534,13 @@ int json_parse_add_salesperson(const char *body, size_t len, struct whaco_event 
         ev->skill_level = spec.skill_level;
         ev->natural_frequency = spec.natural_frequency;
         ev->phase = spec.phase;
-        ev->active_deals = (uint32_t)active;
+        ev->active_deals = spec.active_deals;
     }
     json_decref(root);
     return rc;
 }
 
 /*==== Team ====*/
-
-/*
- * Where a phase theta is in the sales cycle: a quarter cycle centred on each
- * of the seed's marks (0 ready, pi/2 negotiating, pi closing, 3pi/2
- * paperwork).
- */
-static const char *phase_label(double theta)
-{
-    if (!isfinite(theta))
-        return "ready";
-    theta = fmod(theta, TAU);
-    if (theta < 0.0)
-        theta += TAU;
-    if (theta < PI / 4.0 || theta >= 7.0 * PI / 4.0)
-        return "ready";
-    if (theta < 3.0 * PI / 4.0)
-        return "negotiating";
-    if (theta < 5.0 * PI / 4.0)
-        return "closing";
-    return "paperwork";
-}
 
 /* The empty-team status and report to use: 1 when there is nothing to show. */
 static int team_empty(const struct whaco_team *t, const struct whaco_team_status *st)
@@ -671,7 +629,7 @@ static json_t *team_full(const struct whaco_team *t, const struct whaco_team_sta
         put(row, "id", text_n(m->id, sizeof m->id), oom);
         put(row, "name", text_n(m->name, sizeof m->name), oom);
         put(row, "phase", real(m->phase), oom);
-        put(row, "phaseLabel", text(phase_label(m->phase)), oom);
+        put(row, "phaseLabel", text(whaco_phase_label(m->phase)), oom);
         put(row, "activeDeals", json_integer(m->active_deals), oom);
         put(row, "dealsToday", json_integer(m->deals_today), oom);
         put(row, "leadsToday", json_integer(m->leads_today), oom);

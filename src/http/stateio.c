@@ -331,7 +331,7 @@ static void import_team(struct ctx *c, json_t *root, struct whaco_intel *in)
         spec.skill_level = number(c, o, "skillLevel", 0.5, 1);
         spec.natural_frequency = number(c, o, "naturalFrequency", 0.9, 0);
         spec.phase = number(c, o, "phase", 0.0, 0);
-        spec.active_deals = (uint32_t)whole(c, o, "activeDeals", 0, 1000000);
+        spec.active_deals = (uint32_t)whole(c, o, "activeDeals", 0, WHACO_TEAM_ACTIVE_DEALS_MAX);
         if (c->failed)
             return;
         int rc = whaco_team_add(&in->team, &spec, &f);

@@ -170,6 +170,33 @@ static void event__types_outside_the_table_are_refused(void **state)
 }
 
 /*
+ * A logged event is held to the request's rules: an add-salesperson that
+ * carries more activeDeals than a request may (a damaged or forged log)
+ * decodes, but applying it is refused and names the field.
+ */
+static void event__logged_events_meet_the_request_rules(void **state)
+{
+    (void)state;
+    struct whaco_event evs[WHACO_EV_COUNT + 1], back;
+    struct whaco_buf b = WHACO_BUF_INIT;
+    const char *field = NULL;
+    sample_events(evs);
+    evs[0].active_deals = WHACO_TEAM_ACTIVE_DEALS_MAX + 1;
+    assert_int_equal(whaco_event_encode(&evs[0], &b), WHACO_OK);
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_OK);
+    assert_int_equal(whaco_intel_init(&direct, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_event_apply(&direct, &back, NULL, &field), WHACO_E_INVAL);
+    assert_string_equal(field, "activeDeals");
+    assert_int_equal(direct.team.n, 0);
+    memcpy(back.id, "sp 1", 5); /* a space: not a salesperson id */
+    back.active_deals = 0;
+    assert_int_equal(whaco_event_apply(&direct, &back, NULL, &field), WHACO_E_ID_LENGTH);
+    assert_string_equal(field, "id");
+    whaco_intel_release(&direct);
+    whaco_buf_release(&b);
+}
+
+/*
  * The store's property: applying events directly and replaying their
  * encodings give byte-identical saved states.
  */
@@ -235,6 +262,7 @@ int main(void)
         cmocka_unit_test(event__damaged_encodings_are_rejected),
         cmocka_unit_test(event__apply_dispatches_and_reports_errors),
         cmocka_unit_test(event__types_outside_the_table_are_refused),
+        cmocka_unit_test(event__logged_events_meet_the_request_rules),
         cmocka_unit_test(event__replay_through_the_encoding_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -342,14 +342,21 @@ static void team__huge_carried_in_count_is_kept_exactly(void **state)
 {
     (void)state;
     struct whaco_team t;
+    struct whaco_member_spec spec = {"a", "A", 0.5, 0.9, 0.0, WHACO_TEAM_ACTIVE_DEALS_MAX + 1};
+    const char *field = NULL;
     init_cfg(&t, NULL);
-    add_simple(&t, "a", 0.5, 0.9, 0.0, UINT32_MAX);
-    assert_int_equal(t.members[0].active_deals, UINT32_MAX);
+    /* The bound is the core's: a request, a logged event or a state file above it is refused. */
+    assert_int_equal(whaco_team_add(&t, &spec, &field), WHACO_E_INVAL);
+    assert_string_equal(field, "activeDeals");
+    assert_int_equal(t.n, 0);
+    add_simple(&t, "a", 0.5, 0.9, 0.0, WHACO_TEAM_ACTIVE_DEALS_MAX);
+    assert_int_equal(t.members[0].active_deals, WHACO_TEAM_ACTIVE_DEALS_MAX);
     assert_int_equal(t.members[0].n_timed, WHACO_TEAM_LEADS_MAX);
     assert_int_equal(whaco_team_advance(&t, 4.5), WHACO_OK); /* the timed ones expire */
-    assert_int_equal(t.members[0].active_deals, UINT32_MAX - WHACO_TEAM_LEADS_MAX);
+    assert_int_equal(t.members[0].active_deals, WHACO_TEAM_ACTIVE_DEALS_MAX - WHACO_TEAM_LEADS_MAX);
     assert_int_equal(whaco_team_deal_closed(&t, "a"), WHACO_OK);
-    assert_int_equal(t.members[0].active_deals, UINT32_MAX - WHACO_TEAM_LEADS_MAX - 1);
+    assert_int_equal(t.members[0].active_deals,
+                     WHACO_TEAM_ACTIVE_DEALS_MAX - WHACO_TEAM_LEADS_MAX - 1);
     whaco_team_release(&t);
 }
 
