@@ -2,36 +2,29 @@
  * whaco/alloc.h: whaco's allocators, and the fault-injection hook that
  * proves every caller survives a failed allocation.
  *
- * Policy. The core (src/core), the decoders (events, saved states, the JSON
- * requests and state files, the CSV reader), the response builders and the
- * engine's event path treat out-of-memory as an error like any other: they
- * allocate with whaco_malloc/whaco_calloc/whaco_reallocarray, which return
- * NULL, and give WHACO_E_NOMEM with nothing changed and nothing leaked (a
- * request then fails with 503 "out of memory"; the service goes on).
- * tests/unit/test_oom.c fails each of their allocations in turn to prove it.
+ * Policy, by layer (docs/reliability.md, "Out of memory", lists the places
+ * and the test that fails each allocation in turn):
+ *   core       whaco_malloc/_calloc/_reallocarray only: out of memory is
+ *              WHACO_E_NOMEM with nothing changed and nothing leaked.
+ *   decoders   (events, saved states, JSON request bodies and state files,
+ *              CSV) and response builders: the same.
+ *   engine     the event path the same (the request fails, the service goes
+ *              on); the x-functions for its own structs at start-up.
+ *   store      the x-functions in its open paths and snapshot copy (process
+ *              setup: nothing to fall back to).
+ *   http       request bodies and answers fallible (503 OUT_OF_MEMORY);
+ *              start-up structures and some plumbing use the x-functions.
+ *   cli, sim   the x-functions: the process is the one task (a batch tool
+ *              is rerun).
+ * The x-functions abort() rather than print (the core does no I/O); a
+ * supervisor restarts the service. Everything allocated by a whaco_*
+ * function is freed with whaco_free.
  *
- * The abort-on-failure whaco_x* functions remain where giving up the
- * process is the honest answer: process setup, which has nothing to fall
- * back to (the engine's, the server's and the store's own structs at
- * start-up, the store's open paths and its snapshot copy while loading);
- * the CLI subcommands' top level (`whaco analyze`'s model and output
- * buffer, `whaco state`'s file buffer), whose process is the one task; the
- * simulator (src/sim, `whaco simulate` and `whaco replay`), a batch tool;
- * and the server's plumbing not yet converted (sse.c's streams and
- * broadcast messages, metrics.c's text, auth.c's token list, deadline.c's
- * per-connection record, ratelimit.c's table at start-up), listed in
- * docs/reliability.md, "Out of memory". They abort() rather than print:
- * the core does no I/O; the supervisor sees the signal and restarts.
- *
- * Fault injection and counting are compiled in always: a test must run the
- * very code that ships. They cost one relaxed atomic load of a read-mostly
- * flag per allocation until a test switches them on with
- * whaco_alloc_fail_after(); allocation is off the hot paths (growing a team,
- * building a buffer or a JSON document), and the per-customer and per-tick
- * code paths do not allocate. Once on, every whaco_* allocation and
- * whaco_free() updates process-wide relaxed atomic counters, so a test can
- * assert "no leak" as "live allocations back where they started" even
- * without a sanitizer.
+ * Fault injection and counting are compiled in always, so a test runs the
+ * very code that ships: one relaxed atomic load of a read-mostly flag per
+ * allocation until whaco_alloc_fail_after() switches them on; from then,
+ * process-wide counters let a test assert "no leak" as "live allocations
+ * back where they started" even without a sanitizer.
  */
 #ifndef WHACO_ALLOC_H
 #define WHACO_ALLOC_H

@@ -10,7 +10,7 @@
  *     u32 CRC-32 (IEEE 802.3) of every preceding byte
  *
  * Each engine encodes its own section (tags WHACO_TAG_SEGMENT,
- * WHACO_TAG_TEAM); whaco/state.h puts them together. A reader checks the
+ * WHACO_TAG_TEAM); whaco_intel_save (whaco/intel.h) puts them together. A reader checks the
  * magic, the version, the checksum and every length before it trusts a byte,
  * so truncated or corrupted input gives WHACO_E_STATE_CORRUPT, never a crash.
  *

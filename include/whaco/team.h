@@ -1,56 +1,27 @@
 /*
  * whaco/team.h: the sales team as a network of coupled oscillators.
  *
- * Each salesperson is an oscillator whose phase theta is their position in
- * the sales cycle (0 ready for a new customer, pi/2 negotiating, pi closing,
- * 3pi/2 paperwork, 2pi = 0 ready again). Phases advance with elapsed time,
- * given in hours as an argument, by a Kuramoto model with skill-weighted
- * coupling and a workload term:
+ * Each salesperson is an oscillator whose phase theta (rad, [0, 2pi)) is
+ * their place in the sales cycle: 0 ready for a new customer, pi/2
+ * negotiating, pi closing, 3pi/2 paperwork. Phases advance by a Kuramoto
+ * model with skill-weighted coupling and a workload term, integrated with
+ * fixed-step RK4 in O(N) per step; coherence is its order parameter r.
+ * The model, its units (time in, hours; the model's unit, 10 minutes, so
+ * omega and K are per 10 minutes), the status report's rules, lead
+ * assignment and the serialised layout are in docs/team.md.
  *
- *     dtheta_i/dt = omega_i f(a_i) + (K/N) sum_j w_ij sin(theta_j - theta_i)
- *     w_ij        = 1 - |s_i - s_j|              (skill similarity, 0..1)
- *     f(a)        = (1 + beta) / (1 + beta a / n0)   (workload; f = 1 if off)
- *
- * in model time tau (one unit = 10 minutes of business time, see below),
- * where omega_i is the natural frequency (rad per unit), s_i the
- * skill level, a_i the number of active deals, K the coupling (per unit),
- * beta the workload gain and n0 the nominal load. f(0) = 1 + beta speeds
- * idle members up, f(n0) = 1, and f falls towards 0 as the load grows, so
- * overloaded members slow down. The system is integrated with fixed-step
- * classical RK4 (n = ceil(hours / dt_max) equal steps); the coupling sum is
- * computed in O(N) per evaluation from prefix sums over the members sorted
- * by skill (see team.c), so a tick costs O(N), not O(N^2).
- *
- * Coherence is the Kuramoto order parameter r e^{i psi} = 1/N sum_j
- * e^{i theta_j}: r in [0, 1] says how synchronised the team is, psi is the
- * team's mean phase. docs/team.md gives every rule of the status report
- * (bands, bottlenecks, member states, mentoring), the lead-assignment score
- * and the serialised layout.
- *
- * Units and defaults: callers give elapsed time in hours; the model runs
- * in units of 10 minutes (WHACO_TEAM_TIME_UNIT_HOURS), and omega and K are
- * per 10 minutes. The seed's omega = 0.9 is then one sales cycle (2pi) every
- * 70 minutes, about the time a walk-in is worked, and the seed's K = 0.3
- * is the default. The unit is what makes the seed's numbers mean something
- * for a real team: with K = 0.3 a team locks only when the spread of omega
- * is below about 0.19 (K_c = 2/(pi g(0)) for Gaussian omega), so coherence
- * separates a team of similar velocities from an uneven one; and a business
- * day is 60 units long, enough for a healthy team of 5 to 15 to pull
- * together from random phases (about ln(1/r0^2)/K units), where in hour
- * units a third of such teams would still be below "good" at closing time
- * (docs/team.md, "Units and defaults").
- *
- * Memory and threads: a struct whaco_team is owned by the caller and holds
- * heap arrays (members and integration scratch) that grow, through
- * whaco/alloc.h, only when a member is added or a state decoded; running
- * out of memory then is WHACO_E_NOMEM with the team unchanged. Advancing,
- * assigning, recording deals, computing coherence and (once its arrays are
- * big enough) the status report never allocate.
- * Functions taking a const team only read it and may run concurrently with
- * each other; every other call needs the caller to serialise access. No
- * I/O, no clock, no environment: time is an argument. Deterministic: the
- * same sequence of calls gives bit-identical state (no fast-math, fixed
- * summation order).
+ * Invariants:
+ *   - No I/O, no clock, no environment: elapsed time is an argument.
+ *   - Deterministic: the same calls give bit-identical state (no fast-math,
+ *     fixed summation order), so a replayed log rebuilds the state exactly.
+ *   - A struct whaco_team is owned by the caller; its heap arrays (members
+ *     and integration scratch) grow, through whaco/alloc.h, only when a
+ *     member is added or a state decoded, and running out of memory then is
+ *     WHACO_E_NOMEM with the team unchanged. Advancing, assigning, recording
+ *     deals, coherence and (once its arrays are big enough) the status
+ *     report never allocate.
+ *   - Functions taking a const team only read it and may run concurrently
+ *     with each other; every other call needs the caller to serialise.
  */
 #ifndef WHACO_TEAM_H
 #define WHACO_TEAM_H
@@ -170,7 +141,7 @@ struct whaco_team {
     struct whaco_coherence_sample *hist; /* private: ring of WHACO_TEAM_HISTORY */
     size_t cap;                          /* private: members allocated */
     uint32_t *order;                     /* private: member indices sorted by skill */
-    double *scratch;                     /* private: RK4 work space, 6 * cap doubles */
+    double *scratch;                     /* private: RK4 work space, 8 * cap doubles */
 };
 
 /* One member in the status report; index i describes members[i]. */

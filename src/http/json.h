@@ -1,7 +1,8 @@
 /*
  * http/json.h: the JSON mapping of the HTTP API -- request bodies to core
- * structs, core structs to response bodies. The only code in whaco that
- * includes jansson.h, so the JSON library can change in one place.
+ * structs, core structs to response bodies. jansson is included only in
+ * src/http (here, and in the state-file and team-file readers), so the JSON
+ * library can change in one layer.
  *
  * Parsing is strict (jansson with JSON_REJECT_DUPLICATES: no NaN, no
  * numbers beyond range such as 1e999, no invalid UTF-8, no "\u0000", no
