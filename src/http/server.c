@@ -241,9 +241,23 @@ static enum MHD_Result respond_event_error(struct request *rq)
         api_error_from_whaco(&e, rep->rc, NULL);
         e.status = 500;
         break;
-    default:
-        api_error_from_whaco(&e, rep->rc, rep->field); /* validation: 400 */
+    case WHACO_E_NOT_FINITE: /* the event's own validation: 400 naming the field */
+    case WHACO_E_CREDIT_SCORE_RANGE:
+    case WHACO_E_NEGATIVE_MONEY:
+    case WHACO_E_VEHICLE_PRICE:
+    case WHACO_E_DOWN_EXCEEDS_PRICE:
+    case WHACO_E_ENGAGEMENT_RANGE:
+    case WHACO_E_NEGATIVE_COUNT:
+    case WHACO_E_ID_LENGTH:
+    case WHACO_E_SKILL_RANGE:
+    case WHACO_E_FREQUENCY_RANGE:
+    case WHACO_E_NAME_LENGTH:
+    case WHACO_E_NOT_INTEGER:
+    case WHACO_E_EMPTY_TEAM:
+        api_error_from_whaco(&e, rep->rc, rep->field);
         break;
+    default: /* CONFIG, STATE_*, PARSE: no event gives these; a new code is listed above */
+        return respond_internal_error(rq, "engine reply code", rep->rc);
     }
     return respond_error(rq, &e);
 }
