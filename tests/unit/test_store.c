@@ -26,10 +26,8 @@
 
 #include "whaco/err.h"
 #include "whaco/store.h"
+#include "whaco/store_sqlite.h"
 #include "fixture.h"
-
-/* Internal to store.c, for tests only: the store's own connection. */
-sqlite3 *whaco__store_db(struct whaco_store *s);
 
 /*==== Fixtures ============================================================*/
 
@@ -63,11 +61,19 @@ static void tmp_clean(struct tmp *t)
     rmdir(t->dir);
 }
 
+/* whaco_store_open of the SQLite store in dir. */
+static int open_dir(const char *dir, enum whaco_sync sync, struct whaco_store **s, char *err,
+                    size_t errlen)
+{
+    struct whaco_store_spec spec = {WHACO_STORE_SQLITE, dir, sync, 0};
+    return whaco_store_open(&spec, s, err, errlen);
+}
+
 static struct whaco_store *open_ok(const struct tmp *t, enum whaco_sync sync)
 {
     struct whaco_store *s = NULL;
     char err[512];
-    int rc = whaco_store_open(t->dir, sync, &s, err, sizeof err);
+    int rc = open_dir(t->dir, sync, &s, err, sizeof err);
     if (rc != WHACO_OK)
         fail_msg("open %s: %d %s", t->dir, rc, err);
     assert_non_null(s);
@@ -151,7 +157,7 @@ static void expect_refused(const struct tmp *t, int want)
 
     struct whaco_store *s = (struct whaco_store *)&s; /* must be overwritten */
     char err[512] = "untouched";
-    int rc = whaco_store_open(t->dir, WHACO_SYNC_FULL, &s, err, sizeof err);
+    int rc = open_dir(t->dir, WHACO_SYNC_FULL, &s, err, sizeof err);
     assert_int_equal(rc, want);
     assert_null(s);
     assert_non_null(strstr(err, t->path));
@@ -606,11 +612,11 @@ static void store__tokens_add_list_remove_duplicate_and_data_version(void **stat
     h1[5] = 0; /* hashes are bytes, NULs included */
 
     int64_t v0 = 0, v1 = 0, v2 = 0;
-    assert_int_equal(whaco_store_data_version(s, &v0), WHACO_OK);
+    assert_int_equal(whaco_store_change_counter(s, &v0), WHACO_OK);
 
     assert_int_equal(whaco_store_token_add(s, h1, "admin", "ops laptop", 1000), WHACO_OK);
     /* Own commits do not change data_version (PRAGMA data_version). */
-    assert_int_equal(whaco_store_data_version(s, &v1), WHACO_OK);
+    assert_int_equal(whaco_store_change_counter(s, &v1), WHACO_OK);
     assert_int_equal(v1, v0);
 
     assert_int_equal(whaco_store_token_add(s, h1, "read", "again", 1001), WHACO_E_DUPLICATE);
@@ -627,7 +633,7 @@ static void store__tokens_add_list_remove_duplicate_and_data_version(void **stat
     struct whaco_store *other = open_ok(&t, WHACO_SYNC_FULL);
     assert_int_equal(whaco_store_token_add(other, h2, "write", longlabel, 2000), WHACO_OK);
     whaco_store_close(other);
-    assert_int_equal(whaco_store_data_version(s, &v2), WHACO_OK);
+    assert_int_equal(whaco_store_change_counter(s, &v2), WHACO_OK);
     assert_true(v2 != v1);
 
     struct token_seen w = {0};
@@ -649,7 +655,7 @@ static void store__tokens_add_list_remove_duplicate_and_data_version(void **stat
     assert_non_null(strstr(whaco_store_errmsg(other), "no token"));
     whaco_store_close(other);
     int64_t v3 = 0;
-    assert_int_equal(whaco_store_data_version(s, &v3), WHACO_OK);
+    assert_int_equal(whaco_store_change_counter(s, &v3), WHACO_OK);
     assert_true(v3 != v2);
     memset(&w, 0, sizeof w);
     assert_int_equal(whaco_store_tokens(s, token_record, &w), WHACO_OK);
@@ -703,8 +709,7 @@ static void store__refuses_another_applications_database(void **state)
     expect_refused(&t, WHACO_E_STATE_CORRUPT);
     struct whaco_store *s = NULL;
     char err[512];
-    assert_int_equal(whaco_store_open(t.dir, WHACO_SYNC_FULL, &s, err, sizeof err),
-                     WHACO_E_STATE_CORRUPT);
+    assert_int_equal(open_dir(t.dir, WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_E_STATE_CORRUPT);
     assert_non_null(strstr(err, "application_id 0x000004d2"));
     tmp_clean(&t);
 
@@ -766,8 +771,7 @@ static void store__refuses_a_newer_schema(void **state)
     raw_exec(t.path, "PRAGMA user_version = 99;");
     expect_refused(&t, WHACO_E_STATE_VERSION);
     char err[512];
-    assert_int_equal(whaco_store_open(t.dir, WHACO_SYNC_FULL, &s, err, sizeof err),
-                     WHACO_E_STATE_VERSION);
+    assert_int_equal(open_dir(t.dir, WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_E_STATE_VERSION);
     assert_non_null(strstr(err, "schema version 99"));
     tmp_clean(&t);
 }
@@ -833,7 +837,7 @@ static void store__creates_the_directory_and_rejects_bad_arguments(void **state)
     snprintf(sub, sizeof sub, "%s/data/", t.dir); /* trailing slash */
     struct whaco_store *s = NULL;
     char err[512];
-    assert_int_equal(whaco_store_open(sub, WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_OK);
+    assert_int_equal(open_dir(sub, WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_OK);
     struct stat st;
     sub[strlen(sub) - 1] = '\0';
     assert_int_equal(stat(sub, &st), 0);
@@ -849,14 +853,14 @@ static void store__creates_the_directory_and_rejects_bad_arguments(void **state)
     /* A regular file where the directory should be. */
     spit(sub, "x", 1);
     s = (struct whaco_store *)&s;
-    assert_int_equal(whaco_store_open(sub, WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_E_IO);
+    assert_int_equal(open_dir(sub, WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_E_IO);
     assert_null(s);
     assert_non_null(strstr(err, "not a directory"));
     unlink(sub);
 
-    assert_int_equal(whaco_store_open(NULL, WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_E_INVAL);
-    assert_int_equal(whaco_store_open("", WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_E_INVAL);
-    assert_int_equal(whaco_store_open(t.dir, (enum whaco_sync)7, &s, NULL, 0), WHACO_E_INVAL);
+    assert_int_equal(whaco_store_open(NULL, &s, err, sizeof err), WHACO_E_INVAL);
+    assert_int_equal(open_dir("", WHACO_SYNC_FULL, &s, err, sizeof err), WHACO_E_INVAL);
+    assert_int_equal(open_dir(t.dir, (enum whaco_sync)7, &s, NULL, 0), WHACO_E_INVAL);
     whaco_store_close(NULL);
     assert_string_equal(whaco_store_errmsg(NULL), "");
     tmp_clean(&t);
@@ -907,7 +911,7 @@ static void store__committed_events_survive_a_crash(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         struct whaco_store *s = NULL;
-        if (whaco_store_open(t.dir, WHACO_SYNC_FULL, &s, NULL, 0) != WHACO_OK)
+        if (open_dir(t.dir, WHACO_SYNC_FULL, &s, NULL, 0) != WHACO_OK)
             _exit(1);
         if (whaco_store_begin(s) != WHACO_OK)
             _exit(2);
