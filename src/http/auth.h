@@ -33,6 +33,9 @@ struct auth;
  * Open the token table of the store named by the text store (what --data
  * says: whaco_store_spec_parse; borrowed for the call only). NULL with
  * errbuf on failure.
+ *
+ * NEEDSWORK: take a struct whaco_store_spec, as the engine does, once
+ * struct whaco_server_config carries one instead of data_dir (server.c).
  */
 struct auth *auth_open(const char *store, char *errbuf, size_t errlen);
 void auth_close(struct auth *a);
