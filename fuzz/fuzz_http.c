@@ -131,7 +131,8 @@ static void make_data_dir(void)
     write_file(strcat(strcpy(msg, web_dir), "/index.html"), "<!doctype html><title>w</title>\n");
     write_file(strcat(strcpy(msg, web_dir), "/app.js"), "console.log('whaco');\n");
     CHECK(sodium_init() >= 0);
-    CHECK(whaco_store_open(data_dir, WHACO_SYNC_NORMAL, &s, msg, sizeof msg) == WHACO_OK);
+    struct whaco_store_spec spec = {WHACO_STORE_SQLITE, data_dir, WHACO_SYNC_NORMAL, 0};
+    CHECK(whaco_store_open(&spec, &s, msg, sizeof msg) == WHACO_OK);
     add_token(s, FUZZ_TOKEN_ADMIN, "admin");
     add_token(s, FUZZ_TOKEN_WRITE, "write");
     add_token(s, FUZZ_TOKEN_READ, "read");
@@ -192,8 +193,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     hub = sse_hub_new();
     whaco_engine_config_default(&ec);
-    ec.data_dir = data_dir;
-    ec.sync = WHACO_SYNC_NORMAL;
+    ec.store.location = data_dir;
+    ec.store.sync = WHACO_SYNC_NORMAL;
     ec.tick_ms = 3600000;    /* quiet: the fuzzer's requests are the events */
     ec.snapshot_ms = 600000; /* one snapshot (and compaction) every 10 minutes */
     ec.publish = whaco_http_publish;

@@ -31,11 +31,14 @@
  * never published, and memory goes back to the durable state (snapshot +
  * replay, as at start-up, into a fresh struct whaco_intel). The engine is
  * then degraded: writes are refused at once, background events wait, and
- * every retry_ms (doubling up to 5 x retry_ms) it re-creates the database
- * if its file was removed, reloads, and writes a probe transaction; when
- * that commits it is healthy again. Reads keep the last durable view. While
- * healthy and idle it checks every retry_ms that the database file is still
- * in the data directory. cfg.log gets one line per transition.
+ * every retry_ms (doubling up to 5 x retry_ms) it has the store repaired
+ * (WHACO_STORE_REPAIR: SQLite re-creates a removed database file), reloads
+ * if the store says it was re-created, and writes a probe transaction;
+ * when that commits it is healthy again. Reads keep the last durable view.
+ * While healthy and idle it checks every retry_ms that the store is still
+ * where it should be (WHACO_STORE_CHECK). cfg.log gets one line per
+ * transition. The engine uses the store only through whaco/store.h, so it
+ * runs unchanged on any backend cfg.store names.
  *
  * Views: after each batch that changed something, the engine calls
  * cfg.publish(intel, ctx) on its thread to build an immutable read view
@@ -61,8 +64,7 @@
 struct whaco_engine;
 
 struct whaco_engine_config {
-    const char *data_dir;            /* directory of the store */
-    enum whaco_sync sync;            /* WHACO_SYNC_FULL (default) or _NORMAL */
+    struct whaco_store_spec store;   /* the store, borrowed location; SQLite in "data", sync full */
     int64_t tick_ms;                 /* network update interval; 300000 */
     int64_t snapshot_ms;             /* snapshot interval; 600000 */
     int64_t retention_ms;            /* keep logged customer data this long; 30 days */
@@ -120,10 +122,12 @@ struct whaco_engine_request {
 };
 
 /*
- * Open the store in cfg->data_dir, load the latest snapshot, replay the
- * log after it, publish the first view and start the engine thread. On
- * failure returns an error with errbuf[errlen] saying why (a damaged or
- * foreign data file, an event that cannot be replayed) and *out NULL.
+ * Open the store cfg->store names (its sync is the engine's durability
+ * mode), load the latest snapshot, replay the log after it, publish the
+ * first view and start the engine thread. cfg is copied; cfg->store.location
+ * is borrowed until whaco_engine_stop. On failure returns an error with
+ * errbuf[errlen] saying why (a damaged or foreign data file, an event that
+ * cannot be replayed) and *out NULL.
  */
 int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engine **out,
                        char *errbuf, size_t errlen);
@@ -181,20 +185,24 @@ int64_t whaco_engine_now(const struct whaco_engine *e);
 int whaco_engine_stop(struct whaco_engine *e);
 
 /*
- * Load the current state of the store in data_dir (latest snapshot plus the
- * log after it) into *in, which the caller has initialised with
- * whaco_intel_init and later releases. Writes nothing. For
- * `whaco state export`; safe while a server runs on the same directory.
+ * Load the current state of the store named by *store (latest snapshot
+ * plus the log after it) into *in, which the caller has initialised with
+ * whaco_intel_init and later releases. store is only read (its sync is
+ * ignored; WHACO_STORE_MUST_EXIST in its flags refuses a missing store
+ * instead of creating an empty one). Writes no event. For `whaco state
+ * export`; safe while a server runs on the same store.
  */
-int whaco_engine_load(const char *data_dir, struct whaco_intel *in, char *errbuf, size_t errlen);
+int whaco_engine_load(const struct whaco_store_spec *store, struct whaco_intel *in, char *errbuf,
+                      size_t errlen);
 
 /*
- * Make *in the state of the store in data_dir: write it as a snapshot
- * covering every logged event and compact those events away. Refuses
- * (WHACO_E_DUPLICATE, with errbuf saying so) if the store already holds
- * events, unless force. The server must not be running on data_dir.
+ * Make *in the state of the store named by *store (only read; its sync is
+ * ignored): write it as a snapshot covering every logged event and compact
+ * those events away. Refuses (WHACO_E_DUPLICATE, with errbuf saying so) if
+ * the store already holds events, unless force. The server must not be
+ * running on that store.
  */
-int whaco_engine_import(const char *data_dir, const struct whaco_intel *in, bool force,
-                        int64_t now_ms, char *errbuf, size_t errlen);
+int whaco_engine_import(const struct whaco_store_spec *store, const struct whaco_intel *in,
+                        bool force, int64_t now_ms, char *errbuf, size_t errlen);
 
 #endif /* WHACO_ENGINE_H */

@@ -452,21 +452,28 @@ static void print_summary(FILE *err, const struct tally *t, double seconds)
 }
 
 /*
- * --state: load the service's state from dir into *in (initialised). The
- * store would create a missing directory or database, so their absence is
- * checked first: --state never writes. Returns 0, or -1 after reporting.
+ * --state: load the service's state from dir into *in (initialised). A
+ * missing store is refused, not created (WHACO_STORE_MUST_EXIST): --state
+ * never writes. Its absence is told apart from a damaged store by opening
+ * it first. Returns 0, or -1 after reporting.
  */
 static int load_state(const char *dir, struct whaco_intel *in, FILE *err)
 {
-    char path[4096], msg[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, WHACO_STORE_FILENAME);
-    if (stat(path, &st) != 0) {
-        fprintf(err, "whaco analyze: --state %s: no service state there (%s: %s)\n", dir, path,
-                strerror(errno));
+    char msg[1024];
+    struct whaco_store_spec spec = {0};
+    struct whaco_store *s = NULL;
+    int rc = whaco_store_spec_parse(&spec, dir, msg, sizeof msg);
+    spec.flags = WHACO_STORE_MUST_EXIST;
+    if (rc == WHACO_OK)
+        rc = whaco_store_open(&spec, &s, msg, sizeof msg);
+    whaco_store_close(s);
+    if (rc == WHACO_E_NOT_FOUND) {
+        fprintf(err, "whaco analyze: --state %s: no service state there (%s)\n", dir, msg);
         return -1;
     }
-    if (whaco_engine_load(dir, in, msg, sizeof msg) != WHACO_OK) {
+    if (rc == WHACO_OK)
+        rc = whaco_engine_load(&spec, in, msg, sizeof msg);
+    if (rc != WHACO_OK) {
         fprintf(err, "whaco analyze: --state %s: %s\n", dir, msg);
         return -1;
     }
@@ -477,7 +484,10 @@ static int load_state(const char *dir, struct whaco_intel *in, FILE *err)
 static int save_state(const char *dir, const struct whaco_intel *in, int64_t now_ms, FILE *err)
 {
     char msg[1024];
-    int rc = whaco_engine_import(dir, in, false, now_ms, msg, sizeof msg);
+    struct whaco_store_spec spec = {0};
+    int rc = whaco_store_spec_parse(&spec, dir, msg, sizeof msg);
+    if (rc == WHACO_OK)
+        rc = whaco_engine_import(&spec, in, false, now_ms, msg, sizeof msg);
     if (rc == WHACO_E_DUPLICATE) {
         fprintf(err,
                 "whaco analyze: --save %s: not saved: the directory holds a service's events, "

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "whaco/err.h"
 #include "cli/config.h"
 #include "banned.h"
 
@@ -48,7 +49,7 @@ void serve_config_default(struct serve_config *c)
     snprintf(c->host, sizeof c->host, "127.0.0.1");
     snprintf(c->data_dir, sizeof c->data_dir, "data");
     c->server.host = c->host;
-    c->engine.data_dir = c->data_dir;
+    c->engine.store.location = c->data_dir;
     c->server.data_dir = c->data_dir;
 }
 
@@ -140,14 +141,18 @@ int serve_config_set(struct serve_config *c, const char *name, const char *v, co
         if (set_listen(c, v))
             return bad(err, source, name, v, "expected HOST:PORT, e.g. 127.0.0.1:8080");
     } else if (!strcmp(name, "data")) {
+        char why[512];
         if (!*v || strlen(v) >= sizeof c->data_dir)
             return bad(err, source, name, v, "expected a directory path");
+        if (whaco_store_spec_parse(&c->engine.store, v, why, sizeof why) != WHACO_OK)
+            return bad(err, source, name, v, why);
         snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
+        c->engine.store.location = c->data_dir; /* v is not kept */
     } else if (!strcmp(name, "sync")) {
         if (!strcmp(v, "full"))
-            c->engine.sync = WHACO_SYNC_FULL;
+            c->engine.store.sync = WHACO_SYNC_FULL;
         else if (!strcmp(v, "normal"))
-            c->engine.sync = WHACO_SYNC_NORMAL;
+            c->engine.store.sync = WHACO_SYNC_NORMAL;
         else
             return bad(err, source, name, v, "expected full or normal");
     } else if (!strcmp(name, "sync-interval")) {

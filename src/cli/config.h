@@ -18,7 +18,7 @@ struct serve_config {
     struct whaco_engine_config engine;
     struct whaco_server_config server;
     char host[256];              /* storage for server.host */
-    char data_dir[4096];         /* storage for engine.data_dir and server.data_dir */
+    char data_dir[4096];         /* the --data text: engine.store.location, server.data_dir */
     char timezone[128];          /* "" = the process's TZ */
     char web_dir[4096];          /* storage for server.web_dir; "" = beside the binary */
     bool allow_anonymous_remote; /* open endpoints without tokens off loopback */

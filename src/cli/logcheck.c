@@ -6,9 +6,10 @@
  *   whaco state verify [--data DIR]         start-up state == full replay?
  *
  * Both go through the store (whaco/store.h) and the engine's loader only;
- * neither creates a database (a missing DIR/whaco.db is an error) and
- * neither writes an event, so they are safe while a server runs and right
- * after a crash (opening recovers the WAL exactly as the server would).
+ * neither creates a store (WHACO_STORE_MUST_EXIST: a missing DIR/whaco.db
+ * is an error) and neither writes an event, so they are safe while a server
+ * runs and right after a crash (opening recovers the WAL exactly as the
+ * server would).
  *
  * Invariants: every string printed as JSON is escaped (quotes, backslashes,
  * control characters; bytes >= 0x80 pass through: ids are UTF-8 checked by
@@ -22,7 +23,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "whaco/engine.h"
 #include "whaco/err.h"
@@ -40,16 +40,24 @@ static const char *default_data(void)
     return d ? d : "data";
 }
 
-int cli_open_existing_store(const char *dir, struct whaco_store **s, const char *prefix, FILE *err)
+int cli_store_spec(const char *data, struct whaco_store_spec *spec, const char *prefix, FILE *err)
 {
-    char path[4096], msg[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, WHACO_STORE_FILENAME);
-    if (stat(path, &st) != 0) {
-        fprintf(err, "%s: %s: %s\n", prefix, path, strerror(errno));
+    char msg[1024];
+    if (whaco_store_spec_parse(spec, data, msg, sizeof msg) != WHACO_OK) {
+        fprintf(err, "%s: %s\n", prefix, msg);
         return 2;
     }
-    if (whaco_store_open(dir, WHACO_SYNC_FULL, s, msg, sizeof msg) != WHACO_OK) {
+    return 0;
+}
+
+int cli_open_existing_store(const char *dir, struct whaco_store **s, const char *prefix, FILE *err)
+{
+    char msg[1024];
+    struct whaco_store_spec spec = {0};
+    if (cli_store_spec(dir, &spec, prefix, err))
+        return 2;
+    spec.flags = WHACO_STORE_MUST_EXIST; /* "DIR/whaco.db: No such file or directory" */
+    if (whaco_store_open(&spec, s, msg, sizeof msg) != WHACO_OK) {
         fprintf(err, "%s: %s\n", prefix, msg);
         return 2;
     }
@@ -337,9 +345,13 @@ int whaco_state_verify(int argc, char **argv, FILE *out, FILE *err)
             return verify_usage(err);
     }
     struct whaco_store *s = NULL;
-    int status = cli_open_existing_store(data, &s, "whaco state verify", err);
+    struct whaco_store_spec spec = {0};
+    int status = cli_store_spec(data, &spec, "whaco state verify", err);
+    if (!status)
+        status = cli_open_existing_store(data, &s, "whaco state verify", err);
     if (status)
         return status;
+    spec.flags = WHACO_STORE_MUST_EXIST;
     struct whaco_store_stats st;
     if (whaco_store_stats(s, &st) != WHACO_OK) {
         fprintf(err, "whaco state verify: %s\n", whaco_store_errmsg(s));
@@ -350,13 +362,13 @@ int whaco_state_verify(int argc, char **argv, FILE *out, FILE *err)
     /* The state exactly as the server builds it at start. */
     struct whaco_intel loaded;
     if (whaco_intel_init(&loaded, NULL, NULL, NULL) != WHACO_OK ||
-        whaco_engine_load(data, &loaded, msg, sizeof msg) != WHACO_OK) {
+        whaco_engine_load(&spec, &loaded, msg, sizeof msg) != WHACO_OK) {
         fprintf(err, "whaco state verify: the server could not start from it: %s\n", msg);
         whaco_intel_release(&loaded);
         whaco_store_close(s);
         return 1;
     }
-    fprintf(out, "data: %s/%s\n", data, WHACO_STORE_FILENAME);
+    fprintf(out, "data: %s\n", whaco_store_where(s));
     if (st.events)
         fprintf(out, "events: %" PRIu64 " (seq %" PRIu64 " to %" PRIu64 ")\n", st.events,
                 st.first_seq, st.last_seq);

@@ -3,9 +3,9 @@
  * history under other assignment strategies (whaco_sim_world_from_events)
  * and print the same report as `whaco simulate`.
  *
- * The store is only read: the command refuses a directory without a
- * whaco.db (opening would create one), and whaco_store_open does not write
- * to an existing database of the current schema. Nothing is appended,
+ * The store is only read: the command refuses a store that does not exist
+ * (WHACO_STORE_MUST_EXIST; opening would create one), and whaco_store_open
+ * does not write to an existing database of the current schema. Nothing is appended,
  * snapshotted or compacted. When the log has been compacted behind a
  * snapshot, the replay starts from that snapshot's state.
  */

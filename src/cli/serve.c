@@ -133,7 +133,7 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
     fprintf(err, "whaco: listening on http://%s%s%s:%u (data %s, sync %s, tokens %s)\n",
             strchr(c.host, ':') ? "[" : "", c.host, strchr(c.host, ':') ? "]" : "",
             (unsigned)whaco_server_port(server), c.data_dir,
-            c.engine.sync == WHACO_SYNC_FULL ? "full" : "normal",
+            c.engine.store.sync == WHACO_SYNC_FULL ? "full" : "normal",
             c.server.require_auth ? "required" : "required for admin endpoints only");
     char index[4200];
     snprintf(index, sizeof index, "%s/index.html", c.web_dir);

@@ -107,8 +107,11 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err)
     }
 
     int rc = 1;
-    if (export) {
-        if (whaco_engine_load(data, &in, msg, sizeof msg) != WHACO_OK) {
+    struct whaco_store_spec spec = {0};
+    if (whaco_store_spec_parse(&spec, data, msg, sizeof msg) != WHACO_OK) {
+        fprintf(err, "whaco state: %s\n", msg);
+    } else if (export) {
+        if (whaco_engine_load(&spec, &in, msg, sizeof msg) != WHACO_OK) {
             fprintf(err, "whaco state: %s\n", msg);
         } else {
             char *w = stateio_export_whaco(&in), *o = stateio_export_oscillator(&in);
@@ -130,7 +133,7 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err)
         if (w && o && stateio_import(&in, w, wl, o, ol, msg, sizeof msg) != WHACO_OK)
             fprintf(err, "whaco state: %s/%s\n", from, msg);
         else if (w && o &&
-                 whaco_engine_import(data, &in, force, (int64_t)time(NULL) * 1000, msg,
+                 whaco_engine_import(&spec, &in, force, (int64_t)time(NULL) * 1000, msg,
                                      sizeof msg) != WHACO_OK)
             fprintf(err, "whaco state: %s\n", msg);
         else if (w && o) {

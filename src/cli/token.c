@@ -41,7 +41,9 @@ static int token_create(const char *data, const char *role, const char *label, F
                 WHACO_LABEL_MAX - 1);
         return 2;
     }
-    if (whaco_store_open(data, WHACO_SYNC_FULL, &s, msg, sizeof msg) != WHACO_OK) {
+    struct whaco_store_spec spec = {0};
+    if (whaco_store_spec_parse(&spec, data, msg, sizeof msg) != WHACO_OK ||
+        whaco_store_open(&spec, &s, msg, sizeof msg) != WHACO_OK) {
         fprintf(err, "whaco token: %s\n", msg);
         return 1;
     }

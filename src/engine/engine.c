@@ -13,7 +13,11 @@
  * readers never see state the log does not hold. After a failed commit,
  * memory is reloaded from the store (snapshot + replay, as at start-up) and
  * the background schedule is put back as it was before the batch; until
- * then `dirty` is set and nothing is built on the state in memory.
+ * then `dirty` is set and nothing is built on the state in memory. What a
+ * failure means for the storage itself is the store's business: the engine
+ * asks whaco_store_health to check (idle, at stop), repair and probe, and
+ * learns from it whether the store was re-created; it knows no file name
+ * and works the same on any backend (cfg.store).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -75,8 +79,9 @@ struct whaco_engine {
 void whaco_engine_config_default(struct whaco_engine_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->data_dir = "data";
-    cfg->sync = WHACO_SYNC_FULL;
+    cfg->store.kind = WHACO_STORE_SQLITE;
+    cfg->store.location = "data";
+    cfg->store.sync = WHACO_SYNC_FULL;
     cfg->tick_ms = 5 * 60 * 1000;
     cfg->snapshot_ms = 10 * 60 * 1000;
     cfg->retention_ms = 30 * DAY_MS;
@@ -389,13 +394,6 @@ static int take_snapshot(struct whaco_engine *e, int64_t now)
 
 /*==== Storage failures ====================================================*/
 
-/* The store's message without its leading "DIR/whaco.db: " (clients need no paths). */
-static const char *without_path(const char *msg)
-{
-    const char *p = strstr(msg, WHACO_STORE_FILENAME ": ");
-    return p ? p + sizeof WHACO_STORE_FILENAME + 1 : msg;
-}
-
 /*
  * The storage failed (why: the full message): refuse writes, log it if
  * this is a new failure, and schedule the next retry with backoff.
@@ -410,7 +408,9 @@ static void enter_degraded(struct whaco_engine *e, const char *why)
         e->stats.storage_failures++;
         e->stats.failed_since_ms = now;
     }
-    snprintf(e->stats.storage_error, sizeof e->stats.storage_error, "%s", without_path(why));
+    /* Clients see no paths: the location stays in the operator's log. */
+    snprintf(e->stats.storage_error, sizeof e->stats.storage_error, "%s",
+             whaco_store_strip_location(e->store, why));
     pthread_mutex_unlock(&e->mu);
     if (!was) {
         e->failed_mono_ns = mono_ns();
@@ -467,21 +467,22 @@ static int reload_durable(struct whaco_engine *e, char *errbuf, size_t errlen)
 }
 
 /*
- * One recovery attempt while degraded: re-create the database if its file
- * was removed, reload the durable state if memory may be ahead of it, and
- * write a probe transaction. Healthy again only if all of that worked.
+ * One recovery attempt while degraded: repair the store if it is no longer
+ * where it should be (SQLite: re-create a removed database file), reload
+ * the durable state if memory may be ahead of it, and write a probe
+ * transaction -- in that order. Healthy again only if all of that worked.
  */
 static void try_recover(struct whaco_engine *e)
 {
     char msg[512];
-    bool moved = whaco_store_check(e->store) != WHACO_OK;
-    int rc = moved ? whaco_store_recreate(e->store) : WHACO_OK;
-    if (moved && rc == WHACO_OK) {
+    unsigned done = 0;
+    int rc = whaco_store_health(e->store, WHACO_STORE_REPAIR, 0, &done); /* OK if nothing moved */
+    if (done & WHACO_STORE_RECREATED) {
         notef(e,
-              "re-created %s/%s from the database whaco had open: every committed event"
+              "re-created %s from the database whaco had open: every committed event"
               " is in it",
-              e->cfg.data_dir, WHACO_STORE_FILENAME);
-        e->dirty = true; /* reload from the new file: proves it reads back */
+              whaco_store_where(e->store));
+        e->dirty = true; /* reload from the new store: proves it reads back */
     }
     if (rc != WHACO_OK) {
         enter_degraded(e, whaco_store_errmsg(e->store));
@@ -491,7 +492,7 @@ static void try_recover(struct whaco_engine *e)
         enter_degraded(e, msg);
         return;
     }
-    if (whaco_store_probe(e->store, whaco_engine_now(e)) != WHACO_OK) {
+    if (whaco_store_health(e->store, WHACO_STORE_PROBE, whaco_engine_now(e), NULL) != WHACO_OK) {
         enter_degraded(e, whaco_store_errmsg(e->store));
         return;
     }
@@ -532,7 +533,8 @@ static void batch_failed(struct whaco_engine *e, int64_t tick_before, int64_t mi
     e->dirty = true;
     enter_degraded(e, whaco_store_errmsg(e->store));
     if (commit_failed)
-        (void)whaco_store_probe(e->store, whaco_engine_now(e)); /* see above; retried later */
+        (void)whaco_store_health(e->store, WHACO_STORE_PROBE, whaco_engine_now(e),
+                                 NULL); /* see above; retried later */
     if (reload_durable(e, msg, sizeof msg) != WHACO_OK)
         notef(e, "cannot reload the committed state yet (%s); will retry", msg);
 }
@@ -547,7 +549,7 @@ static void batch_failed(struct whaco_engine *e, int64_t tick_before, int64_t mi
  */
 static void sync_log_if_due(struct whaco_engine *e, bool committed)
 {
-    if (e->cfg.sync != WHACO_SYNC_NORMAL)
+    if (e->cfg.store.sync != WHACO_SYNC_NORMAL)
         return;
     int64_t now = whaco_engine_now(e);
     if (committed && e->sync_due == INT64_MAX)
@@ -672,8 +674,8 @@ static void step(struct whaco_engine *e, struct whaco_engine_request *batch)
     } else if (batch || now >= next_due(e)) {
         run_batch(e, batch);
     } else if (now >= e->next_check) {
-        /* Idle: is the database file still in the data directory? */
-        if (whaco_store_check(e->store) != WHACO_OK)
+        /* Idle: is the store still where it should be (SQLite: the file in its directory)? */
+        if (whaco_store_health(e->store, WHACO_STORE_CHECK, 0, NULL) != WHACO_OK)
             enter_degraded(e, whaco_store_errmsg(e->store));
         else
             e->next_check = now + e->cfg.retry_ms;
@@ -733,7 +735,7 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     if (errlen)
         errbuf[0] = '\0';
     e->cfg = *cfg;
-    rc = whaco_store_open(cfg->data_dir, cfg->sync, &e->store, errbuf, errlen);
+    rc = whaco_store_open(&cfg->store, &e->store, errbuf, errlen);
     if (rc == WHACO_OK)
         rc = load_state(e, errbuf, errlen);
     if (rc != WHACO_OK) {
@@ -847,14 +849,14 @@ int whaco_engine_stop(struct whaco_engine *e)
      * database file was removed, this is the last chance to put it back:
      * the acknowledged events are only in the file still open.
      */
-    if (whaco_store_check(e->store) != WHACO_OK)
+    if (whaco_store_health(e->store, WHACO_STORE_CHECK, 0, NULL) != WHACO_OK)
         try_recover(e);
     if (!e->stats.failed) {
         rc = take_snapshot(e, stamp(e));
         if (rc != WHACO_OK)
             notef(e, "the final snapshot failed (%s); the log still has every event",
                   whaco_store_errmsg(e->store));
-    } else if (whaco_store_check(e->store) != WHACO_OK) {
+    } else if (whaco_store_health(e->store, WHACO_STORE_CHECK, 0, NULL) != WHACO_OK) {
         notef(e,
               "stopping with the database file gone from the data directory and not"
               " re-created (%s): what only the open file held is lost",
@@ -870,17 +872,19 @@ int whaco_engine_stop(struct whaco_engine *e)
 
 /*==== Export and import ===================================================*/
 
-int whaco_engine_load(const char *data_dir, struct whaco_intel *in, char *errbuf, size_t errlen)
+int whaco_engine_load(const struct whaco_store_spec *store, struct whaco_intel *in, char *errbuf,
+                      size_t errlen)
 {
     struct whaco_engine *e = whaco_xcalloc(1, sizeof *e);
     int rc;
     if (errlen)
         errbuf[0] = '\0';
     whaco_engine_config_default(&e->cfg);
-    e->cfg.data_dir = data_dir;
+    e->cfg.store = *store;
+    e->cfg.store.sync = WHACO_SYNC_FULL;
     e->cfg.seg = in->seg.cfg;
     e->cfg.team = in->team.cfg;
-    rc = whaco_store_open(data_dir, WHACO_SYNC_FULL, &e->store, errbuf, errlen);
+    rc = whaco_store_open(&e->cfg.store, &e->store, errbuf, errlen);
     if (rc == WHACO_OK)
         rc = load_state(e, errbuf, errlen);
     if (rc == WHACO_OK) {
@@ -894,14 +898,17 @@ int whaco_engine_load(const char *data_dir, struct whaco_intel *in, char *errbuf
     return rc;
 }
 
-int whaco_engine_import(const char *data_dir, const struct whaco_intel *in, bool force,
-                        int64_t now_ms, char *errbuf, size_t errlen)
+int whaco_engine_import(const struct whaco_store_spec *store, const struct whaco_intel *in,
+                        bool force, int64_t now_ms, char *errbuf, size_t errlen)
 {
     struct whaco_store *s = NULL;
     struct whaco_buf b = WHACO_BUF_INIT;
+    struct whaco_store_spec spec = *store;
+    char where[1024];
     if (errlen)
         errbuf[0] = '\0';
-    int rc = whaco_store_open(data_dir, WHACO_SYNC_FULL, &s, errbuf, errlen);
+    spec.sync = WHACO_SYNC_FULL;
+    int rc = whaco_store_open(&spec, &s, errbuf, errlen);
     if (rc != WHACO_OK)
         return rc;
     uint64_t seq = whaco_store_last_seq(s);
@@ -909,7 +916,7 @@ int whaco_engine_import(const char *data_dir, const struct whaco_intel *in, bool
         errorf(errbuf, errlen,
                "%s already holds %llu events; stop the server and pass --force to replace "
                "its state",
-               data_dir, (unsigned long long)seq);
+               whaco_store_spec_describe(store, where, sizeof where), (unsigned long long)seq);
         whaco_store_close(s);
         return WHACO_E_DUPLICATE;
     }

@@ -1,6 +1,8 @@
 /*
  * auth.c: tokens and roles (auth.h) on libsodium: randombytes_buf for new
  * tokens, crypto_hash_sha256 for the stored hash, sodium_memcmp to compare.
+ * The token table is read through a store connection of its own, reloaded
+ * when the store's change counter says another process has committed.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -28,7 +30,7 @@ struct auth {
     struct whaco_store *store; /* mu: a connection of its own */
     struct token *tokens;      /* mu */
     size_t n, cap;             /* mu */
-    int64_t version;           /* mu: store data_version at the last load */
+    int64_t version;           /* mu: the store's change counter at the last load */
     time_t checked;            /* mu: when the version was last checked */
 };
 
@@ -75,7 +77,7 @@ static void add_token(void *ctx, const uint8_t hash[WHACO_TOKEN_HASH_BYTES], con
     a->n++;
 }
 
-/* Reload the table if the database changed (mu held). */
+/* Reload the table if another process changed the store (mu held). */
 static void refresh(struct auth *a)
 {
     time_t now = time(NULL);
@@ -83,21 +85,24 @@ static void refresh(struct auth *a)
     if (now - a->checked < RELOAD_SECONDS && a->checked)
         return;
     a->checked = now;
-    if (whaco_store_data_version(a->store, &version) != WHACO_OK || version == a->version)
+    if (whaco_store_change_counter(a->store, &version) != WHACO_OK || version == a->version)
         return;
     a->n = 0;
     if (whaco_store_tokens(a->store, add_token, a) == WHACO_OK)
         a->version = version;
 }
 
-struct auth *auth_open(const char *data_dir, char *errbuf, size_t errlen)
+struct auth *auth_open(const char *store, char *errbuf, size_t errlen)
 {
+    struct whaco_store_spec spec = {0}; /* sync full: a token change is durable at once */
     if (sodium_init() < 0) {
         snprintf(errbuf, errlen, "libsodium failed to initialise");
         return NULL;
     }
+    if (whaco_store_spec_parse(&spec, store, errbuf, errlen) != WHACO_OK)
+        return NULL;
     struct auth *a = whaco_xcalloc(1, sizeof *a);
-    if (whaco_store_open(data_dir, WHACO_SYNC_FULL, &a->store, errbuf, errlen) != WHACO_OK) {
+    if (whaco_store_open(&spec, &a->store, errbuf, errlen) != WHACO_OK) {
         free(a);
         return NULL;
     }

@@ -10,7 +10,8 @@
  *
  * The table is loaded from the store at start and reloaded, at most every
  * two seconds, when another connection (`whaco token create` or `revoke`)
- * has changed the database: a revoked token is refused within two seconds.
+ * has changed the store (whaco_store_change_counter): a revoked token is
+ * refused within two seconds.
  * Thread-safe.
  */
 #ifndef WHACO_HTTP_AUTH_H
@@ -28,8 +29,15 @@ enum role { ROLE_NONE = 0, ROLE_READ = 1, ROLE_WRITE = 2, ROLE_ADMIN = 3 };
 
 struct auth;
 
-/* Open the token table of the store in data_dir. NULL with errbuf on failure. */
-struct auth *auth_open(const char *data_dir, char *errbuf, size_t errlen);
+/*
+ * Open the token table of the store named by the text store (what --data
+ * says: whaco_store_spec_parse; borrowed for the call only). NULL with
+ * errbuf on failure.
+ *
+ * NEEDSWORK: take a struct whaco_store_spec, as the engine does, once
+ * struct whaco_server_config carries one instead of data_dir (server.c).
+ */
+struct auth *auth_open(const char *store, char *errbuf, size_t errlen);
 void auth_close(struct auth *a);
 
 /*

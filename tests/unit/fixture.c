@@ -55,7 +55,7 @@ int fixture_remove_dir(void)
 void fixture_engine_config(struct whaco_engine_config *cfg)
 {
     whaco_engine_config_default(cfg);
-    cfg->data_dir = fixture_dir;
+    cfg->store = fixture_spec(WHACO_SYNC_FULL);
     cfg->publish = fixture_publish_saved;
     cfg->view_free = fixture_free_saved;
     cfg->tick_ms = 3600 * 1000; /* no background events unless a test asks */
@@ -145,11 +145,18 @@ void fixture_count_done(void *arg)
 
 /*==== The store and its file ==============================================*/
 
+struct whaco_store_spec fixture_spec(enum whaco_sync sync)
+{
+    struct whaco_store_spec spec = {WHACO_STORE_SQLITE, fixture_dir, sync, 0};
+    return spec;
+}
+
 struct whaco_store *fixture_open_store(enum whaco_sync sync)
 {
     struct whaco_store *s = NULL;
+    struct whaco_store_spec spec = fixture_spec(sync);
     char msg[512];
-    if (whaco_store_open(fixture_dir, sync, &s, msg, sizeof msg) != WHACO_OK)
+    if (whaco_store_open(&spec, &s, msg, sizeof msg) != WHACO_OK)
         fail_msg("open %s: %s", fixture_dir, msg);
     return s;
 }

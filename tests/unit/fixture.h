@@ -3,6 +3,8 @@
  * files share -- a temporary data directory per case, a quiet engine whose
  * view is a saved copy of the state, a few events, and raw SQLite access
  * for the tests that damage or inspect the file behind the store's back.
+ * The store is the SQLite backend's, in fixture_dir (whaco/store_sqlite.h
+ * names its file).
  *
  * Invariants: every helper fails the current cmocka test (never returns an
  * error) when something it needs does not work; nothing here changes what
@@ -19,6 +21,7 @@
 
 #include "whaco/engine.h"
 #include "whaco/store.h"
+#include "whaco/store_sqlite.h"
 
 /*==== The data directory ==================================================*/
 
@@ -85,6 +88,9 @@ struct fixture_counter {
 void fixture_count_done(void *arg);
 
 /*==== The store and its file ==============================================*/
+
+/* The spec of the SQLite store in fixture_dir, with this sync and no flags. */
+struct whaco_store_spec fixture_spec(enum whaco_sync sync);
 
 /* Open the store in fixture_dir; fails the test with the store's message if it cannot. */
 struct whaco_store *fixture_open_store(enum whaco_sync sync);

@@ -1305,12 +1305,12 @@ static void make_service_dir(const char *dir, int n)
     static int dummy;
     char msg[512];
     whaco_engine_config_default(&cfg);
-    cfg.data_dir = dir;
+    cfg.store.location = dir;
     cfg.publish = no_view;
     cfg.view_free = no_view_free;
     cfg.ctx = &dummy;
     cfg.daily_reset = false;
-    cfg.sync = WHACO_SYNC_NORMAL;
+    cfg.store.sync = WHACO_SYNC_NORMAL;
     if (whaco_engine_start(&cfg, &e, msg, sizeof msg) != WHACO_OK)
         fail_msg("engine start: %s", msg);
     whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
@@ -1368,9 +1368,11 @@ static void analyze__state_of_a_service_and_save_refusal(void **state)
     assert_non_null(got);
     assert_int_equal(whaco_intel_init(svc, NULL, NULL, NULL), WHACO_OK);
     assert_int_equal(whaco_intel_init(got, NULL, NULL, NULL), WHACO_OK);
-    if (whaco_engine_load(service, svc, msg, sizeof msg) != WHACO_OK)
+    struct whaco_store_spec spec = {WHACO_STORE_SQLITE, service, WHACO_SYNC_FULL, 0};
+    if (whaco_engine_load(&spec, svc, msg, sizeof msg) != WHACO_OK)
         fail_msg("load service: %s", msg);
-    if (whaco_engine_load(out_dir, got, msg, sizeof msg) != WHACO_OK)
+    spec.location = out_dir;
+    if (whaco_engine_load(&spec, got, msg, sizeof msg) != WHACO_OK)
         fail_msg("load saved: %s", msg);
     assert_int_equal(svc->seg.processed, NS); /* the refused --save changed nothing */
     assert_int_equal(got->team.n, 1);

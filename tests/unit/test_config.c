@@ -2,13 +2,16 @@
  * test_config.c: `whaco serve`'s derived settings -- which listen addresses
  * count as loopback, and so whether tokens are required on every endpoint
  * (serve_config_finish). The server's DNS-rebinding rule uses the same
- * whaco_server_host_is_loopback, so the two cannot disagree.
+ * whaco_server_host_is_loopback, so the two cannot disagree. And the store
+ * "data" names (a directory: SQLite; a URL this build has no backend for is
+ * refused when the setting is read, not when the server starts).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cli/config.h"
@@ -63,11 +66,42 @@ static void config__tokens_are_required_off_loopback_unless_allowed(void **state
     assert_true(required("0.0.0.0:8080", "true", "true"));
 }
 
+static void config__data_names_the_store_and_refuses_unsupported_backends(void **state)
+{
+    (void)state;
+    struct serve_config c;
+    char said[512] = "";
+    FILE *err = tmpfile();
+    assert_non_null(err);
+    serve_config_default(&c);
+    assert_int_equal(c.engine.store.kind, WHACO_STORE_SQLITE);
+    assert_string_equal(c.engine.store.location, "data");
+    assert_int_equal(c.engine.store.sync, WHACO_SYNC_FULL);
+
+    /* The order of the settings does not matter: sync and data are separate. */
+    assert_int_equal(serve_config_set(&c, "sync", "normal", "test", err), 0);
+    assert_int_equal(serve_config_set(&c, "data", "/srv/whaco", "test", err), 0);
+    assert_ptr_equal(c.engine.store.location, c.data_dir); /* the text is kept in c */
+    assert_string_equal(c.engine.store.location, "/srv/whaco");
+    assert_string_equal(c.server.data_dir, "/srv/whaco");
+    assert_int_equal(c.engine.store.sync, WHACO_SYNC_NORMAL);
+
+    assert_int_equal(serve_config_set(&c, "data", "postgresql://x", "flags", err), -1);
+    rewind(err);
+    assert_non_null(fgets(said, sizeof said, err));
+    fclose(err);
+    assert_non_null(strstr(said, "whaco serve: flags: data = 'postgresql://x': postgresql://"
+                                 " storage is not supported by this build of whaco"));
+    assert_string_equal(c.engine.store.location, "/srv/whaco"); /* unchanged */
+    assert_int_equal(c.engine.store.kind, WHACO_STORE_SQLITE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config__loopback_is_127_slash_8_and_every_spelling_of_ipv6_one),
         cmocka_unit_test(config__tokens_are_required_off_loopback_unless_allowed),
+        cmocka_unit_test(config__data_names_the_store_and_refuses_unsupported_backends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,7 +128,7 @@ static struct whaco_engine *start_engine(enum whaco_sync sync, int64_t interval_
 {
     struct whaco_engine_config cfg;
     fixture_engine_config(&cfg);
-    cfg.sync = sync;
+    cfg.store.sync = sync;
     cfg.sync_interval_ms = interval_ms;
     cfg.publish = publish_nothing;
     cfg.view_free = free_nothing;

@@ -7,8 +7,8 @@
  *    recovers by itself, and the state -- live and after a restart -- holds
  *    exactly the acknowledged events;
  *  - a batch committed after the data directory was removed is taken out of
- *    the open file again, and whaco_store_recreate puts the database back
- *    (refusing to overwrite another file that appeared at its path);
+ *    the open file again, and whaco_store_health's repair puts the database
+ *    back (refusing to overwrite another file that appeared at its path);
  *  - a database locked by another connection: writes fail with "database is
  *    locked" after the busy timeout, and succeed again once it is released;
  *  - a midnight reset whose batch failed runs after the recovery (the
@@ -248,29 +248,47 @@ static int append_batch(struct whaco_store *s, int events)
     return whaco_store_commit(s);
 }
 
+/* whaco_store_health(s, how) with its report, which must be WHACO_OK or `want`. */
+static int health(struct whaco_store *s, enum whaco_store_health how, int64_t now_ms,
+                  unsigned *done)
+{
+    *done = 0xdead;
+    int rc = whaco_store_health(s, how, now_ms, done);
+    if (rc != WHACO_OK)
+        assert_int_equal(*done, 0); /* nothing is reported done by a failed call */
+    return rc;
+}
+
 static void faults__a_removed_directory_is_detected_and_recreated(void **state)
 {
     (void)state;
     struct whaco_store *s = fixture_open_store(WHACO_SYNC_FULL), *other = NULL;
+    unsigned done;
     assert_int_equal(append_batch(s, 2), WHACO_OK);
-    assert_int_equal(whaco_store_check(s), WHACO_OK);
+    assert_int_equal(health(s, WHACO_STORE_CHECK, 0, &done), WHACO_OK);
+    assert_int_equal(health(s, WHACO_STORE_REPAIR, 0, &done), WHACO_OK);
+    assert_int_equal(done, 0); /* nothing to repair */
 
     assert_int_equal(fixture_remove_dir(), 0);
-    assert_int_equal(whaco_store_check(s), WHACO_E_IO);
+    assert_int_equal(health(s, WHACO_STORE_CHECK, 0, &done), WHACO_E_IO);
     assert_non_null(strstr(whaco_store_errmsg(s), "no longer there"));
     /* A batch committed into the unlinked file is refused and taken out again. */
     assert_int_equal(append_batch(s, 3), WHACO_E_IO);
     assert_non_null(strstr(whaco_store_errmsg(s), "it was not stored"));
     assert_int_equal(fixture_count_replayed(s, 0), 2);
     assert_int_equal(whaco_store_last_seq(s), 2); /* numbers handed back: no gap */
-    assert_int_equal(whaco_store_probe(s, 1), WHACO_E_IO);
+    assert_int_equal(health(s, WHACO_STORE_PROBE, 1, &done), WHACO_E_IO);
 
     /* Re-created: the directory, the file, the committed events. */
-    assert_int_equal(whaco_store_recreate(s), WHACO_OK);
+    assert_int_equal(health(s, WHACO_STORE_REPAIR, 0, &done), WHACO_OK);
+    assert_int_equal(done, WHACO_STORE_RECREATED);
+    assert_string_equal(whaco_store_errmsg(s), "");
     struct stat sb;
     assert_int_equal(stat(fixture_db_path, &sb), 0);
-    assert_int_equal(whaco_store_check(s), WHACO_OK);
-    assert_int_equal(whaco_store_probe(s, 2), WHACO_OK);
+    assert_string_equal(whaco_store_where(s), fixture_db_path);
+    assert_int_equal(health(s, WHACO_STORE_CHECK, 0, &done), WHACO_OK);
+    assert_int_equal(health(s, WHACO_STORE_PROBE, 2, &done), WHACO_OK);
+    assert_int_equal(done, 0);
     assert_int_equal(fixture_count_replayed(s, 0), 2);
     assert_int_equal(append_batch(s, 1), WHACO_OK);
     whaco_store_close(s);
@@ -280,14 +298,21 @@ static void faults__a_removed_directory_is_detected_and_recreated(void **state)
     /* Removed again, and another database put at the path: never overwritten. */
     assert_int_equal(fixture_remove_dir(), 0);
     other = fixture_open_store(WHACO_SYNC_FULL);
-    assert_int_equal(whaco_store_recreate(s), WHACO_E_IO);
+    assert_int_equal(health(s, WHACO_STORE_REPAIR, 0, &done), WHACO_E_IO);
     assert_non_null(strstr(whaco_store_errmsg(s), "another file is now at this path"));
     assert_int_equal(fixture_count_replayed(other, 0), 0);
     /* Moved away, the way is free again. */
     whaco_store_close(other);
     assert_int_equal(fixture_remove_dir(), 0);
-    assert_int_equal(whaco_store_recreate(s), WHACO_OK);
+    assert_int_equal(health(s, WHACO_STORE_REPAIR, 0, &done), WHACO_OK);
+    assert_int_equal(done, WHACO_STORE_RECREATED);
     assert_int_equal(fixture_count_replayed(s, 0), 3);
+
+    /* Not while a batch is open, and not for a request that does not exist. */
+    assert_int_equal(whaco_store_begin(s), WHACO_OK);
+    assert_int_equal(health(s, WHACO_STORE_PROBE, 3, &done), WHACO_E_INVAL);
+    whaco_store_rollback(s);
+    assert_int_equal(health(s, (enum whaco_store_health)7, 3, &done), WHACO_E_INVAL);
     whaco_store_close(s);
 }
 
@@ -383,7 +408,7 @@ static void faults__no_snapshot_after_a_failed_interval_fsync(void **state)
     struct whaco_store_stats ss;
     struct whaco_event ev;
     config(&cfg);
-    cfg.sync = WHACO_SYNC_NORMAL;
+    cfg.store.sync = WHACO_SYNC_NORMAL;
     cfg.sync_interval_ms = 0; /* fsync the log after every batch that committed */
     cfg.snapshot_ms = 0;      /* and a snapshot is due at every batch */
     cfg.retry_ms = 60000;     /* no recovery while the test looks */

@@ -805,8 +805,8 @@ static void oom__engine_add_salesperson(void **state)
         snprintf(dir, sizeof dir, "/tmp/whaco-oom-XXXXXX");
         assert_non_null(mkdtemp(dir));
         whaco_engine_config_default(&cfg);
-        cfg.data_dir = dir;
-        cfg.sync = WHACO_SYNC_NORMAL;
+        cfg.store.location = dir;
+        cfg.store.sync = WHACO_SYNC_NORMAL;
         cfg.publish = publish_saved;
         cfg.view_free = free_saved;
         cfg.tick_ms = cfg.snapshot_ms = 3600 * 1000; /* no background events */

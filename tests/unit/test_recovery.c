@@ -235,7 +235,8 @@ static void two_batches_then_die(void)
     assert_true(pid >= 0);
     if (pid == 0) {
         struct whaco_store *s = NULL;
-        if (whaco_store_open(fixture_dir, WHACO_SYNC_FULL, &s, NULL, 0) != WHACO_OK)
+        struct whaco_store_spec spec = fixture_spec(WHACO_SYNC_FULL);
+        if (whaco_store_open(&spec, &s, NULL, 0) != WHACO_OK)
             _exit(1);
         for (int b = 0; b < 2; b++) {
             if (whaco_store_begin(s) != WHACO_OK)

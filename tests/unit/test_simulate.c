@@ -21,6 +21,7 @@
 #include "whaco/gen.h"
 #include "whaco/intel.h"
 #include "whaco/store.h"
+#include "whaco/store_sqlite.h"
 #include "cli/cli.h"
 
 #define MINUTE 60000LL
@@ -109,7 +110,8 @@ static void replay__reads_a_recorded_store_without_writing(void **state)
     struct whaco_rng rng;
     struct whaco_gen_params gp;
     char err[256];
-    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_NORMAL, &s, err, sizeof err), WHACO_OK);
+    struct whaco_store_spec spec = {WHACO_STORE_SQLITE, dir, WHACO_SYNC_NORMAL, 0};
+    assert_int_equal(whaco_store_open(&spec, &s, err, sizeof err), WHACO_OK);
     assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
     whaco_rng_seed(&rng, 9);
     whaco_gen_params_default(&gp);
@@ -158,7 +160,7 @@ static void replay__reads_a_recorded_store_without_writing(void **state)
     free(text);
 
     /* Nothing was appended. */
-    assert_int_equal(whaco_store_open(dir, WHACO_SYNC_NORMAL, &s, err, sizeof err), WHACO_OK);
+    assert_int_equal(whaco_store_open(&spec, &s, err, sizeof err), WHACO_OK);
     assert_int_equal(whaco_store_last_seq(s), last);
     whaco_store_close(s);
     char p[128];
