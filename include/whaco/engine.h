@@ -103,7 +103,7 @@ struct whaco_engine_reply {
     const char *field;              /* bad field for validation errors, else NULL */
     int64_t time_ms;                /* engine time the event was applied at */
     bool storage_failed;            /* rc is WHACO_E_UNAVAILABLE because the storage failed */
-    struct whaco_analysis analysis; /* ANALYZE, when rc == WHACO_OK */
+    struct whaco_event_result result; /* what the event gave, when rc == WHACO_OK */
 };
 
 typedef void (*whaco_engine_done_cb)(void *arg);

@@ -42,7 +42,15 @@
     X(IO, -22, "input/output error")                                                               \
     X(PARSE, -23, "malformed input")                                                               \
     X(UNAVAILABLE, -24, "service is shutting down or its storage has failed")                      \
-    X(NOMEM, -25, "out of memory")
+    X(NOMEM, -25, "out of memory")                                                                 \
+    X(FLOOR_OFF, -26, "floor tracking is off (the floor-tracking setting)")                        \
+    X(CUSTOMER_NOT_FOUND, -27, "no walk-in with this customerId")                                  \
+    X(VISIT_ENDED, -28, "this walk-in already left or bought")                                     \
+    X(OFF_FLOOR, -29, "the salesperson is not clocked in")                                         \
+    X(WRONG_SALESPERSON, -30, "the walk-in is not with this salesperson")                          \
+    X(STATUS_VALUE, -31, "status must be one of available, break, delivery, appointment")          \
+    X(OUTCOME_VALUE, -32, "outcome must be one of no_sale, be_back, appointment")                  \
+    X(FLOOR_FULL, -33, "too many walk-ins in the store at once")
 
 enum whaco_err {
     WHACO_OK = 0,

@@ -45,7 +45,13 @@
     X(REMOVE_SALESPERSON, 4, remove_salesperson) /* DELETE salesperson/:id: id */                  \
     X(TICK, 5, tick)                             /* the network update (5 minutes) */              \
     X(DAILY_RESET, 6, daily_reset)               /* local midnight */                              \
-    X(RESET, 7, reset)                           /* POST reset (admin) */
+    X(RESET, 7, reset)                           /* POST reset (admin) */                          \
+    X(CLOCK_IN, 8, clock_in)                     /* clock-in: id */                                \
+    X(CLOCK_OUT, 9, clock_out)                   /* clock-out: id */                               \
+    X(STATUS, 10, status)                        /* salesperson-status: id, status */              \
+    X(CUSTOMER_LEFT, 11, customer_left)          /* customer-left: customer_id, outcome, id? */    \
+    X(OVERRIDE, 12, override)                    /* assign (admin): customer_id, id */             \
+    X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */
 
 enum whaco_event_type {
 #define WHACO_EVENT_ENUM(NAME, number, name) WHACO_EV_##NAME = (number),
@@ -69,8 +75,13 @@ struct whaco_event {
     uint32_t type;                   /* enum whaco_event_type */
     int64_t time_ms;                 /* Unix ms; set by the engine */
     struct whaco_customer customer;  /* ANALYZE */
-    char id[WHACO_TEAM_ID_MAX];      /* DEAL_CLOSED, ADD, REMOVE: salesperson id */
+    char id[WHACO_TEAM_ID_MAX];      /* DEAL_CLOSED, ADD, REMOVE, the floor's: salesperson id,
+                                        "" for none (CUSTOMER_LEFT's is optional) */
     char deal_id[WHACO_DEAL_ID_MAX]; /* DEAL_CLOSED: optional, "" if none */
+    char customer_id[WHACO_ID_MAX];  /* DEAL_CLOSED (optional), CUSTOMER_LEFT, OVERRIDE */
+    uint8_t status;                  /* STATUS: enum whaco_seat_status */
+    uint8_t outcome;                 /* CUSTOMER_LEFT: enum whaco_outcome */
+    struct whaco_floor_config floor; /* FLOOR_SETTINGS */
     char name[WHACO_TEAM_NAME_MAX];  /* ADD */
     double skill_level;              /* ADD */
     double natural_frequency;        /* ADD */
@@ -90,16 +101,22 @@ bool whaco_event_type_valid(uint32_t type);
  */
 const char *whaco_event_name(uint32_t type);
 
+/* What applying an event gave. */
+struct whaco_event_result {
+    struct whaco_analysis analysis; /* ANALYZE */
+    struct whaco_floor_news news;   /* the walk-ins the floor assigned (any floor event) */
+};
+
 /*
- * Apply ev to in at ev->time_ms. For ANALYZE, *out (if not NULL) receives
- * the analysis. Returns WHACO_OK, or the event's error (validation with
- * *field set, WHACO_E_NOT_FOUND, WHACO_E_DUPLICATE, WHACO_E_TIME_BACKWARDS,
- * WHACO_E_INVAL for an unknown type, WHACO_E_NOMEM when adding a
- * salesperson or resetting runs out of memory) with *in unchanged.
- * Deterministic.
+ * Apply ev to in at ev->time_ms; *out (if not NULL) receives what it gave.
+ * Returns WHACO_OK, or the event's error (validation with *field set,
+ * WHACO_E_NOT_FOUND, WHACO_E_DUPLICATE, the floor's (whaco/floor.h),
+ * WHACO_E_TIME_BACKWARDS, WHACO_E_INVAL for an unknown type, WHACO_E_NOMEM
+ * when adding a salesperson or resetting runs out of memory) with *in
+ * unchanged. Deterministic.
  */
 int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
-                      struct whaco_analysis *out, const char **field);
+                      struct whaco_event_result *out, const char **field);
 
 /*
  * Append the event's encoding to b. Equal events give identical bytes.

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "whaco/floor.h"
 #include "whaco/segment.h"
 #include "whaco/serial.h"
 #include "whaco/team.h"
@@ -44,6 +45,7 @@
 struct whaco_intel {
     struct whaco_segmenter seg; /* read-only for callers */
     struct whaco_team team;     /* read-only for callers */
+    struct whaco_floor floor;   /* read-only for callers */
     int64_t clock_ms;           /* read-only: time of the latest event */
     bool clock_set;             /* read-only: false until the first event */
 };
@@ -56,6 +58,11 @@ struct whaco_analysis {
     char assigned_id[WHACO_TEAM_ID_MAX];    /* assignedTo, "" if nobody */
     unsigned n_actions;                     /* 1..WHACO_ACTIONS_MAX */
     const char *actions[WHACO_ACTIONS_MAX]; /* recommendedActions, static strings */
+    /* A tracked floor (whaco/floor.h); all zero on an untracked one: */
+    bool floor_tracked;             /* the walk-in is one of the floor's */
+    bool returning;                 /* it was still in the store: not a new walk-in */
+    uint32_t queue_position;        /* 1 = next at the desk; 0 when assigned */
+    char customer_id[WHACO_ID_MAX]; /* the walk-in's id ("walk-in-N" if it came without) */
 };
 
 /*
@@ -71,11 +78,14 @@ void whaco_intel_release(struct whaco_intel *in);
 
 /*
  * The analyze-customer event: validate the customer, advance the network to
- * now_ms, segment and learn (whaco_segment_learn), then assign the lead to
- * the best-fit salesperson with the segment's priority. An empty team is not
- * an error of the event: the customer is still analysed and learned, and
- * out->assign_rc says WHACO_E_EMPTY_TEAM ("No salespeople in network").
- * Returns WHACO_OK, a customer validation error (*field set) or
+ * now_ms, segment and learn (whaco_segment_learn), then assign the lead:
+ * on an untracked floor to the best-fit salesperson of the whole team (the
+ * seed's rule); on a tracked one the walk-in arrives on the floor
+ * (whaco_floor_arrive: a free salesperson by the rule, or the desk's line,
+ * out->queue_position). An empty team is not an error of the event: the
+ * customer is still analysed and learned, and out->assign_rc says
+ * WHACO_E_EMPTY_TEAM ("No salespeople in network"). Returns WHACO_OK, a
+ * customer validation error (*field set), WHACO_E_FLOOR_FULL or
  * WHACO_E_TIME_BACKWARDS, with *in and *out unchanged on error.
  */
 int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, int64_t now_ms,
@@ -92,11 +102,32 @@ unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
                                    const char *actions[WHACO_ACTIONS_MAX]);
 
 /*
- * The deal-closed event for salesperson `id` (whaco_team_deal_closed after
- * advancing to now_ms). Returns WHACO_OK, WHACO_E_NOT_FOUND or
- * WHACO_E_TIME_BACKWARDS.
+ * The deal-closed event for salesperson `id`, linked to the walk-in
+ * customer_id if not NULL (whaco_floor_deal_closed after advancing to
+ * now_ms; the seed's whaco_team_deal_closed on an untracked floor).
+ * Returns WHACO_OK, its errors, or WHACO_E_TIME_BACKWARDS.
  */
-int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_ms);
+int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, const char *customer_id,
+                            int64_t now_ms, struct whaco_floor_news *news);
+
+/*
+ * ---- The floor's events (whaco/floor.h, which gives their errors):
+ * advance the network to now_ms, then the floor's function. news may be
+ * NULL. Errors leave *in unchanged; WHACO_E_TIME_BACKWARDS too. ----
+ */
+int whaco_intel_clock_in(struct whaco_intel *in, const char *id, int64_t now_ms,
+                         struct whaco_floor_news *news);
+int whaco_intel_clock_out(struct whaco_intel *in, const char *id, int64_t now_ms,
+                          struct whaco_floor_news *news);
+int whaco_intel_set_status(struct whaco_intel *in, const char *id, int status, int64_t now_ms,
+                           struct whaco_floor_news *news);
+int whaco_intel_customer_left(struct whaco_intel *in, const char *customer_id, int outcome,
+                              const char *salesperson_id, int64_t now_ms,
+                              struct whaco_floor_news *news);
+int whaco_intel_override(struct whaco_intel *in, const char *customer_id,
+                         const char *salesperson_id, int64_t now_ms, struct whaco_floor_news *news);
+int whaco_intel_configure_floor(struct whaco_intel *in, const struct whaco_floor_config *cfg,
+                                int64_t now_ms, struct whaco_floor_news *news);
 
 /*
  * Add a salesperson (whaco_team_add after advancing); errors as there,
@@ -106,8 +137,12 @@ int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_
 int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_member_spec *spec,
                                 int64_t now_ms, const char **field);
 
-/* Remove a salesperson; WHACO_OK, WHACO_E_NOT_FOUND or WHACO_E_TIME_BACKWARDS. */
-int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64_t now_ms);
+/*
+ * Remove a salesperson; WHACO_OK, WHACO_E_NOT_FOUND or WHACO_E_TIME_BACKWARDS.
+ * On a tracked floor their walk-ins go back to the desk first (news).
+ */
+int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64_t now_ms,
+                                   struct whaco_floor_news *news);
 
 /*
  * The network tick (every 5 minutes in the service): advance to now_ms and
@@ -121,17 +156,18 @@ int whaco_intel_daily_reset(struct whaco_intel *in, int64_t now_ms);
 
 /*
  * Reset both engines to their initial state (same configurations): the
- * model forgets what it learned, the team is emptied, the clock restarts at
- * now_ms. Returns WHACO_OK, WHACO_E_TIME_BACKWARDS or WHACO_E_NOMEM (*in
- * unchanged).
+ * model forgets what it learned, the team is emptied, the floor too (its
+ * settings kept), the clock restarts at now_ms. Returns WHACO_OK, WHACO_E_TIME_BACKWARDS or
+ * WHACO_E_NOMEM (*in unchanged).
  */
 int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms);
 
 /*
  * Append the whole state as a saved-state file (whaco/serial.h: sections
- * SEGM, TEAM and INTL, then the CRC) to b. Equal states give identical
- * bytes. Returns WHACO_OK, or WHACO_E_NOMEM with b failed (see
- * whaco/serial.h: its bytes are not a state; clear or release it).
+ * SEGM, TEAM, INTL and FLOR, then the CRC) to b. A state saved before the
+ * floor existed (no FLOR) loads with an untracked floor of default settings. Equal states give
+ * identical bytes. Returns WHACO_OK, or WHACO_E_NOMEM with b failed (see whaco/serial.h: its bytes
+ * are not a state; clear or release it).
  */
 int whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b);
 

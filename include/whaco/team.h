@@ -94,6 +94,26 @@ struct whaco_team_config {
 };
 
 /* One salesperson. Read-only for callers: change members through the API. */
+/*
+ * Where a salesperson is on the floor. The floor (whaco/floor.h) keeps it;
+ * the team only stores and saves it with the member.
+ */
+enum whaco_seat_status {
+    WHACO_SEAT_OFF = 0,         /* "off": clocked out (and everyone on an untracked floor) */
+    WHACO_SEAT_AVAILABLE = 1,   /* "available" */
+    WHACO_SEAT_BREAK = 2,       /* "break" */
+    WHACO_SEAT_DELIVERY = 3,    /* "delivery" */
+    WHACO_SEAT_APPOINTMENT = 4, /* "appointment" */
+};
+
+struct whaco_seat {
+    uint8_t status;           /* enum whaco_seat_status */
+    uint64_t up;              /* place in the up order, smaller is earlier; 0 when off */
+    int64_t since_ms;         /* when status last changed; 0 never */
+    uint32_t walkins_today;   /* walk-ins given by the rule since the daily reset */
+    uint32_t overrides_today; /* walk-ins given by a manager's override since then */
+};
+
 struct whaco_member {
     char id[WHACO_TEAM_ID_MAX];     /* 1..63 printable ASCII bytes, unique */
     char name[WHACO_TEAM_NAME_MAX]; /* 1..127 bytes, no control characters */
@@ -108,6 +128,8 @@ struct whaco_member {
     uint32_t leads_today;                    /* leads assigned since the last daily reset */
     uint64_t deals_total;                    /* deals closed since the member was added */
     uint64_t leads_total;                    /* leads assigned since the member was added */
+    bool held;              /* phase held: neither moves nor pulls the others (the floor's) */
+    struct whaco_seat seat; /* the floor's record (whaco/floor.h) */
 };
 
 /* What whaco_team_add() needs to create a member. Strings are borrowed. */
@@ -355,6 +377,32 @@ int whaco_team_pick(const struct whaco_team *t, double lead_priority, size_t *in
  * [0, 1] are the caller's to ensure. Pure.
  */
 double whaco_team_score(const struct whaco_team *t, size_t i, double lead_priority);
+
+/*
+ * ---- For the floor (whaco/floor.h), which knows who is with whom. i <
+ * t->n is the caller's to ensure. ----
+ */
+
+/* Set members[i]'s phase (any finite rad, wrapped) and its readiness. */
+void whaco_team_set_phase(struct whaco_team *t, size_t i, double phase);
+
+/*
+ * Count a walk-in members[i] is now with: activeDeals + 1 (without the
+ * leadHours expiry: the floor ends it), leadsToday and the total + 1.
+ */
+void whaco_team_take_customer(struct whaco_team *t, size_t i);
+
+/* A walk-in members[i] was with is gone: activeDeals - 1 (not below 0). */
+void whaco_team_drop_customer(struct whaco_team *t, size_t i);
+
+/* Count a sale for members[i] (dealsToday and the total + 1), nothing else. */
+void whaco_team_count_deal(struct whaco_team *t, size_t i);
+
+/* Forget every open lead (activeDeals 0): the floor starts counting walk-ins. */
+void whaco_team_forget_leads(struct whaco_team *t);
+
+/* Forget members[i]'s open leads (a member carrying leads onto a tracked floor). */
+void whaco_team_forget_leads_of(struct whaco_team *t, size_t i);
 
 /*
  * Count a lead against members[i] exactly as whaco_team_assign counts its

@@ -9,14 +9,21 @@
  * row without its operations does not compile, and nothing here switches
  * over the types.
  *
- * Encoding, version 1, little-endian (whaco/serial.h):
- *   u8 version (1) | u32 type | i64 time_ms | the type's payload:
+ * Encoding, format 2, little-endian (whaco/serial.h):
+ *   u8 format (2) | u32 type | i64 time_ms | the type's payload:
  *     analyze             the customer (whaco_customer_encode)
- *     deal_closed         str salespersonId, str dealId
+ *     deal_closed         str salespersonId, str dealId, str customerId ("" none)
  *     add_salesperson     str id, str name, f64 skillLevel, f64 naturalFrequency,
  *                         f64 phase, u32 activeDeals
  *     remove_salesperson  str id
  *     tick, daily_reset, reset: nothing
+ *     clock_in, clock_out str id
+ *     status              str id, u8 status (enum whaco_seat_status)
+ *     customer_left       str customerId, u8 outcome (enum whaco_outcome), str id ("" none)
+ *     override            str customerId, str id
+ *     floor_settings      u8 tracking, u8 rule, u32 maxCustomers, u8 beBackToOriginal
+ *   Format 1, written before the floor, is read too: the same but for
+ *   deal_closed, which had no customerId.
  * The payload is exactly consumed; anything left over is corruption.
  */
 #include <math.h>
@@ -26,7 +33,7 @@
 #include "whaco/event.h"
 #include "banned.h"
 
-#define EVENT_FORMAT 1
+#define EVENT_FORMAT 2 /* 1: before the floor (deal_closed without customerId); still read */
 
 /* The table's numbers are 1, 2, 3, ... in order: types index the table below. */
 enum {
@@ -46,35 +53,40 @@ static void encode_analyze(const struct whaco_event *ev, struct whaco_buf *b)
     whaco_customer_encode(&ev->customer, b);
 }
 
-static void decode_analyze(struct whaco_event *ev, struct whaco_reader *r)
+static void decode_analyze(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
 {
+    (void)format;
     whaco_customer_decode(&ev->customer, r);
 }
 
 static int apply_analyze(struct whaco_intel *in, const struct whaco_event *ev,
-                         struct whaco_analysis *out, const char **field)
+                         struct whaco_event_result *out, const char **field)
 {
-    return whaco_intel_analyze(in, &ev->customer, ev->time_ms, out, field);
+    return whaco_intel_analyze(in, &ev->customer, ev->time_ms, &out->analysis, field);
 }
 
 static void encode_deal_closed(const struct whaco_event *ev, struct whaco_buf *b)
 {
     whaco_buf_put_str(b, ev->id);
     whaco_buf_put_str(b, ev->deal_id);
+    whaco_buf_put_str(b, ev->customer_id);
 }
 
-static void decode_deal_closed(struct whaco_event *ev, struct whaco_reader *r)
+/* Format 1 had no walk-in: such a deal links to nothing given. */
+static void decode_deal_closed(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
 {
     whaco_reader_str(r, ev->id, sizeof ev->id);
     whaco_reader_str(r, ev->deal_id, sizeof ev->deal_id);
+    if (format >= 2)
+        whaco_reader_str(r, ev->customer_id, sizeof ev->customer_id);
 }
 
 static int apply_deal_closed(struct whaco_intel *in, const struct whaco_event *ev,
-                             struct whaco_analysis *out, const char **field)
+                             struct whaco_event_result *out, const char **field)
 {
-    (void)out;
     (void)field;
-    return whaco_intel_deal_closed(in, ev->id, ev->time_ms);
+    return whaco_intel_deal_closed(in, ev->id, ev->customer_id[0] ? ev->customer_id : NULL,
+                                   ev->time_ms, &out->news);
 }
 
 static void encode_add_salesperson(const struct whaco_event *ev, struct whaco_buf *b)
@@ -87,8 +99,9 @@ static void encode_add_salesperson(const struct whaco_event *ev, struct whaco_bu
     whaco_buf_put_u32(b, ev->active_deals);
 }
 
-static void decode_add_salesperson(struct whaco_event *ev, struct whaco_reader *r)
+static void decode_add_salesperson(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
 {
+    (void)format;
     whaco_reader_str(r, ev->id, sizeof ev->id);
     whaco_reader_str(r, ev->name, sizeof ev->name);
     ev->skill_level = whaco_reader_f64(r);
@@ -100,7 +113,7 @@ static void decode_add_salesperson(struct whaco_event *ev, struct whaco_reader *
 }
 
 static int apply_add_salesperson(struct whaco_intel *in, const struct whaco_event *ev,
-                                 struct whaco_analysis *out, const char **field)
+                                 struct whaco_event_result *out, const char **field)
 {
     struct whaco_member_spec spec = {
         ev->id, ev->name, ev->skill_level, ev->natural_frequency, ev->phase, ev->active_deals};
@@ -113,17 +126,18 @@ static void encode_remove_salesperson(const struct whaco_event *ev, struct whaco
     whaco_buf_put_str(b, ev->id);
 }
 
-static void decode_remove_salesperson(struct whaco_event *ev, struct whaco_reader *r)
+static void decode_remove_salesperson(struct whaco_event *ev, struct whaco_reader *r,
+                                      uint8_t format)
 {
+    (void)format;
     whaco_reader_str(r, ev->id, sizeof ev->id);
 }
 
 static int apply_remove_salesperson(struct whaco_intel *in, const struct whaco_event *ev,
-                                    struct whaco_analysis *out, const char **field)
+                                    struct whaco_event_result *out, const char **field)
 {
-    (void)out;
     (void)field;
-    return whaco_intel_remove_salesperson(in, ev->id, ev->time_ms);
+    return whaco_intel_remove_salesperson(in, ev->id, ev->time_ms, &out->news);
 }
 
 /* The encode and decode of a type whose event is its type and time alone. */
@@ -133,10 +147,11 @@ static int apply_remove_salesperson(struct whaco_intel *in, const struct whaco_e
         (void)ev;                                                                                  \
         (void)b;                                                                                   \
     }                                                                                              \
-    static void decode_##name(struct whaco_event *ev, struct whaco_reader *r)                      \
+    static void decode_##name(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)      \
     {                                                                                              \
         (void)ev;                                                                                  \
         (void)r;                                                                                   \
+        (void)format;                                                                              \
     }
 
 NO_PAYLOAD(tick)
@@ -144,7 +159,7 @@ NO_PAYLOAD(daily_reset)
 NO_PAYLOAD(reset)
 
 static int apply_tick(struct whaco_intel *in, const struct whaco_event *ev,
-                      struct whaco_analysis *out, const char **field)
+                      struct whaco_event_result *out, const char **field)
 {
     (void)out;
     (void)field;
@@ -152,7 +167,7 @@ static int apply_tick(struct whaco_intel *in, const struct whaco_event *ev,
 }
 
 static int apply_daily_reset(struct whaco_intel *in, const struct whaco_event *ev,
-                             struct whaco_analysis *out, const char **field)
+                             struct whaco_event_result *out, const char **field)
 {
     (void)out;
     (void)field;
@@ -160,11 +175,122 @@ static int apply_daily_reset(struct whaco_intel *in, const struct whaco_event *e
 }
 
 static int apply_reset(struct whaco_intel *in, const struct whaco_event *ev,
-                       struct whaco_analysis *out, const char **field)
+                       struct whaco_event_result *out, const char **field)
 {
     (void)out;
     (void)field;
     return whaco_intel_reset(in, ev->time_ms);
+}
+
+/* clock_in and clock_out: the salesperson's id. */
+#define MEMBER_ONLY(name, act)                                                                     \
+    static void encode_##name(const struct whaco_event *ev, struct whaco_buf *b)                   \
+    {                                                                                              \
+        whaco_buf_put_str(b, ev->id);                                                              \
+    }                                                                                              \
+    static void decode_##name(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)      \
+    {                                                                                              \
+        (void)format;                                                                              \
+        whaco_reader_str(r, ev->id, sizeof ev->id);                                                \
+    }                                                                                              \
+    static int apply_##name(struct whaco_intel *in, const struct whaco_event *ev,                  \
+                            struct whaco_event_result *out, const char **field)                    \
+    {                                                                                              \
+        (void)field;                                                                               \
+        return act(in, ev->id, ev->time_ms, &out->news);                                           \
+    }
+
+MEMBER_ONLY(clock_in, whaco_intel_clock_in)
+MEMBER_ONLY(clock_out, whaco_intel_clock_out)
+
+static void encode_status(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->id);
+    whaco_buf_put_u8(b, ev->status);
+}
+
+static void decode_status(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
+{
+    (void)format;
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+    ev->status = whaco_reader_u8(r);
+}
+
+static int apply_status(struct whaco_intel *in, const struct whaco_event *ev,
+                        struct whaco_event_result *out, const char **field)
+{
+    (void)field;
+    return whaco_intel_set_status(in, ev->id, ev->status, ev->time_ms, &out->news);
+}
+
+static void encode_customer_left(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->customer_id);
+    whaco_buf_put_u8(b, ev->outcome);
+    whaco_buf_put_str(b, ev->id);
+}
+
+static void decode_customer_left(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
+{
+    (void)format;
+    whaco_reader_str(r, ev->customer_id, sizeof ev->customer_id);
+    ev->outcome = whaco_reader_u8(r);
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+}
+
+static int apply_customer_left(struct whaco_intel *in, const struct whaco_event *ev,
+                               struct whaco_event_result *out, const char **field)
+{
+    (void)field;
+    return whaco_intel_customer_left(in, ev->customer_id, ev->outcome, ev->id[0] ? ev->id : NULL,
+                                     ev->time_ms, &out->news);
+}
+
+static void encode_override(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->customer_id);
+    whaco_buf_put_str(b, ev->id);
+}
+
+static void decode_override(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
+{
+    (void)format;
+    whaco_reader_str(r, ev->customer_id, sizeof ev->customer_id);
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+}
+
+static int apply_override(struct whaco_intel *in, const struct whaco_event *ev,
+                          struct whaco_event_result *out, const char **field)
+{
+    (void)field;
+    return whaco_intel_override(in, ev->customer_id, ev->id, ev->time_ms, &out->news);
+}
+
+static void encode_floor_settings(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_u8(b, (uint8_t)ev->floor.tracking);
+    whaco_buf_put_u8(b, (uint8_t)ev->floor.rule);
+    whaco_buf_put_u32(b, ev->floor.max_customers);
+    whaco_buf_put_u8(b, ev->floor.be_back_to_original ? 1u : 0u);
+}
+
+static void decode_floor_settings(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
+{
+    (void)format;
+    ev->floor.tracking = (enum whaco_floor_tracking)whaco_reader_u8(r);
+    ev->floor.rule = (enum whaco_floor_rule)whaco_reader_u8(r);
+    ev->floor.max_customers = whaco_reader_u32(r);
+    uint8_t be_back = whaco_reader_u8(r);
+    ev->floor.be_back_to_original = be_back != 0;
+    if (be_back > 1 || whaco_floor_config_check(&ev->floor, NULL) != WHACO_OK)
+        whaco_reader_fail(r);
+}
+
+static int apply_floor_settings(struct whaco_intel *in, const struct whaco_event *ev,
+                                struct whaco_event_result *out, const char **field)
+{
+    (void)field;
+    return whaco_intel_configure_floor(in, &ev->floor, ev->time_ms, &out->news);
 }
 
 /*==== The table ===========================================================*/
@@ -172,10 +298,11 @@ static int apply_reset(struct whaco_intel *in, const struct whaco_event *ev,
 struct event_ops {
     const char *name;
     void (*encode)(const struct whaco_event *ev, struct whaco_buf *b);
-    void (*decode)(struct whaco_event *ev, struct whaco_reader *r); /* fails r on bad values */
+    /* fails r on bad values; format is the record's (1 or 2) */
+    void (*decode)(struct whaco_event *ev, struct whaco_reader *r, uint8_t format);
     /* out is never NULL; field as whaco_event_apply's */
-    int (*apply)(struct whaco_intel *in, const struct whaco_event *ev, struct whaco_analysis *out,
-                 const char **field);
+    int (*apply)(struct whaco_intel *in, const struct whaco_event *ev,
+                 struct whaco_event_result *out, const char **field);
 };
 
 static const struct event_ops ops[WHACO_EV_COUNT + 1] = {
@@ -204,12 +331,15 @@ const char *whaco_event_name(uint32_t type)
 }
 
 int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
-                      struct whaco_analysis *out, const char **field)
+                      struct whaco_event_result *out, const char **field)
 {
-    struct whaco_analysis scratch;
+    struct whaco_event_result scratch;
     if (!whaco_event_type_valid(ev->type))
         return WHACO_E_INVAL;
-    return ops[ev->type].apply(in, ev, out ? out : &scratch, field);
+    if (!out)
+        out = &scratch;
+    memset(&out->news, 0, sizeof out->news);
+    return ops[ev->type].apply(in, ev, out, field);
 }
 
 int whaco_event_encode(const struct whaco_event *ev, struct whaco_buf *b)
@@ -230,14 +360,14 @@ int whaco_event_decode(struct whaco_event *ev, const void *p, size_t len)
     uint8_t version = whaco_reader_u8(&r);
     if (r.err == WHACO_OK && version > EVENT_FORMAT)
         return WHACO_E_STATE_VERSION;
-    if (version != EVENT_FORMAT)
+    if (version < 1)
         return WHACO_E_STATE_CORRUPT;
     whaco_event_init(ev, WHACO_EV_TICK);
     ev->type = whaco_reader_u32(&r);
     ev->time_ms = whaco_reader_i64(&r);
     if (r.err != WHACO_OK || !whaco_event_type_valid(ev->type))
         return WHACO_E_STATE_CORRUPT;
-    ops[ev->type].decode(ev, &r);
+    ops[ev->type].decode(ev, &r, version);
     if (r.err != WHACO_OK || r.off != r.len)
         return WHACO_E_STATE_CORRUPT;
     return WHACO_OK;

@@ -10,6 +10,7 @@
 
 #include "whaco/alloc.h"
 #include "whaco/err.h"
+#include "whaco/floor.h"
 #include "whaco/intel.h"
 #include "banned.h"
 
@@ -38,7 +39,10 @@ int whaco_intel_init(struct whaco_intel *in, const struct whaco_segment_config *
 {
     static const struct whaco_intel zero;
     int rc;
+    struct whaco_floor_config floor_cfg;
     *in = zero;
+    whaco_floor_config_default(&floor_cfg);
+    whaco_floor_init(&in->floor, &floor_cfg);
     rc = whaco_segmenter_init(&in->seg, seg_cfg, field);
     if (rc == WHACO_OK)
         rc = whaco_team_init(&in->team, team_cfg, field);
@@ -89,6 +93,27 @@ unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
     return n;
 }
 
+/*
+ * A walk-in on a tracked floor (whaco_floor_arrive; room was checked): its
+ * salesperson (assign_rc, assigned) or its place at the desk.
+ */
+static void arrive(struct whaco_intel *in, const struct whaco_customer *c, int64_t now_ms,
+                   struct whaco_analysis *a)
+{
+    uint32_t k = 0;
+    a->returning = whaco_floor_find(&in->floor, c->id) >= 0;
+    int rc = whaco_floor_arrive(&in->floor, &in->team, c, &a->segment, now_ms, &k, NULL);
+    (void)rc; /* cannot fail: the floor is tracked and has room or knows c */
+    const struct whaco_visit *v = &in->floor.open[k];
+    a->floor_tracked = true;
+    memcpy(a->customer_id, v->customer_id, sizeof a->customer_id);
+    a->queue_position = whaco_floor_queue_position(&in->floor, k);
+    if (in->team.n == 0)
+        a->assign_rc = WHACO_E_EMPTY_TEAM;
+    else if (!a->queue_position)
+        a->assign_rc = whaco_team_find(&in->team, v->salesperson_id, &a->assigned);
+}
+
 int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, int64_t now_ms,
                         struct whaco_analysis *out, const char **field)
 {
@@ -99,13 +124,20 @@ int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, 
     if (rc != WHACO_OK)
         return rc;
 
+    if (in->floor.tracked && in->floor.n_open == WHACO_FLOOR_OPEN_MAX &&
+        whaco_floor_find(&in->floor, c->id) < 0)
+        return WHACO_E_FLOOR_FULL; /* checked first: after learning nothing may fail */
+
     memset(&a, 0, sizeof a);
     advance_to(in, now_ms);
     rc = whaco_segment_learn(&in->seg, c, now_ms, &a.segment, field);
     if (rc != WHACO_OK)
         return rc; /* unreachable: the customer was checked above */
-    a.assign_rc = whaco_team_assign(&in->team, a.segment.priority, &a.assigned, NULL);
-    if (a.assign_rc == WHACO_OK) {
+    if (in->floor.tracked)
+        arrive(in, c, now_ms, &a);
+    else
+        a.assign_rc = whaco_team_assign(&in->team, a.segment.priority, &a.assigned, NULL);
+    if (a.assign_rc == WHACO_OK && !a.queue_position) {
         const char *id = in->team.members[a.assigned].id;
         memcpy(a.assigned_id, id, strlen(id) + 1);
     }
@@ -114,26 +146,42 @@ int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, 
     return WHACO_OK;
 }
 
-/*
- * An event about one existing salesperson: check the time and that `id`
- * exists, advance, then apply `act` (which cannot fail once both hold).
- */
-static int member_event(struct whaco_intel *in, const char *id, int64_t now_ms,
-                        int (*act)(struct whaco_team *, const char *))
+/* Check that the clock may move to now_ms and that salesperson id exists. */
+static int check_member(const struct whaco_intel *in, const char *id, int64_t now_ms)
 {
     size_t index;
     int rc = check_time(in, now_ms);
     if (rc == WHACO_OK)
         rc = whaco_team_find(&in->team, id, &index);
+    return rc;
+}
+
+/* The refusals of an event about open walk-in customer_id, before anything changes. */
+static int check_visit(const struct whaco_intel *in, const char *customer_id, int64_t now_ms)
+{
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK && (in->floor.cfg.tracking == WHACO_TRACKING_OFF || !in->floor.tracked))
+        rc = WHACO_E_FLOOR_OFF;
+    if (rc == WHACO_OK && whaco_floor_find(&in->floor, customer_id) < 0)
+        rc = whaco_floor_ended(&in->floor, customer_id) ? WHACO_E_VISIT_ENDED
+                                                        : WHACO_E_CUSTOMER_NOT_FOUND;
+    return rc;
+}
+
+int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, const char *customer_id,
+                            int64_t now_ms, struct whaco_floor_news *news)
+{
+    int rc = check_member(in, id, now_ms);
+    if (rc == WHACO_OK && in->floor.tracked && customer_id && customer_id[0]) {
+        rc = check_visit(in, customer_id, now_ms);
+        if (rc == WHACO_OK &&
+            strcmp(in->floor.open[whaco_floor_find(&in->floor, customer_id)].salesperson_id, id))
+            rc = WHACO_E_WRONG_SALESPERSON;
+    }
     if (rc != WHACO_OK)
         return rc;
     advance_to(in, now_ms);
-    return act(&in->team, id);
-}
-
-int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, int64_t now_ms)
-{
-    return member_event(in, id, now_ms, whaco_team_deal_closed);
+    return whaco_floor_deal_closed(&in->floor, &in->team, id, customer_id, now_ms, news);
 }
 
 int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_member_spec *spec,
@@ -156,12 +204,121 @@ int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_membe
     if (rc != WHACO_OK)
         return rc;
     advance_to(in, now_ms);
-    return whaco_team_add(&in->team, spec, field);
+    rc = whaco_team_add(&in->team, spec, field);
+    if (rc == WHACO_OK && in->floor.tracked) {
+        /* A new member is off the floor until they clock in. */
+        struct whaco_member *m = &in->team.members[in->team.n - 1];
+        m->held = true;
+        whaco_team_forget_leads_of(&in->team, in->team.n - 1); /* the floor counts walk-ins */
+    }
+    return rc;
 }
 
-int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64_t now_ms)
+int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64_t now_ms,
+                                   struct whaco_floor_news *news)
 {
-    return member_event(in, id, now_ms, whaco_team_remove);
+    int rc = check_member(in, id, now_ms);
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    whaco_floor_member_leaving(&in->floor, &in->team, id, now_ms, news);
+    return whaco_team_remove(&in->team, id);
+}
+
+/*
+ * The floor's events: every refusal is found first (time, the member, the
+ * walk-in, the values), then the network advances, then the floor acts --
+ * which, with the same checks passed, cannot fail.
+ */
+int whaco_intel_clock_in(struct whaco_intel *in, const char *id, int64_t now_ms,
+                         struct whaco_floor_news *news)
+{
+    int rc = check_member(in, id, now_ms);
+    if (rc == WHACO_OK && in->floor.cfg.tracking == WHACO_TRACKING_OFF)
+        rc = WHACO_E_FLOOR_OFF;
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_floor_clock_in(&in->floor, &in->team, id, now_ms, news);
+}
+
+int whaco_intel_clock_out(struct whaco_intel *in, const char *id, int64_t now_ms,
+                          struct whaco_floor_news *news)
+{
+    int rc = check_member(in, id, now_ms);
+    if (rc == WHACO_OK && in->floor.cfg.tracking == WHACO_TRACKING_OFF)
+        rc = WHACO_E_FLOOR_OFF;
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_floor_clock_out(&in->floor, &in->team, id, now_ms, news);
+}
+
+int whaco_intel_set_status(struct whaco_intel *in, const char *id, int status, int64_t now_ms,
+                           struct whaco_floor_news *news)
+{
+    size_t i;
+    int rc = check_member(in, id, now_ms);
+    if (rc == WHACO_OK && (status < WHACO_SEAT_AVAILABLE || status > WHACO_SEAT_APPOINTMENT))
+        rc = WHACO_E_STATUS_VALUE;
+    if (rc == WHACO_OK && in->floor.cfg.tracking == WHACO_TRACKING_OFF)
+        rc = WHACO_E_FLOOR_OFF;
+    if (rc == WHACO_OK && whaco_team_find(&in->team, id, &i) == WHACO_OK &&
+        (!in->floor.tracked || in->team.members[i].seat.status == WHACO_SEAT_OFF))
+        rc = WHACO_E_OFF_FLOOR;
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_floor_set_status(&in->floor, &in->team, id, status, now_ms, news);
+}
+
+int whaco_intel_customer_left(struct whaco_intel *in, const char *customer_id, int outcome,
+                              const char *salesperson_id, int64_t now_ms,
+                              struct whaco_floor_news *news)
+{
+    int rc = WHACO_OK;
+    if (outcome != WHACO_OUTCOME_NO_SALE && outcome != WHACO_OUTCOME_BE_BACK &&
+        outcome != WHACO_OUTCOME_APPOINTMENT)
+        rc = WHACO_E_OUTCOME_VALUE;
+    if (rc == WHACO_OK)
+        rc = check_visit(in, customer_id, now_ms);
+    if (rc == WHACO_OK && salesperson_id) {
+        int32_t k = whaco_floor_find(&in->floor, customer_id);
+        if (strcmp(in->floor.open[k].salesperson_id, salesperson_id) != 0)
+            rc = WHACO_E_WRONG_SALESPERSON;
+    }
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_floor_customer_left(&in->floor, &in->team, customer_id, outcome, salesperson_id,
+                                     now_ms, news);
+}
+
+int whaco_intel_override(struct whaco_intel *in, const char *customer_id,
+                         const char *salesperson_id, int64_t now_ms, struct whaco_floor_news *news)
+{
+    size_t i;
+    int rc = check_visit(in, customer_id, now_ms);
+    if (rc == WHACO_OK)
+        rc = whaco_team_find(&in->team, salesperson_id, &i);
+    if (rc == WHACO_OK && in->team.members[i].seat.status == WHACO_SEAT_OFF)
+        rc = WHACO_E_OFF_FLOOR;
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_floor_override(&in->floor, &in->team, customer_id, salesperson_id, now_ms, news);
+}
+
+int whaco_intel_configure_floor(struct whaco_intel *in, const struct whaco_floor_config *cfg,
+                                int64_t now_ms, struct whaco_floor_news *news)
+{
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK)
+        rc = whaco_floor_config_check(cfg, NULL);
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    return whaco_floor_configure(&in->floor, &in->team, cfg, now_ms, news);
 }
 
 int whaco_intel_tick(struct whaco_intel *in, int64_t now_ms)
@@ -185,6 +342,7 @@ int whaco_intel_daily_reset(struct whaco_intel *in, int64_t now_ms)
         return rc;
     advance_to(in, now_ms);
     whaco_team_daily_reset(&in->team);
+    whaco_floor_daily_reset(&in->floor, &in->team);
     return WHACO_OK;
 }
 
@@ -201,6 +359,7 @@ int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms)
     whaco_team_release(&in->team);
     in->team = fresh;
     whaco_segmenter_init(&in->seg, &seg_cfg, NULL);
+    whaco_floor_init(&in->floor, &in->floor.cfg);
     in->clock_ms = now_ms;
     in->clock_set = true;
     return WHACO_OK;
@@ -227,6 +386,10 @@ int whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b)
     whaco_buf_put_i64(b, in->clock_set ? in->clock_ms : 0);
     whaco_state_section_end(&w, s);
 
+    s = whaco_state_section_begin(&w, WHACO_TAG_FLOOR);
+    whaco_floor_encode(&in->floor, b);
+    whaco_state_section_end(&w, s);
+
     whaco_state_finish(&w);
     return whaco_buf_error(b);
 }
@@ -238,14 +401,19 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
     int rc = whaco_state_open(&r, p, len, &n);
     /* Decode into scratch engines; *in changes only if everything is valid. */
     struct whaco_segmenter *seg = whaco_malloc(sizeof *seg);
+    struct whaco_floor *floor = whaco_malloc(sizeof *floor);
     struct whaco_team team;
     uint8_t clock_set = 0;
     int64_t clock_ms = 0;
+    const uint32_t all = 15, before_floor = 7; /* sections seen: bits 1, 2, 4, 8 */
 
     memset(&team, 0, sizeof team);
-    if (!seg)
+    if (!seg || !floor) {
+        whaco_free(seg);
+        whaco_free(floor);
         return WHACO_E_NOMEM;
-    if (rc == WHACO_OK && n != 3)
+    }
+    if (rc == WHACO_OK && n != 3 && n != 4)
         rc = WHACO_E_STATE_CORRUPT;
     for (uint32_t i = 0; rc == WHACO_OK && i < n; i++) {
         rc = whaco_state_section(&r, &tag, &sec);
@@ -264,16 +432,26 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
                 whaco_reader_fail(&sec);
             rc = sec.err;
             seen |= 4;
+        } else if (tag == WHACO_TAG_FLOOR && (seen & 2) && !(seen & 8)) {
+            whaco_floor_decode(floor, &team, &sec); /* after TEAM: it names the team's members */
+            rc = sec.err;
+            seen |= 8;
         } else {
             rc = WHACO_E_STATE_CORRUPT; /* unknown or repeated section */
         }
         if (rc == WHACO_OK && sec.off != sec.len)
             rc = WHACO_E_STATE_CORRUPT; /* trailing bytes in a section */
     }
-    if (rc == WHACO_OK && (seen != 7 || r.off != r.len))
+    if (rc == WHACO_OK && ((seen != all && seen != before_floor) || r.off != r.len))
         rc = WHACO_E_STATE_CORRUPT;
+    if (rc == WHACO_OK && seen == before_floor) { /* saved before the floor: untracked */
+        struct whaco_floor_config cfg;
+        whaco_floor_config_default(&cfg);
+        whaco_floor_init(floor, &cfg);
+    }
     if (rc == WHACO_OK) {
         in->seg = *seg;
+        in->floor = *floor;
         whaco_team_release(&in->team);
         in->team = team;
         in->clock_set = clock_set;
@@ -282,5 +460,6 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
         whaco_team_release(&team);
     }
     whaco_free(seg);
+    whaco_free(floor);
     return rc;
 }

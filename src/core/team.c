@@ -26,8 +26,8 @@
 #include "core/internal.h"
 #include "banned.h"
 
-#define TEAM_LAYOUT_VERSION 1u /* first u32 of the TEAM payload */
-#define SCRATCH_ARRAYS      8u /* doubles per member in scratch */
+#define TEAM_LAYOUT_VERSION 2u /* first u32 of the TEAM payload; 1 is read too (no floor) */
+#define SCRATCH_ARRAYS      9u /* doubles per member in scratch */
 #define MAX_COUNT_CFG       1000000u
 
 /*==== Small helpers ====*/
@@ -512,13 +512,13 @@ int whaco_team_remove(struct whaco_team *t, const char *id)
  * Rounding: the sums are O(N) in size, so the error of one coupling term is
  * O(N eps) before the K/N factor, i.e. O(K eps) after it.
  */
-static void rhs(size_t n, double k_over_n, const double *s, const double *w, const double *th,
-                double *sn, double *cs, double *out)
+static void rhs(size_t n, double k_over_n, const double *s, const double *w, const double *mv,
+                const double *th, double *sn, double *cs, double *out)
 {
     double S = 0.0, C = 0.0, SS = 0.0, SC = 0.0;
     for (size_t p = 0; p < n; p++) {
-        sn[p] = sin(th[p]);
-        cs[p] = cos(th[p]);
+        sn[p] = mv[p] * sin(th[p]);
+        cs[p] = mv[p] * cos(th[p]);
         S += sn[p];
         C += cs[p];
         SS += s[p] * sn[p];
@@ -535,6 +535,21 @@ static void rhs(size_t n, double k_over_n, const double *s, const double *w, con
         double b = lo * pc + psc + hi * (C - pc) - (SC - psc);
         out[p] = w[p] + k_over_n * (cs[p] * a - sn[p] * b);
     }
+}
+
+/* Members whose phase moves and pulls: all but the held, or all if every one is held. */
+static size_t moving_members(const struct whaco_team *t)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; i++)
+        k += !t->members[i].held;
+    return k;
+}
+
+/* Whether member m counts in the order parameter: moving, or everyone is held. */
+static bool counted(const struct whaco_member *m, size_t moving)
+{
+    return !m->held || moving == 0;
 }
 
 int whaco_team_advance(struct whaco_team *t, double hours)
@@ -554,37 +569,40 @@ int whaco_team_advance(struct whaco_team *t, double hours)
      * it stop counting from the next one. */
     double cutoff = t->total_hours - t->cfg.lead_hours;
 
-    /* Work in skill order: s, w, th, y (stage), acc, k, sn, cs. */
+    /* Work in skill order: s, w, th, y (stage), acc, k, sn, cs, mv (1 moves, 0 held). */
     double *s = t->scratch, *w = s + n, *th = w + n, *y = th + n, *acc = y + n, *k = acc + n;
-    double *sn = k + n, *cs = sn + n;
+    double *sn = k + n, *cs = sn + n, *mv = cs + n;
+    size_t moving = moving_members(t);
     for (size_t p = 0; p < n; p++) {
         const struct whaco_member *m = &t->members[t->order[p]];
         s[p] = m->skill;
-        w[p] = m->omega * workload_factor(&t->cfg, m->active_deals);
+        mv[p] = m->held ? 0.0 : 1.0;
+        w[p] = m->held ? 0.0 : m->omega * workload_factor(&t->cfg, m->active_deals);
         th[p] = m->phase;
     }
 
     double steps = ceil(hours / t->cfg.dt_max);
     uint64_t nsteps = (uint64_t)steps;                     /* <= 24 / 1e-4 */
     double h = hours / WHACO_TEAM_TIME_UNIT_HOURS / steps; /* in model units */
-    double kn = t->cfg.coupling / (double)n;
+    /* Coupling over the moving members only (the held neither move nor pull). */
+    double kn = t->cfg.coupling / (double)(moving > 0 ? moving : 1);
     for (uint64_t step = 0; step < nsteps; step++) {
-        rhs(n, kn, s, w, th, sn, cs, k);
+        rhs(n, kn, s, w, mv, th, sn, cs, k);
         for (size_t p = 0; p < n; p++) {
             acc[p] = k[p];
             y[p] = th[p] + 0.5 * h * k[p];
         }
-        rhs(n, kn, s, w, y, sn, cs, k);
+        rhs(n, kn, s, w, mv, y, sn, cs, k);
         for (size_t p = 0; p < n; p++) {
             acc[p] += 2.0 * k[p];
             y[p] = th[p] + 0.5 * h * k[p];
         }
-        rhs(n, kn, s, w, y, sn, cs, k);
+        rhs(n, kn, s, w, mv, y, sn, cs, k);
         for (size_t p = 0; p < n; p++) {
             acc[p] += 2.0 * k[p];
             y[p] = th[p] + h * k[p];
         }
-        rhs(n, kn, s, w, y, sn, cs, k);
+        rhs(n, kn, s, w, mv, y, sn, cs, k);
         for (size_t p = 0; p < n; p++) {
             double v = th[p] + (h / 6.0) * (acc[p] + k[p]);
             th[p] = (v >= 0.0 && v < WHACO_TAU) ? v : wrap_tau(v);
@@ -597,15 +615,22 @@ int whaco_team_advance(struct whaco_team *t, double hours)
     return WHACO_OK;
 }
 
-/* r and psi of the team; n must be > 0. Sums in insertion order. */
+/*
+ * r and psi of the team; n must be > 0. Sums in insertion order, over the
+ * moving members (all of them when every one is held).
+ */
 static void order_param(const struct whaco_team *t, double *r, double *psi)
 {
     double S = 0.0, C = 0.0;
+    size_t moving = moving_members(t), k = 0;
     for (size_t i = 0; i < t->n; i++) {
+        if (!counted(&t->members[i], moving))
+            continue;
         S += sin(t->members[i].phase);
         C += cos(t->members[i].phase);
+        k++;
     }
-    double rr = hypot(S, C) / (double)t->n;
+    double rr = hypot(S, C) / (double)k;
     *r = rr > 1.0 ? 1.0 : rr; /* rounding only */
     *psi = wrap_tau(atan2(S, C));
 }
@@ -714,6 +739,45 @@ int whaco_team_assign_to(struct whaco_team *t, size_t i)
     m->leads_today = sat_inc32(m->leads_today);
     m->leads_total = sat_inc64(m->leads_total);
     return WHACO_OK;
+}
+
+/*==== For the floor ====*/
+
+void whaco_team_set_phase(struct whaco_team *t, size_t i, double phase)
+{
+    set_phase(&t->members[i], wrap_tau(phase));
+}
+
+void whaco_team_take_customer(struct whaco_team *t, size_t i)
+{
+    struct whaco_member *m = &t->members[i];
+    m->active_deals = sat_inc32(m->active_deals);
+    m->leads_today = sat_inc32(m->leads_today);
+    m->leads_total = sat_inc64(m->leads_total);
+}
+
+void whaco_team_drop_customer(struct whaco_team *t, size_t i)
+{
+    lead_close(&t->members[i]);
+}
+
+void whaco_team_count_deal(struct whaco_team *t, size_t i)
+{
+    struct whaco_member *m = &t->members[i];
+    m->deals_today = sat_inc32(m->deals_today);
+    m->deals_total = sat_inc64(m->deals_total);
+}
+
+void whaco_team_forget_leads_of(struct whaco_team *t, size_t i)
+{
+    t->members[i].active_deals = 0;
+    t->members[i].n_timed = 0;
+}
+
+void whaco_team_forget_leads(struct whaco_team *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        whaco_team_forget_leads_of(t, i);
 }
 
 void whaco_team_daily_reset(struct whaco_team *t)
@@ -899,21 +963,25 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
     if (status_reserve(st, n) != WHACO_OK)
         return WHACO_E_NOMEM;
 
-    /* One pass for the sums of r e^{i psi} (same order as order_param), paces and cosines. */
+    /* One pass for the sums of r e^{i psi} (as order_param), paces and cosines. */
     double S = 0.0, C = 0.0, pace_sum = 0.0;
     uint64_t team_deals = 0;
+    size_t moving = moving_members(t), counted_n = 0;
     for (size_t i = 0; i < n; i++) {
         const struct whaco_member *m = &t->members[i];
         double c = cos(m->phase);
-        S += sin(m->phase);
-        C += c;
+        if (counted(m, moving)) {
+            S += sin(m->phase);
+            C += c;
+            counted_n++;
+        }
         st->members[i].readiness = 0.5 * (1.0 + c);
         double pace = m->omega * workload_factor(cfg, m->active_deals);
         st->members[i].pace = pace;
         pace_sum += pace;
         team_deals += m->deals_today;
     }
-    double r = hypot(S, C) / (double)n;
+    double r = hypot(S, C) / (double)counted_n;
     r = r > 1.0 ? 1.0 : r;
     double psi = wrap_tau(atan2(S, C));
     st->r = r;
@@ -1057,6 +1125,12 @@ void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b)
         whaco_buf_put_u32(b, m->leads_today);
         whaco_buf_put_u64(b, m->deals_total);
         whaco_buf_put_u64(b, m->leads_total);
+        whaco_buf_put_u8(b, m->held ? 1u : 0u);
+        whaco_buf_put_u8(b, m->seat.status);
+        whaco_buf_put_u64(b, m->seat.up);
+        whaco_buf_put_i64(b, m->seat.since_ms);
+        whaco_buf_put_u32(b, m->seat.walkins_today);
+        whaco_buf_put_u32(b, m->seat.overrides_today);
     }
 
     whaco_buf_put_u32(b, t->hist_count);
@@ -1100,6 +1174,21 @@ static bool finite_nonneg(double v)
     return isfinite(v) && v >= 0.0;
 }
 
+/* Layout 2's per-member floor fields; false if they are not a floor's. */
+static bool decode_floor_fields(struct whaco_member *m, struct whaco_reader *r)
+{
+    uint8_t held = whaco_reader_u8(r);
+    m->held = held != 0;
+    m->seat.status = whaco_reader_u8(r);
+    m->seat.up = whaco_reader_u64(r);
+    m->seat.since_ms = whaco_reader_i64(r);
+    m->seat.walkins_today = whaco_reader_u32(r);
+    m->seat.overrides_today = whaco_reader_u32(r);
+    bool off = m->seat.status == WHACO_SEAT_OFF;
+    return r->err == WHACO_OK && held <= 1 && m->seat.status <= WHACO_SEAT_APPOINTMENT &&
+           off == (m->seat.up == 0);
+}
+
 int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
 {
     struct whaco_team d;
@@ -1128,7 +1217,7 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
     d.day_hours = whaco_reader_f64(r);
     d.total_hours = whaco_reader_f64(r);
     uint32_t n = whaco_reader_u32(r);
-    if (r->err != WHACO_OK || version != TEAM_LAYOUT_VERSION || workload > 1 ||
+    if (r->err != WHACO_OK || version < 1 || version > TEAM_LAYOUT_VERSION || workload > 1 ||
         whaco_team_config_check(c, NULL) != WHACO_OK || !finite_nonneg(d.day_hours) ||
         !finite_nonneg(d.total_hours) || n > WHACO_TEAM_MAX)
         goto corrupt;
@@ -1158,6 +1247,8 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
         m->leads_today = whaco_reader_u32(r);
         m->deals_total = whaco_reader_u64(r);
         m->leads_total = whaco_reader_u64(r);
+        if (version >= 2 && !decode_floor_fields(m, r))
+            goto corrupt;
         struct whaco_member_spec spec = {m->id, m->name, m->skill, m->omega, m->phase, 0};
         if (r->err != WHACO_OK || whaco_member_spec_check(&spec, NULL) != WHACO_OK ||
             !(m->phase >= 0.0 && m->phase < WHACO_TAU) || m->deals_total < m->deals_today ||

@@ -359,7 +359,7 @@ static int apply_and_log(struct whaco_engine *e, struct whaco_event *ev,
     whaco_buf_clear(&e->scratch);
     reply->rc = whaco_event_encode(ev, &e->scratch);
     if (reply->rc == WHACO_OK)
-        reply->rc = whaco_event_apply(&e->intel, ev, &reply->analysis, &reply->field);
+        reply->rc = whaco_event_apply(&e->intel, ev, &reply->result, &reply->field);
     if (reply->rc != WHACO_OK)
         return reply->rc;
     if (!*io_failed && whaco_store_append(e->store, ev->time_ms, ev->type, e->scratch.data,

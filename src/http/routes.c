@@ -187,7 +187,7 @@ static char *reply_analyze(struct request *rq)
 {
     void *h;
     struct http_view *v = whaco_engine_view_acquire(rq->srv->engine, &h);
-    char *body = json_analysis(&rq->ereq.reply.analysis, v->team_short);
+    char *body = json_analysis(&rq->ereq.reply.result.analysis, v->team_short);
     whaco_engine_view_release(rq->srv->engine, h);
     return body;
 }
@@ -203,9 +203,9 @@ static void announce_analyze(struct request *rq, struct sse_hub *hub)
 {
     const struct whaco_engine_reply *rep = &rq->ereq.reply;
     const struct whaco_event *ev = &rq->ereq.event;
-    const struct whaco_segment_result *r = &rep->analysis.segment;
+    const struct whaco_segment_result *r = &rep->result.analysis.segment;
     broadcast(hub, "analyzed-customer",
-              json_event_analyzed(&rep->analysis, ev->customer.id, rep->time_ms));
+              json_event_analyzed(&rep->result.analysis, ev->customer.id, rep->time_ms));
     if (r->is_outlier) {
         struct whaco_anomaly a;
         memset(&a, 0, sizeof a);

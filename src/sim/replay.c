@@ -141,7 +141,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
 
     for (size_t i = first; i < n && rc == WHACO_OK; i++) {
         const struct whaco_event *e = &ev[i];
-        struct whaco_analysis an;
+        struct whaco_event_result res;
         if (e->time_ms >= to_ms)
             break;
         if (!in_window && e->time_ms >= from_ms) {
@@ -169,7 +169,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
             }
             in_window = true;
         }
-        rc = whaco_event_apply(&in, e, &an, field);
+        rc = whaco_event_apply(&in, e, &res, field);
         if (rc != WHACO_OK)
             break;
         size_t m = SIZE_MAX;
@@ -194,8 +194,8 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
             break;
         case WHACO_EV_ANALYZE: {
             int32_t cust = -1;
-            if (an.assign_rc == WHACO_OK)
-                m = whaco__sim_find_member(w, an.assigned_id);
+            if (res.analysis.assign_rc == WHACO_OK)
+                m = whaco__sim_find_member(w, res.analysis.assigned_id);
             if (in_window) {
                 if (w->n_customers == b.ccap) {
                     b.ccap = b.ccap ? b.ccap * 2 : 256;

@@ -323,7 +323,7 @@ static int end_service(struct run *r, size_t i, int64_t t)
     if (r->out[i].closed) {
         r->deals[m]++;
         if (r->present[m]) {
-            int rc = whaco_intel_deal_closed(&r->in, r->w->members[m].id, t);
+            int rc = whaco_intel_deal_closed(&r->in, r->w->members[m].id, NULL, t, NULL);
             if (rc != WHACO_OK)
                 return rc;
         }
@@ -453,7 +453,7 @@ static int clock_event(struct run *r, const struct whaco_sim_clock *k)
     case WHACO_SIM_RESET:
         return whaco_intel_daily_reset(&r->in, k->t_ms);
     case WHACO_SIM_DEAL:
-        rc = whaco_intel_deal_closed(&r->in, r->w->members[k->member].id, k->t_ms);
+        rc = whaco_intel_deal_closed(&r->in, r->w->members[k->member].id, NULL, k->t_ms, NULL);
         return rc == WHACO_E_NOT_FOUND ? WHACO_OK : rc;
     case WHACO_SIM_ADD: {
         const struct whaco_sim_member *mm = &r->w->members[k->member];
@@ -467,7 +467,7 @@ static int clock_event(struct run *r, const struct whaco_sim_clock *k)
     }
     case WHACO_SIM_REMOVE:
         r->present[k->member] = false;
-        rc = whaco_intel_remove_salesperson(&r->in, r->w->members[k->member].id, k->t_ms);
+        rc = whaco_intel_remove_salesperson(&r->in, r->w->members[k->member].id, k->t_ms, NULL);
         return rc == WHACO_E_NOT_FOUND ? WHACO_OK : rc;
     default:
         return WHACO_E_INVAL;

@@ -152,9 +152,11 @@ static void intel__bad_events_change_nothing(void **state)
     assert_memory_equal(&an, &untouched, sizeof an);
     c = prime();
     assert_int_equal(whaco_intel_analyze(&in_a, &c, T0, &an, NULL), WHACO_E_TIME_BACKWARDS);
-    assert_int_equal(whaco_intel_deal_closed(&in_a, "nobody", T0 + 2 * MINUTE), WHACO_E_NOT_FOUND);
-    assert_int_equal(whaco_intel_deal_closed(&in_a, "sp-1", T0), WHACO_E_TIME_BACKWARDS);
-    assert_int_equal(whaco_intel_remove_salesperson(&in_a, "nobody", T0 + 2 * MINUTE),
+    assert_int_equal(whaco_intel_deal_closed(&in_a, "nobody", NULL, T0 + 2 * MINUTE, NULL),
+                     WHACO_E_NOT_FOUND);
+    assert_int_equal(whaco_intel_deal_closed(&in_a, "sp-1", NULL, T0, NULL),
+                     WHACO_E_TIME_BACKWARDS);
+    assert_int_equal(whaco_intel_remove_salesperson(&in_a, "nobody", T0 + 2 * MINUTE, NULL),
                      WHACO_E_NOT_FOUND);
     struct whaco_member_spec dup = {"sp-1", "Again", 0.5, 0.9, 0.0, 0};
     assert_int_equal(whaco_intel_add_salesperson(&in_a, &dup, T0 + 2 * MINUTE, &field),
@@ -182,7 +184,7 @@ static void intel__deal_closed_and_daily_reset(void **state)
     init(&in_a);
     add(&in_a, "sp-1", "Jane Smith", 0.9, 0.9, T0);
     double phase = in_a.team.members[0].phase;
-    assert_int_equal(whaco_intel_deal_closed(&in_a, "sp-1", T0), WHACO_OK);
+    assert_int_equal(whaco_intel_deal_closed(&in_a, "sp-1", NULL, T0, NULL), WHACO_OK);
     assert_int_equal(in_a.team.members[0].deals_today, 1);
     assert_true(in_a.team.members[0].phase > phase + 1.5);
     assert_int_equal(whaco_intel_daily_reset(&in_a, T0 + 60 * MINUTE), WHACO_OK);
@@ -258,12 +260,12 @@ static void play(struct whaco_intel *in, uint64_t seed, int events)
             assert_int_equal(whaco_intel_analyze(in, &c, now, &an, NULL), WHACO_OK);
         } else if (kind < 85) {
             const char *who = in->team.members[whaco_rng_below(&rng, in->team.n)].id;
-            assert_int_equal(whaco_intel_deal_closed(in, who, now), WHACO_OK);
+            assert_int_equal(whaco_intel_deal_closed(in, who, NULL, now, NULL), WHACO_OK);
         } else if (kind < 96) {
             assert_int_equal(whaco_intel_tick(in, now), WHACO_OK);
         } else if (kind < 99) {
             snprintf(id, sizeof id, "%s", in->team.members[0].id);
-            assert_int_equal(whaco_intel_remove_salesperson(in, id, now), WHACO_OK);
+            assert_int_equal(whaco_intel_remove_salesperson(in, id, now, NULL), WHACO_OK);
         } else {
             assert_int_equal(whaco_intel_daily_reset(in, now), WHACO_OK);
         }

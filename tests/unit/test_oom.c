@@ -219,8 +219,8 @@ static void oom__intel_init(void **state)
 static int run_apply(void *p)
 {
     struct intel_ctx *c = p;
-    struct whaco_analysis an;
-    return whaco_event_apply(&c->in, &c->ev, &an, NULL);
+    struct whaco_event_result res;
+    return whaco_event_apply(&c->in, &c->ev, &res, NULL);
 }
 
 /* An add-salesperson event for member i, after every event of the fixture. */

@@ -380,7 +380,7 @@ static void sim__replay_reproduces_recorded_assignments(void **state)
     qsort(items, ni, sizeof *items, item_cmp);
     for (size_t i = 0; i < ni; i++) {
         struct whaco_event *e = &ev[ne++];
-        struct whaco_analysis an;
+        struct whaco_event_result res;
         whaco_event_init(e, items[i].kind == 0   ? WHACO_EV_TICK
                             : items[i].kind == 1 ? WHACO_EV_ANALYZE
                                                  : WHACO_EV_DEAL_CLOSED);
@@ -389,10 +389,10 @@ static void sim__replay_reproduces_recorded_assignments(void **state)
             e->customer = cust[items[i].k];
         if (items[i].kind == 2)
             snprintf(e->id, sizeof e->id, "%s", ids[assigned[items[i].k]]);
-        assert_int_equal(whaco_event_apply(&in, e, &an, NULL), WHACO_OK);
+        assert_int_equal(whaco_event_apply(&in, e, &res, NULL), WHACO_OK);
         if (items[i].kind == 1) {
-            assert_int_equal(an.assign_rc, WHACO_OK);
-            assigned[items[i].k] = (int32_t)an.assigned;
+            assert_int_equal(res.analysis.assign_rc, WHACO_OK);
+            assigned[items[i].k] = (int32_t)res.analysis.assigned;
         }
     }
     whaco_intel_release(&in);

@@ -119,7 +119,7 @@ static void replay__reads_a_recorded_store_without_writing(void **state)
     static const char *const ids[3] = {"ann", "bob", "cy"};
     for (int k = 0; k < 3 + 40; k++) {
         struct whaco_event ev;
-        struct whaco_analysis an;
+        struct whaco_event_result res;
         struct whaco_buf b = WHACO_BUF_INIT;
         if (k < 3) {
             whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
@@ -138,7 +138,7 @@ static void replay__reads_a_recorded_store_without_writing(void **state)
             snprintf(ev.customer.id, sizeof ev.customer.id, "c%d", k);
             ev.time_ms = T0 + k * 6 * MINUTE;
         }
-        if (whaco_event_apply(&in, &ev, &an, NULL) != WHACO_OK)
+        if (whaco_event_apply(&in, &ev, &res, NULL) != WHACO_OK)
             continue; /* e.g. nothing to close yet */
         whaco_event_encode(&ev, &b);
         assert_int_equal(whaco_store_append(s, ev.time_ms, ev.type, b.data, b.len, NULL), WHACO_OK);

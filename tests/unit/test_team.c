@@ -1122,7 +1122,7 @@ static void team__decode_rejects_corrupt_and_truncated_payloads(void **state)
         uint64_t value;
         int bytes;
     } cases[] = {
-        {0, 2, 4},                                  /* unknown layout version */
+        {0, 3, 4},                                  /* unknown layout version */
         {off_workload, 2, 1},                       /* boolean that is not 0/1 */
         {off_n, 4, 4},                              /* more members than bytes */
         {off_n, 0xffffffffu, 4},                    /* more than WHACO_TEAM_MAX */
