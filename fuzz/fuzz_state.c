@@ -105,7 +105,7 @@ static void render_views(const struct whaco_intel *in)
     int have = whaco_team_status_compute(&st, &in->team) == WHACO_OK;
     const struct whaco_team_status *stp = have ? &st : NULL;
     char *bodies[6] = {
-        json_team_status(&in->team, stp),
+        json_team_status(&in->team, stp, &in->floor),
         json_team_status_short(&in->team, stp),
         json_salespeople(&in->team, stp),
         json_customer_segments(&in->seg),

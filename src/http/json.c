@@ -56,6 +56,7 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
+#include "whaco/floor.h"
 #include "whaco/intel.h"
 #include "whaco/segment.h"
 #include "whaco/team.h"
@@ -439,39 +440,174 @@ int json_parse_analyze(const char *body, size_t len, struct whaco_event *ev, str
     return rc;
 }
 
+/*
+ * A salesperson id field: a string of 1..63 printable ASCII bytes without
+ * spaces (whaco_member_id_valid) into dst[WHACO_TEAM_ID_MAX]; absent and
+ * optional leaves dst "". 0, or -1 with *e filled.
+ */
+static int get_member_id(json_t *root, const char *name, bool required, char *dst,
+                         struct api_error *e)
+{
+    const char *s = NULL;
+    size_t len = 0;
+    dst[0] = '\0';
+    if (get_string(root, name, required, &s, &len, e) != 0)
+        return -1;
+    if (!s)
+        return 0;
+    if (copy_id(dst, WHACO_TEAM_ID_MAX, s, len, 1, name, WHACO_E_ID_LENGTH, e) != 0)
+        return -1;
+    if (!whaco_member_id_valid(dst)) {
+        api_error_from_whaco(e, WHACO_E_ID_LENGTH, name);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * A text id field of min_len..cap-1 bytes without control characters (a
+ * customer or deal id) into dst[cap]; absent and optional leaves dst "".
+ */
+static int get_text_id(json_t *root, const char *name, bool required, size_t min_len, char *dst,
+                       size_t cap, struct api_error *e)
+{
+    const char *s = NULL;
+    size_t len = 0;
+    dst[0] = '\0';
+    if (get_string(root, name, required, &s, &len, e) != 0)
+        return -1;
+    if (s && copy_id(dst, cap, s, len, min_len, name, WHACO_E_ID_LENGTH, e) != 0)
+        return -1;
+    if (!whaco_text_printable(dst, strlen(dst))) {
+        api_error_from_whaco(e, WHACO_E_ID_LENGTH, name);
+        return -1;
+    }
+    return 0;
+}
+
+/* A string field that must be one of a closed set: its parse (>= 0), else err for name. */
+static int get_choice(json_t *root, const char *name, int (*parse)(const char *), int err, int *out,
+                      struct api_error *e)
+{
+    const char *s = NULL;
+    size_t len = 0;
+    if (get_string(root, name, true, &s, &len, e) != 0)
+        return -1;
+    *out = parse(s);
+    if (*out < 0) {
+        api_error_from_whaco(e, err, name);
+        return -1;
+    }
+    return 0;
+}
+
 int json_parse_deal_closed(const char *body, size_t len, struct whaco_event *ev,
                            struct api_error *e)
 {
-    char id[WHACO_TEAM_ID_MAX], deal[WHACO_DEAL_ID_MAX];
-    const char *s = NULL, *d = NULL;
-    size_t s_len = 0, d_len = 0;
-    int rc;
-
+    struct whaco_event d;
     json_t *root = load_object(body, len, e);
     if (!root)
         return -1;
-    deal[0] = '\0';
-    rc = get_string(root, "salespersonId", true, &s, &s_len, e);
+    memset(&d, 0, sizeof d);
+    d.type = WHACO_EV_DEAL_CLOSED;
+    int rc = get_member_id(root, "salespersonId", true, d.id, e);
     if (rc == 0)
-        rc = copy_id(id, sizeof id, s, s_len, 1, "salespersonId", WHACO_E_ID_LENGTH, e);
-    if (rc == 0 && !whaco_member_id_valid(id)) {
-        api_error_from_whaco(e, WHACO_E_ID_LENGTH, "salespersonId");
-        rc = -1;
-    }
+        rc = get_text_id(root, "dealId", false, 0, d.deal_id, sizeof d.deal_id, e);
     if (rc == 0)
-        rc = get_string(root, "dealId", false, &d, &d_len, e);
-    if (rc == 0 && d)
-        rc = copy_id(deal, sizeof deal, d, d_len, 0, "dealId", WHACO_E_ID_LENGTH, e);
-    if (rc == 0 && !whaco_text_printable(deal, strlen(deal))) {
-        api_error_from_whaco(e, WHACO_E_ID_LENGTH, "dealId");
-        rc = -1;
-    }
+        rc = get_text_id(root, "customerId", false, 1, d.customer_id, sizeof d.customer_id, e);
+    if (rc == 0)
+        *ev = d;
+    json_decref(root);
+    return rc;
+}
+
+int json_parse_member_event(const char *body, size_t len, uint32_t type, struct whaco_event *ev,
+                            struct api_error *e)
+{
+    struct whaco_event d;
+    json_t *root = load_object(body, len, e);
+    if (!root)
+        return -1;
+    memset(&d, 0, sizeof d);
+    d.type = type;
+    int rc = get_member_id(root, "salespersonId", true, d.id, e);
+    if (rc == 0)
+        *ev = d;
+    json_decref(root);
+    return rc;
+}
+
+/* available, break, delivery, appointment: "off" is clock-out's. */
+static int parse_floor_status(const char *name)
+{
+    int v = whaco_seat_status_parse(name);
+    return v == WHACO_SEAT_OFF ? -1 : v;
+}
+
+int json_parse_salesperson_status(const char *body, size_t len, struct whaco_event *ev,
+                                  struct api_error *e)
+{
+    struct whaco_event d;
+    int status = 0;
+    json_t *root = load_object(body, len, e);
+    if (!root)
+        return -1;
+    memset(&d, 0, sizeof d);
+    d.type = WHACO_EV_STATUS;
+    int rc = get_member_id(root, "salespersonId", true, d.id, e);
+    if (rc == 0)
+        rc = get_choice(root, "status", parse_floor_status, WHACO_E_STATUS_VALUE, &status, e);
     if (rc == 0) {
-        memset(ev, 0, sizeof *ev);
-        ev->type = WHACO_EV_DEAL_CLOSED;
-        memcpy(ev->id, id, sizeof id);
-        memcpy(ev->deal_id, deal, sizeof deal);
+        d.status = (uint8_t)status;
+        *ev = d;
     }
+    json_decref(root);
+    return rc;
+}
+
+/* no_sale, be_back, appointment: a sale is deal-closed's. */
+static int parse_left_outcome(const char *name)
+{
+    int v = whaco_outcome_parse(name);
+    return v == WHACO_OUTCOME_SOLD ? -1 : v;
+}
+
+int json_parse_customer_left(const char *body, size_t len, struct whaco_event *ev,
+                             struct api_error *e)
+{
+    struct whaco_event d;
+    int outcome = 0;
+    json_t *root = load_object(body, len, e);
+    if (!root)
+        return -1;
+    memset(&d, 0, sizeof d);
+    d.type = WHACO_EV_CUSTOMER_LEFT;
+    int rc = get_text_id(root, "customerId", true, 1, d.customer_id, sizeof d.customer_id, e);
+    if (rc == 0)
+        rc = get_choice(root, "outcome", parse_left_outcome, WHACO_E_OUTCOME_VALUE, &outcome, e);
+    if (rc == 0)
+        rc = get_member_id(root, "salespersonId", false, d.id, e);
+    if (rc == 0) {
+        d.outcome = (uint8_t)outcome;
+        *ev = d;
+    }
+    json_decref(root);
+    return rc;
+}
+
+int json_parse_assign(const char *body, size_t len, struct whaco_event *ev, struct api_error *e)
+{
+    struct whaco_event d;
+    json_t *root = load_object(body, len, e);
+    if (!root)
+        return -1;
+    memset(&d, 0, sizeof d);
+    d.type = WHACO_EV_OVERRIDE;
+    int rc = get_text_id(root, "customerId", true, 1, d.customer_id, sizeof d.customer_id, e);
+    if (rc == 0)
+        rc = get_member_id(root, "salespersonId", true, d.id, e);
+    if (rc == 0)
+        *ev = d;
     json_decref(root);
     return rc;
 }
@@ -618,8 +754,9 @@ static json_t *team_short(const struct whaco_team *t, const struct whaco_team_st
     return o;
 }
 
-/* The full team status (json_team_status) as a jansson object. */
-static json_t *team_full(const struct whaco_team *t, const struct whaco_team_status *st, bool *oom)
+/* The full team status (json_team_status) as a jansson object; floor may be NULL. */
+static json_t *team_full(const struct whaco_team *t, const struct whaco_team_status *st,
+                         const struct whaco_floor *floor, bool *oom)
 {
     json_t *o = team_short(t, st, oom), *members = json_array();
     size_t n = team_rows(t, st);
@@ -640,6 +777,8 @@ static json_t *team_full(const struct whaco_team *t, const struct whaco_team_sta
     }
     put(o, "teamMembers", members, oom);
     put(o, "meanPhase", n ? real(st->psi) : json_real(0.0), oom);
+    put(o, "floorTracked", json_boolean(floor && floor->tracked), oom);
+    put(o, "coverage", t && t->n ? real(whaco_floor_coverage(t)) : json_real(0.0), oom);
     return o;
 }
 
@@ -650,10 +789,11 @@ char *json_team_status_short(const struct whaco_team *t, const struct whaco_team
     return finish(o, oom);
 }
 
-char *json_team_status(const struct whaco_team *t, const struct whaco_team_status *st)
+char *json_team_status(const struct whaco_team *t, const struct whaco_team_status *st,
+                       const struct whaco_floor *floor)
 {
     bool oom = false;
-    json_t *o = team_full(t, st, &oom);
+    json_t *o = team_full(t, st, floor, &oom);
     return finish(o, oom);
 }
 
@@ -753,10 +893,15 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
     put(ca, "outlierScore", real(r->outlier_score), &oom);
     put(root, "customerAnalysis", ca, &oom);
 
-    if (an->assign_rc == WHACO_OK)
+    if (an->assign_rc == WHACO_OK && an->assigned_id[0])
         put(root, "assignedTo", text_n(an->assigned_id, sizeof an->assigned_id), &oom);
     else
         put(root, "assignedTo", json_null(), &oom);
+    if (an->floor_tracked) { /* the floor's additions; an untracked floor keeps the seed's shape */
+        put(root, "queuePosition",
+            an->queue_position ? json_integer(an->queue_position) : json_null(), &oom);
+        put(root, "customerId", text_n(an->customer_id, sizeof an->customer_id), &oom);
+    }
 
     /* The caller's short status is already JSON: a marker holds its place
      * and the text is spliced in after dumping, instead of parsing it back
@@ -890,7 +1035,7 @@ char *json_insights(const struct whaco_intel *in, const struct whaco_team_status
 {
     bool oom = false;
     json_t *root = json_object();
-    put(root, "teamStatus", team_full(&in->team, st, &oom), &oom);
+    put(root, "teamStatus", team_full(&in->team, st, &in->floor, &oom), &oom);
     put(root, "customerSegments", segments(&in->seg, &oom), &oom);
     put(root, "recentAnomalies", anomaly_list(&in->seg, anomaly_limit, &oom), &oom);
     return finish(root, oom);
@@ -906,6 +1051,8 @@ char *json_deal_recorded(const struct whaco_event *ev)
     put(root, "salespersonId", text_n(ev->id, sizeof ev->id), &oom);
     put(root, "dealId", ev->deal_id[0] ? text_n(ev->deal_id, sizeof ev->deal_id) : json_null(),
         &oom);
+    if (ev->customer_id[0]) /* the floor's link; the seed's request has none */
+        put(root, "customerId", text_n(ev->customer_id, sizeof ev->customer_id), &oom);
     put(root, "timestamp", iso(ev->time_ms), &oom);
     return finish(root, oom);
 }
@@ -938,6 +1085,146 @@ char *json_reset_done(int64_t time_ms)
     return finish(root, oom);
 }
 
+/*==== The floor ====*/
+
+/* The assignments an event made: [{"customerId","salespersonId","waitSeconds","override"}]. */
+static json_t *assignments(const struct whaco_floor_news *news, bool *oom)
+{
+    json_t *list = json_array();
+    for (uint32_t k = 0; news && k < news->n && k < WHACO_FLOOR_NEWS_MAX; k++) {
+        const struct whaco_assignment *a = &news->a[k];
+        json_t *row = json_object();
+        put(row, "customerId", text_n(a->customer_id, sizeof a->customer_id), oom);
+        put(row, "salespersonId", text_n(a->salesperson_id, sizeof a->salesperson_id), oom);
+        put(row, "waitSeconds", real((double)a->waited_ms / 1000.0), oom);
+        put(row, "override", json_boolean(a->override), oom);
+        push(list, row, oom);
+    }
+    return list;
+}
+
+char *json_floor_done(const char *status, const struct whaco_event *ev,
+                      const struct whaco_floor_news *news)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "status", text(status), &oom);
+    if (ev->customer_id[0])
+        put(root, "customerId", text_n(ev->customer_id, sizeof ev->customer_id), &oom);
+    if (ev->type == WHACO_EV_CUSTOMER_LEFT)
+        put(root, "outcome", text(whaco_outcome_name(ev->outcome)), &oom);
+    put(root, "salespersonId", ev->id[0] ? text_n(ev->id, sizeof ev->id) : json_null(), &oom);
+    if (ev->type == WHACO_EV_STATUS)
+        put(root, "floorStatus", text(whaco_seat_status_name(ev->status)), &oom);
+    put(root, "assignments", assignments(news, &oom), &oom);
+    put(root, "timestamp", iso(ev->time_ms), &oom);
+    return finish(root, oom);
+}
+
+char *json_customer_assigned(const struct whaco_assignment *a, int64_t time_ms)
+{
+    bool oom = false;
+    json_t *root = json_object();
+    put(root, "customerId", text_n(a->customer_id, sizeof a->customer_id), &oom);
+    put(root, "salespersonId", text_n(a->salesperson_id, sizeof a->salesperson_id), &oom);
+    put(root, "waitSeconds", real((double)a->waited_ms / 1000.0), &oom);
+    put(root, "override", json_boolean(a->override), &oom);
+    put(root, "timestamp", iso(time_ms), &oom);
+    return finish(root, oom);
+}
+
+/* What the up board says a member is doing (tracked floor). */
+static const char *board_state(const struct whaco_member *m)
+{
+    if (m->seat.status == WHACO_SEAT_AVAILABLE && m->active_deals > 0)
+        return "with_customer";
+    return whaco_seat_status_name(m->seat.status);
+}
+
+/* One row of the up board's salespeople; position 0 when off the floor. */
+static json_t *board_member(const struct whaco_floor *f, const struct whaco_member *m,
+                            size_t position, bool *oom)
+{
+    json_t *row = json_object(), *customers = json_array();
+    uint32_t max = f->cfg.max_customers;
+    bool free = f->tracked && m->seat.status == WHACO_SEAT_AVAILABLE && m->active_deals < max;
+    put(row, "id", text_n(m->id, sizeof m->id), oom);
+    put(row, "name", text_n(m->name, sizeof m->name), oom);
+    put(row, "state", text(f->tracked ? board_state(m) : "off"), oom);
+    put(row, "position", position ? json_integer((json_int_t)position) : json_null(), oom);
+    put(row, "since", m->seat.since_ms ? iso(m->seat.since_ms) : json_null(), oom);
+    for (uint32_t k = 0; k < f->n_open; k++) {
+        const struct whaco_visit *v = &f->open[k];
+        if (strcmp(v->salesperson_id, m->id) != 0)
+            continue;
+        json_t *c = json_object();
+        put(c, "customerId", text_n(v->customer_id, sizeof v->customer_id), oom);
+        put(c, "since", iso(v->assigned_ms), oom);
+        put(c, "override", json_boolean(v->override), oom);
+        push(customers, c, oom);
+    }
+    put(row, "customers", customers, oom);
+    put(row, "freeSlots", json_integer(free ? (json_int_t)(max - m->active_deals) : 0), oom);
+    put(row, "walkInsToday", json_integer(m->seat.walkins_today), oom);
+    put(row, "overridesToday", json_integer(m->seat.overrides_today), oom);
+    return row;
+}
+
+/* The desk's line: [{"customerId","position","arrived","waitSeconds",...}]. */
+static json_t *board_waiting(const struct whaco_floor *f, int64_t now_ms, bool *oom)
+{
+    json_t *list = json_array();
+    for (uint32_t k = 0; k < f->n_open; k++) {
+        const struct whaco_visit *v = &f->open[k];
+        uint32_t pos = whaco_floor_queue_position(f, k);
+        if (!pos)
+            continue;
+        const struct whaco_profile *p = whaco_profile(v->cluster_id);
+        json_t *row = json_object();
+        put(row, "customerId", text_n(v->customer_id, sizeof v->customer_id), oom);
+        put(row, "position", json_integer(pos), oom);
+        put(row, "arrived", iso(v->arrived_ms), oom);
+        put(row, "waitSeconds", real((double)(now_ms - v->arrived_ms) / 1000.0), oom);
+        put(row, "clusterId", json_integer(v->cluster_id), oom);
+        put(row, "clusterName", text(p ? p->name : NULL), oom);
+        put(row, "priorityScore", real(v->priority), oom);
+        put(row, "returningTo",
+            v->original_id[0] ? text_n(v->original_id, sizeof v->original_id) : json_null(), oom);
+        push(list, row, oom);
+    }
+    return list;
+}
+
+char *json_up_board(const struct whaco_intel *in, int64_t now_ms)
+{
+    bool oom = false;
+    const struct whaco_floor *f = &in->floor;
+    const struct whaco_team *t = &in->team;
+    uint32_t *up = whaco_calloc(t->n ? t->n : 1, sizeof *up);
+    if (!up)
+        return NULL;
+    json_t *root = json_object(), *order = json_array(), *people = json_array();
+    size_t n_up = f->tracked ? whaco_floor_up_order(t, up) : 0;
+    for (size_t p = 0; p < n_up; p++) {
+        const struct whaco_member *m = &t->members[up[p]];
+        push(order, text_n(m->id, sizeof m->id), &oom);
+        push(people, board_member(f, m, p + 1, &oom), &oom);
+    }
+    whaco_free(up);
+    for (size_t i = 0; i < t->n; i++) /* then everyone off the floor, in team order */
+        if (!f->tracked || t->members[i].seat.status == WHACO_SEAT_OFF)
+            push(people, board_member(f, &t->members[i], 0, &oom), &oom);
+    put(root, "floorTracked", json_boolean(f->tracked), &oom);
+    put(root, "floorTracking", text(whaco_floor_tracking_name((int)f->cfg.tracking)), &oom);
+    put(root, "assignment", text(whaco_floor_rule_name((int)f->cfg.rule)), &oom);
+    put(root, "maxCustomers", json_integer(f->cfg.max_customers), &oom);
+    put(root, "upOrder", order, &oom);
+    put(root, "salespeople", people, &oom);
+    put(root, "waiting", board_waiting(f, now_ms, &oom), &oom);
+    put(root, "timestamp", iso(now_ms), &oom);
+    return finish(root, oom);
+}
+
 char *json_health(const char *status, uint64_t last_seq, uint64_t snapshots, const char *reason,
                   int64_t since_ms)
 {
@@ -964,7 +1251,7 @@ char *json_event_analyzed(const struct whaco_analysis *an, const char *customer_
     put(root, "clusterName", text(p ? p->name : NULL), &oom);
     put(root, "isOutlier", json_boolean(r->is_outlier), &oom);
     put(root, "priorityScore", real(r->priority), &oom);
-    if (an->assign_rc == WHACO_OK)
+    if (an->assign_rc == WHACO_OK && an->assigned_id[0])
         put(root, "assignedTo", text_n(an->assigned_id, sizeof an->assigned_id), &oom);
     else
         put(root, "assignedTo", json_null(), &oom);

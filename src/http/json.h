@@ -79,9 +79,35 @@ char *json_error(const struct api_error *e);
  */
 int json_parse_analyze(const char *body, size_t len, struct whaco_event *ev, struct api_error *e);
 
-/* POST deal-closed: {"salespersonId", "dealId"?}. Fills WHACO_EV_DEAL_CLOSED. */
+/*
+ * POST deal-closed: {"salespersonId", "dealId"?, "customerId"?}. Fills
+ * WHACO_EV_DEAL_CLOSED. Ids: salespersonId 1..63 printable ASCII bytes
+ * without spaces; dealId 0..63, customerId 1..63 bytes without control
+ * characters (ID_LENGTH otherwise).
+ */
 int json_parse_deal_closed(const char *body, size_t len, struct whaco_event *ev,
                            struct api_error *e);
+
+/* POST clock-in and clock-out: {"salespersonId"}. Fills an event of type (CLOCK_IN or _OUT). */
+int json_parse_member_event(const char *body, size_t len, uint32_t type, struct whaco_event *ev,
+                            struct api_error *e);
+
+/*
+ * POST salesperson-status: {"salespersonId", "status"}; status one of
+ * available, break, delivery, appointment (STATUS_VALUE otherwise).
+ */
+int json_parse_salesperson_status(const char *body, size_t len, struct whaco_event *ev,
+                                  struct api_error *e);
+
+/*
+ * POST customer-left: {"customerId", "outcome", "salespersonId"?}; outcome
+ * one of no_sale, be_back, appointment (OUTCOME_VALUE otherwise).
+ */
+int json_parse_customer_left(const char *body, size_t len, struct whaco_event *ev,
+                             struct api_error *e);
+
+/* POST assign (a manager's override): {"customerId", "salespersonId"}. */
+int json_parse_assign(const char *body, size_t len, struct whaco_event *ev, struct api_error *e);
 
 /*
  * POST add-salesperson: {"id", "name", "skillLevel", "naturalFrequency"?
@@ -105,9 +131,11 @@ char *json_team_status_short(const struct whaco_team *t, const struct whaco_team
 /*
  * GET team-status: the short form plus "teamMembers":[{"id","name","phase",
  * "phaseLabel","activeDeals","dealsToday","leadsToday","skillLevel",
- * "naturalFrequency","status"}] and "meanPhase". st NULL as above.
+ * "naturalFrequency","status"}], "meanPhase", "floorTracked" (floor not
+ * NULL and tracked) and "coverage" (whaco_floor_coverage). st NULL as above.
  */
-char *json_team_status(const struct whaco_team *t, const struct whaco_team_status *st);
+char *json_team_status(const struct whaco_team *t, const struct whaco_team_status *st,
+                       const struct whaco_floor *floor);
 
 /*
  * POST analyze-customer's answer: {"customerAnalysis":{"clusterId",
@@ -119,6 +147,8 @@ char *json_team_status(const struct whaco_team *t, const struct whaco_team_statu
  * With an empty team, also "warning":"No salespeople in network".
  */
 char *json_analysis(const struct whaco_analysis *an, const char *team_status_short);
+/* (On a tracked floor the answer also has "queuePosition" -- 1 = next at the
+ * desk, null when assigned -- and "customerId", the walk-in's id.) */
 
 /* The segments summary object: {"totalCustomersProcessed","outliersDetected",
  * "clusters":[{"id","profile":{"name","description","approach","priority"},
@@ -173,6 +203,35 @@ char *json_health(const char *status, uint64_t last_seq, uint64_t snapshots, con
  */
 char *json_event_analyzed(const struct whaco_analysis *an, const char *customer_id,
                           int64_t time_ms);
+
+/*
+ * A floor write's answer: {"status", "customerId" (when the event names
+ * one), "outcome" (customer-left), "salespersonId" (null for a
+ * customer-left without one), "floorStatus" (salesperson-status),
+ * "assignments":[{"customerId","salespersonId","waitSeconds","override"}]
+ * (the walk-ins the event handed out), "timestamp"}.
+ */
+char *json_floor_done(const char *status, const struct whaco_event *ev,
+                      const struct whaco_floor_news *news);
+
+/*
+ * The event stream's "customer-assigned":
+ * {"customerId","salespersonId","waitSeconds","override","timestamp"}.
+ */
+char *json_customer_assigned(const struct whaco_assignment *a, int64_t time_ms);
+
+/*
+ * GET up-board at now_ms: {"floorTracked","floorTracking","assignment",
+ * "maxCustomers","upOrder":[ids, first up first],"salespeople":[{"id",
+ * "name","state" (off, available, with_customer, break, delivery,
+ * appointment),"position" (in the up order; null when off),"since",
+ * "customers":[{"customerId","since","override"}],"freeSlots",
+ * "walkInsToday","overridesToday"}] (the up order, then those off the
+ * floor),"waiting":[{"customerId","position","arrived","waitSeconds",
+ * "clusterId","clusterName","priorityScore","returningTo" (a be-back's
+ * salesperson, or null)}],"timestamp"}.
+ */
+char *json_up_board(const struct whaco_intel *in, int64_t now_ms);
 
 /* Write Unix ms as "2025-01-17T14:30:00.000Z" into buf (>= 25 bytes). */
 void json_iso8601(int64_t ms, char buf[32]);

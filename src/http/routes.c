@@ -234,6 +234,8 @@ static void announce_deal_closed(struct request *rq, struct sse_hub *hub)
     broadcast(hub, "deal-closed", json_deal_recorded(&rq->ereq.event));
 }
 
+static void announce_floor(struct request *rq, struct sse_hub *hub);
+
 static int parse_add_salesperson(struct request *rq, struct whaco_event *ev, struct api_error *e)
 {
     return json_parse_add_salesperson(body_of(rq), rq->len, ev, e);
@@ -276,7 +278,90 @@ static char *reply_reset(struct request *rq)
     return json_reset_done(rq->ereq.reply.time_ms);
 }
 
+/*==== The floor ===========================================================*/
+
+static enum MHD_Result read_up_board(struct request *rq)
+{
+    struct whaco_engine *e = rq->srv->engine;
+    void *h;
+    struct http_view *v = whaco_engine_view_acquire(e, &h);
+    char *body = json_up_board(&v->in, whaco_engine_now(e));
+    whaco_engine_view_release(e, h);
+    return respond_json(rq, 200, body);
+}
+
+static int parse_clock_in(struct request *rq, struct whaco_event *ev, struct api_error *e)
+{
+    return json_parse_member_event(body_of(rq), rq->len, WHACO_EV_CLOCK_IN, ev, e);
+}
+
+static int parse_clock_out(struct request *rq, struct whaco_event *ev, struct api_error *e)
+{
+    return json_parse_member_event(body_of(rq), rq->len, WHACO_EV_CLOCK_OUT, ev, e);
+}
+
+static int parse_salesperson_status(struct request *rq, struct whaco_event *ev, struct api_error *e)
+{
+    return json_parse_salesperson_status(body_of(rq), rq->len, ev, e);
+}
+
+static int parse_customer_left(struct request *rq, struct whaco_event *ev, struct api_error *e)
+{
+    return json_parse_customer_left(body_of(rq), rq->len, ev, e);
+}
+
+static int parse_assign(struct request *rq, struct whaco_event *ev, struct api_error *e)
+{
+    return json_parse_assign(body_of(rq), rq->len, ev, e);
+}
+
+/* The answer to a floor write, {"status": what} and the rest (json_floor_done). */
+static char *floor_done(struct request *rq, const char *what)
+{
+    return json_floor_done(what, &rq->ereq.event, &rq->ereq.reply.result.news);
+}
+
+static char *reply_clock_in(struct request *rq)
+{
+    return floor_done(rq, "clocked-in");
+}
+
+static char *reply_clock_out(struct request *rq)
+{
+    return floor_done(rq, "clocked-out");
+}
+
+static char *reply_salesperson_status(struct request *rq)
+{
+    return floor_done(rq, "updated");
+}
+
+static char *reply_customer_left(struct request *rq)
+{
+    return floor_done(rq, "recorded");
+}
+
+static char *reply_assign(struct request *rq)
+{
+    return floor_done(rq, "assigned");
+}
+
+/* Any floor change: the dashboards refresh their up board ("floor-changed"). */
+static void announce_floor(struct request *rq, struct sse_hub *hub)
+{
+    broadcast(hub, "floor-changed", rq->route->reply(rq));
+}
+
 /*==== The table ===========================================================*/
+
+/* A floor write (JSON body): path, role, parser, reply. */
+#define FLOOR_WRITE(path_, role_, parse_, reply_)                                                  \
+    {                                                                                              \
+        .path = (path_), .match = MATCH_EXACT, .method = "POST", .role = (role_),                  \
+        .admin = (role_) == ROLE_ADMIN, .metric = (path_), .kind = ROUTE_WRITE, .json_body = true, \
+        .parse = (parse_), .reply = (reply_), .reply_status = 200, .announce = announce_floor,     \
+        .id_field = "salespersonId"                                                                \
+    }
 
 /* A GET endpoint at an exact path, named by its path in the metrics. */
 #define READ(path_, role_, fn)                                                                     \
@@ -347,6 +432,13 @@ static const struct route routes[] = {
      .reply_status = 200},
     READ(API "salespeople", ROLE_READ, read_salespeople),
     READ(API "coherence-history", ROLE_READ, read_history),
+    FLOOR_WRITE(API "clock-in", ROLE_WRITE, parse_clock_in, reply_clock_in),
+    FLOOR_WRITE(API "clock-out", ROLE_WRITE, parse_clock_out, reply_clock_out),
+    FLOOR_WRITE(API "salesperson-status", ROLE_WRITE, parse_salesperson_status,
+                reply_salesperson_status),
+    FLOOR_WRITE(API "customer-left", ROLE_WRITE, parse_customer_left, reply_customer_left),
+    FLOOR_WRITE(API "assign", ROLE_ADMIN, parse_assign, reply_assign),
+    READ(API "up-board", ROLE_READ, read_up_board),
     {.path = "/healthz",
      .match = MATCH_EXACT,
      .method = "GET",

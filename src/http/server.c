@@ -217,8 +217,26 @@ static enum MHD_Result respond_event_error(struct request *rq)
                       ev->id);
         break;
     case WHACO_E_TEAM_FULL:
+    case WHACO_E_FLOOR_OFF:
+    case WHACO_E_FLOOR_FULL:
         api_error_from_whaco(&e, rep->rc, NULL);
         e.status = 409;
+        break;
+    case WHACO_E_CUSTOMER_NOT_FOUND:
+        api_error_set(&e, 404, whaco_errname(rep->rc), "customerId",
+                      "no walk-in with customerId '%s' is known", ev->customer_id);
+        break;
+    case WHACO_E_VISIT_ENDED:
+        api_error_set(&e, 409, whaco_errname(rep->rc), "customerId",
+                      "the walk-in '%s' already left or bought", ev->customer_id);
+        break;
+    case WHACO_E_OFF_FLOOR:
+        api_error_set(&e, 409, whaco_errname(rep->rc), "salespersonId",
+                      "salesperson '%s' is not clocked in", ev->id);
+        break;
+    case WHACO_E_WRONG_SALESPERSON:
+        api_error_set(&e, 409, whaco_errname(rep->rc), "salespersonId",
+                      "the walk-in '%s' is not with salesperson '%s'", ev->customer_id, ev->id);
         break;
     case WHACO_E_UNAVAILABLE:
         if (rep->storage_failed) {
@@ -254,12 +272,26 @@ static enum MHD_Result respond_event_error(struct request *rq)
     case WHACO_E_NAME_LENGTH:
     case WHACO_E_NOT_INTEGER:
     case WHACO_E_EMPTY_TEAM:
+    case WHACO_E_STATUS_VALUE:
+    case WHACO_E_OUTCOME_VALUE:
         api_error_from_whaco(&e, rep->rc, rep->field);
         break;
     default: /* CONFIG, STATE_*, PARSE: no event gives these; a new code is listed above */
         return respond_internal_error(rq, "engine reply code", rep->rc);
     }
     return respond_error(rq, &e);
+}
+
+/* Tell the dashboards of every walk-in the committed event handed out ("customer-assigned"). */
+static void announce_assignments(struct request *rq, struct sse_hub *hub)
+{
+    const struct whaco_floor_news *news = &rq->ereq.reply.result.news;
+    for (uint32_t k = 0; k < news->n && k < WHACO_FLOOR_NEWS_MAX; k++) {
+        char *json = json_customer_assigned(&news->a[k], rq->ereq.reply.time_ms);
+        if (json)
+            sse_broadcast(hub, "customer-assigned", json);
+        free(json);
+    }
 }
 
 /* The answer to a write the engine has committed, or refused. */
@@ -269,8 +301,11 @@ static enum MHD_Result respond_event_done(struct request *rq)
     struct sse_hub *hub = rq->srv->cfg.hub;
     if (rq->ereq.reply.rc != WHACO_OK)
         return respond_event_error(rq);
-    if (r->announce && hub && sse_streams(hub) > 0) /* nobody watching: build nothing */
-        r->announce(rq, hub);
+    if (hub && sse_streams(hub) > 0) { /* nobody watching: build nothing */
+        if (r->announce)
+            r->announce(rq, hub);
+        announce_assignments(rq, hub);
+    }
     return respond_json(rq, r->reply_status, r->reply(rq));
 }
 

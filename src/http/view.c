@@ -20,6 +20,7 @@ void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
     v->in.seg = in->seg;
     v->in.clock_ms = in->clock_ms;
     v->in.clock_set = in->clock_set;
+    v->in.floor = in->floor;
     whaco_team_status_init(&v->status);
     int rc = whaco_team_copy(&v->in.team, &in->team);
     if (rc == WHACO_OK) {
@@ -62,7 +63,7 @@ void whaco_http_view_free(void *view)
 /* The builders of the lazy bodies, by enum http_body. */
 static char *build_team_status(const struct http_view *v, const struct whaco_team_status *st)
 {
-    return json_team_status(&v->in.team, st);
+    return json_team_status(&v->in.team, st, &v->in.floor);
 }
 
 static char *build_segments(const struct http_view *v, const struct whaco_team_status *st)

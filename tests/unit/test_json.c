@@ -812,12 +812,12 @@ static void json__analysis_with_an_empty_team_warns(void **state)
     json_decref(alone);
 
     /* Full status and salespeople of an empty team (also with t NULL). */
-    doc = reparse(json_team_status(&in.team, NULL));
+    doc = reparse(json_team_status(&in.team, NULL, NULL));
     CHECK_KEYS(doc, team_full_empty_keys);
     assert_int_equal(json_array_size(json_object_get(doc, "teamMembers")), 0);
     assert_true(number(doc, "meanPhase") == 0.0);
     json_decref(doc);
-    doc = reparse(json_team_status(NULL, NULL));
+    doc = reparse(json_team_status(NULL, NULL, NULL));
     CHECK_KEYS(doc, team_full_empty_keys);
     json_decref(doc);
     doc = reparse(json_salespeople(&in.team, NULL));
@@ -832,7 +832,7 @@ static void json__team_status_has_the_seed_fields(void **state)
     (void)state;
     struct world w;
     world_init(&w);
-    json_t *doc = reparse(json_team_status(&w.in.team, &w.st));
+    json_t *doc = reparse(json_team_status(&w.in.team, &w.st, &w.in.floor));
     CHECK_KEYS(doc, team_full_keys);
     check_team_short(doc, &w.in.team, &w.st);
     assert_true(fabs(number(doc, "meanPhase") - w.st.psi) < 1e-5);
@@ -940,7 +940,7 @@ static void json__phase_labels_split_the_cycle_in_quarters(void **state)
     }
     whaco_team_status_init(&st);
     assert_int_equal(whaco_team_status_compute(&st, &in.team), WHACO_OK);
-    json_t *doc = reparse(json_team_status(&in.team, &st));
+    json_t *doc = reparse(json_team_status(&in.team, &st, NULL));
     json_t *members = json_object_get(doc, "teamMembers");
     assert_int_equal(json_array_size(members), n);
     for (size_t i = 0; i < n; i++) {

@@ -483,7 +483,7 @@ static char *build_team_short(void)
 }
 static char *build_team_full(void)
 {
-    return json_team_status(&world.in.team, &world.st);
+    return json_team_status(&world.in.team, &world.st, &world.in.floor);
 }
 static char *build_analysis(void)
 {
