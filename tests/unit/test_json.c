@@ -140,7 +140,9 @@ static const struct key team_full_keys[] = {{"coherence", T_NUM},
                                             {"bottlenecks", T_ARR},
                                             {"mentoringOpportunities", T_ARR},
                                             {"teamMembers", T_ARR},
-                                            {"meanPhase", T_NUM}};
+                                            {"meanPhase", T_NUM},
+                                            {"floorTracked", T_BOOL},
+                                            {"coverage", T_NUM}};
 static const struct key team_full_empty_keys[] = {{"coherence", T_NUM},
                                                   {"status", T_STR},
                                                   {"totalSalespeople", T_INT},
@@ -148,7 +150,9 @@ static const struct key team_full_empty_keys[] = {{"coherence", T_NUM},
                                                   {"mentoringOpportunities", T_ARR},
                                                   {"message", T_STR},
                                                   {"teamMembers", T_ARR},
-                                                  {"meanPhase", T_NUM}};
+                                                  {"meanPhase", T_NUM},
+                                                  {"floorTracked", T_BOOL},
+                                                  {"coverage", T_NUM}};
 static const struct key bottleneck_keys[] = {{"salespersonId", T_STR},
                                              {"name", T_STR},
                                              {"phaseDifference", T_NUM},
