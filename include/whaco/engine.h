@@ -74,6 +74,8 @@ struct whaco_engine_config {
     bool daily_reset;                /* reset dealsToday at local midnight; true */
     struct whaco_segment_config seg; /* for a new state (a loaded state keeps its own) */
     struct whaco_team_config team;
+    /* The floor's settings; a state with others gets a FLOOR_SETTINGS event at start. */
+    struct whaco_floor_config floor;
 
     /*
      * Build a read view of in (engine thread). Returns an opaque pointer, or

@@ -90,6 +90,7 @@ void whaco_engine_config_default(struct whaco_engine_config *cfg)
     cfg->daily_reset = true;
     whaco_segment_config_default(&cfg->seg);
     whaco_team_config_default(&cfg->team);
+    whaco_floor_config_default(&cfg->floor);
 }
 
 static int64_t real_now_ms(void)
@@ -724,6 +725,43 @@ static void engine_free(struct whaco_engine *e)
     free(e);
 }
 
+/*
+ * The floor settings of cfg (floor-tracking, assignment, max-customers,
+ * be-back-to-original) are part of the state, so that a replay decides as
+ * the service decided: when the configured ones differ from the state's,
+ * the change is an event (FLOOR_SETTINGS), logged and committed before the
+ * engine starts. An invalid setting fails the start with a message.
+ */
+static int apply_floor_settings(struct whaco_engine *e, char *errbuf, size_t errlen)
+{
+    const struct whaco_floor_config *want = &e->cfg.floor, *have = &e->intel.floor.cfg;
+    const char *field = NULL;
+    if (want->tracking == have->tracking && want->rule == have->rule &&
+        want->max_customers == have->max_customers &&
+        want->be_back_to_original == have->be_back_to_original)
+        return WHACO_OK;
+    if (whaco_floor_config_check(want, &field) != WHACO_OK) {
+        errorf(errbuf, errlen, "invalid floor setting %s", field);
+        return WHACO_E_CONFIG;
+    }
+    struct whaco_event ev;
+    struct whaco_engine_reply reply;
+    uint64_t seq = 0;
+    whaco_event_init(&ev, WHACO_EV_FLOOR_SETTINGS);
+    ev.floor = *want;
+    bool io_failed = whaco_store_begin(e->store) != WHACO_OK;
+    int rc = apply_and_log(e, &ev, &reply, &io_failed, &seq);
+    if (rc == WHACO_OK && !io_failed && whaco_store_commit(e->store) == WHACO_OK) {
+        e->stats.last_seq = seq;
+        e->stats.events[WHACO_EV_FLOOR_SETTINGS]++;
+        return WHACO_OK;
+    }
+    whaco_store_rollback(e->store);
+    errorf(errbuf, errlen, "cannot record the new floor settings: %s",
+           rc != WHACO_OK ? whaco_strerror(rc) : whaco_store_errmsg(e->store));
+    return rc != WHACO_OK ? rc : WHACO_E_IO;
+}
+
 /*==== Public ==============================================================*/
 
 int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engine **out,
@@ -754,6 +792,11 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     e->next_midnight = next_local_midnight(now);
     e->next_check = now + cfg->retry_ms;
     e->sync_due = INT64_MAX;
+    rc = apply_floor_settings(e, errbuf, errlen);
+    if (rc != WHACO_OK) {
+        engine_free(e);
+        return rc;
+    }
     if (publish(e) != WHACO_OK) {
         errorf(errbuf, errlen, "cannot build the first read view: %s",
                whaco_strerror(WHACO_E_NOMEM));
