@@ -15,6 +15,10 @@
 /* Every setting, for the environment scan and the error on unknown names. */
 static const char *const names[] = {
     "listen",
+    "max-customers",
+    "assignment",
+    "floor-tracking",
+    "be-back-to-original",
     "data",
     "sync",
     "sync-interval",
@@ -221,6 +225,25 @@ int serve_config_set(struct serve_config *c, const char *name, const char *v, co
         if (parse_long(v, 0, 1000000, &n))
             return bad(err, source, name, v, "expected 0 (off) to 1000000 failures");
         c->server.auth_failure_limit = (unsigned)n;
+    } else if (!strcmp(name, "max-customers")) {
+        if (parse_long(v, 1, WHACO_FLOOR_CUSTOMERS_MAX, &n))
+            return bad(err, source, name, v, "expected 1 to 16 walk-ins at once");
+        c->engine.floor.max_customers = (uint32_t)n;
+    } else if (!strcmp(name, "assignment")) {
+        int rule = whaco_floor_rule_parse(v);
+        if (rule < 0)
+            return bad(err, source, name, v,
+                       "expected network, up-rotation, round-robin or least-busy");
+        c->engine.floor.rule = (enum whaco_floor_rule)rule;
+    } else if (!strcmp(name, "floor-tracking")) {
+        int tracking = whaco_floor_tracking_parse(v);
+        if (tracking < 0)
+            return bad(err, source, name, v, "expected auto, on or off");
+        c->engine.floor.tracking = (enum whaco_floor_tracking)tracking;
+    } else if (!strcmp(name, "be-back-to-original")) {
+        if (parse_bool(v, &b))
+            return bad(err, source, name, v, "expected true or false");
+        c->engine.floor.be_back_to_original = b;
     } else if (!strcmp(name, "cors-origin")) {
         char why[200];
         if (c->cors_stage != c->stage) {

@@ -32,6 +32,9 @@ static int serve_usage(FILE *err)
           "                   [--max-connections N] [--max-connections-per-address N]\n"
           "                   [--auth-failure-limit N] [--auth-failure-window 1m]\n"
           "                   [--cors-origin URL[,URL...]]...\n"
+          "                   [--floor-tracking auto|on|off] [--max-customers N]\n"
+          "                   [--assignment network|up-rotation|round-robin|least-busy]\n"
+          "                   [--be-back-to-original true|false]\n"
           "settings: see README.md, \"Configuration\"\n",
           err);
     return 2;
