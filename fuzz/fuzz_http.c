@@ -211,7 +211,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     sc.threads = 2;
     sc.require_auth = false;
     sc.log_requests = false;
-    sc.data_dir = data_dir;
+    sc.store.location = data_dir;
     sc.conn_timeout = 2;
     sc.web_dir = web_dir;
     sc.hub = hub;

@@ -54,7 +54,6 @@ void serve_config_default(struct serve_config *c)
     snprintf(c->data_dir, sizeof c->data_dir, "data");
     c->server.host = c->host;
     c->engine.store.location = c->data_dir;
-    c->server.data_dir = c->data_dir;
 }
 
 long long parse_duration_ms(const char *s)

@@ -127,6 +127,7 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
         sse_hub_free(hub);
         return 1;
     }
+    c.server.store = c.engine.store; /* the tokens are in the engine's store */
     if (whaco_server_start(&c.server, engine, &server, msg, sizeof msg) != WHACO_OK) {
         fprintf(err, "whaco serve: %s\n", msg);
         whaco_engine_stop(engine);

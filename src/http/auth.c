@@ -92,15 +92,14 @@ static void refresh(struct auth *a)
         a->version = version;
 }
 
-struct auth *auth_open(const char *store, char *errbuf, size_t errlen)
+struct auth *auth_open(const struct whaco_store_spec *store, char *errbuf, size_t errlen)
 {
-    struct whaco_store_spec spec = {0}; /* sync full: a token change is durable at once */
+    struct whaco_store_spec spec = *store;
+    spec.sync = WHACO_SYNC_FULL; /* a token change is durable at once */
     if (sodium_init() < 0) {
         snprintf(errbuf, errlen, "libsodium failed to initialise");
         return NULL;
     }
-    if (whaco_store_spec_parse(&spec, store, errbuf, errlen) != WHACO_OK)
-        return NULL;
     struct auth *a = whaco_xcalloc(1, sizeof *a);
     if (whaco_store_open(&spec, &a->store, errbuf, errlen) != WHACO_OK) {
         free(a);

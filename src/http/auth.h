@@ -30,14 +30,11 @@ enum role { ROLE_NONE = 0, ROLE_READ = 1, ROLE_WRITE = 2, ROLE_ADMIN = 3 };
 struct auth;
 
 /*
- * Open the token table of the store named by the text store (what --data
- * says: whaco_store_spec_parse; borrowed for the call only). NULL with
- * errbuf on failure.
- *
- * NEEDSWORK: take a struct whaco_store_spec, as the engine does, once
- * struct whaco_server_config carries one instead of data_dir (server.c).
+ * Open the token table of the store spec names (borrowed for the call
+ * only; its sync is ignored: a token change is durable at once). NULL
+ * with errbuf on failure.
  */
-struct auth *auth_open(const char *store, char *errbuf, size_t errlen);
+struct auth *auth_open(const struct whaco_store_spec *spec, char *errbuf, size_t errlen);
 void auth_close(struct auth *a);
 
 /*

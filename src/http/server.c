@@ -59,7 +59,8 @@ void whaco_server_config_default(struct whaco_server_config *cfg)
     cfg->port = 8080;
     cfg->body_limit = 64 * 1024;
     cfg->log_requests = true;
-    cfg->data_dir = "data";
+    cfg->store.kind = WHACO_STORE_SQLITE;
+    cfg->store.location = "data";
     cfg->conn_timeout = 30;
     cfg->request_timeout_ms = 30000;
     cfg->max_connections = 4096;
@@ -790,7 +791,7 @@ int whaco_server_start(const struct whaco_server_config *cfg, struct whaco_engin
     s->engine = e;
     s->on_loopback = whaco_server_host_is_loopback(cfg->host);
     metrics_init(&s->metrics, n_routes, routes_metric);
-    s->auth = auth_open(cfg->data_dir, errbuf, errlen);
+    s->auth = auth_open(&cfg->store, errbuf, errlen);
     if (!s->auth) {
         server_free(s);
         return WHACO_E_IO;

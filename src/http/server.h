@@ -32,7 +32,7 @@ struct whaco_server_config {
     unsigned threads;      /* request threads; 0 = number of CPUs */
     bool require_auth;     /* every endpoint needs a token (admin ones always do) */
     bool log_requests;     /* one structured line per request on stderr; true */
-    const char *data_dir;  /* where the tokens are (the store) */
+    struct whaco_store_spec store; /* where the tokens are (location borrowed) */
     unsigned conn_timeout; /* seconds an idle or slow connection may live; 30 */
     const char *web_dir;   /* the dashboard's files; NULL serves none */
     struct sse_hub *hub;   /* borrowed: the event stream; NULL disables it */
