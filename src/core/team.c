@@ -954,6 +954,42 @@ static int status_reserve(struct whaco_team_status *st, size_t n)
     return WHACO_OK;
 }
 
+/* What the whole team's figures say a member is measured against. */
+struct team_norms {
+    double pace_floor;     /* behind_pace x the team's mean pace */
+    bool phase_meaningful; /* coherence is above critical: phase offsets mean something */
+    bool day_long;         /* the business day is past slow_day_hours */
+    bool team_sold;        /* someone closed a deal today */
+};
+
+/* A member's issue and state (docs/team.md, "Team status"), from its status so far. */
+static void classify(const struct whaco_team_config *cfg, const struct team_norms *nm,
+                     const struct whaco_member *m, struct whaco_member_status *ms)
+{
+    int issue = WHACO_ISSUE_NONE;
+    if (m->active_deals >= cfg->overload_deals)
+        issue = WHACO_ISSUE_OVERLOADED;
+    else if (ms->pace < nm->pace_floor ||
+             (nm->phase_meaningful && ms->phase_offset <= -cfg->behind_phase))
+        issue = WHACO_ISSUE_BEHIND;
+    else if (m->deals_today == 0 && nm->day_long && nm->team_sold)
+        issue = WHACO_ISSUE_SLOW_DAY;
+    ms->issue = issue;
+
+    if (issue == WHACO_ISSUE_OVERLOADED)
+        ms->state = WHACO_MEMBER_OVERLOADED;
+    else if (issue == WHACO_ISSUE_BEHIND)
+        ms->state = WHACO_MEMBER_BEHIND;
+    else if (issue == WHACO_ISSUE_SLOW_DAY)
+        ms->state = WHACO_MEMBER_SLOW_DAY;
+    else if (m->deals_today >= cfg->crushing_deals)
+        ms->state = WHACO_MEMBER_CRUSHING_IT;
+    else if (ms->readiness >= cfg->ready_level)
+        ms->state = WHACO_MEMBER_READY;
+    else
+        ms->state = WHACO_MEMBER_ON_TRACK;
+}
+
 int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_team *t)
 {
     if (t->n == 0)
@@ -994,6 +1030,7 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
     bool phase_meaningful = st->band != WHACO_BAND_CRITICAL;
     bool day_long = !(t->day_hours < cfg->slow_day_hours);
 
+    struct team_norms norms = {pace_floor, phase_meaningful, day_long, team_deals > 0};
     st->n_bottlenecks = 0;
     for (size_t i = 0; i < n; i++) {
         const struct whaco_member *m = &t->members[i];
@@ -1001,28 +1038,8 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
         double off = phase_diff(m->phase, psi);
         ms->phase_offset = off;
         ms->phase_difference = fabs(off);
-
-        int issue = WHACO_ISSUE_NONE;
-        if (m->active_deals >= cfg->overload_deals)
-            issue = WHACO_ISSUE_OVERLOADED;
-        else if (ms->pace < pace_floor || (phase_meaningful && off <= -cfg->behind_phase))
-            issue = WHACO_ISSUE_BEHIND;
-        else if (m->deals_today == 0 && day_long && team_deals > 0)
-            issue = WHACO_ISSUE_SLOW_DAY;
-        ms->issue = issue;
-
-        if (issue == WHACO_ISSUE_OVERLOADED)
-            ms->state = WHACO_MEMBER_OVERLOADED;
-        else if (issue == WHACO_ISSUE_BEHIND)
-            ms->state = WHACO_MEMBER_BEHIND;
-        else if (issue == WHACO_ISSUE_SLOW_DAY)
-            ms->state = WHACO_MEMBER_SLOW_DAY;
-        else if (m->deals_today >= cfg->crushing_deals)
-            ms->state = WHACO_MEMBER_CRUSHING_IT;
-        else if (ms->readiness >= cfg->ready_level)
-            ms->state = WHACO_MEMBER_READY;
-        else
-            ms->state = WHACO_MEMBER_ON_TRACK;
+        classify(cfg, &norms, m, ms);
+        int issue = ms->issue;
 
         if (issue != WHACO_ISSUE_NONE) {
             struct whaco_bottleneck *b = &st->bottlenecks[st->n_bottlenecks++];
@@ -1189,13 +1206,9 @@ static bool decode_floor_fields(struct whaco_member *m, struct whaco_reader *r)
            off == (m->seat.up == 0);
 }
 
-int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
+/* The configuration field by field; false if a value is not one whaco writes. */
+static bool decode_config(struct whaco_team_config *c, struct whaco_reader *r)
 {
-    struct whaco_team d;
-    memset(&d, 0, sizeof d);
-    struct whaco_team_config *c = &d.cfg;
-
-    uint32_t version = whaco_reader_u32(r);
     c->coupling = whaco_reader_f64(r);
     c->dt_max = whaco_reader_f64(r);
     uint8_t workload = whaco_reader_u8(r);
@@ -1214,45 +1227,63 @@ int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
     c->assign_load = whaco_reader_f64(r);
     c->assign_skill = whaco_reader_f64(r);
     c->lead_hours = whaco_reader_f64(r);
+    return r->err == WHACO_OK && workload <= 1 && whaco_team_config_check(c, NULL) == WHACO_OK;
+}
+
+/*
+ * One member of layout `version` into *m, within a team whose clock is at
+ * total_hours; false if it is not one whaco writes.
+ */
+static bool decode_member(struct whaco_member *m, uint32_t version, double total_hours,
+                          struct whaco_reader *r)
+{
+    memset(m, 0, sizeof *m);
+    whaco_reader_str(r, m->id, sizeof m->id);
+    whaco_reader_str(r, m->name, sizeof m->name);
+    m->skill = whaco_reader_f64(r);
+    m->omega = whaco_reader_f64(r);
+    set_phase(m, whaco_reader_f64(r));
+    m->active_deals = whaco_reader_u32(r);
+    m->n_timed = whaco_reader_u32(r);
+    if (r->err != WHACO_OK || m->n_timed > WHACO_TEAM_LEADS_MAX || m->n_timed > m->active_deals)
+        return false;
+    for (uint32_t k = 0; k < m->n_timed; k++) {
+        m->lead_start[k] = whaco_reader_f64(r);
+        if (!isfinite(m->lead_start[k]) || m->lead_start[k] > total_hours ||
+            (k > 0 && m->lead_start[k] < m->lead_start[k - 1]))
+            return false;
+    }
+    m->deals_today = whaco_reader_u32(r);
+    m->leads_today = whaco_reader_u32(r);
+    m->deals_total = whaco_reader_u64(r);
+    m->leads_total = whaco_reader_u64(r);
+    if (version >= 2 && !decode_floor_fields(m, r))
+        return false;
+    struct whaco_member_spec spec = {m->id, m->name, m->skill, m->omega, m->phase, 0};
+    return r->err == WHACO_OK && whaco_member_spec_check(&spec, NULL) == WHACO_OK &&
+           m->phase >= 0.0 && m->phase < WHACO_TAU && m->deals_total >= m->deals_today &&
+           m->leads_total >= m->leads_today;
+}
+
+int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r)
+{
+    struct whaco_team d;
+    memset(&d, 0, sizeof d);
+
+    uint32_t version = whaco_reader_u32(r);
+    bool config_ok = decode_config(&d.cfg, r);
     d.day_hours = whaco_reader_f64(r);
     d.total_hours = whaco_reader_f64(r);
     uint32_t n = whaco_reader_u32(r);
-    if (r->err != WHACO_OK || version < 1 || version > TEAM_LAYOUT_VERSION || workload > 1 ||
-        whaco_team_config_check(c, NULL) != WHACO_OK || !finite_nonneg(d.day_hours) ||
-        !finite_nonneg(d.total_hours) || n > WHACO_TEAM_MAX)
+    if (r->err != WHACO_OK || version < 1 || version > TEAM_LAYOUT_VERSION || !config_ok ||
+        !finite_nonneg(d.day_hours) || !finite_nonneg(d.total_hours) || n > WHACO_TEAM_MAX)
         goto corrupt;
 
     int rc = reserve(&d, n ? n : 1);
     if (rc != WHACO_OK)
         goto out_of_memory;
     for (uint32_t i = 0; i < n; i++) {
-        struct whaco_member *m = &d.members[i];
-        memset(m, 0, sizeof *m);
-        whaco_reader_str(r, m->id, sizeof m->id);
-        whaco_reader_str(r, m->name, sizeof m->name);
-        m->skill = whaco_reader_f64(r);
-        m->omega = whaco_reader_f64(r);
-        set_phase(m, whaco_reader_f64(r));
-        m->active_deals = whaco_reader_u32(r);
-        m->n_timed = whaco_reader_u32(r);
-        if (r->err != WHACO_OK || m->n_timed > WHACO_TEAM_LEADS_MAX || m->n_timed > m->active_deals)
-            goto corrupt;
-        for (uint32_t k = 0; k < m->n_timed; k++) {
-            m->lead_start[k] = whaco_reader_f64(r);
-            if (!isfinite(m->lead_start[k]) || m->lead_start[k] > d.total_hours ||
-                (k > 0 && m->lead_start[k] < m->lead_start[k - 1]))
-                goto corrupt;
-        }
-        m->deals_today = whaco_reader_u32(r);
-        m->leads_today = whaco_reader_u32(r);
-        m->deals_total = whaco_reader_u64(r);
-        m->leads_total = whaco_reader_u64(r);
-        if (version >= 2 && !decode_floor_fields(m, r))
-            goto corrupt;
-        struct whaco_member_spec spec = {m->id, m->name, m->skill, m->omega, m->phase, 0};
-        if (r->err != WHACO_OK || whaco_member_spec_check(&spec, NULL) != WHACO_OK ||
-            !(m->phase >= 0.0 && m->phase < WHACO_TAU) || m->deals_total < m->deals_today ||
-            m->leads_total < m->leads_today)
+        if (!decode_member(&d.members[i], version, d.total_hours, r))
             goto corrupt;
         d.n = i + 1u;
     }

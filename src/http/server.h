@@ -26,16 +26,16 @@
 #include "http/sse.h"
 
 struct whaco_server_config {
-    const char *host;      /* address to listen on; "127.0.0.1" */
-    uint16_t port;         /* 8080; 0 picks a free port (see whaco_server_port) */
-    size_t body_limit;     /* bytes; 65536 */
-    unsigned threads;      /* request threads; 0 = number of CPUs */
-    bool require_auth;     /* every endpoint needs a token (admin ones always do) */
-    bool log_requests;     /* one structured line per request on stderr; true */
+    const char *host;              /* address to listen on; "127.0.0.1" */
+    uint16_t port;                 /* 8080; 0 picks a free port (see whaco_server_port) */
+    size_t body_limit;             /* bytes; 65536 */
+    unsigned threads;              /* request threads; 0 = number of CPUs */
+    bool require_auth;             /* every endpoint needs a token (admin ones always do) */
+    bool log_requests;             /* one structured line per request on stderr; true */
     struct whaco_store_spec store; /* where the tokens are (location borrowed) */
-    unsigned conn_timeout; /* seconds an idle or slow connection may live; 30 */
-    const char *web_dir;   /* the dashboard's files; NULL serves none */
-    struct sse_hub *hub;   /* borrowed: the event stream; NULL disables it */
+    unsigned conn_timeout;         /* seconds an idle or slow connection may live; 30 */
+    const char *web_dir;           /* the dashboard's files; NULL serves none */
+    struct sse_hub *hub;           /* borrowed: the event stream; NULL disables it */
     /* The limits of docs/security.md: */
     uint64_t request_timeout_ms;          /* a whole request must arrive within; 30000; 0 = none */
     unsigned max_connections;             /* open connections in all; 4096 */
