@@ -5,6 +5,7 @@
  * 10xxxxxx, and surrogates and values past U+10FFFF are refused.
  */
 #include "whaco/utf8.h"
+#include "banned.h"
 
 bool whaco_utf8_valid(const char *s, size_t len)
 {
