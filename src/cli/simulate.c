@@ -16,6 +16,7 @@
 
 #include "whaco/err.h"
 #include "whaco/sim.h"
+#include "whaco/team.h"
 #include "cli/cli.h"
 #include "cli/csv.h"
 #include "cli/simout.h"
@@ -118,7 +119,7 @@ static int read_team_csv(FILE *fp, const char *file, struct whaco_sim_member *ou
             rc = -1;
             break;
         }
-        m->phase = fmod((double)*n * 2.399963229728653, 6.283185307179586);
+        m->phase = whaco_team_spread_phase(*n);
         if (check_member(m, file, r.lineno, err)) {
             rc = -1;
             break;
@@ -228,7 +229,7 @@ static int read_team_json(const char *text, const char *file, struct whaco_sim_m
                     file, *n + 1);
             return -1;
         }
-        m->phase = fmod((double)*n * 2.399963229728653, 6.283185307179586);
+        m->phase = whaco_team_spread_phase(*n);
         if (check_member(m, file, (long)*n + 1, err))
             return -1;
         (*n)++;

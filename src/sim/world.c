@@ -19,6 +19,7 @@
 #include "whaco/gen.h"
 #include "whaco/rng.h"
 #include "whaco/sim.h"
+#include "whaco/team.h"
 #include "sim/internal.h"
 #include "banned.h"
 
@@ -158,7 +159,7 @@ void whaco_sim_default_team(struct whaco_sim_member *out, size_t n, double skill
         /* omega ~ 0.9 +- 0.05 (docs/team.md's healthy team), deterministic. */
         m->omega = 0.9 + 0.1 * ((double)((i * 7 + 3) % 11) / 10.0 - 0.5);
         /* Phases spread by the golden angle: a team that has not yet synchronised. */
-        m->phase = fmod((double)i * 2.399963229728653, 6.283185307179586);
+        m->phase = whaco_team_spread_phase(i);
     }
     free(rank);
 }
