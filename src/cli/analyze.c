@@ -510,12 +510,12 @@ int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err)
             fprintf(err, "whaco analyze: %s\n", whaco_strerror(init_rc));
         else
             fprintf(err, "whaco analyze: invalid setting %s\n", field);
-        free(in);
+        whaco_free(in);
         return 2;
     }
     if (o.state_dir && load_state(o.state_dir, in, err)) {
         whaco_intel_release(in);
-        free(in);
+        whaco_free(in);
         return 2;
     }
 
@@ -523,7 +523,7 @@ int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err)
     if (!fin) {
         fprintf(err, "whaco analyze: cannot open %s: %s\n", o.path, strerror(errno));
         whaco_intel_release(in);
-        free(in);
+        whaco_free(in);
         return 2;
     }
 
@@ -610,7 +610,7 @@ done:
         fprintf(err, "whaco analyze: write error\n");
         status = 2;
     }
-    free(ob);
+    whaco_free(ob);
     if (status == 0 && t.bad)
         status = 1;
     double seconds = now_s() - pg.start;
@@ -621,6 +621,6 @@ done:
     if (header_ok)
         print_summary(err, &t, seconds);
     whaco_intel_release(in);
-    free(in);
+    whaco_free(in);
     return status;
 }

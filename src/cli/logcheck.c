@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "whaco/alloc.h"
 #include "whaco/engine.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
@@ -219,8 +220,8 @@ static const char *yes_no(int v)
 
 /*
  * The oldest snapshot, if it is at seq 0 (an imported state: the state
- * before event 1): *state malloc'd (or NULL), *len its size. WHACO_OK or
- * the store's error.
+ * before event 1): *state a copy the caller frees with whaco_free (or
+ * NULL), *len its size. WHACO_OK or the store's error.
  */
 static int import_snapshot(struct whaco_store *s, void **state, size_t *len)
 {
@@ -238,7 +239,7 @@ static int import_snapshot(struct whaco_store *s, void **state, size_t *len)
             *len = n;
             return WHACO_OK;
         }
-        free(p);
+        whaco_free(p);
         before = seq;
     }
 }
@@ -264,19 +265,19 @@ static int compare_full_replay(struct whaco_store *s, const struct whaco_intel *
     if (whaco_store_latest_snapshot(s, &snap_seq, NULL, &snap, &snap_len) != WHACO_OK ||
         import_snapshot(s, &base, &base_len) != WHACO_OK) {
         fprintf(err, "whaco state verify: %s\n", whaco_store_errmsg(s));
-        free(snap);
+        whaco_free(snap);
         return 2;
     }
     int rc = whaco_intel_init(&f.in, &loaded->seg.cfg, &loaded->team.cfg, NULL);
     bool imported = base != NULL;
     if (rc == WHACO_OK && imported)
         rc = whaco_intel_load(&f.in, base, base_len);
-    free(base);
+    whaco_free(base);
     if (rc != WHACO_OK) {
         fprintf(err, "whaco state verify: cannot build the state before event 1: %s\n",
                 whaco_strerror(rc));
         whaco_intel_release(&f.in);
-        free(snap);
+        whaco_free(snap);
         return 2;
     }
     f.snapshot = snap && snap_seq > 0 ? snap : NULL;
@@ -312,7 +313,7 @@ static int compare_full_replay(struct whaco_store *s, const struct whaco_intel *
                      " import snapshot was compacted away does not start from an empty model:"
                      " there a difference is expected)\n");
     whaco_intel_release(&f.in);
-    free(snap);
+    whaco_free(snap);
     return status;
 }
 

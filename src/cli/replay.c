@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
 #include "whaco/sim.h"
@@ -49,7 +50,7 @@ static int collect(void *ctx, uint64_t seq, int64_t time_ms, uint32_t type, cons
         return 0;
     if (lg->n == lg->cap) {
         size_t cap = lg->cap ? lg->cap * 2 : 1024;
-        struct whaco_event *p = realloc(lg->ev, cap * sizeof *p);
+        struct whaco_event *p = whaco_reallocarray(lg->ev, cap, sizeof *p);
         if (!p)
             return -1;
         lg->ev = p;
@@ -188,8 +189,8 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "whaco replay: %s\n",
                 lg.bad ? "the log holds an event that does not decode" : whaco_store_errmsg(store));
         whaco_store_close(store);
-        free(lg.ev);
-        free(state);
+        whaco_free(lg.ev);
+        whaco_free(state);
         return 2;
     }
     whaco_store_close(store);
@@ -224,7 +225,7 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
         if (plot && simout_svg(&so, cmd, plot, err))
             status = 2;
     }
-    free(lg.ev);
-    free(state);
+    whaco_free(lg.ev);
+    whaco_free(state);
     return status;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/sim.h"
 #include "whaco/team.h"
@@ -450,11 +451,11 @@ int simout_run_worlds(struct simout *so, const struct whaco_sim_params *p, simou
     so->reps = reps;
     so->have_diff = (mask & 1u) != 0;
     size_t per = (size_t)reps * WHACO_SIM_METRICS;
-    double *v = calloc((size_t)WHACO_SIM_STRATEGIES * per, sizeof *v);
-    double *col = calloc((size_t)reps, sizeof *col);
+    double *v = whaco_calloc((size_t)WHACO_SIM_STRATEGIES * per, sizeof *v);
+    double *col = whaco_calloc((size_t)reps, sizeof *col);
     if (!v || !col) {
-        free(v);
-        free(col);
+        whaco_free(v);
+        whaco_free(col);
         fprintf(err, "whaco: out of memory\n");
         return -1;
     }
@@ -500,8 +501,8 @@ int simout_run_worlds(struct simout *so, const struct whaco_sim_params *p, simou
             whaco_sim_stat(col, (size_t)reps, &so->diff[s][m]);
         }
     }
-    free(v);
-    free(col);
+    whaco_free(v);
+    whaco_free(col);
     return rc == WHACO_OK ? 0 : -1;
 }
 

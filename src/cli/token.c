@@ -102,7 +102,7 @@ static int read_tokens(const char *data, const char *prefix, struct whaco_store 
         fprintf(err, "%s: %s\n", prefix, whaco_store_errmsg(*s));
         whaco_store_close(*s);
         *s = NULL;
-        free(t->row);
+        whaco_free(t->row);
         *t = (struct token_rows){0};
         return 2;
     }
@@ -128,7 +128,7 @@ static int token_list(const char *data, FILE *out, FILE *err)
                 t.row[i].label[0] ? "  " : "", t.row[i].label);
     }
     fprintf(err, "whaco token list: %zu token%s\n", t.n, t.n == 1 ? "" : "s");
-    free(t.row);
+    whaco_free(t.row);
     return 0;
 }
 
@@ -188,7 +188,7 @@ static int token_revoke(const char *data, const char *id, FILE *err)
                 t.row[which].label, t.row[which].label[0] ? ")" : "");
     }
     whaco_store_close(s);
-    free(t.row);
+    whaco_free(t.row);
     return status;
 }
 

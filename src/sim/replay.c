@@ -241,9 +241,9 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
     }
 fail:
     whaco_intel_release(&in);
-    free(b.leads);
-    free(b.head);
-    free(b.tail);
+    whaco_free(b.leads);
+    whaco_free(b.head);
+    whaco_free(b.tail);
     if (rc != WHACO_OK)
         whaco_sim_world_release(w);
     return rc;

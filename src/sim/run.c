@@ -533,28 +533,28 @@ static void finish(struct run *r, struct whaco_sim_result *res)
     for (size_t m = 0; m < r->in.team.n; m++)
         act += (double)r->in.team.members[m].active_deals;
     res->net_active_mean = r->in.team.n ? act / (double)r->in.team.n : 0.0;
-    free(waits);
-    free(v);
+    whaco_free(waits);
+    whaco_free(v);
 }
 
 static void run_release(struct run *r)
 {
     whaco_intel_release(&r->in);
-    free(r->present);
-    free(r->top);
-    free(r->load);
-    free(r->pq_len);
-    free(r->leads);
-    free(r->deals);
-    free(r->free_since);
-    free(r->idle_since);
-    free(r->qhead);
-    free(r->qtail);
-    free(r->next);
-    free(r->qm);
-    free(r->state);
-    free(r->wseg);
-    free(r->heap);
+    whaco_free(r->present);
+    whaco_free(r->top);
+    whaco_free(r->load);
+    whaco_free(r->pq_len);
+    whaco_free(r->leads);
+    whaco_free(r->deals);
+    whaco_free(r->free_since);
+    whaco_free(r->idle_since);
+    whaco_free(r->qhead);
+    whaco_free(r->qtail);
+    whaco_free(r->next);
+    whaco_free(r->qm);
+    whaco_free(r->state);
+    whaco_free(r->wseg);
+    whaco_free(r->heap);
 }
 
 int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params *p, int strategy,
@@ -668,7 +668,7 @@ int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params
         finish(&r, res);
     }
     if (!out)
-        free(r.out);
+        whaco_free(r.out);
     run_release(&r);
     return rc;
 }

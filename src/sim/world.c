@@ -161,7 +161,7 @@ void whaco_sim_default_team(struct whaco_sim_member *out, size_t n, double skill
         /* Phases spread by the golden angle: a team that has not yet synchronised. */
         m->phase = whaco_team_spread_phase(i);
     }
-    free(rank);
+    whaco_free(rank);
 }
 
 /* Weekday of calendar day c after EPOCH_MS: 0 Monday .. 6 Sunday. */
@@ -274,12 +274,12 @@ void whaco_sim_world_generate(struct whaco_sim_world *w, const struct whaco_sim_
 
 void whaco_sim_world_release(struct whaco_sim_world *w)
 {
-    free(w->members);
-    free(w->customers);
-    free(w->opens);
-    free(w->closes);
-    free(w->clock);
-    free(w->state);
+    whaco_free(w->members);
+    whaco_free(w->customers);
+    whaco_free(w->opens);
+    whaco_free(w->closes);
+    whaco_free(w->clock);
+    whaco_free(w->state);
     memset(w, 0, sizeof *w);
 }
 
