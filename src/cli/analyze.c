@@ -78,6 +78,35 @@ static int usage(FILE *err)
     return 2;
 }
 
+/* Report a bad option on err; returns -1 for parse_options to return. */
+static int option_error(FILE *err, const char *what)
+{
+    fprintf(err, "whaco analyze: %s\n", what);
+    return -1;
+}
+
+/* The --weight-rule values. */
+static const struct {
+    const char *name;
+    enum whaco_weight_rule rule;
+} weight_rules[] = {
+    {"dispersion", WHACO_WEIGHTS_DISPERSION},
+    {"seed", WHACO_WEIGHTS_SEED},
+    {"fixed", WHACO_WEIGHTS_FIXED},
+};
+
+/* Set o->cfg.weight_rule from its name; 0, or -1 if v names none. */
+static int parse_weight_rule(const char *v, struct options *o)
+{
+    for (size_t k = 0; k < sizeof weight_rules / sizeof weight_rules[0]; k++) {
+        if (!strcmp(v, weight_rules[k].name)) {
+            o->cfg.weight_rule = weight_rules[k].rule;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *o, FILE *err)
 {
     memset(o, 0, sizeof *o);
@@ -89,25 +118,17 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
             if (!strcmp(v, "json"))
                 o->json = 1;
             else if (strcmp(v, "csv"))
-                return fprintf(err, "whaco analyze: --format must be csv or json\n"), -1;
+                return option_error(err, "--format must be csv or json");
             i++;
         } else if (!strcmp(a, "--outlier-threshold") && v) {
             if (csv_parse_double(v, &o->cfg.outlier_threshold) ||
                 !(o->cfg.outlier_threshold > 0.0) || !isfinite(o->cfg.outlier_threshold))
-                return fprintf(err, "whaco analyze: --outlier-threshold must be > 0\n"), -1;
+                return option_error(err, "--outlier-threshold must be > 0");
             o->model_options = 1;
             i++;
         } else if (!strcmp(a, "--weight-rule") && v) {
-            if (!strcmp(v, "dispersion"))
-                o->cfg.weight_rule = WHACO_WEIGHTS_DISPERSION;
-            else if (!strcmp(v, "seed"))
-                o->cfg.weight_rule = WHACO_WEIGHTS_SEED;
-            else if (!strcmp(v, "fixed"))
-                o->cfg.weight_rule = WHACO_WEIGHTS_FIXED;
-            else
-                return fprintf(err,
-                               "whaco analyze: --weight-rule must be dispersion, seed or fixed\n"),
-                       -1;
+            if (parse_weight_rule(v, o))
+                return option_error(err, "--weight-rule must be dispersion, seed or fixed");
             o->model_options = 1;
             i++;
         } else if (!strcmp(a, "--state") && v && *v) {
@@ -123,9 +144,8 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
         }
     }
     if (o->state_dir && o->model_options)
-        return fprintf(err, "whaco analyze: --state keeps the state's own model settings; "
-                            "--outlier-threshold and --weight-rule apply to a new model only\n"),
-               -1;
+        return option_error(err, "--state keeps the state's own model settings; "
+                                 "--outlier-threshold and --weight-rule apply to a new model only");
     return o->path ? 0 : -1;
 }
 

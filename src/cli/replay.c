@@ -122,28 +122,38 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (!strcmp(a, "--data")) {
-            bad = !v, dir = v, i++;
+            bad = !v;
+            dir = v;
+            i++;
         } else if (!strcmp(a, "--strategy")) {
-            bad = simout_parse_strategies(v, &mask), i++;
+            bad = simout_parse_strategies(v, &mask);
+            i++;
         } else if (!strcmp(a, "--from")) {
-            bad = parse_date(v, 0, &from), i++;
+            bad = parse_date(v, 0, &from);
+            i++;
         } else if (!strcmp(a, "--to")) {
-            bad = parse_date(v, 1, &to), i++;
+            bad = parse_date(v, 1, &to);
+            i++;
         } else if (!strcmp(a, "--replications") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--max-load")) {
             uint64_t x = 0;
             bad = csv_parse_u64(v, &x);
-            if (!strcmp(a, "--replications"))
-                bad = bad || x < 1 || x > 10000, reps = x;
-            else if (!strcmp(a, "--seed"))
+            if (!strcmp(a, "--replications")) {
+                bad = bad || x < 1 || x > 10000;
+                reps = x;
+            } else if (!strcmp(a, "--seed")) {
                 seed = x;
-            else
-                bad = bad || x < 1 || x > 100, max_load = x;
+            } else {
+                bad = bad || x < 1 || x > 100;
+                max_load = x;
+            }
             i++;
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (!strcmp(a, "--plot")) {
-            bad = !v, plot = v, i++;
+            bad = !v;
+            plot = v;
+            i++;
         } else {
             fprintf(err, "whaco replay: unknown option %s\n", a);
             return usage(err);

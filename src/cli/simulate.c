@@ -210,10 +210,13 @@ static int read_team_json(const char *text, const char *file, struct whaco_sim_m
                 if (end == j.p)
                     goto bad;
                 j.p = end;
-                if (!strcmp(key, "skillLevel"))
-                    m->skill = v, seen |= 4;
-                else if (!strcmp(key, "naturalFrequency"))
-                    m->omega = v, seen |= 8;
+                if (!strcmp(key, "skillLevel")) {
+                    m->skill = v;
+                    seen |= 4;
+                } else if (!strcmp(key, "naturalFrequency")) {
+                    m->omega = v;
+                    seen |= 8;
+                }
             }
             jws(&j);
             if (*j.p == ',') {
@@ -341,30 +344,43 @@ int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (!strcmp(a, "--strategy")) {
-            bad = simout_parse_strategies(v, &mask), i++;
+            bad = simout_parse_strategies(v, &mask);
+            i++;
         } else if (!strcmp(a, "--days")) {
-            bad = csv_parse_u64(v, &days) || days < 1 || days > 365, i++;
+            bad = csv_parse_u64(v, &days) || days < 1 || days > 365;
+            i++;
         } else if (!strcmp(a, "--replications")) {
-            bad = csv_parse_u64(v, &reps) || reps < 1 || reps > 10000, i++;
+            bad = csv_parse_u64(v, &reps) || reps < 1 || reps > 10000;
+            i++;
         } else if (!strcmp(a, "--seed")) {
-            bad = csv_parse_u64(v, &seed), i++;
+            bad = csv_parse_u64(v, &seed);
+            i++;
         } else if (!strcmp(a, "--team")) {
-            bad = !v, team_file = v, i++;
+            bad = !v;
+            team_file = v;
+            i++;
         } else if (!strcmp(a, "--team-size")) {
-            bad = csv_parse_u64(v, &team_size) || team_size < 1 || team_size > TEAM_FILE_MAX, i++;
+            bad = csv_parse_u64(v, &team_size) || team_size < 1 || team_size > TEAM_FILE_MAX;
             have_size = 1;
+            i++;
         } else if (!strcmp(a, "--skill-spread")) {
-            bad = parse_num(v, 0.0, 1.0, &spread), i++;
+            bad = parse_num(v, 0.0, 1.0, &spread);
+            i++;
         } else if (!strcmp(a, "--arrival-rate")) {
-            bad = parse_num(v, 0.01, 100.0, &p.arrival_rate), i++;
+            bad = parse_num(v, 0.01, 100.0, &p.arrival_rate);
+            i++;
         } else if (!strcmp(a, "--max-load")) {
-            bad = csv_parse_u64(v, &max_load) || max_load < 1 || max_load > 100, i++;
+            bad = csv_parse_u64(v, &max_load) || max_load < 1 || max_load > 100;
+            i++;
         } else if (!strcmp(a, "--patience")) {
-            bad = parse_num(v, 0.1, 10000.0, &p.patience_min), i++;
+            bad = parse_num(v, 0.1, 10000.0, &p.patience_min);
+            i++;
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (!strcmp(a, "--plot")) {
-            bad = !v, plot = v, i++;
+            bad = !v;
+            plot = v;
+            i++;
         } else if (!strcmp(a, "--sweep")) {
             do_sweep = 1;
         } else {

@@ -165,8 +165,10 @@ static int token_revoke(const char *data, const char *id, FILE *err)
         return status;
     size_t found = 0, which = 0;
     for (size_t i = 0; i < t.n; i++) {
-        if (!strncmp(t.row[i].id, want, len))
-            found++, which = i;
+        if (!strncmp(t.row[i].id, want, len)) {
+            found++;
+            which = i;
+        }
     }
     if (found != 1) {
         if (found == 0)
