@@ -22,7 +22,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "whaco/alloc.h"
 #include "whaco/engine.h"
@@ -30,50 +29,8 @@
 #include "whaco/event.h"
 #include "whaco/store.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "banned.h"
-
-/*==== Shared ==============================================================*/
-
-/* The data directory: --data, else $WHACO_DATA, else "data". */
-static const char *default_data(void)
-{
-    const char *d = getenv("WHACO_DATA");
-    return d ? d : "data";
-}
-
-int cli_open_existing_store(const char *dir, struct whaco_store **s, const char *prefix, FILE *err)
-{
-    char path[4096], msg[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, WHACO_STORE_FILENAME);
-    if (stat(path, &st) != 0) {
-        fprintf(err, "%s: %s: %s\n", prefix, path, strerror(errno));
-        return 2;
-    }
-    if (whaco_store_open(dir, WHACO_SYNC_FULL, s, msg, sizeof msg) != WHACO_OK) {
-        fprintf(err, "%s: %s\n", prefix, msg);
-        return 2;
-    }
-    return 0;
-}
-
-void cli_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
 
 /*==== whaco log ===========================================================*/
 
@@ -131,7 +88,7 @@ static int log_usage(FILE *err)
 
 int whaco_cmd_log(int argc, char **argv, FILE *out, FILE *err)
 {
-    const char *data = default_data();
+    const char *data = cli_default_data();
     uint64_t after = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
@@ -329,7 +286,7 @@ static int verify_usage(FILE *err)
 
 int whaco_state_verify(int argc, char **argv, FILE *out, FILE *err)
 {
-    const char *data = default_data();
+    const char *data = cli_default_data();
     char msg[1024];
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--data"))

@@ -19,6 +19,7 @@
 #include "whaco/sim.h"
 #include "whaco/store.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/csv.h"
 #include "cli/simout.h"
 #include "banned.h"

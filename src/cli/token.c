@@ -17,6 +17,7 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "http/auth.h"
 #include "banned.h"
 
