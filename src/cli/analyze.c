@@ -39,6 +39,7 @@
 #include "whaco/intel.h"
 #include "whaco/segment.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/csv.h"
 #include "banned.h"
 
@@ -258,6 +259,9 @@ static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
 
 #define OUT_CAP (256u << 10) /* bytes buffered before an fwrite */
 #define ROW_MAX 4096         /* > the longest row: escaped id, reason, 3 numbers */
+#define REASON_MAX 256       /* bytes of an outlier reason, NUL included */
+_Static_assert(ROW_MAX > CLI_JSON_ESCAPED_MAX(WHACO_ID_MAX + REASON_MAX) + 3 * CSV_FIXED_MAX + 256,
+               "ROW_MAX holds a row of the escaped id and reason, 3 numbers and the rest");
 
 struct out {
     FILE *fp;          /* borrowed */
@@ -297,23 +301,11 @@ static char *put_csv_field(char *p, const char *s)
     return p;
 }
 
-/* s as a JSON string: quotes, backslashes and control characters escaped. */
+/* s as a JSON string, escaped by the CLI's one rule (cli_json_escape). */
 static char *put_json_string(char *p, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     *p++ = '"';
-    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        if (*q == '"' || *q == '\\') {
-            *p++ = '\\';
-            *p++ = (char)*q;
-        } else if (*q < 0x20) {
-            p = PUT_LIT(p, "\\u00");
-            *p++ = hex[*q >> 4];
-            *p++ = hex[*q & 15];
-        } else {
-            *p++ = (char)*q;
-        }
-    }
+    p = cli_json_escape(p, s, strlen(s));
     *p++ = '"';
     return p;
 }
@@ -327,7 +319,7 @@ static char *put_fixed(char *p, double v, int decimals)
 static void write_result(struct out *o, int json, const struct whaco_customer *c,
                          const struct whaco_segment_result *res)
 {
-    char reason[256] = "";
+    char reason[REASON_MAX] = "";
     const struct whaco_profile *prof = whaco_profile(res->cluster_id);
     if (o->len > OUT_CAP - ROW_MAX)
         out_flush(o);

@@ -37,20 +37,50 @@ int cli_open_existing_store(const char *dir, struct whaco_store **s, const char 
     return 0;
 }
 
+/* The RFC 8259 short escapes of the control characters that have one. */
+static const char short_escape[0x20] = {
+    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
+};
+
+char *cli_json_escape(char *dst, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *dst++ = (char)c;
+            continue;
+        }
+        *dst++ = '\\';
+        if (c >= 0x20) {
+            *dst++ = (char)c; /* a quote or a backslash */
+        } else if (short_escape[c]) {
+            *dst++ = short_escape[c];
+        } else {
+            memcpy(dst, "u00", 3);
+            dst[3] = hex[c >> 4];
+            dst[4] = hex[c & 15];
+            dst += 5;
+        }
+    }
+    return dst;
+}
+
+/* Input bytes escaped at a time by cli_json_string: its buffer is 6 times this. */
+#define JSON_STRING_CHUNK 256
+
 void cli_json_string(FILE *out, const char *s)
 {
+    char buf[CLI_JSON_ESCAPED_MAX(JSON_STRING_CHUNK)];
+    size_t left = strlen(s);
     fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
+    while (left > 0) {
+        size_t n = left < JSON_STRING_CHUNK ? left : JSON_STRING_CHUNK;
+        char *end = cli_json_escape(buf, s, n);
+        fwrite(buf, 1, (size_t)(end - buf), out);
+        s += n;
+        left -= n;
     }
     fputc('"', out);
 }

@@ -1,7 +1,7 @@
 /*
  * cli/common.h: what several subcommands share -- the default data
- * directory, opening a data directory's existing store, and JSON strings
- * in their output. Implemented in common.c.
+ * directory, opening a data directory's existing store, and the escaping of
+ * JSON strings in their output. Implemented in common.c.
  */
 #ifndef WHACO_CLI_COMMON_H
 #define WHACO_CLI_COMMON_H
@@ -24,11 +24,32 @@ const char *cli_default_data(void);
  */
 int cli_open_existing_store(const char *dir, struct whaco_store **s, const char *prefix, FILE *err);
 
+/* The most bytes cli_json_escape writes for n input bytes (\u00xx each). */
+#define CLI_JSON_ESCAPED_MAX(n) (6 * (size_t)(n))
+
 /*
- * Write s to out as a JSON string: quoted; quotes, backslashes and control
- * characters escaped (\n and \t by name); bytes >= 0x80 as they are (the
- * caller passes UTF-8).
+ * The one JSON string escaping of whaco's command-line output (`whaco
+ * analyze --format json`, `whaco log`, `whaco simulate --json`, `whaco
+ * replay --json`). Writes the n bytes at s to dst as the inside of a JSON
+ * string (RFC 8259, section 7), without the quotes and without a NUL, and
+ * returns the end of what it wrote: at most CLI_JSON_ESCAPED_MAX(n) bytes,
+ * which dst must have room for. The rule, byte by byte:
+ *
+ *   "  \                          \"  \\
+ *   0x08 0x09 0x0a 0x0c 0x0d      \b \t \n \f \r  (the RFC's short forms)
+ *   the other bytes below 0x20    \u00xx, lowercase hex
+ *   everything else               as it is: DEL (0x7f), which the RFC lets
+ *                                 through, and bytes >= 0x80 (the caller
+ *                                 passes UTF-8; nothing is re-encoded)
+ *
+ * That is exactly what RFC 8259 requires escaping, in its shortest form, and
+ * jansson's json_dumps rule (the HTTP API's) but for the case of the hex
+ * digits. NUL cannot occur in a C string; s may hold one only through n,
+ * and it is written as \u0000. Pure; thread-safe.
  */
+char *cli_json_escape(char *dst, const char *s, size_t n);
+
+/* Write s to out as a JSON string: a quote, cli_json_escape's text, a quote. */
 void cli_json_string(FILE *out, const char *s);
 
 #endif /* WHACO_CLI_COMMON_H */

@@ -10,9 +10,10 @@
  * neither writes an event, so they are safe while a server runs and right
  * after a crash (opening recovers the WAL exactly as the server would).
  *
- * Invariants: every string printed as JSON is escaped (quotes, backslashes,
- * control characters; bytes >= 0x80 pass through: ids are UTF-8 checked by
- * the API). `state verify` never reports "yes" for a comparison it could not
+ * Invariants: every string printed as JSON is escaped by the CLI's one rule
+ * (cli_json_escape in cli/common.h: quotes, backslashes, control
+ * characters; bytes >= 0x80 pass through: ids are UTF-8 checked by the
+ * API). `state verify` never reports "yes" for a comparison it could not
  * make: when the log no longer starts at event 1 (compacted) the full replay
  * is reported as not possible, and the exit status is 0 only if every
  * comparison made was equal.
