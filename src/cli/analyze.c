@@ -257,9 +257,9 @@ static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
 
 /* ==== Output: rows built in one buffer ==== */
 
-#define OUT_CAP (256u << 10) /* bytes buffered before an fwrite */
-#define ROW_MAX 4096         /* > the longest row: escaped id, reason, 3 numbers */
-#define REASON_MAX 256       /* bytes of an outlier reason, NUL included */
+#define OUT_CAP    (256u << 10) /* bytes buffered before an fwrite */
+#define ROW_MAX    4096         /* > the longest row: escaped id, reason, 3 numbers */
+#define REASON_MAX 256          /* bytes of an outlier reason, NUL included */
 _Static_assert(ROW_MAX > CLI_JSON_ESCAPED_MAX(WHACO_ID_MAX + REASON_MAX) + 3 * CSV_FIXED_MAX + 256,
                "ROW_MAX holds a row of the escaped id and reason, 3 numbers and the rest");
 

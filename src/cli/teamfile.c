@@ -47,20 +47,20 @@ static int add_member(struct team_read *t, long where, const char *id, const cha
 {
     const char *field = NULL;
     if (t->n == TEAM_FILE_MAX) {
-        fprintf(t->err, "whaco: %s: salesperson %ld: too many salespeople (at most %d)\n",
-                t->file, where, TEAM_FILE_MAX);
+        fprintf(t->err, "whaco: %s: salesperson %ld: too many salespeople (at most %d)\n", t->file,
+                where, TEAM_FILE_MAX);
         return -1;
     }
     struct whaco_member_spec spec = {id, name, skill_level, natural_frequency, 0.0, 0};
     int rc = whaco_member_spec_check(&spec, &field);
     if (rc != WHACO_OK) {
-        fprintf(t->err, "whaco: %s: salesperson %ld: %s: %s\n", t->file, where,
-                field ? field : "?", whaco_strerror(rc));
+        fprintf(t->err, "whaco: %s: salesperson %ld: %s: %s\n", t->file, where, field ? field : "?",
+                whaco_strerror(rc));
         return -1;
     }
     struct whaco_sim_member *m = &t->out[t->n];
     memset(m, 0, sizeof *m);
-    memcpy(m->id, id, strlen(id) + 1); /* checked: 1..63 bytes */
+    memcpy(m->id, id, strlen(id) + 1);       /* checked: 1..63 bytes */
     memcpy(m->name, name, strlen(name) + 1); /* checked: 1..127 bytes */
     m->skill = skill_level;
     m->omega = natural_frequency;
@@ -73,8 +73,7 @@ static int add_member(struct team_read *t, long where, const char *id, const cha
 
 enum csv_column { COL_ID, COL_NAME, COL_SKILL_LEVEL, COL_NATURAL_FREQUENCY, COL_COUNT };
 
-static const char *const column_names[COL_COUNT] = {"id", "name", "skillLevel",
-                                                    "naturalFrequency"};
+static const char *const column_names[COL_COUNT] = {"id", "name", "skillLevel", "naturalFrequency"};
 
 /* Find the columns in the header row: 0, or -1 after reporting. */
 static int read_csv_header(struct csv_reader *r, struct team_read *t, int col[COL_COUNT])

@@ -85,9 +85,8 @@ static int member(const json_t *o, size_t index, teamjson_member_cb cb, void *ct
                                key_names[k], is_text ? "a string" : "a number", kind(v[k]));
     }
     if (!complete)
-        return shape_error(msg, msglen,
-                           "salesperson %zu needs id, name, skillLevel and naturalFrequency",
-                           index);
+        return shape_error(
+            msg, msglen, "salesperson %zu needs id, name, skillLevel and naturalFrequency", index);
     return cb(ctx, index, json_string_value(v[KEY_ID]), json_string_value(v[KEY_NAME]),
               json_number_value(v[KEY_SKILL_LEVEL]), json_number_value(v[KEY_NATURAL_FREQUENCY]));
 }

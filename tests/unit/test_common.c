@@ -38,10 +38,9 @@ static void common__json_escape_rule_byte_by_byte(void **state)
         unsigned char c;
         const char *want;
     } special[] = {
-        {0x00, "\\u0000"}, {0x01, "\\u0001"}, {0x07, "\\u0007"}, {0x08, "\\b"},
-        {0x09, "\\t"},     {0x0a, "\\n"},     {0x0b, "\\u000b"}, {0x0c, "\\f"},
-        {0x0d, "\\r"},     {0x0e, "\\u000e"}, {0x1b, "\\u001b"}, {0x1f, "\\u001f"},
-        {'"', "\\\""},     {'\\', "\\\\"},
+        {0x00, "\\u0000"}, {0x01, "\\u0001"}, {0x07, "\\u0007"}, {0x08, "\\b"},  {0x09, "\\t"},
+        {0x0a, "\\n"},     {0x0b, "\\u000b"}, {0x0c, "\\f"},     {0x0d, "\\r"},  {0x0e, "\\u000e"},
+        {0x1b, "\\u001b"}, {0x1f, "\\u001f"}, {'"', "\\\""},     {'\\', "\\\\"},
     };
     char buf[64];
     for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {

@@ -110,8 +110,8 @@ static void simulate__json_team_file_decodes_escapes(void **state)
                " {\"id\": \"\\u0062\", \"name\": \"\\ud83d\\ude97 Bob\", \"skillLevel\": 0.4,\n"
                "  \"naturalFrequency\": 0.85}]\n",
                path, sizeof path);
-    const char *const args[] = {"simulate", "--days", "1", "--replications", "2",
-                                "--team",   path,     "--json", NULL};
+    const char *const args[] = {"simulate", "--days", "1", "--replications", "2", "--team",
+                                path,       "--json", NULL};
     char *text = NULL;
     assert_int_equal(run(whaco_cmd_simulate, &text, args), 0);
     assert_non_null(strstr(text, "\"teamSize\":2"));
@@ -132,19 +132,22 @@ static void simulate__team_file_errors_say_where_and_what(void **state)
         {"t.csv", "", "t.csv: no header row\n"},
         {"t.csv", "id,name,skillLevel\n", "t.csv: the header has no column naturalFrequency\n"},
         {"t.csv", HEAD, "t.csv: no salespeople\n"},
-        {"t.csv", HEAD "a,Ann,x,0.9\n", "t.csv: line 2: expected id,name,skillLevel,naturalFrequency\n"},
+        {"t.csv", HEAD "a,Ann,x,0.9\n",
+         "t.csv: line 2: expected id,name,skillLevel,naturalFrequency\n"},
         {"t.csv", HEAD "a,Ann,0.5,0.9\nb,Bob,1.5,0.9\n",
          "t.csv: salesperson 3: skillLevel: skillLevel must be between 0 and 1\n"},
         {"t.csv", HEAD "a,Ann,0.5,0.9\na,Bob,0.5,0.9\n", "t.csv: duplicate id a\n"},
         {"t.json", "[]", "t.json: no salespeople\n"},
         {"t.json", "[{\"id\":\"a\"," M "},{\"id\":\"a b\"," M "}]",
          "t.json: salesperson 2: id: identifier must be 1 to 63 bytes of printable text\n"},
-        {"t.json", "[{\"id\":\"a\",\"name\":\"\\u0007\",\"skillLevel\":0.5,\"naturalFrequency\":0.9}]",
+        {"t.json",
+         "[{\"id\":\"a\",\"name\":\"\\u0007\",\"skillLevel\":0.5,\"naturalFrequency\":0.9}]",
          "t.json: salesperson 1: name: "},
         {"t.json", "[{\"id\":\"a\"," M "},{\"id\":\"a\"," M "}]", "t.json: duplicate id a\n"},
         {"t.json", "[{" M "}]",
          "t.json: salesperson 1 needs id, name, skillLevel and naturalFrequency\n"},
-        {"t.json", "[{\"id\":\"a\",\"name\":\"Ann\",\"skillLevel\":\"high\",\"naturalFrequency\":1}]",
+        {"t.json",
+         "[{\"id\":\"a\",\"name\":\"Ann\",\"skillLevel\":\"high\",\"naturalFrequency\":1}]",
          "t.json: salesperson 1: skillLevel: expected a number, not a string\n"},
         {"t.json", "[{\"id\":\"a\"," M "}\n{\"id\":\"b\"," M "}]",
          "t.json: invalid JSON at line 2, column 1 (byte 66): ']' expected near '{'\n"},
@@ -158,8 +161,8 @@ static void simulate__team_file_errors_say_where_and_what(void **state)
     assert_non_null(mkdtemp(dir));
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         write_file(dir, rows[i].name, rows[i].text, path, sizeof path);
-        const char *const args[] = {"simulate", "--days", "1", "--replications", "2",
-                                    "--team",   path,     NULL};
+        const char *const args[] = {"simulate", "--days", "1",  "--replications",
+                                    "2",        "--team", path, NULL};
         char *text = NULL, want[512];
         snprintf(want, sizeof want, "whaco: %s/%s", dir, rows[i].message);
         int rc = run(whaco_cmd_simulate, &text, args);

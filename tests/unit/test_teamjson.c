@@ -99,21 +99,27 @@ static void teamjson__malformed_documents_say_what_and_where(void **state)
         int rc;
         const char *msg;
     } rows[] = {
-        {"", WHACO_E_PARSE, "invalid JSON at line 1, column 0 (byte 0): unexpected token near end of file"},
-        {"not json", WHACO_E_PARSE, "invalid JSON at line 1, column 3 (byte 3): invalid token near 'not'"},
+        {"", WHACO_E_PARSE,
+         "invalid JSON at line 1, column 0 (byte 0): unexpected token near end of file"},
+        {"not json", WHACO_E_PARSE,
+         "invalid JSON at line 1, column 3 (byte 3): invalid token near 'not'"},
         {"[{" M ",\"naturalFrequency\":0.9},]", WHACO_E_PARSE,
          "invalid JSON at line 1, column 64 (byte 64): unexpected token near ']'"},
         {"[{" M ",\n\"naturalFrequency\":0.9}", WHACO_E_PARSE,
          "invalid JSON at line 2, column 23 (byte 63): ']' expected near end of file"},
         {"[{" M ",\"naturalFrequency\":0.9}] trailing", WHACO_E_PARSE,
          "invalid JSON at line 1, column 72 (byte 72): end of file expected near 'trailing'"},
-        {"[{\"id\":\"\\u0000\"}]", WHACO_E_PARSE, "invalid JSON at line 1, column 15 (byte 15): \\u0000 is not allowed"},
-        {"[{" M ",\"naturalFrequency\":0.9e}]", WHACO_E_PARSE, "invalid JSON at line 1, column 62 (byte 62): invalid token near '0.9e'"},
+        {"[{\"id\":\"\\u0000\"}]", WHACO_E_PARSE,
+         "invalid JSON at line 1, column 15 (byte 15): \\u0000 is not allowed"},
+        {"[{" M ",\"naturalFrequency\":0.9e}]", WHACO_E_PARSE,
+         "invalid JSON at line 1, column 62 (byte 62): invalid token near '0.9e'"},
         {"{\"id\":\"a\"}", WHACO_E_PARSE,
-         "expected a JSON array of {\"id\", \"name\", \"skillLevel\", \"naturalFrequency\"} objects,"
+         "expected a JSON array of {\"id\", \"name\", \"skillLevel\", \"naturalFrequency\"} "
+         "objects,"
          " not an object"},
-        {"42", WHACO_E_PARSE, "expected a JSON array of {\"id\", \"name\", \"skillLevel\", "
-                              "\"naturalFrequency\"} objects, not a number"},
+        {"42", WHACO_E_PARSE,
+         "expected a JSON array of {\"id\", \"name\", \"skillLevel\", "
+         "\"naturalFrequency\"} objects, not a number"},
         {"[{" M ",\"naturalFrequency\":0.9}, 1]", WHACO_E_PARSE,
          "salesperson 2: expected an object {\"id\", \"name\", \"skillLevel\", "
          "\"naturalFrequency\"}, not a number"},
