@@ -508,131 +508,176 @@ static int save_state(const char *dir, const struct whaco_intel *in, int64_t now
     return 0;
 }
 
+/*
+ * The model to start from: a new one with o's settings, or the state of
+ * o->state_dir. Returns it (the caller frees it with free_model), or NULL
+ * after reporting.
+ */
+static struct whaco_intel *open_model(const struct options *o, FILE *err)
+{
+    struct whaco_intel *in = whaco_xcalloc(1, sizeof *in); /* 43 KiB: off the stack */
+    const char *field = NULL;
+    int rc = whaco_intel_init(in, &o->cfg, NULL, &field);
+    if (rc != WHACO_OK) {
+        if (rc == WHACO_E_NOMEM)
+            fprintf(err, "whaco analyze: %s\n", whaco_strerror(rc));
+        else
+            fprintf(err, "whaco analyze: invalid setting %s\n", field);
+        whaco_free(in);
+        return NULL;
+    }
+    if (o->state_dir && load_state(o->state_dir, in, err)) {
+        whaco_intel_release(in);
+        whaco_free(in);
+        return NULL;
+    }
+    return in;
+}
+
+static void free_model(struct whaco_intel *in)
+{
+    whaco_intel_release(in);
+    whaco_free(in);
+}
+
+/* One pass over the input: what its steps share. */
+struct pass {
+    const struct options *o;
+    struct whaco_segmenter *seg; /* borrowed: the model that learns */
+    int64_t now_ms;              /* the time every customer is learned at */
+    struct csv_reader r;
+    int idx[COL_COUNT];
+    struct out *ob; /* owned: the rows not yet written */
+    struct progress pg;
+    struct tally t;
+    FILE *err; /* borrowed */
+};
+
+/*
+ * The data rows: each read, learned and written (a rejected one reported
+ * and counted), until the end of the input. Returns 0, or 2 on a read
+ * error (reported). The hot loop of the command: no allocation, no stdio
+ * but for the output buffer's fwrite.
+ */
+static int analyze_rows(struct pass *a, FILE *out)
+{
+    for (;;) {
+        /* Before waiting for input, hand over the rows so far (a pipe fed
+         * slowly, or a terminal, gets its answers as the rows come). */
+        if (a->ob->len && !csv_line_ready(&a->r)) {
+            out_flush(a->ob);
+            fflush(out);
+        }
+        int rc = csv_read(&a->r);
+        if (rc == 0)
+            return 0;
+        if ((a->r.lineno & (PROGRESS_EVERY - 1)) == 0)
+            progress_tick(&a->pg, a->t.rows, a->r.consumed);
+        if (rc == -2) {
+            progress_clear(&a->pg);
+            fprintf(a->err, "whaco analyze: read error: %s\n", strerror(errno));
+            return 2;
+        }
+        if (rc < 0) {
+            progress_clear(&a->pg);
+            fprintf(a->err, "whaco analyze: line %ld: %s\n", a->r.lineno, a->r.error);
+            a->t.bad++;
+            continue;
+        }
+        if (a->r.nfields == 1 && a->r.fields[0][0] == '\0')
+            continue; /* blank line */
+
+        struct whaco_customer c;
+        struct whaco_segment_result res;
+        const char *field = NULL;
+        int e = read_customer(&a->r, a->idx, &c, &field);
+        if (e == WHACO_OK)
+            e = whaco_segment_learn(a->seg, &c, a->now_ms, &res, &field);
+        if (e != WHACO_OK) {
+            progress_clear(&a->pg);
+            fprintf(a->err, "whaco analyze: line %ld: %s: %s\n", a->r.lineno, field,
+                    e == WHACO_E_PARSE ? "missing or not a number" : whaco_strerror(e));
+            a->t.bad++;
+            continue;
+        }
+        write_result(a->ob, a->o->json, &c, &res);
+        a->t.rows++;
+        a->t.outliers += res.is_outlier;
+        a->t.segment[res.cluster_id]++;
+    }
+}
+
+/*
+ * Read the header, then the rows (analyze_rows), writing the results to
+ * out. Returns 0, or 2 after reporting a bad header, a read or a write
+ * error; *header_ok says whether the header was read.
+ */
+static int analyze_input(struct pass *a, FILE *fin, FILE *out, int *header_ok)
+{
+    int status = 0;
+    a->ob = whaco_xmalloc(sizeof *a->ob);
+    a->ob->fp = out;
+    a->ob->len = 0;
+    a->ob->failed = 0;
+    csv_reader_init(&a->r, fin);
+    progress_init(&a->pg, a->err, fin);
+    *header_ok = read_header(&a->r, a->idx, a->err) == 0;
+    if (*header_ok) {
+        if (a->o->state_dir)
+            fprintf(a->err,
+                    "whaco analyze: starting from %s: a model that has learned from %llu "
+                    "customers\n",
+                    a->o->state_dir, (unsigned long long)a->seg->processed);
+        if (!a->o->json)
+            a->ob->len = (size_t)(PUT_LIT(a->ob->buf, "customerId,clusterId,clusterName,isOutlier,"
+                                                      "outlierScore,confidence,priorityScore,"
+                                                      "outlierReason\n") -
+                                  a->ob->buf);
+        status = analyze_rows(a, out);
+    } else {
+        status = 2;
+    }
+    progress_clear(&a->pg);
+    csv_reader_release(&a->r);
+    if (fin != stdin)
+        fclose(fin);
+    out_flush(a->ob);
+    if (fflush(out) || ferror(out) || a->ob->failed) {
+        fprintf(a->err, "whaco analyze: write error\n");
+        status = 2;
+    }
+    whaco_free(a->ob);
+    a->ob = NULL;
+    return status;
+}
+
 int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err)
 {
     struct options o;
     if (parse_options(argc, argv, &o, err))
         return usage(err);
-
-    struct whaco_intel *in = whaco_xcalloc(1, sizeof *in); /* 43 KiB: off the stack */
-    const char *field = NULL;
-    int init_rc = whaco_intel_init(in, &o.cfg, NULL, &field);
-    if (init_rc != WHACO_OK) {
-        if (init_rc == WHACO_E_NOMEM)
-            fprintf(err, "whaco analyze: %s\n", whaco_strerror(init_rc));
-        else
-            fprintf(err, "whaco analyze: invalid setting %s\n", field);
-        whaco_free(in);
+    struct whaco_intel *in = open_model(&o, err);
+    if (!in)
         return 2;
-    }
-    if (o.state_dir && load_state(o.state_dir, in, err)) {
-        whaco_intel_release(in);
-        whaco_free(in);
-        return 2;
-    }
-
     FILE *fin = strcmp(o.path, "-") ? fopen(o.path, "r") : stdin;
     if (!fin) {
         fprintf(err, "whaco analyze: cannot open %s: %s\n", o.path, strerror(errno));
-        whaco_intel_release(in);
-        whaco_free(in);
+        free_model(in);
         return 2;
     }
 
-    struct whaco_segmenter *seg = &in->seg;
-    struct out *ob = whaco_xmalloc(sizeof *ob);
-    struct csv_reader r;
-    struct progress pg;
-    struct tally t = {0};
-    int idx[COL_COUNT];
-    int status = 0, header_ok = 0;
-    int64_t now_ms = (int64_t)time(NULL) * 1000;
-
-    ob->fp = out;
-    ob->len = 0;
-    ob->failed = 0;
-    csv_reader_init(&r, fin);
-    progress_init(&pg, err, fin);
-    if (read_header(&r, idx, err)) {
-        status = 2;
-        goto done;
-    }
-    header_ok = 1;
-    if (o.state_dir)
-        fprintf(err,
-                "whaco analyze: starting from %s: a model that has learned from %llu "
-                "customers\n",
-                o.state_dir, (unsigned long long)seg->processed);
-    if (!o.json)
-        ob->len = (size_t)(PUT_LIT(ob->buf, "customerId,clusterId,clusterName,isOutlier,"
-                                            "outlierScore,confidence,priorityScore,"
-                                            "outlierReason\n") -
-                           ob->buf);
-    for (;;) {
-        /* Before waiting for input, hand over the rows so far (a pipe fed
-         * slowly, or a terminal, gets its answers as the rows come). */
-        if (ob->len && !csv_line_ready(&r)) {
-            out_flush(ob);
-            fflush(out);
-        }
-        int rc = csv_read(&r);
-        if (rc == 0)
-            break;
-        if ((r.lineno & (PROGRESS_EVERY - 1)) == 0)
-            progress_tick(&pg, t.rows, r.consumed);
-        if (rc == -2) {
-            progress_clear(&pg);
-            fprintf(err, "whaco analyze: read error: %s\n", strerror(errno));
-            status = 2;
-            break;
-        }
-        if (rc < 0) {
-            progress_clear(&pg);
-            fprintf(err, "whaco analyze: line %ld: %s\n", r.lineno, r.error);
-            t.bad++;
-            continue;
-        }
-        if (r.nfields == 1 && r.fields[0][0] == '\0')
-            continue; /* blank line */
-
-        struct whaco_customer c;
-        struct whaco_segment_result res;
-        int e = read_customer(&r, idx, &c, &field);
-        if (e == WHACO_OK)
-            e = whaco_segment_learn(seg, &c, now_ms, &res, &field);
-        if (e != WHACO_OK) {
-            progress_clear(&pg);
-            fprintf(err, "whaco analyze: line %ld: %s: %s\n", r.lineno, field,
-                    e == WHACO_E_PARSE ? "missing or not a number" : whaco_strerror(e));
-            t.bad++;
-            continue;
-        }
-        write_result(ob, o.json, &c, &res);
-        t.rows++;
-        t.outliers += res.is_outlier;
-        t.segment[res.cluster_id]++;
-    }
-done:
-    progress_clear(&pg);
-    csv_reader_release(&r);
-    if (fin != stdin)
-        fclose(fin);
-    out_flush(ob);
-    if (fflush(out) || ferror(out) || ob->failed) {
-        fprintf(err, "whaco analyze: write error\n");
-        status = 2;
-    }
-    whaco_free(ob);
-    if (status == 0 && t.bad)
+    struct pass a = {.o = &o, .seg = &in->seg, .now_ms = (int64_t)time(NULL) * 1000, .err = err};
+    int header_ok = 0;
+    int status = analyze_input(&a, fin, out, &header_ok); /* closes fin */
+    if (status == 0 && a.t.bad)
         status = 1;
-    double seconds = now_s() - pg.start;
+    double seconds = now_s() - a.pg.start;
     if (o.save_dir && status == 2)
         fprintf(err, "whaco analyze: --save %s: not saved after the error above\n", o.save_dir);
-    else if (o.save_dir && save_state(o.save_dir, in, now_ms, err))
+    else if (o.save_dir && save_state(o.save_dir, in, a.now_ms, err))
         status = 2;
     if (header_ok)
-        print_summary(err, &t, seconds);
-    whaco_intel_release(in);
-    whaco_free(in);
+        print_summary(err, &a.t, seconds);
+    free_model(in);
     return status;
 }
