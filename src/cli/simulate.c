@@ -80,62 +80,87 @@ static int sweep(const struct whaco_sim_params *base, size_t team_size, double s
     return 0;
 }
 
-int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err)
-{
-    struct whaco_sim_params p;
-    uint64_t seed = 1, reps = 20, days = 5, team_size = 6, max_load = 0;
-    unsigned mask = (1u << WHACO_SIM_STRATEGIES) - 1;
-    const char *team_file = NULL, *plot = NULL;
-    double spread = 0.6;
-    int json = 0, do_sweep = 0, have_size = 0;
-    static struct whaco_sim_member team[TEAM_FILE_MAX];
-    size_t n = 0;
+/* The command line. */
+struct options {
+    struct whaco_sim_params p; /* the model, with --arrival-rate and --patience */
+    uint64_t days;             /* --days */
+    uint64_t max_load;         /* --max-load, 0: the model's */
+    uint64_t seed;             /* --seed: replication r's world has seed + r */
+    uint64_t reps;             /* --replications */
+    uint64_t team_size;        /* --team-size */
+    int have_size;             /* --team-size was given */
+    unsigned mask;             /* --strategy: bit s for strategy s */
+    const char *team_file;     /* --team, or NULL */
+    const char *plot;          /* --plot: an SVG chart to write, or NULL */
+    double spread;             /* --skill-spread */
+    int json;                  /* --json */
+    int sweep;                 /* --sweep */
+};
 
-    whaco_sim_params_default(&p);
+/*
+ * Read option a, whose value (if it takes one) is v, into *o: 0, 1 if v
+ * is missing or bad, or -1 if a is no option of simulate. *takes_value
+ * says whether a takes v.
+ */
+static int parse_option(const char *a, const char *v, struct options *o, int *takes_value)
+{
+    *takes_value = 1;
+    if (!strcmp(a, "--strategy"))
+        return simout_parse_strategies(v, &o->mask) != 0;
+    if (!strcmp(a, "--days"))
+        return csv_parse_u64(v, &o->days) || o->days < 1 || o->days > 365;
+    if (!strcmp(a, "--replications"))
+        return csv_parse_u64(v, &o->reps) || o->reps < 1 || o->reps > 10000;
+    if (!strcmp(a, "--seed"))
+        return csv_parse_u64(v, &o->seed) != 0;
+    if (!strcmp(a, "--team")) {
+        o->team_file = v;
+        return !v;
+    }
+    if (!strcmp(a, "--team-size")) {
+        o->have_size = 1;
+        return csv_parse_u64(v, &o->team_size) || o->team_size < 1 || o->team_size > TEAM_FILE_MAX;
+    }
+    if (!strcmp(a, "--skill-spread"))
+        return parse_num(v, 0.0, 1.0, &o->spread) != 0;
+    if (!strcmp(a, "--arrival-rate"))
+        return parse_num(v, 0.01, 100.0, &o->p.arrival_rate) != 0;
+    if (!strcmp(a, "--max-load"))
+        return csv_parse_u64(v, &o->max_load) || o->max_load < 1 || o->max_load > 100;
+    if (!strcmp(a, "--patience"))
+        return parse_num(v, 0.1, 10000.0, &o->p.patience_min) != 0;
+    if (!strcmp(a, "--plot")) {
+        o->plot = v;
+        return !v;
+    }
+    *takes_value = 0;
+    if (!strcmp(a, "--json")) {
+        o->json = 1;
+        return 0;
+    }
+    if (!strcmp(a, "--sweep")) {
+        o->sweep = 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* Fill *o from argv: 0, or the usage's exit status after reporting. */
+static int parse_options(int argc, char **argv, struct options *o, FILE *err)
+{
+    memset(o, 0, sizeof *o);
+    whaco_sim_params_default(&o->p);
+    o->days = 5;
+    o->seed = 1;
+    o->reps = 20;
+    o->team_size = 6;
+    o->mask = (1u << WHACO_SIM_STRATEGIES) - 1;
+    o->spread = 0.6;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (!strcmp(a, "--strategy")) {
-            bad = simout_parse_strategies(v, &mask);
-            i++;
-        } else if (!strcmp(a, "--days")) {
-            bad = csv_parse_u64(v, &days) || days < 1 || days > 365;
-            i++;
-        } else if (!strcmp(a, "--replications")) {
-            bad = csv_parse_u64(v, &reps) || reps < 1 || reps > 10000;
-            i++;
-        } else if (!strcmp(a, "--seed")) {
-            bad = csv_parse_u64(v, &seed);
-            i++;
-        } else if (!strcmp(a, "--team")) {
-            bad = !v;
-            team_file = v;
-            i++;
-        } else if (!strcmp(a, "--team-size")) {
-            bad = csv_parse_u64(v, &team_size) || team_size < 1 || team_size > TEAM_FILE_MAX;
-            have_size = 1;
-            i++;
-        } else if (!strcmp(a, "--skill-spread")) {
-            bad = parse_num(v, 0.0, 1.0, &spread);
-            i++;
-        } else if (!strcmp(a, "--arrival-rate")) {
-            bad = parse_num(v, 0.01, 100.0, &p.arrival_rate);
-            i++;
-        } else if (!strcmp(a, "--max-load")) {
-            bad = csv_parse_u64(v, &max_load) || max_load < 1 || max_load > 100;
-            i++;
-        } else if (!strcmp(a, "--patience")) {
-            bad = parse_num(v, 0.1, 10000.0, &p.patience_min);
-            i++;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--plot")) {
-            bad = !v;
-            plot = v;
-            i++;
-        } else if (!strcmp(a, "--sweep")) {
-            do_sweep = 1;
-        } else {
+        int takes_value = 0;
+        int bad = parse_option(a, v, o, &takes_value);
+        if (bad < 0) {
             fprintf(err, "whaco simulate: unknown option %s\n", a);
             return usage(err);
         }
@@ -143,40 +168,51 @@ int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err)
             fprintf(err, "whaco simulate: bad value for %s: %s\n", a, v ? v : "(missing)");
             return usage(err);
         }
+        i += takes_value;
     }
-    if (team_file && have_size) {
+    if (o->team_file && o->have_size) {
         fprintf(err, "whaco simulate: --team and --team-size are exclusive\n");
         return usage(err);
     }
-    if (do_sweep && (team_file || json || plot)) {
+    if (o->sweep && (o->team_file || o->json || o->plot)) {
         fprintf(err, "whaco simulate: --sweep uses default teams and prints a table only\n");
         return usage(err);
     }
-    p.days = (uint32_t)days;
-    if (max_load)
-        p.max_load = (uint32_t)max_load;
-    if (team_file) {
-        if (team_file_read(team_file, team, &n, err))
+    o->p.days = (uint32_t)o->days;
+    if (o->max_load)
+        o->p.max_load = (uint32_t)o->max_load;
+    return 0;
+}
+
+int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err)
+{
+    static struct whaco_sim_member team[TEAM_FILE_MAX];
+    struct options o;
+    size_t n = 0;
+    int status = parse_options(argc, argv, &o, err);
+    if (status)
+        return status;
+    if (o.sweep)
+        return sweep(&o.p, (size_t)o.team_size, o.spread, o.seed, o.reps, out, err);
+    if (o.team_file) {
+        if (team_file_read(o.team_file, team, &n, err))
             return 2;
     } else {
-        n = (size_t)team_size;
-        whaco_sim_default_team(team, n, 0.6, spread);
+        n = (size_t)o.team_size;
+        whaco_sim_default_team(team, n, 0.6, o.spread);
     }
-    if (do_sweep)
-        return sweep(&p, (size_t)team_size, spread, seed, reps, out, err);
 
     struct simout so;
-    if (simout_run(&so, &p, team, n, seed, reps, mask, err))
+    if (simout_run(&so, &o.p, team, n, o.seed, o.reps, o.mask, err))
         return 2;
     char cmd[512];
     simout_cmdline(argc, argv, "whaco simulate", cmd, sizeof cmd);
-    if (json)
+    if (o.json)
         simout_json(&so, cmd, out);
     else
         simout_table(&so, out);
-    int rc = 0;
-    if (plot && simout_svg(&so, cmd, plot, err))
-        rc = 2;
+    if (o.plot && simout_svg(&so, cmd, o.plot, err))
+        status = 2;
     simout_release(&so);
-    return rc;
+    return status;
 }
