@@ -495,4 +495,22 @@ void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b);
  */
 int whaco_team_decode(struct whaco_team *t, struct whaco_reader *r);
 
+/* ===== Starting phases ===== */
+
+/*
+ * The starting phase of member i (from 0) of a team that has not
+ * synchronised yet: i golden angles, wrapped to [0, 2pi). The golden angle
+ * divides the turn in the golden ratio: 2pi (1 - 1/phi) = pi (3 - sqrt 5)
+ * ~ 2.3999632 rad, 137.5 degrees. Its ratio to the turn is the irrational
+ * number worst approximated by fractions, so its multiples never line up:
+ * the first n phases cut the circle into gaps of at most three lengths
+ * (the three-distance theorem), within a factor phi^2 ~ 2.6 of each other,
+ * for every n -- the sunflower's seed pattern (Vogel, 1979). Any prefix of
+ * the team is thus spread nearly evenly and starts with a low coherence r,
+ * whatever its size. The simulator's default teams and team files use it.
+ * Pure, deterministic (the same bits on every IEEE 754 platform) and
+ * thread-safe.
+ */
+double whaco_team_spread_phase(size_t i);
+
 #endif /* WHACO_TEAM_H */

@@ -39,6 +39,7 @@
 #include "whaco/intel.h"
 #include "whaco/segment.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/csv.h"
 #include "banned.h"
 
@@ -78,6 +79,35 @@ static int usage(FILE *err)
     return 2;
 }
 
+/* Report a bad option on err; returns -1 for parse_options to return. */
+static int option_error(FILE *err, const char *what)
+{
+    fprintf(err, "whaco analyze: %s\n", what);
+    return -1;
+}
+
+/* The --weight-rule values. */
+static const struct {
+    const char *name;
+    enum whaco_weight_rule rule;
+} weight_rules[] = {
+    {"dispersion", WHACO_WEIGHTS_DISPERSION},
+    {"seed", WHACO_WEIGHTS_SEED},
+    {"fixed", WHACO_WEIGHTS_FIXED},
+};
+
+/* Set o->cfg.weight_rule from its name; 0, or -1 if v names none. */
+static int parse_weight_rule(const char *v, struct options *o)
+{
+    for (size_t k = 0; k < sizeof weight_rules / sizeof weight_rules[0]; k++) {
+        if (!strcmp(v, weight_rules[k].name)) {
+            o->cfg.weight_rule = weight_rules[k].rule;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *o, FILE *err)
 {
     memset(o, 0, sizeof *o);
@@ -89,25 +119,17 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
             if (!strcmp(v, "json"))
                 o->json = 1;
             else if (strcmp(v, "csv"))
-                return fprintf(err, "whaco analyze: --format must be csv or json\n"), -1;
+                return option_error(err, "--format must be csv or json");
             i++;
         } else if (!strcmp(a, "--outlier-threshold") && v) {
             if (csv_parse_double(v, &o->cfg.outlier_threshold) ||
                 !(o->cfg.outlier_threshold > 0.0) || !isfinite(o->cfg.outlier_threshold))
-                return fprintf(err, "whaco analyze: --outlier-threshold must be > 0\n"), -1;
+                return option_error(err, "--outlier-threshold must be > 0");
             o->model_options = 1;
             i++;
         } else if (!strcmp(a, "--weight-rule") && v) {
-            if (!strcmp(v, "dispersion"))
-                o->cfg.weight_rule = WHACO_WEIGHTS_DISPERSION;
-            else if (!strcmp(v, "seed"))
-                o->cfg.weight_rule = WHACO_WEIGHTS_SEED;
-            else if (!strcmp(v, "fixed"))
-                o->cfg.weight_rule = WHACO_WEIGHTS_FIXED;
-            else
-                return fprintf(err,
-                               "whaco analyze: --weight-rule must be dispersion, seed or fixed\n"),
-                       -1;
+            if (parse_weight_rule(v, o))
+                return option_error(err, "--weight-rule must be dispersion, seed or fixed");
             o->model_options = 1;
             i++;
         } else if (!strcmp(a, "--state") && v && *v) {
@@ -123,9 +145,8 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
         }
     }
     if (o->state_dir && o->model_options)
-        return fprintf(err, "whaco analyze: --state keeps the state's own model settings; "
-                            "--outlier-threshold and --weight-rule apply to a new model only\n"),
-               -1;
+        return option_error(err, "--state keeps the state's own model settings; "
+                                 "--outlier-threshold and --weight-rule apply to a new model only");
     return o->path ? 0 : -1;
 }
 
@@ -236,8 +257,11 @@ static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
 
 /* ==== Output: rows built in one buffer ==== */
 
-#define OUT_CAP (256u << 10) /* bytes buffered before an fwrite */
-#define ROW_MAX 4096         /* > the longest row: escaped id, reason, 3 numbers */
+#define OUT_CAP    (256u << 10) /* bytes buffered before an fwrite */
+#define ROW_MAX    4096         /* > the longest row: escaped id, reason, 3 numbers */
+#define REASON_MAX 256          /* bytes of an outlier reason, NUL included */
+_Static_assert(ROW_MAX > CLI_JSON_ESCAPED_MAX(WHACO_ID_MAX + REASON_MAX) + 3 * CSV_FIXED_MAX + 256,
+               "ROW_MAX holds a row of the escaped id and reason, 3 numbers and the rest");
 
 struct out {
     FILE *fp;          /* borrowed */
@@ -277,23 +301,11 @@ static char *put_csv_field(char *p, const char *s)
     return p;
 }
 
-/* s as a JSON string: quotes, backslashes and control characters escaped. */
+/* s as a JSON string, escaped by the CLI's one rule (cli_json_escape). */
 static char *put_json_string(char *p, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     *p++ = '"';
-    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        if (*q == '"' || *q == '\\') {
-            *p++ = '\\';
-            *p++ = (char)*q;
-        } else if (*q < 0x20) {
-            p = PUT_LIT(p, "\\u00");
-            *p++ = hex[*q >> 4];
-            *p++ = hex[*q & 15];
-        } else {
-            *p++ = (char)*q;
-        }
-    }
+    p = cli_json_escape(p, s, strlen(s));
     *p++ = '"';
     return p;
 }
@@ -307,7 +319,7 @@ static char *put_fixed(char *p, double v, int decimals)
 static void write_result(struct out *o, int json, const struct whaco_customer *c,
                          const struct whaco_segment_result *res)
 {
-    char reason[256] = "";
+    char reason[REASON_MAX] = "";
     const struct whaco_profile *prof = whaco_profile(res->cluster_id);
     if (o->len > OUT_CAP - ROW_MAX)
         out_flush(o);
@@ -506,131 +518,176 @@ static int save_state(const char *dir, const struct whaco_intel *in, int64_t now
     return 0;
 }
 
+/*
+ * The model to start from: a new one with o's settings, or the state of
+ * o->state_dir. Returns it (the caller frees it with free_model), or NULL
+ * after reporting.
+ */
+static struct whaco_intel *open_model(const struct options *o, FILE *err)
+{
+    struct whaco_intel *in = whaco_xcalloc(1, sizeof *in); /* 43 KiB: off the stack */
+    const char *field = NULL;
+    int rc = whaco_intel_init(in, &o->cfg, NULL, &field);
+    if (rc != WHACO_OK) {
+        if (rc == WHACO_E_NOMEM)
+            fprintf(err, "whaco analyze: %s\n", whaco_strerror(rc));
+        else
+            fprintf(err, "whaco analyze: invalid setting %s\n", field);
+        whaco_free(in);
+        return NULL;
+    }
+    if (o->state_dir && load_state(o->state_dir, in, err)) {
+        whaco_intel_release(in);
+        whaco_free(in);
+        return NULL;
+    }
+    return in;
+}
+
+static void free_model(struct whaco_intel *in)
+{
+    whaco_intel_release(in);
+    whaco_free(in);
+}
+
+/* One pass over the input: what its steps share. */
+struct pass {
+    const struct options *o;
+    struct whaco_segmenter *seg; /* borrowed: the model that learns */
+    int64_t now_ms;              /* the time every customer is learned at */
+    struct csv_reader r;
+    int idx[COL_COUNT];
+    struct out *ob; /* owned: the rows not yet written */
+    struct progress pg;
+    struct tally t;
+    FILE *err; /* borrowed */
+};
+
+/*
+ * The data rows: each read, learned and written (a rejected one reported
+ * and counted), until the end of the input. Returns 0, or 2 on a read
+ * error (reported). The hot loop of the command: no allocation, no stdio
+ * but for the output buffer's fwrite.
+ */
+static int analyze_rows(struct pass *a, FILE *out)
+{
+    for (;;) {
+        /* Before waiting for input, hand over the rows so far (a pipe fed
+         * slowly, or a terminal, gets its answers as the rows come). */
+        if (a->ob->len && !csv_line_ready(&a->r)) {
+            out_flush(a->ob);
+            fflush(out);
+        }
+        int rc = csv_read(&a->r);
+        if (rc == 0)
+            return 0;
+        if ((a->r.lineno & (PROGRESS_EVERY - 1)) == 0)
+            progress_tick(&a->pg, a->t.rows, a->r.consumed);
+        if (rc == -2) {
+            progress_clear(&a->pg);
+            fprintf(a->err, "whaco analyze: read error: %s\n", strerror(errno));
+            return 2;
+        }
+        if (rc < 0) {
+            progress_clear(&a->pg);
+            fprintf(a->err, "whaco analyze: line %ld: %s\n", a->r.lineno, a->r.error);
+            a->t.bad++;
+            continue;
+        }
+        if (a->r.nfields == 1 && a->r.fields[0][0] == '\0')
+            continue; /* blank line */
+
+        struct whaco_customer c;
+        struct whaco_segment_result res;
+        const char *field = NULL;
+        int e = read_customer(&a->r, a->idx, &c, &field);
+        if (e == WHACO_OK)
+            e = whaco_segment_learn(a->seg, &c, a->now_ms, &res, &field);
+        if (e != WHACO_OK) {
+            progress_clear(&a->pg);
+            fprintf(a->err, "whaco analyze: line %ld: %s: %s\n", a->r.lineno, field,
+                    e == WHACO_E_PARSE ? "missing or not a number" : whaco_strerror(e));
+            a->t.bad++;
+            continue;
+        }
+        write_result(a->ob, a->o->json, &c, &res);
+        a->t.rows++;
+        a->t.outliers += res.is_outlier;
+        a->t.segment[res.cluster_id]++;
+    }
+}
+
+/*
+ * Read the header, then the rows (analyze_rows), writing the results to
+ * out. Returns 0, or 2 after reporting a bad header, a read or a write
+ * error; *header_ok says whether the header was read.
+ */
+static int analyze_input(struct pass *a, FILE *fin, FILE *out, int *header_ok)
+{
+    int status = 0;
+    a->ob = whaco_xmalloc(sizeof *a->ob);
+    a->ob->fp = out;
+    a->ob->len = 0;
+    a->ob->failed = 0;
+    csv_reader_init(&a->r, fin);
+    progress_init(&a->pg, a->err, fin);
+    *header_ok = read_header(&a->r, a->idx, a->err) == 0;
+    if (*header_ok) {
+        if (a->o->state_dir)
+            fprintf(a->err,
+                    "whaco analyze: starting from %s: a model that has learned from %llu "
+                    "customers\n",
+                    a->o->state_dir, (unsigned long long)a->seg->processed);
+        if (!a->o->json)
+            a->ob->len = (size_t)(PUT_LIT(a->ob->buf, "customerId,clusterId,clusterName,isOutlier,"
+                                                      "outlierScore,confidence,priorityScore,"
+                                                      "outlierReason\n") -
+                                  a->ob->buf);
+        status = analyze_rows(a, out);
+    } else {
+        status = 2;
+    }
+    progress_clear(&a->pg);
+    csv_reader_release(&a->r);
+    if (fin != stdin)
+        fclose(fin);
+    out_flush(a->ob);
+    if (fflush(out) || ferror(out) || a->ob->failed) {
+        fprintf(a->err, "whaco analyze: write error\n");
+        status = 2;
+    }
+    whaco_free(a->ob);
+    a->ob = NULL;
+    return status;
+}
+
 int whaco_cmd_analyze(int argc, char **argv, FILE *out, FILE *err)
 {
     struct options o;
     if (parse_options(argc, argv, &o, err))
         return usage(err);
-
-    struct whaco_intel *in = whaco_xcalloc(1, sizeof *in); /* 43 KiB: off the stack */
-    const char *field = NULL;
-    int init_rc = whaco_intel_init(in, &o.cfg, NULL, &field);
-    if (init_rc != WHACO_OK) {
-        if (init_rc == WHACO_E_NOMEM)
-            fprintf(err, "whaco analyze: %s\n", whaco_strerror(init_rc));
-        else
-            fprintf(err, "whaco analyze: invalid setting %s\n", field);
-        free(in);
+    struct whaco_intel *in = open_model(&o, err);
+    if (!in)
         return 2;
-    }
-    if (o.state_dir && load_state(o.state_dir, in, err)) {
-        whaco_intel_release(in);
-        free(in);
-        return 2;
-    }
-
     FILE *fin = strcmp(o.path, "-") ? fopen(o.path, "r") : stdin;
     if (!fin) {
         fprintf(err, "whaco analyze: cannot open %s: %s\n", o.path, strerror(errno));
-        whaco_intel_release(in);
-        free(in);
+        free_model(in);
         return 2;
     }
 
-    struct whaco_segmenter *seg = &in->seg;
-    struct out *ob = whaco_xmalloc(sizeof *ob);
-    struct csv_reader r;
-    struct progress pg;
-    struct tally t = {0};
-    int idx[COL_COUNT];
-    int status = 0, header_ok = 0;
-    int64_t now_ms = (int64_t)time(NULL) * 1000;
-
-    ob->fp = out;
-    ob->len = 0;
-    ob->failed = 0;
-    csv_reader_init(&r, fin);
-    progress_init(&pg, err, fin);
-    if (read_header(&r, idx, err)) {
-        status = 2;
-        goto done;
-    }
-    header_ok = 1;
-    if (o.state_dir)
-        fprintf(err,
-                "whaco analyze: starting from %s: a model that has learned from %llu "
-                "customers\n",
-                o.state_dir, (unsigned long long)seg->processed);
-    if (!o.json)
-        ob->len = (size_t)(PUT_LIT(ob->buf, "customerId,clusterId,clusterName,isOutlier,"
-                                            "outlierScore,confidence,priorityScore,"
-                                            "outlierReason\n") -
-                           ob->buf);
-    for (;;) {
-        /* Before waiting for input, hand over the rows so far (a pipe fed
-         * slowly, or a terminal, gets its answers as the rows come). */
-        if (ob->len && !csv_line_ready(&r)) {
-            out_flush(ob);
-            fflush(out);
-        }
-        int rc = csv_read(&r);
-        if (rc == 0)
-            break;
-        if ((r.lineno & (PROGRESS_EVERY - 1)) == 0)
-            progress_tick(&pg, t.rows, r.consumed);
-        if (rc == -2) {
-            progress_clear(&pg);
-            fprintf(err, "whaco analyze: read error: %s\n", strerror(errno));
-            status = 2;
-            break;
-        }
-        if (rc < 0) {
-            progress_clear(&pg);
-            fprintf(err, "whaco analyze: line %ld: %s\n", r.lineno, r.error);
-            t.bad++;
-            continue;
-        }
-        if (r.nfields == 1 && r.fields[0][0] == '\0')
-            continue; /* blank line */
-
-        struct whaco_customer c;
-        struct whaco_segment_result res;
-        int e = read_customer(&r, idx, &c, &field);
-        if (e == WHACO_OK)
-            e = whaco_segment_learn(seg, &c, now_ms, &res, &field);
-        if (e != WHACO_OK) {
-            progress_clear(&pg);
-            fprintf(err, "whaco analyze: line %ld: %s: %s\n", r.lineno, field,
-                    e == WHACO_E_PARSE ? "missing or not a number" : whaco_strerror(e));
-            t.bad++;
-            continue;
-        }
-        write_result(ob, o.json, &c, &res);
-        t.rows++;
-        t.outliers += res.is_outlier;
-        t.segment[res.cluster_id]++;
-    }
-done:
-    progress_clear(&pg);
-    csv_reader_release(&r);
-    if (fin != stdin)
-        fclose(fin);
-    out_flush(ob);
-    if (fflush(out) || ferror(out) || ob->failed) {
-        fprintf(err, "whaco analyze: write error\n");
-        status = 2;
-    }
-    free(ob);
-    if (status == 0 && t.bad)
+    struct pass a = {.o = &o, .seg = &in->seg, .now_ms = (int64_t)time(NULL) * 1000, .err = err};
+    int header_ok = 0;
+    int status = analyze_input(&a, fin, out, &header_ok); /* closes fin */
+    if (status == 0 && a.t.bad)
         status = 1;
-    double seconds = now_s() - pg.start;
+    double seconds = now_s() - a.pg.start;
     if (o.save_dir && status == 2)
         fprintf(err, "whaco analyze: --save %s: not saved after the error above\n", o.save_dir);
-    else if (o.save_dir && save_state(o.save_dir, in, now_ms, err))
+    else if (o.save_dir && save_state(o.save_dir, in, a.now_ms, err))
         status = 2;
     if (header_ok)
-        print_summary(err, &t, seconds);
-    whaco_intel_release(in);
-    free(in);
+        print_summary(err, &a.t, seconds);
+    free_model(in);
     return status;
 }

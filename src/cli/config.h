@@ -3,7 +3,9 @@
  * environment and flags (later ones win: defaults < file < environment <
  * flags). Every setting has one name used in all three places: a file line
  * "tick-interval = 5m", the variable WHACO_TICK_INTERVAL=5m and the flag
- * --tick-interval 5m. README.md ("Configuration") lists them all.
+ * --tick-interval 5m. One table in config.c holds them all; `whaco serve
+ * --help` prints it with the defaults, and README.md ("Configuration")
+ * explains them (tests/unit/test_config.c checks the two agree).
  */
 #ifndef WHACO_CLI_CONFIG_H
 #define WHACO_CLI_CONFIG_H
@@ -52,6 +54,13 @@ int serve_config_env(struct serve_config *c, FILE *err);
  * require-auth).
  */
 void serve_config_finish(struct serve_config *c);
+
+/*
+ * Write the settings part of `whaco serve --help` to out: every setting
+ * with its value's form, its default and a line on what it does, from the
+ * same table serve_config_set reads.
+ */
+void serve_config_help(FILE *out);
 
 /* Parse "300ms", "10s", "5m", "2h", "30d" (or bare seconds) into ms; -1 if bad. */
 long long parse_duration_ms(const char *s);

@@ -244,11 +244,16 @@ int csv_parse_double(const char *s, double *out)
         p++;
     uint64_t m = 0;
     int digits = 0, decimals = 0;
-    for (; (unsigned)(*p - '0') < 10; p++, digits++)
+    for (; (unsigned)(*p - '0') < 10; p++) {
         m = m * 10 + (uint64_t)(*p - '0');
+        digits++;
+    }
     if (*p == '.') {
-        for (p++; (unsigned)(*p - '0') < 10; p++, digits++, decimals++)
+        for (p++; (unsigned)(*p - '0') < 10; p++) {
             m = m * 10 + (uint64_t)(*p - '0');
+            digits++;
+            decimals++;
+        }
     }
     while (*p == ' ' || *p == '\t')
         p++;

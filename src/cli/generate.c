@@ -33,28 +33,33 @@ int whaco_cmd_generate(int argc, char **argv, FILE *out, FILE *err)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
-        if (!strcmp(a, "--count"))
-            bad = csv_parse_u64(v, &count), i++;
-        else if (!strcmp(a, "--seed"))
-            bad = csv_parse_u64(v, &seed), i++;
-        else if (!strcmp(a, "--drift-at"))
-            bad = csv_parse_u64(v, &drift_at), i++;
-        else if (!strcmp(a, "--anomaly-rate"))
+        if (!strcmp(a, "--count")) {
+            bad = csv_parse_u64(v, &count);
+            i++;
+        } else if (!strcmp(a, "--seed")) {
+            bad = csv_parse_u64(v, &seed);
+            i++;
+        } else if (!strcmp(a, "--drift-at")) {
+            bad = csv_parse_u64(v, &drift_at);
+            i++;
+        } else if (!strcmp(a, "--anomaly-rate")) {
             bad = !v || csv_parse_double(v, &base.anomaly_rate) || !(base.anomaly_rate >= 0.0) ||
-                  base.anomaly_rate > 1.0,
-            drift.anomaly_rate = base.anomaly_rate, i++;
-        else if (!strcmp(a, "--price-scale"))
+                  base.anomaly_rate > 1.0;
+            drift.anomaly_rate = base.anomaly_rate;
+            i++;
+        } else if (!strcmp(a, "--price-scale")) {
             bad = !v || csv_parse_double(v, &drift.price_scale) || !(drift.price_scale > 0.0) ||
-                  drift.price_scale > 100.0,
+                  drift.price_scale > 100.0;
             i++;
-        else if (!strcmp(a, "--fico-shift"))
+        } else if (!strcmp(a, "--fico-shift")) {
             bad = !v || csv_parse_double(v, &drift.fico_shift) || !(drift.fico_shift > -550.0) ||
-                  drift.fico_shift > 550.0,
+                  drift.fico_shift > 550.0;
             i++;
-        else if (!strcmp(a, "--labels"))
+        } else if (!strcmp(a, "--labels")) {
             labels = 1;
-        else
+        } else {
             bad = 1;
+        }
         if (bad) {
             fprintf(err, "whaco generate: bad argument %s%s%s\n", a, v ? " " : "", v ? v : "");
             return usage(err);

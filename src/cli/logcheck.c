@@ -11,9 +11,10 @@
  * runs and right after a crash (opening recovers the WAL exactly as the
  * server would).
  *
- * Invariants: every string printed as JSON is escaped (quotes, backslashes,
- * control characters; bytes >= 0x80 pass through: ids are UTF-8 checked by
- * the API). `state verify` never reports "yes" for a comparison it could not
+ * Invariants: every string printed as JSON is escaped by the CLI's one rule
+ * (cli_json_escape in cli/common.h: quotes, backslashes, control
+ * characters; bytes >= 0x80 pass through: ids are UTF-8 checked by the
+ * API). `state verify` never reports "yes" for a comparison it could not
  * make: when the log no longer starts at event 1 (compacted) the full replay
  * is reported as not possible, and the exit status is 0 only if every
  * comparison made was equal.
@@ -24,63 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "whaco/alloc.h"
 #include "whaco/engine.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
 #include "whaco/store.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "banned.h"
-
-/*==== Shared ==============================================================*/
-
-/* The data directory: --data, else $WHACO_DATA, else "data". */
-static const char *default_data(void)
-{
-    const char *d = getenv("WHACO_DATA");
-    return d ? d : "data";
-}
-
-int cli_store_spec(const char *data, struct whaco_store_spec *spec, const char *prefix, FILE *err)
-{
-    char msg[1024];
-    if (whaco_store_spec_parse(spec, data, msg, sizeof msg) != WHACO_OK) {
-        fprintf(err, "%s: %s\n", prefix, msg);
-        return 2;
-    }
-    return 0;
-}
-
-int cli_open_existing_store(const char *dir, struct whaco_store **s, const char *prefix, FILE *err)
-{
-    char msg[1024];
-    struct whaco_store_spec spec = {0};
-    if (cli_store_spec(dir, &spec, prefix, err))
-        return 2;
-    spec.flags = WHACO_STORE_MUST_EXIST; /* "DIR/whaco.db: No such file or directory" */
-    if (whaco_store_open(&spec, s, msg, sizeof msg) != WHACO_OK) {
-        fprintf(err, "%s: %s\n", prefix, msg);
-        return 2;
-    }
-    return 0;
-}
-
-void cli_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
 
 /*==== whaco log ===========================================================*/
 
@@ -138,7 +90,7 @@ static int log_usage(FILE *err)
 
 int whaco_cmd_log(int argc, char **argv, FILE *out, FILE *err)
 {
-    const char *data = default_data();
+    const char *data = cli_default_data();
     uint64_t after = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
@@ -227,8 +179,8 @@ static const char *yes_no(int v)
 
 /*
  * The oldest snapshot, if it is at seq 0 (an imported state: the state
- * before event 1): *state malloc'd (or NULL), *len its size. WHACO_OK or
- * the store's error.
+ * before event 1): *state a copy the caller frees with whaco_free (or
+ * NULL), *len its size. WHACO_OK or the store's error.
  */
 static int import_snapshot(struct whaco_store *s, void **state, size_t *len)
 {
@@ -246,7 +198,7 @@ static int import_snapshot(struct whaco_store *s, void **state, size_t *len)
             *len = n;
             return WHACO_OK;
         }
-        free(p);
+        whaco_free(p);
         before = seq;
     }
 }
@@ -272,19 +224,19 @@ static int compare_full_replay(struct whaco_store *s, const struct whaco_intel *
     if (whaco_store_latest_snapshot(s, &snap_seq, NULL, &snap, &snap_len) != WHACO_OK ||
         import_snapshot(s, &base, &base_len) != WHACO_OK) {
         fprintf(err, "whaco state verify: %s\n", whaco_store_errmsg(s));
-        free(snap);
+        whaco_free(snap);
         return 2;
     }
     int rc = whaco_intel_init(&f.in, &loaded->seg.cfg, &loaded->team.cfg, NULL);
     bool imported = base != NULL;
     if (rc == WHACO_OK && imported)
         rc = whaco_intel_load(&f.in, base, base_len);
-    free(base);
+    whaco_free(base);
     if (rc != WHACO_OK) {
         fprintf(err, "whaco state verify: cannot build the state before event 1: %s\n",
                 whaco_strerror(rc));
         whaco_intel_release(&f.in);
-        free(snap);
+        whaco_free(snap);
         return 2;
     }
     f.snapshot = snap && snap_seq > 0 ? snap : NULL;
@@ -320,7 +272,7 @@ static int compare_full_replay(struct whaco_store *s, const struct whaco_intel *
                      " import snapshot was compacted away does not start from an empty model:"
                      " there a difference is expected)\n");
     whaco_intel_release(&f.in);
-    free(snap);
+    whaco_free(snap);
     return status;
 }
 
@@ -336,7 +288,7 @@ static int verify_usage(FILE *err)
 
 int whaco_state_verify(int argc, char **argv, FILE *out, FILE *err)
 {
-    const char *data = default_data();
+    const char *data = cli_default_data();
     char msg[1024];
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--data"))

@@ -13,11 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
 #include "whaco/sim.h"
 #include "whaco/store.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/csv.h"
 #include "cli/simout.h"
 #include "banned.h"
@@ -49,7 +51,7 @@ static int collect(void *ctx, uint64_t seq, int64_t time_ms, uint32_t type, cons
         return 0;
     if (lg->n == lg->cap) {
         size_t cap = lg->cap ? lg->cap * 2 : 1024;
-        struct whaco_event *p = realloc(lg->ev, cap * sizeof *p);
+        struct whaco_event *p = whaco_reallocarray(lg->ev, cap, sizeof *p);
         if (!p)
             return -1;
         lg->ev = p;
@@ -109,40 +111,69 @@ static int replay_world(void *ctx, uint64_t rep, struct whaco_sim_world *w)
     return 0;
 }
 
-int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
-{
-    const char *dir = NULL, *plot = NULL;
-    unsigned mask = (1u << WHACO_SIM_STRATEGIES) - 1;
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    unsigned long long reps = 20, seed = 1, max_load = 0;
-    int json = 0;
+/* The command line. */
+struct options {
+    const char *dir;   /* --data: the service's data directory */
+    const char *plot;  /* --plot: an SVG chart to write, or NULL */
+    unsigned mask;     /* --strategy: bit s for strategy s */
+    int64_t from, to;  /* --from, --to: the window, Unix ms [from, to) */
+    uint64_t reps;     /* --replications */
+    uint64_t seed;     /* --seed */
+    uint64_t max_load; /* --max-load, 0: the model's */
+    int json;          /* --json */
+};
 
+/* --replications, --seed or --max-load (a names which) from v; 0, or nonzero if bad. */
+static int parse_count(const char *a, const char *v, struct options *o)
+{
+    uint64_t x = 0;
+    int bad = csv_parse_u64(v, &x);
+    if (!strcmp(a, "--replications")) {
+        bad = bad || x < 1 || x > 10000;
+        o->reps = x;
+    } else if (!strcmp(a, "--seed")) {
+        o->seed = x;
+    } else {
+        bad = bad || x < 1 || x > 100;
+        o->max_load = x;
+    }
+    return bad;
+}
+
+/* Fill *o from argv: 0, or the usage's exit status after reporting. */
+static int parse_options(int argc, char **argv, struct options *o, FILE *err)
+{
+    *o = (struct options){.mask = (1u << WHACO_SIM_STRATEGIES) - 1,
+                          .from = INT64_MIN,
+                          .to = INT64_MAX,
+                          .reps = 20,
+                          .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (!strcmp(a, "--data")) {
-            bad = !v, dir = v, i++;
+            bad = !v;
+            o->dir = v;
+            i++;
         } else if (!strcmp(a, "--strategy")) {
-            bad = simout_parse_strategies(v, &mask), i++;
+            bad = simout_parse_strategies(v, &o->mask);
+            i++;
         } else if (!strcmp(a, "--from")) {
-            bad = parse_date(v, 0, &from), i++;
+            bad = parse_date(v, 0, &o->from);
+            i++;
         } else if (!strcmp(a, "--to")) {
-            bad = parse_date(v, 1, &to), i++;
+            bad = parse_date(v, 1, &o->to);
+            i++;
         } else if (!strcmp(a, "--replications") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--max-load")) {
-            uint64_t x = 0;
-            bad = csv_parse_u64(v, &x);
-            if (!strcmp(a, "--replications"))
-                bad = bad || x < 1 || x > 10000, reps = x;
-            else if (!strcmp(a, "--seed"))
-                seed = x;
-            else
-                bad = bad || x < 1 || x > 100, max_load = x;
+            bad = parse_count(a, v, o);
             i++;
         } else if (!strcmp(a, "--json")) {
-            json = 1;
+            o->json = 1;
         } else if (!strcmp(a, "--plot")) {
-            bad = !v, plot = v, i++;
+            bad = !v;
+            o->plot = v;
+            i++;
         } else {
             fprintf(err, "whaco replay: unknown option %s\n", a);
             return usage(err);
@@ -152,79 +183,108 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
             return usage(err);
         }
     }
-    if (!dir) {
+    if (!o->dir) {
         fprintf(err, "whaco replay: --data DIR is required\n");
         return usage(err);
     }
-    if (from >= to) {
+    if (o->from >= o->to) {
         fprintf(err, "whaco replay: --from must be before --to\n");
         return usage(err);
     }
+    return 0;
+}
 
+/*
+ * Read the events of dir's log into *lg (zeroed); when the log has been
+ * compacted, only those after the latest snapshot, whose state goes into
+ * *state (the caller frees it with whaco_free; NULL if none). 0, or 2
+ * after reporting. The store is opened read-only in effect and closed.
+ */
+static int read_log(const char *dir, struct log *lg, void **state, size_t *state_len, FILE *err)
+{
     struct whaco_store *store = NULL;
-    if (cli_open_existing_store(dir, &store, "whaco replay", err))
-        return 2;
-    struct log lg;
-    memset(&lg, 0, sizeof lg);
-    void *state = NULL;
-    size_t state_len = 0;
     uint64_t snap_seq = 0;
     int64_t snap_ms = 0;
-    int rc = whaco_store_replay(store, 0, collect, &lg);
-    if (rc == WHACO_OK && !lg.bad && lg.n > 0 && lg.first_seq != 1) {
+    if (cli_open_existing_store(dir, &store, "whaco replay", err))
+        return 2;
+    int rc = whaco_store_replay(store, 0, collect, lg);
+    if (rc == WHACO_OK && !lg->bad && lg->n > 0 && lg->first_seq != 1) {
         /* Compacted: start from the snapshot and the events after it. */
-        rc = whaco_store_latest_snapshot(store, &snap_seq, &snap_ms, &state, &state_len);
-        lg.n = 0;
-        lg.after = snap_seq;
+        rc = whaco_store_latest_snapshot(store, &snap_seq, &snap_ms, state, state_len);
+        lg->n = 0;
+        lg->after = snap_seq;
         if (rc == WHACO_OK)
-            rc = whaco_store_replay(store, 0, collect, &lg);
-        if (rc == WHACO_OK && state)
+            rc = whaco_store_replay(store, 0, collect, lg);
+        if (rc == WHACO_OK && *state)
             fprintf(err,
                     "whaco replay: the log before event %llu was compacted; replaying from the "
                     "snapshot there\n",
                     (unsigned long long)snap_seq);
     }
-    if (rc != WHACO_OK || lg.bad) {
+    if (rc != WHACO_OK || lg->bad) {
         fprintf(err, "whaco replay: %s\n",
-                lg.bad ? "the log holds an event that does not decode" : whaco_store_errmsg(store));
+                lg->bad ? "the log holds an event that does not decode"
+                        : whaco_store_errmsg(store));
         whaco_store_close(store);
-        free(lg.ev);
-        free(state);
         return 2;
     }
     whaco_store_close(store);
+    return 0;
+}
+
+/* What a text report says before its table: how much of it is real. */
+static void print_preamble(FILE *out, size_t events)
+{
+    fprintf(out,
+            "Replay of %zu recorded events. Walk-ins and their times are real; the team "
+            "is the recorded one.\n"
+            "A walk-in given to the same salesperson as in reality keeps the real "
+            "outcome (deal or not);\n"
+            "one given to someone else gets the model's outcome (a guess; share per "
+            "strategy below).\n"
+            "Waiting, service times and abandonment are always the model's "
+            "(docs/simulation.md).\n\n",
+            events);
+}
+
+int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
+{
+    struct options o;
+    int status = parse_options(argc, argv, &o, err);
+    if (status)
+        return status;
+    struct log lg;
+    void *state = NULL;
+    size_t state_len = 0;
+    memset(&lg, 0, sizeof lg);
+    status = read_log(o.dir, &lg, &state, &state_len, err);
+    if (status) {
+        whaco_free(lg.ev);
+        whaco_free(state);
+        return status;
+    }
 
     struct whaco_sim_params p;
     whaco_sim_params_default(&p);
-    if (max_load)
-        p.max_load = (uint32_t)max_load;
-    struct replay_ctx ctx = {&lg, state, state_len, from, to, seed, err};
+    if (o.max_load)
+        p.max_load = (uint32_t)o.max_load;
+    struct replay_ctx ctx = {&lg, state, state_len, o.from, o.to, o.seed, err};
     struct simout so;
-    int status = 0;
-    if (simout_run_worlds(&so, &p, replay_world, &ctx, reps, mask, err)) {
+    if (simout_run_worlds(&so, &p, replay_world, &ctx, o.reps, o.mask, err)) {
         status = 2;
     } else {
         char cmd[512];
         simout_cmdline(argc, argv, "whaco replay", cmd, sizeof cmd);
-        if (json) {
+        if (o.json) {
             simout_json(&so, cmd, out);
         } else {
-            fprintf(out,
-                    "Replay of %zu recorded events. Walk-ins and their times are real; the team "
-                    "is the recorded one.\n"
-                    "A walk-in given to the same salesperson as in reality keeps the real "
-                    "outcome (deal or not);\n"
-                    "one given to someone else gets the model's outcome (a guess; share per "
-                    "strategy below).\n"
-                    "Waiting, service times and abandonment are always the model's "
-                    "(docs/simulation.md).\n\n",
-                    lg.n);
+            print_preamble(out, lg.n);
             simout_table(&so, out);
         }
-        if (plot && simout_svg(&so, cmd, plot, err))
+        if (o.plot && simout_svg(&so, cmd, o.plot, err))
             status = 2;
     }
-    free(lg.ev);
-    free(state);
+    whaco_free(lg.ev);
+    whaco_free(state);
     return status;
 }

@@ -20,23 +20,28 @@
 #include "http/server.h"
 #include "banned.h"
 
-static int serve_usage(FILE *err)
+/*
+ * The usage line on out, and with settings (--help) every setting with its
+ * default (config.c's table); on an error, a pointer to --help. Returns 2.
+ */
+static int serve_usage(FILE *out, bool settings)
 {
-    fputs("usage: whaco serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-          "                   [--sync full|normal] [--sync-interval 1s] [--tick-interval 5m]\n"
-          "                   [--snapshot-interval 10m] [--retention 30d]\n"
-          "                   [--timezone ZONE] [--body-limit BYTES] [--threads N]\n"
-          "                   [--require-auth true|false] [--allow-anonymous-remote true|false]\n"
-          "                   [--log-requests true|false] [--quiet] [--web-dir DIR]\n"
-          "                   [--connection-timeout 30s] [--request-timeout 30s]\n"
-          "                   [--max-connections N] [--max-connections-per-address N]\n"
-          "                   [--auth-failure-limit N] [--auth-failure-window 1m]\n"
-          "                   [--cors-origin URL[,URL...]]...\n"
-          "                   [--floor-tracking auto|on|off] [--max-customers N]\n"
-          "                   [--assignment network|up-rotation|round-robin|least-busy]\n"
-          "                   [--be-back-to-original true|false]\n"
-          "settings: see README.md, \"Configuration\"\n",
-          err);
+    fputs("usage: whaco serve [--config FILE] [--quiet] [--SETTING VALUE]...\n", out);
+    if (!settings) {
+        fputs("  `whaco serve --help` lists every setting with its default\n", out);
+        return 2;
+    }
+    fputs("\n"
+          "Runs the service until SIGINT or SIGTERM. Each setting below is a flag\n"
+          "(--tick-interval 5m), a line of the --config file (tick-interval = 5m) and an\n"
+          "environment variable (WHACO_TICK_INTERVAL=5m); flags win over the environment,\n"
+          "which wins over the file. --quiet is --log-requests false. A DURATION is a\n"
+          "number with ms, s, m, h or d (seconds without). README.md, \"Configuration\",\n"
+          "says more.\n"
+          "\n"
+          "settings:\n",
+          out);
+    serve_config_help(out);
     return 2;
 }
 
@@ -100,9 +105,9 @@ int whaco_cmd_serve(int argc, char **argv, FILE *out, FILE *err)
 
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return serve_usage(stdout);
+            return serve_usage(stdout, true);
     if (load_settings(argc, argv, &c, err))
-        return serve_usage(err);
+        return serve_usage(err, false);
     if (c.timezone[0]) {
         setenv("TZ", c.timezone, 1);
         tzset();

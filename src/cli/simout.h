@@ -1,6 +1,6 @@
 /*
  * cli/simout.h: the runs and reports shared by `whaco simulate` and `whaco
- * replay` (implemented in simulate.c): play the chosen strategies on one
+ * replay` (implemented in simout.c): play the chosen strategies on one
  * world per replication, then print a table, JSON or an SVG chart of the
  * mean and 95% interval of every metric, and the paired difference of each
  * strategy from up-rotation (common random numbers make it precise).

@@ -62,7 +62,7 @@ static char *read_file(const char *dir, const char *name, size_t *len, FILE *err
     fclose(f);
     if (bad) {
         fprintf(err, "whaco state: cannot read %s (error, or larger than 16 MiB)\n", path);
-        free(buf);
+        whaco_free(buf);
         return NULL;
     }
     return buf;
@@ -123,8 +123,8 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err)
                         in.team.n, dir);
                 rc = 0;
             }
-            free(w);
-            free(o);
+            whaco_free(w);
+            whaco_free(o);
         }
     } else {
         size_t wl = 0, ol = 0;
@@ -141,8 +141,8 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err)
                     data);
             rc = 0;
         }
-        free(w);
-        free(o);
+        whaco_free(w);
+        whaco_free(o);
     }
     whaco_intel_release(&in);
     return rc;

@@ -17,6 +17,7 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "http/auth.h"
 #include "banned.h"
 
@@ -104,7 +105,7 @@ static int read_tokens(const char *data, const char *prefix, struct whaco_store 
         fprintf(err, "%s: %s\n", prefix, whaco_store_errmsg(*s));
         whaco_store_close(*s);
         *s = NULL;
-        free(t->row);
+        whaco_free(t->row);
         *t = (struct token_rows){0};
         return 2;
     }
@@ -130,7 +131,7 @@ static int token_list(const char *data, FILE *out, FILE *err)
                 t.row[i].label[0] ? "  " : "", t.row[i].label);
     }
     fprintf(err, "whaco token list: %zu token%s\n", t.n, t.n == 1 ? "" : "s");
-    free(t.row);
+    whaco_free(t.row);
     return 0;
 }
 
@@ -167,8 +168,10 @@ static int token_revoke(const char *data, const char *id, FILE *err)
         return status;
     size_t found = 0, which = 0;
     for (size_t i = 0; i < t.n; i++) {
-        if (!strncmp(t.row[i].id, want, len))
-            found++, which = i;
+        if (!strncmp(t.row[i].id, want, len)) {
+            found++;
+            which = i;
+        }
     }
     if (found != 1) {
         if (found == 0)
@@ -190,7 +193,7 @@ static int token_revoke(const char *data, const char *id, FILE *err)
                 t.row[which].label, t.row[which].label[0] ? ")" : "");
     }
     whaco_store_close(s);
-    free(t.row);
+    whaco_free(t.row);
     return status;
 }
 

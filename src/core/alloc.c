@@ -15,6 +15,9 @@
 #include <stdlib.h>
 
 #include "whaco/alloc.h"
+/* banned.h bans the unbounded string functions, not malloc and free: this
+ * file is where whaco's allocations meet libc's, and must call them. */
+#include "banned.h"
 
 static atomic_bool counting;
 static atomic_long countdown = -1;

@@ -3,6 +3,7 @@
  * same X-macro table as the enum itself.
  */
 #include "whaco/err.h"
+#include "banned.h"
 
 const char *whaco_strerror(int err)
 {

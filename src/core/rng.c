@@ -6,6 +6,7 @@
 
 #include "whaco/rng.h"
 #include "core/internal.h"
+#include "banned.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {

@@ -8,6 +8,7 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/serial.h"
+#include "banned.h"
 
 void whaco_buf_release(struct whaco_buf *b)
 {

@@ -1324,3 +1324,12 @@ out_of_memory:
     whaco_team_release(&d);
     return WHACO_E_NOMEM;
 }
+
+/*==== Starting phases ====*/
+
+double whaco_team_spread_phase(size_t i)
+{
+    static const double golden_angle = 2.399963229728653; /* pi (3 - sqrt 5) rad */
+    static const double turn = 6.283185307179586;         /* 2 pi rad */
+    return fmod((double)i * golden_angle, turn);
+}

@@ -6,6 +6,7 @@
  * control-character test of whaco_text_printable.
  */
 #include "whaco/utf8.h"
+#include "banned.h"
 
 bool whaco_utf8_valid(const char *s, size_t len)
 {
@@ -19,11 +20,14 @@ bool whaco_utf8_valid(const char *s, size_t len)
             continue;
         }
         if (c >= 0xc2 && c <= 0xdf) {
-            more = 1, min = 0x80;
+            more = 1;
+            min = 0x80;
         } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2, min = 0x800;
+            more = 2;
+            min = 0x800;
         } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3, min = 0x10000;
+            more = 3;
+            min = 0x10000;
         } else {
             return false;
         }

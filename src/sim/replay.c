@@ -39,6 +39,9 @@ struct builder {
     size_t mcap, ccap, kcap, lcap, nleads;
     struct lead *leads;
     int32_t *head, *tail; /* per member: open leads, oldest first */
+    struct whaco_rng rng; /* the walk-ins' own randomness, drawn in log order */
+    double patience_min;  /* the model's mean patience (whaco_sim_params_default) */
+    bool in_window;       /* the world has started: events become its walk-ins and clock */
 };
 
 static size_t add_member(struct builder *b, const char *id, const char *name, double skill,
@@ -105,6 +108,147 @@ static void keep_state(struct whaco_sim_world *w, const struct whaco_intel *in)
     w->state_len = buf.len;
 }
 
+/* The index of the first event after the log's last RESET (0 if none). */
+static size_t after_last_reset(const struct whaco_event *ev, size_t n)
+{
+    size_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].type == WHACO_EV_RESET)
+            first = i + 1;
+    }
+    return first;
+}
+
+/*
+ * The run takes the first n_initial members as the team at the start: move
+ * the network's members to the front, in its order (members removed before
+ * the window stay in the list, behind them), their open leads with them.
+ */
+static void team_members_first(struct builder *b, const struct whaco_intel *in)
+{
+    struct whaco_sim_world *w = b->w;
+    for (size_t k = 0; k < in->team.n; k++) {
+        size_t m = whaco__sim_find_member(w, in->team.members[k].id);
+        if (m == k)
+            continue;
+        struct whaco_sim_member tmp = w->members[k];
+        int32_t th = b->head[k], tt = b->tail[k];
+        w->members[k] = w->members[m];
+        b->head[k] = b->head[m];
+        b->tail[k] = b->tail[m];
+        w->members[m] = tmp;
+        b->head[m] = th;
+        b->tail[m] = tt;
+    }
+}
+
+/* The world starts at t_ms, from the network the service had just before. */
+static void start_window(struct builder *b, const struct whaco_intel *in, int64_t t_ms)
+{
+    struct whaco_sim_world *w = b->w;
+    keep_state(w, in);
+    w->start_ms = t_ms;
+    w->n_initial = in->team.n;
+    if (w->n_initial != w->n_members)
+        team_members_first(b, in);
+    b->in_window = true;
+}
+
+/*
+ * An analyze event: the service assigned the walk-in to member m (SIZE_MAX:
+ * nobody). In the window it becomes a walk-in of the world, with its
+ * recorded salesperson and no deal yet; either way it opens a lead.
+ */
+static void record_walkin(struct builder *b, const struct whaco_event *e, size_t m)
+{
+    struct whaco_sim_world *w = b->w;
+    int32_t cust = -1;
+    if (b->in_window) {
+        if (w->n_customers == b->ccap) {
+            b->ccap = b->ccap ? b->ccap * 2 : 256;
+            w->customers = whaco_xreallocarray(w->customers, b->ccap, sizeof *w->customers);
+        }
+        struct whaco_sim_customer *cu = &w->customers[w->n_customers];
+        memset(cu, 0, sizeof *cu);
+        cu->arrive_ms = e->time_ms;
+        cu->c = e->customer;
+        cu->segment = -2;
+        whaco__sim_draw(cu, &b->rng, b->patience_min);
+        cu->rec_member = m == SIZE_MAX ? -1 : (int32_t)m;
+        cu->rec_closed = 0;
+        cust = (int32_t)w->n_customers++;
+    }
+    if (m != SIZE_MAX)
+        push_lead(b, m, cust);
+}
+
+/*
+ * A deal-closed event for e->id: it closes that salesperson's oldest open
+ * lead. In the window, the lead's walk-in gets the deal; a deal with no
+ * walk-in of the window to link (its lead came before, or none is open)
+ * becomes a clock event, so the network still counts it.
+ */
+static void record_deal(struct builder *b, const struct whaco_event *e)
+{
+    struct whaco_sim_world *w = b->w;
+    size_t m = whaco__sim_find_member(w, e->id);
+    int32_t cust = m == SIZE_MAX ? -2 : pop_lead(b, m);
+    if (!b->in_window)
+        return;
+    if (cust >= 0) {
+        w->customers[cust].rec_closed = 1;
+        w->customers[cust].rec_close_ms = e->time_ms;
+    } else if (m != SIZE_MAX) {
+        whaco__sim_push_clock(w, &b->kcap, e->time_ms, WHACO_SIM_DEAL, m);
+    }
+}
+
+/* What event e, just applied (an: its analysis), adds to the world. */
+static void record_event(struct builder *b, const struct whaco_event *e,
+                         const struct whaco_analysis *an)
+{
+    struct whaco_sim_world *w = b->w;
+    size_t m;
+    switch (e->type) {
+    case WHACO_EV_ADD_SALESPERSON:
+        m = add_member(b, e->id, e->name, e->skill_level, e->natural_frequency, e->phase);
+        if (b->in_window)
+            whaco__sim_push_clock(w, &b->kcap, e->time_ms, WHACO_SIM_ADD, m);
+        break;
+    case WHACO_EV_REMOVE_SALESPERSON:
+        if (b->in_window)
+            whaco__sim_push_clock(w, &b->kcap, e->time_ms, WHACO_SIM_REMOVE,
+                                  whaco__sim_find_member(w, e->id));
+        break;
+    case WHACO_EV_TICK:
+        if (b->in_window)
+            whaco__sim_push_clock(w, &b->kcap, e->time_ms, WHACO_SIM_TICK, SIZE_MAX);
+        break;
+    case WHACO_EV_DAILY_RESET:
+        if (b->in_window)
+            whaco__sim_push_clock(w, &b->kcap, e->time_ms, WHACO_SIM_RESET, SIZE_MAX);
+        break;
+    case WHACO_EV_ANALYZE:
+        m = an->assign_rc == WHACO_OK ? whaco__sim_find_member(w, an->assigned_id) : SIZE_MAX;
+        record_walkin(b, e, m);
+        break;
+    case WHACO_EV_DEAL_CLOSED:
+        record_deal(b, e);
+        break;
+    case WHACO_EV_RESET:
+        break; /* not reached: the replay starts after the last one */
+    case WHACO_EV_CLOCK_IN:
+    case WHACO_EV_CLOCK_OUT:
+    case WHACO_EV_STATUS:
+    case WHACO_EV_CUSTOMER_LEFT:
+    case WHACO_EV_OVERRIDE:
+    case WHACO_EV_FLOOR_SETTINGS:
+        break; /* the floor's own events: the world's floor model plays its own */
+    default:
+        break; /* not reached: whaco_event_apply refuses other types */
+    }
+}
+
 int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, size_t state_len,
                                 const struct whaco_event *ev, size_t n, int64_t from_ms,
                                 int64_t to_ms, uint64_t seed, const char **field)
@@ -112,29 +256,21 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
     struct whaco_intel in;
     struct builder b;
     struct whaco_sim_params p;
-    struct whaco_rng rng;
-    size_t first = 0;
-    bool in_window = false;
-    int rc;
 
     memset(w, 0, sizeof *w);
     memset(&b, 0, sizeof b);
     b.w = w;
     whaco_sim_params_default(&p);
-    whaco_rng_seed(&rng, seed);
+    b.patience_min = p.patience_min;
+    whaco_rng_seed(&b.rng, seed);
     /* A reset empties the team and forgets everything: replay what follows the last. */
-    for (size_t i = 0; i < n; i++) {
-        if (ev[i].type == WHACO_EV_RESET) {
-            first = i + 1;
-            state = NULL;
-        }
-    }
-    rc = whaco_intel_init(&in, NULL, NULL, field);
+    size_t first = after_last_reset(ev, n);
+    if (first > 0)
+        state = NULL;
+    int rc = whaco_intel_init(&in, NULL, NULL, field);
     if (rc == WHACO_OK && state)
         rc = whaco_intel_load(&in, state, state_len);
-    if (rc != WHACO_OK)
-        goto fail;
-    for (size_t m = 0; m < in.team.n; m++) {
+    for (size_t m = 0; rc == WHACO_OK && m < in.team.n; m++) {
         const struct whaco_member *tm = &in.team.members[m];
         add_member(&b, tm->id, tm->name, tm->skill, tm->omega, tm->phase);
     }
@@ -144,106 +280,23 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
         struct whaco_event_result res;
         if (e->time_ms >= to_ms)
             break;
-        if (!in_window && e->time_ms >= from_ms) {
-            /* The world starts here, from the network the service had. */
-            keep_state(w, &in);
-            w->start_ms = e->time_ms;
-            w->n_initial = in.team.n;
-            /* Members removed before the window are in the list but not in the team. */
-            if (w->n_initial != w->n_members) {
-                /* The run takes the first n_initial members as the team at the
-                 * start: move the team's members to the front, in its order. */
-                for (size_t k = 0; k < in.team.n; k++) {
-                    size_t m = whaco__sim_find_member(w, in.team.members[k].id);
-                    if (m != k) {
-                        struct whaco_sim_member tmp = w->members[k];
-                        int32_t th = b.head[k], tt = b.tail[k];
-                        w->members[k] = w->members[m];
-                        b.head[k] = b.head[m];
-                        b.tail[k] = b.tail[m];
-                        w->members[m] = tmp;
-                        b.head[m] = th;
-                        b.tail[m] = tt;
-                    }
-                }
-            }
-            in_window = true;
-        }
+        if (!b.in_window && e->time_ms >= from_ms)
+            start_window(&b, &in, e->time_ms);
         rc = whaco_event_apply(&in, e, &res, field);
-        if (rc != WHACO_OK)
-            break;
-        size_t m = SIZE_MAX;
-        switch (e->type) {
-        case WHACO_EV_ADD_SALESPERSON:
-            m = add_member(&b, e->id, e->name, e->skill_level, e->natural_frequency, e->phase);
-            if (in_window)
-                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_ADD, m);
-            break;
-        case WHACO_EV_REMOVE_SALESPERSON:
-            if (in_window)
-                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_REMOVE,
-                                      whaco__sim_find_member(w, e->id));
-            break;
-        case WHACO_EV_TICK:
-            if (in_window)
-                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_TICK, SIZE_MAX);
-            break;
-        case WHACO_EV_DAILY_RESET:
-            if (in_window)
-                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_RESET, SIZE_MAX);
-            break;
-        case WHACO_EV_ANALYZE: {
-            int32_t cust = -1;
-            if (res.analysis.assign_rc == WHACO_OK)
-                m = whaco__sim_find_member(w, res.analysis.assigned_id);
-            if (in_window) {
-                if (w->n_customers == b.ccap) {
-                    b.ccap = b.ccap ? b.ccap * 2 : 256;
-                    w->customers = whaco_xreallocarray(w->customers, b.ccap, sizeof *w->customers);
-                }
-                struct whaco_sim_customer *cu = &w->customers[w->n_customers];
-                memset(cu, 0, sizeof *cu);
-                cu->arrive_ms = e->time_ms;
-                cu->c = e->customer;
-                cu->segment = -2;
-                whaco__sim_draw(cu, &rng, p.patience_min);
-                cu->rec_member = m == SIZE_MAX ? -1 : (int32_t)m;
-                cu->rec_closed = 0;
-                cust = (int32_t)w->n_customers++;
-            }
-            if (m != SIZE_MAX)
-                push_lead(&b, m, cust);
-            break;
-        }
-        case WHACO_EV_DEAL_CLOSED: {
-            m = whaco__sim_find_member(w, e->id);
-            int32_t cust = m == SIZE_MAX ? -2 : pop_lead(&b, m);
-            if (!in_window)
-                break;
-            if (cust >= 0) {
-                w->customers[cust].rec_closed = 1;
-                w->customers[cust].rec_close_ms = e->time_ms;
-            } else if (m != SIZE_MAX) {
-                whaco__sim_push_clock(w, &b.kcap, e->time_ms, WHACO_SIM_DEAL, m);
-            }
-            break;
-        }
-        default:
-            break;
-        }
+        if (rc == WHACO_OK)
+            record_event(&b, e, &res.analysis);
     }
     if (rc == WHACO_OK && w->n_members == 0)
         rc = WHACO_E_EMPTY_TEAM;
-    if (rc == WHACO_OK && !in_window) {
+    if (rc == WHACO_OK && !b.in_window) {
         /* Nothing in the window: an empty world starting from the final state. */
         keep_state(w, &in);
         w->n_initial = in.team.n;
     }
-fail:
     whaco_intel_release(&in);
-    free(b.leads);
-    free(b.head);
-    free(b.tail);
+    whaco_free(b.leads);
+    whaco_free(b.head);
+    whaco_free(b.tail);
     if (rc != WHACO_OK)
         whaco_sim_world_release(w);
     return rc;

@@ -64,6 +64,9 @@ struct run {
     size_t r_n;
     uint32_t peak;
     int64_t last_t;
+    size_t next_arrival; /* cursors into the world's sorted sources: customers[] */
+    size_t next_clock;   /* clock[] */
+    size_t next_close;   /* closes[] */
 };
 
 /* ===== The event heap ===== */
@@ -533,142 +536,189 @@ static void finish(struct run *r, struct whaco_sim_result *res)
     for (size_t m = 0; m < r->in.team.n; m++)
         act += (double)r->in.team.members[m].active_deals;
     res->net_active_mean = r->in.team.n ? act / (double)r->in.team.n : 0.0;
-    free(waits);
-    free(v);
+    whaco_free(waits);
+    whaco_free(v);
 }
 
 static void run_release(struct run *r)
 {
     whaco_intel_release(&r->in);
-    free(r->present);
-    free(r->top);
-    free(r->load);
-    free(r->pq_len);
-    free(r->leads);
-    free(r->deals);
-    free(r->free_since);
-    free(r->idle_since);
-    free(r->qhead);
-    free(r->qtail);
-    free(r->next);
-    free(r->qm);
-    free(r->state);
-    free(r->wseg);
-    free(r->heap);
+    whaco_free(r->present);
+    whaco_free(r->top);
+    whaco_free(r->load);
+    whaco_free(r->pq_len);
+    whaco_free(r->leads);
+    whaco_free(r->deals);
+    whaco_free(r->free_since);
+    whaco_free(r->idle_since);
+    whaco_free(r->qhead);
+    whaco_free(r->qtail);
+    whaco_free(r->next);
+    whaco_free(r->qm);
+    whaco_free(r->state);
+    whaco_free(r->wseg);
+    whaco_free(r->heap);
+}
+
+/* Top third by skill: fewer than ceil(n/3) colleagues are more skilled. */
+static void mark_top_third(struct run *r)
+{
+    const struct whaco_sim_member *members = r->w->members;
+    for (size_t m = 0; m < r->n; m++) {
+        size_t above = 0;
+        for (size_t k = 0; k < r->n; k++)
+            above += members[k].skill > members[m].skill;
+        r->top[m] = above < (r->n + 2) / 3;
+    }
+}
+
+/*
+ * Set up *r (zeroed, with w, p, strategy and n set) for a run: the network
+ * (w->state, or empty), the per-member and per-customer arrays (out, or
+ * allocated when NULL), the empty lines, the team present at the start.
+ * WHACO_OK, or the network's error with r->in released.
+ */
+static int run_init(struct run *r, struct whaco_sim_outcome *out)
+{
+    const struct whaco_sim_world *w = r->w;
+    size_t n = r->n, nc = w->n_customers, ncs = nc ? nc : 1;
+    int rc = whaco_intel_init(&r->in, NULL, NULL, NULL);
+    if (rc == WHACO_OK && w->state)
+        rc = whaco_intel_load(&r->in, w->state, w->state_len);
+    if (rc != WHACO_OK) {
+        whaco_intel_release(&r->in);
+        return rc;
+    }
+    /* A separate segmenter for the strategies that do not call analyze: fed the
+     * same customers in the same order, it gives the same priorities. */
+    r->seg = r->in.seg;
+    r->out = out ? out : whaco_xcalloc(ncs, sizeof *r->out);
+    memset(r->out, 0, ncs * sizeof *r->out);
+    r->present = whaco_xcalloc(n, sizeof *r->present);
+    r->top = whaco_xcalloc(n, sizeof *r->top);
+    r->load = whaco_xcalloc(n, sizeof *r->load);
+    r->pq_len = whaco_xcalloc(n, sizeof *r->pq_len);
+    r->leads = whaco_xcalloc(n, sizeof *r->leads);
+    r->deals = whaco_xcalloc(n, sizeof *r->deals);
+    r->free_since = whaco_xcalloc(n, sizeof *r->free_since);
+    r->idle_since = whaco_xcalloc(n, sizeof *r->idle_since);
+    r->qhead = whaco_xmalloc(n * sizeof *r->qhead);
+    r->qtail = whaco_xmalloc(n * sizeof *r->qtail);
+    r->next = whaco_xmalloc(ncs * sizeof *r->next);
+    r->qm = whaco_xmalloc(ncs * sizeof *r->qm);
+    r->state = whaco_xcalloc(ncs, 1);
+    r->wseg = whaco_xcalloc(ncs, sizeof *r->wseg);
+    r->ghead = r->gtail = -1;
+    for (size_t m = 0; m < n; m++)
+        r->qhead[m] = r->qtail[m] = -1;
+    for (size_t i = 0; i < nc; i++) {
+        r->qm[i] = -1;
+        r->out[i].member = -1;
+    }
+    mark_top_third(r);
+    for (size_t m = 0; m < w->n_initial && m < n; m++) {
+        r->present[m] = true;
+        r->idle_since[m] = r->free_since[m] = w->start_ms;
+    }
+    return WHACO_OK;
+}
+
+/* The sources of events, merged in time order; at equal times in this order:
+ * heap END < clock < closing < heap ABANDON < arrival. */
+enum source { SRC_NONE = -1, SRC_END, SRC_CLOCK, SRC_CLOSE, SRC_ABANDON, SRC_ARRIVAL };
+
+/* The source whose next event comes first, its time in *t; SRC_NONE when all are done. */
+static enum source next_source(const struct run *r, int64_t *t)
+{
+    const struct whaco_sim_world *w = r->w;
+    int64_t best = INT64_MAX;
+    enum source src = SRC_NONE;
+    if (r->heap_n > 0 && r->heap[0].kind == H_END) {
+        best = r->heap[0].t;
+        src = SRC_END;
+    }
+    if (r->next_clock < w->n_clock && w->clock[r->next_clock].t_ms < best) {
+        best = w->clock[r->next_clock].t_ms;
+        src = SRC_CLOCK;
+    }
+    if (r->next_close < w->n_days && w->closes[r->next_close] < best) {
+        best = w->closes[r->next_close];
+        src = SRC_CLOSE;
+    }
+    if (r->heap_n > 0 && r->heap[0].kind == H_ABANDON && r->heap[0].t < best) {
+        best = r->heap[0].t;
+        src = SRC_ABANDON;
+    }
+    if (r->next_arrival < w->n_customers && w->customers[r->next_arrival].arrive_ms < best) {
+        best = w->customers[r->next_arrival].arrive_ms;
+        src = SRC_ARRIVAL;
+    }
+    *t = best;
+    return src;
+}
+
+/* Play every event of the world in time order; WHACO_OK or the network's error. */
+static int play(struct run *r)
+{
+    const struct whaco_sim_world *w = r->w;
+    int rc = WHACO_OK;
+    while (rc == WHACO_OK) {
+        int64_t t;
+        struct hev e;
+        enum source src = next_source(r, &t);
+        if (src == SRC_NONE)
+            break;
+        /* The network's clock must not go backwards: service may end past the
+         * last clock event, but the deal is recorded at its own time. */
+        if (t > r->last_t)
+            r->last_t = t;
+        switch (src) {
+        case SRC_END:
+            e = heap_pop(r);
+            rc = end_service(r, e.idx, e.t);
+            break;
+        case SRC_CLOCK:
+            rc = clock_event(r, &w->clock[r->next_clock++]);
+            break;
+        case SRC_CLOSE:
+            send_home(r, w->closes[r->next_close++]);
+            break;
+        case SRC_ABANDON:
+            e = heap_pop(r);
+            abandon(r, e.idx, e.t);
+            break;
+        case SRC_ARRIVAL:
+            rc = arrive(r, r->next_arrival, w->customers[r->next_arrival].arrive_ms);
+            r->next_arrival++;
+            break;
+        case SRC_NONE:
+            break; /* not reached: the loop ended above */
+        }
+    }
+    return rc;
 }
 
 int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params *p, int strategy,
                   struct whaco_sim_result *res, struct whaco_sim_outcome *out)
 {
     struct run r;
-    size_t n = w->n_members, nc = w->n_customers;
-    size_t ia = 0, ik = 0, id = 0;
-    int rc;
-
-    if (strategy < 0 || strategy >= WHACO_SIM_STRATEGIES || n == 0)
+    if (strategy < 0 || strategy >= WHACO_SIM_STRATEGIES || w->n_members == 0)
         return WHACO_E_INVAL;
     memset(&r, 0, sizeof r);
     r.w = w;
     r.p = p;
     r.strategy = strategy;
-    r.n = n;
-    rc = whaco_intel_init(&r.in, NULL, NULL, NULL);
-    if (rc == WHACO_OK && w->state)
-        rc = whaco_intel_load(&r.in, w->state, w->state_len);
-    if (rc != WHACO_OK) {
-        whaco_intel_release(&r.in);
+    r.n = w->n_members;
+    int rc = run_init(&r, out);
+    if (rc != WHACO_OK)
         return rc;
-    }
-    /* A separate segmenter for the strategies that do not call analyze: fed the
-     * same customers in the same order, it gives the same priorities. */
-    r.seg = r.in.seg;
-    r.out = out ? out : whaco_xcalloc(nc ? nc : 1, sizeof *r.out);
-    memset(r.out, 0, (nc ? nc : 1) * sizeof *r.out);
-    r.present = whaco_xcalloc(n, sizeof *r.present);
-    r.top = whaco_xcalloc(n, sizeof *r.top);
-    r.load = whaco_xcalloc(n, sizeof *r.load);
-    r.pq_len = whaco_xcalloc(n, sizeof *r.pq_len);
-    r.leads = whaco_xcalloc(n, sizeof *r.leads);
-    r.deals = whaco_xcalloc(n, sizeof *r.deals);
-    r.free_since = whaco_xcalloc(n, sizeof *r.free_since);
-    r.idle_since = whaco_xcalloc(n, sizeof *r.idle_since);
-    r.qhead = whaco_xmalloc(n * sizeof *r.qhead);
-    r.qtail = whaco_xmalloc(n * sizeof *r.qtail);
-    r.next = whaco_xmalloc((nc ? nc : 1) * sizeof *r.next);
-    r.qm = whaco_xmalloc((nc ? nc : 1) * sizeof *r.qm);
-    r.state = whaco_xcalloc(nc ? nc : 1, 1);
-    r.wseg = whaco_xcalloc(nc ? nc : 1, sizeof *r.wseg);
-    r.ghead = r.gtail = -1;
-    for (size_t m = 0; m < n; m++)
-        r.qhead[m] = r.qtail[m] = -1;
-    for (size_t i = 0; i < nc; i++) {
-        r.qm[i] = -1;
-        r.out[i].member = -1;
-    }
-    /* Top third by skill: fewer than ceil(n/3) colleagues are more skilled. */
-    for (size_t m = 0; m < n; m++) {
-        size_t above = 0;
-        for (size_t k = 0; k < n; k++)
-            above += w->members[k].skill > w->members[m].skill;
-        r.top[m] = above < (n + 2) / 3;
-    }
-    for (size_t m = 0; m < w->n_initial && m < n; m++) {
-        r.present[m] = true;
-        r.idle_since[m] = r.free_since[m] = w->start_ms;
-    }
-
-    /* Merge the sources in time order: heap END < clock < closing < heap ABANDON < arrival. */
-    rc = WHACO_OK;
-    while (rc == WHACO_OK) {
-        int64_t best = INT64_MAX;
-        int src = -1; /* 0 heap-end, 1 clock, 2 close, 3 heap-abandon, 4 arrival */
-        if (r.heap_n > 0 && r.heap[0].kind == H_END) {
-            best = r.heap[0].t;
-            src = 0;
-        }
-        if (ik < w->n_clock && w->clock[ik].t_ms < best) {
-            best = w->clock[ik].t_ms;
-            src = 1;
-        }
-        if (id < w->n_days && w->closes[id] < best) {
-            best = w->closes[id];
-            src = 2;
-        }
-        if (r.heap_n > 0 && r.heap[0].kind == H_ABANDON && r.heap[0].t < best) {
-            best = r.heap[0].t;
-            src = 3;
-        }
-        if (ia < nc && w->customers[ia].arrive_ms < best) {
-            best = w->customers[ia].arrive_ms;
-            src = 4;
-        }
-        if (src < 0)
-            break;
-        /* The network's clock must not go backwards: service may end past the
-         * last clock event, but the deal is recorded at its own time. */
-        if (best > r.last_t)
-            r.last_t = best;
-        if (src == 0) {
-            struct hev e = heap_pop(&r);
-            rc = end_service(&r, e.idx, e.t);
-        } else if (src == 1) {
-            rc = clock_event(&r, &w->clock[ik++]);
-        } else if (src == 2) {
-            send_home(&r, w->closes[id++]);
-        } else if (src == 3) {
-            struct hev e = heap_pop(&r);
-            abandon(&r, e.idx, e.t);
-        } else {
-            rc = arrive(&r, ia, w->customers[ia].arrive_ms);
-            ia++;
-        }
-    }
+    rc = play(&r);
     if (rc == WHACO_OK) {
         send_home(&r, r.last_t);
         finish(&r, res);
     }
     if (!out)
-        free(r.out);
+        whaco_free(r.out);
     run_release(&r);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "whaco/gen.h"
 #include "whaco/rng.h"
 #include "whaco/sim.h"
+#include "whaco/team.h"
 #include "sim/internal.h"
 #include "banned.h"
 
@@ -158,9 +159,9 @@ void whaco_sim_default_team(struct whaco_sim_member *out, size_t n, double skill
         /* omega ~ 0.9 +- 0.05 (docs/team.md's healthy team), deterministic. */
         m->omega = 0.9 + 0.1 * ((double)((i * 7 + 3) % 11) / 10.0 - 0.5);
         /* Phases spread by the golden angle: a team that has not yet synchronised. */
-        m->phase = fmod((double)i * 2.399963229728653, 6.283185307179586);
+        m->phase = whaco_team_spread_phase(i);
     }
-    free(rank);
+    whaco_free(rank);
 }
 
 /* Weekday of calendar day c after EPOCH_MS: 0 Monday .. 6 Sunday. */
@@ -273,12 +274,12 @@ void whaco_sim_world_generate(struct whaco_sim_world *w, const struct whaco_sim_
 
 void whaco_sim_world_release(struct whaco_sim_world *w)
 {
-    free(w->members);
-    free(w->customers);
-    free(w->opens);
-    free(w->closes);
-    free(w->clock);
-    free(w->state);
+    whaco_free(w->members);
+    whaco_free(w->customers);
+    whaco_free(w->opens);
+    whaco_free(w->closes);
+    whaco_free(w->clock);
+    whaco_free(w->state);
     memset(w, 0, sizeof *w);
 }
 

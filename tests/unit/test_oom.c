@@ -40,6 +40,7 @@
 #include "http/json.h"
 #include "http/server.h"
 #include "http/stateio.h"
+#include "http/teamjson.h"
 #include "http/view.h"
 
 #define T0         1737124200000LL
@@ -686,6 +687,47 @@ static void oom__state_file_import(void **state)
     whaco_free(c.oscillator_json);
 }
 
+/*==== The team-file decoder ==============================================*/
+
+static int count_member(void *ctx, size_t index, const char *id, const char *name,
+                        double skill_level, double natural_frequency)
+{
+    size_t *n = ctx;
+    (void)id;
+    (void)name;
+    (void)skill_level;
+    (void)natural_frequency;
+    assert_int_equal(index, *n + 1);
+    (*n)++;
+    return 0;
+}
+
+static int run_team_json(void *p)
+{
+    (void)p;
+    static const char text[] =
+        "[{\"id\":\"a\",\"name\":\"Jos\\u00e9\",\"skillLevel\":0.9,\"naturalFrequency\":0.9},\n"
+        " {\"id\":\"b\",\"name\":\"Bo\",\"skillLevel\":0.4,\"naturalFrequency\":0.85,\"x\":[1]},\n"
+        " {\"id\":\"c\",\"name\":\"Cy\",\"skillLevel\":0.6,\"naturalFrequency\":0.88}]";
+    char msg[256];
+    size_t n = 0;
+    int rc = teamjson_parse(text, sizeof text - 1, count_member, &n, msg, sizeof msg);
+    if (rc == WHACO_E_NOMEM) {
+        assert_string_equal(msg, "out of memory");
+    } else {
+        assert_int_equal(rc, WHACO_OK);
+        assert_int_equal(n, 3);
+    }
+    return rc;
+}
+
+static void oom__team_file_json(void **state)
+{
+    (void)state;
+    struct op op = {"teamjson_parse", NULL, run_team_json, NULL, NULL};
+    assert_true(each_allocation_fails(&op, NULL) >= 10);
+}
+
 /*==== The CSV reader ======================================================*/
 
 static const char csv_text[] = "customerId,creditScore,annualIncome\n"
@@ -891,6 +933,7 @@ int main(void)
         cmocka_unit_test(oom__json_responses_and_state_file_export),
         cmocka_unit_test(oom__read_view),
         cmocka_unit_test(oom__state_file_import),
+        cmocka_unit_test(oom__team_file_json),
         cmocka_unit_test(oom__csv_reader),
         cmocka_unit_test(oom__engine_add_salesperson),
     };

@@ -4,6 +4,7 @@
  * common random numbers, and a replay of a recorded log that reproduces
  * the recorded assignments under the strategy that made them.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include "whaco/gen.h"
 #include "whaco/intel.h"
 #include "whaco/sim.h"
+#include "whaco/team.h"
 
 #define MINUTE 60000LL
 #define T0     1767225600000LL /* 2026-01-01T00:00:00Z */
@@ -443,6 +445,45 @@ static void sim__replay_reproduces_recorded_assignments(void **state)
     whaco_sim_world_release(&w);
 }
 
+/*
+ * The default team's phases are whaco_team_spread_phase's: i golden angles
+ * wrapped to [0, 2pi), bit for bit the formula the simulator used before it
+ * had a name; and the spread its contract promises -- n phases cut the
+ * circle into gaps within a factor phi^2 of each other, for every n.
+ */
+static void sim__default_team_phases_spread_by_the_golden_angle(void **state)
+{
+    (void)state;
+    struct whaco_sim_member team[12];
+    whaco_sim_default_team(team, 12, 0.6, 0.6);
+    for (size_t i = 0; i < 12; i++) {
+        double want = fmod((double)i * 2.399963229728653, 6.283185307179586);
+        assert_memory_equal(&team[i].phase, &want, sizeof want);
+        assert_memory_equal(&team[i].phase, &(double){whaco_team_spread_phase(i)}, sizeof want);
+    }
+    const double phi = (1.0 + sqrt(5.0)) / 2.0, tau = 6.283185307179586;
+    double sorted[64];
+    for (size_t n = 2; n <= 64; n++) {
+        for (size_t i = 0; i < n; i++) {
+            double p = whaco_team_spread_phase(i), *at = sorted + i;
+            assert_true(p >= 0.0 && p < tau);
+            while (at > sorted && at[-1] > p) { /* insertion sort */
+                *at = at[-1];
+                at--;
+            }
+            *at = p;
+        }
+        double lo = tau - sorted[n - 1] + sorted[0], hi = lo;
+        for (size_t i = 1; i < n; i++) {
+            double gap = sorted[i] - sorted[i - 1];
+            lo = gap < lo ? gap : lo;
+            hi = gap > hi ? gap : hi;
+        }
+        if (hi / lo > phi * phi + 1e-6)
+            fail_msg("%zu phases: gaps from %g to %g rad", n, lo, hi);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +496,7 @@ int main(void)
         cmocka_unit_test(sim__strategies_share_customers_and_priorities),
         cmocka_unit_test(sim__statistics),
         cmocka_unit_test(sim__replay_reproduces_recorded_assignments),
+        cmocka_unit_test(sim__default_team_phases_spread_by_the_golden_angle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

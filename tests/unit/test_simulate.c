@@ -89,6 +89,92 @@ static void simulate__json_and_plot(void **state)
     rmdir(dir);
 }
 
+/* Write text to dir/name; the path into path[cap]. */
+static void write_file(const char *dir, const char *name, const char *text, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void simulate__json_team_file_decodes_escapes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/whaco-sim-XXXXXX", path[96];
+    assert_non_null(mkdtemp(dir));
+    /* \u escapes in an id ("a", "b") and in names (é, a car as a surrogate pair). */
+    write_file(dir, "team.json",
+               "[{\"id\": \"\\u0061\", \"name\": \"Jos\\u00e9\", \"skillLevel\": 0.9,\n"
+               "  \"naturalFrequency\": 0.9, \"note\": \"ignored\"},\n"
+               " {\"id\": \"\\u0062\", \"name\": \"\\ud83d\\ude97 Bob\", \"skillLevel\": 0.4,\n"
+               "  \"naturalFrequency\": 0.85}]\n",
+               path, sizeof path);
+    const char *const args[] = {"simulate", "--days", "1", "--replications", "2", "--team",
+                                path,       "--json", NULL};
+    char *text = NULL;
+    assert_int_equal(run(whaco_cmd_simulate, &text, args), 0);
+    assert_non_null(strstr(text, "\"teamSize\":2"));
+    free(text);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Each bad team file: exit 2 and a message naming the file, where, the field and the rule. */
+static void simulate__team_file_errors_say_where_and_what(void **state)
+{
+    (void)state;
+#define HEAD "id,name,skillLevel,naturalFrequency\n"
+#define M    "\"name\":\"Ann\",\"skillLevel\":0.5,\"naturalFrequency\":0.9"
+    static const struct {
+        const char *name, *text, *message;
+    } rows[] = {
+        {"t.csv", "", "t.csv: no header row\n"},
+        {"t.csv", "id,name,skillLevel\n", "t.csv: the header has no column naturalFrequency\n"},
+        {"t.csv", HEAD, "t.csv: no salespeople\n"},
+        {"t.csv", HEAD "a,Ann,x,0.9\n",
+         "t.csv: line 2: expected id,name,skillLevel,naturalFrequency\n"},
+        {"t.csv", HEAD "a,Ann,0.5,0.9\nb,Bob,1.5,0.9\n",
+         "t.csv: salesperson 3: skillLevel: skillLevel must be between 0 and 1\n"},
+        {"t.csv", HEAD "a,Ann,0.5,0.9\na,Bob,0.5,0.9\n", "t.csv: duplicate id a\n"},
+        {"t.json", "[]", "t.json: no salespeople\n"},
+        {"t.json", "[{\"id\":\"a\"," M "},{\"id\":\"a b\"," M "}]",
+         "t.json: salesperson 2: id: identifier must be 1 to 63 bytes of printable text\n"},
+        {"t.json",
+         "[{\"id\":\"a\",\"name\":\"\\u0007\",\"skillLevel\":0.5,\"naturalFrequency\":0.9}]",
+         "t.json: salesperson 1: name: "},
+        {"t.json", "[{\"id\":\"a\"," M "},{\"id\":\"a\"," M "}]", "t.json: duplicate id a\n"},
+        {"t.json", "[{" M "}]",
+         "t.json: salesperson 1 needs id, name, skillLevel and naturalFrequency\n"},
+        {"t.json",
+         "[{\"id\":\"a\",\"name\":\"Ann\",\"skillLevel\":\"high\",\"naturalFrequency\":1}]",
+         "t.json: salesperson 1: skillLevel: expected a number, not a string\n"},
+        {"t.json", "[{\"id\":\"a\"," M "}\n{\"id\":\"b\"," M "}]",
+         "t.json: invalid JSON at line 2, column 1 (byte 66): ']' expected near '{'\n"},
+        {"t.json", "{\"id\":\"a\"," M "}",
+         "t.json: expected a JSON array of {\"id\", \"name\", \"skillLevel\", "
+         "\"naturalFrequency\"} objects, not an object\n"},
+    };
+#undef HEAD
+#undef M
+    char dir[] = "/tmp/whaco-sim-XXXXXX", path[96];
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        write_file(dir, rows[i].name, rows[i].text, path, sizeof path);
+        const char *const args[] = {"simulate", "--days", "1",  "--replications",
+                                    "2",        "--team", path, NULL};
+        char *text = NULL, want[512];
+        snprintf(want, sizeof want, "whaco: %s/%s", dir, rows[i].message);
+        int rc = run(whaco_cmd_simulate, &text, args);
+        if (rc != 2 || strncmp(text, want, strlen(want)) != 0)
+            fail_msg("row %zu: exit %d, said: %s\nwanted: %s", i, rc, text, want);
+        free(text);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static void replay__reads_a_recorded_store_without_writing(void **state)
 {
     (void)state;
@@ -177,6 +263,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(simulate__bad_options_exit_2),
         cmocka_unit_test(simulate__json_and_plot),
+        cmocka_unit_test(simulate__json_team_file_decodes_escapes),
+        cmocka_unit_test(simulate__team_file_errors_say_where_and_what),
         cmocka_unit_test(replay__reads_a_recorded_store_without_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
