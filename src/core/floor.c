@@ -561,6 +561,27 @@ uint32_t whaco_floor_queue_position(const struct whaco_floor *f, uint32_t visit)
     return pos;
 }
 
+/*
+ * Name a walk-in that came without an id "walk-in-N", N the walk-in count,
+ * skipping any N whose name a customer already goes by here (in the store,
+ * ended, or a be-back): a customer may have been given such an id, and two
+ * open walk-ins with one id would make the state unloadable. There are at
+ * most WHACO_FLOOR_OPEN_MAX + WHACO_FLOOR_RECENT + WHACO_FLOOR_BE_BACKS
+ * such names, so this ends.
+ */
+static void name_walk_in(struct whaco_floor *f, struct whaco_visit *v)
+{
+    for (;;) {
+        memset(v->customer_id, 0, sizeof v->customer_id);
+        snprintf(v->customer_id, sizeof v->customer_id, "walk-in-%llu",
+                 (unsigned long long)f->walkins);
+        if (whaco_floor_find(f, v->customer_id) < 0 && !whaco_floor_ended(f, v->customer_id) &&
+            !be_back_of(f, v->customer_id))
+            return;
+        f->walkins++;
+    }
+}
+
 int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct whaco_customer *c,
                        const struct whaco_segment_result *r, int64_t now_ms, uint32_t *visit,
                        struct whaco_floor_news *news)
@@ -580,8 +601,7 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
     if (c->id[0])
         copy_id(v->customer_id, sizeof v->customer_id, c->id);
     else
-        snprintf(v->customer_id, sizeof v->customer_id, "walk-in-%llu",
-                 (unsigned long long)f->walkins);
+        name_walk_in(f, v);
     const char *orig = be_back_of(f, v->customer_id);
     if (orig)
         copy_id(v->original_id, sizeof v->original_id, orig);
