@@ -107,8 +107,9 @@ struct whaco_floor {
     uint64_t next_up;                /* private: the next up-order number */
     uint64_t walkins;                /* walk-ins ever, for the ids of those without one */
     char last_rr[WHACO_TEAM_ID_MAX]; /* private: round-robin's last choice, "" if none */
-    /* The walk-ins in the store, in arrival order (the desk's line is the
-     * waiting ones, in this order). */
+    /* The walk-ins in the store, in arrival order except that those sent
+     * back to the desk by a clock-out or a removal are moved ahead of the
+     * others (the desk's line is the waiting ones, in this order). */
     struct whaco_visit open[WHACO_FLOOR_OPEN_MAX];
     uint32_t n_open;
     struct whaco_visit_end recent[WHACO_FLOOR_RECENT]; /* ring, newest at recent_head - 1 */

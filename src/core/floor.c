@@ -3,9 +3,11 @@
  * line and the assignment rules.
  *
  * Invariants (checked again by whaco_floor_decode):
- *   - f->open[0..n_open) are the walk-ins in the store, in arrival order;
- *     the waiting ones (salesperson_id "") form the desk's line in that
- *     order; customer ids are unique among them.
+ *   - f->open[0..n_open) are the walk-ins in the store, in the desk's
+ *     order: arrival order, except that those a clock-out or a removal
+ *     sent back to the desk sit ahead of the others. The waiting ones
+ *     (salesperson_id "") form the desk's line in that order; customer ids
+ *     are unique among them.
  *   - On a tracked floor a member's activeDeals is the number of open
  *     walk-ins with them; a member is held (whaco_member.held) exactly when
  *     the floor is tracked and they are not available (off the floor, on a
@@ -175,13 +177,19 @@ static size_t member_of(const struct whaco_team *t, const struct whaco_visit *v)
     return i;
 }
 
-/* The first open walk-in with member i, or -1. */
+/*
+ * Member i's oldest open walk-in (the earliest arrival; of equal ones the
+ * first in f->open), or -1. Not simply the first in f->open: walk-ins sent
+ * back to the desk by a clock-out go ahead of earlier arrivals there.
+ */
 static int32_t first_visit_of(const struct whaco_floor *f, const struct whaco_team *t, size_t i)
 {
+    int32_t oldest = -1;
     for (uint32_t k = 0; k < f->n_open; k++)
-        if (!waiting(&f->open[k]) && strcmp(f->open[k].salesperson_id, t->members[i].id) == 0)
-            return (int32_t)k;
-    return -1;
+        if (!waiting(&f->open[k]) && strcmp(f->open[k].salesperson_id, t->members[i].id) == 0 &&
+            (oldest < 0 || f->open[k].arrived_ms < f->open[oldest].arrived_ms))
+            oldest = (int32_t)k;
+    return oldest;
 }
 
 bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id)
