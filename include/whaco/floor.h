@@ -18,7 +18,8 @@
  *   - the up order is the order of the clocked-in salespeople by the time
  *     they last went to its back: clocking in, and taking a walk-in by the
  *     rule, send a salesperson to the back; breaks, deliveries,
- *     appointments and a manager's override keep their place. Every rule
+ *     appointments, a manager's override and a be-back coming back to
+ *     them keep their place (none of these is a turn). Every rule
  *     breaks ties by the up order, so no fixed order of people is favoured;
  *   - activeDeals is the number of walk-ins a salesperson is with, and
  *     phases follow what is reported (docs/floor.md): taking a first

@@ -290,23 +290,30 @@ static size_t pick(const struct whaco_floor *f, const struct whaco_team *t, doub
     return best;
 }
 
-/* Give open walk-in k to member i, by the rule or by a manager's override. */
-static void give(struct whaco_floor *f, struct whaco_team *t, uint32_t k, size_t i, bool by_rule,
-                 int64_t now_ms, struct whaco_floor_news *news)
+/* How a walk-in came to a salesperson. */
+enum how_given {
+    BY_RULE,  /* the rule's choice: a turn (to the back, walkins_today, round-robin's last) */
+    BE_BACK,  /* a be-back to their salesperson of last time: not a turn, nothing counted */
+    OVERRIDE, /* a manager's: not a turn, overrides_today */
+};
+
+/* Give open walk-in k to member i. */
+static void give(struct whaco_floor *f, struct whaco_team *t, uint32_t k, size_t i,
+                 enum how_given how, int64_t now_ms, struct whaco_floor_news *news)
 {
     struct whaco_visit *v = &f->open[k];
     struct whaco_member *m = &t->members[i];
     copy_id(v->salesperson_id, sizeof v->salesperson_id, m->id);
     v->assigned_ms = now_ms;
-    v->override = !by_rule;
+    v->override = how == OVERRIDE;
     if (m->active_deals == 0)
         whaco_team_set_phase(t, i, PHASE_NEGOTIATING);
     whaco_team_take_customer(t, i);
-    if (by_rule) {
+    if (how == BY_RULE) {
         to_back(f, t, i);
         m->seat.walkins_today++;
         copy_id(f->last_rr, sizeof f->last_rr, m->id);
-    } else {
+    } else if (how == OVERRIDE) {
         m->seat.overrides_today++;
     }
     news_add(news, v, now_ms);
@@ -331,15 +338,18 @@ static void dispatch(struct whaco_floor *f, struct whaco_team *t, int64_t now_ms
         if (!waiting(v))
             continue;
         size_t i = SIZE_MAX, orig;
+        enum how_given how = BY_RULE;
         if (f->cfg.be_back_to_original && v->original_id[0] &&
             whaco_team_find(t, v->original_id, &orig) == WHACO_OK &&
-            whaco_floor_is_free(f, t, orig))
+            whaco_floor_is_free(f, t, orig)) {
             i = orig;
+            how = BE_BACK;
+        }
         if (i == SIZE_MAX)
             i = pick(f, t, v->priority);
         if (i == SIZE_MAX)
             return; /* nobody is free: nobody behind it can be served either */
-        give(f, t, k, i, true, now_ms, news);
+        give(f, t, k, i, how, now_ms, news);
     }
 }
 
@@ -704,7 +714,7 @@ int whaco_floor_override(struct whaco_floor *f, struct whaco_team *t, const char
         if (t->members[from].active_deals == 0)
             whaco_team_set_phase(t, from, PHASE_READY);
     }
-    give(f, t, k, i, false, now_ms, news);
+    give(f, t, k, i, OVERRIDE, now_ms, news);
     dispatch(f, t, now_ms, news);
     return WHACO_OK;
 }
