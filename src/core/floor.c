@@ -204,9 +204,21 @@ bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id)
     return false;
 }
 
-/* The salesperson of customer_id's latest be-back visit, or NULL. */
+/*
+ * The salesperson customer_id is a be-back of -- who had them when their
+ * latest visit ended as be_back -- or NULL: never a be-back, nobody had
+ * them, or a later visit ended otherwise (the recent ring says how their
+ * latest visit ended; the be-back ring, longer, answers once it forgot).
+ */
 static const char *be_back_of(const struct whaco_floor *f, const char *customer_id)
 {
+    for (uint32_t k = 0; k < f->recent_count; k++) {
+        uint32_t at = (f->recent_head + WHACO_FLOOR_RECENT - 1 - k) % WHACO_FLOOR_RECENT;
+        const struct whaco_visit_end *e = &f->recent[at];
+        if (strcmp(e->customer_id, customer_id) == 0)
+            return e->outcome == WHACO_OUTCOME_BE_BACK && e->salesperson_id[0] ? e->salesperson_id
+                                                                               : NULL;
+    }
     for (uint32_t k = 0; k < f->be_back_count; k++) {
         uint32_t at = (f->be_back_head + WHACO_FLOOR_BE_BACKS - 1 - k) % WHACO_FLOOR_BE_BACKS;
         if (strcmp(f->be_backs[at].customer_id, customer_id) == 0)
