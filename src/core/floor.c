@@ -757,7 +757,8 @@ size_t whaco_floor_up_order(const struct whaco_team *t, uint32_t *order)
  * ends, each off by less than one arc: the figure is within 8/720 (1.1%)
  * of the exact measure, in O(members x 180) without sorting or memory.
  */
-#define COVERAGE_BINS 720
+#define COVERAGE_BINS  720
+#define COVERAGE_SLACK 1e-6 /* of an arc: far above rounding, far below the figure's error */
 
 double whaco_floor_coverage(const struct whaco_team *t)
 {
@@ -771,7 +772,10 @@ double whaco_floor_coverage(const struct whaco_team *t)
         if (m->held)
             continue;
         double start = fmod(m->phase - READY_HALF_WIDTH + WHACO_TAU, WHACO_TAU);
-        int first = (int)ceil(start / arc); /* the first arc whose start is inside */
+        /* The first arc whose start is inside. A start a rounding error past an
+         * arc's start counts as on it: windows a quarter turn apart then tile
+         * exactly, instead of losing the arc between them. */
+        int first = (int)ceil(start / arc - COVERAGE_SLACK);
         for (int k = 0; k < width; k++)
             covered[(first + k) % COVERAGE_BINS] = 1;
         any = true;
