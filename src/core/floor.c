@@ -901,8 +901,11 @@ void whaco_floor_decode(struct whaco_floor *f, const struct whaco_team *t, struc
     f->walkins = whaco_reader_u64(r);
     whaco_reader_str(r, f->last_rr, sizeof f->last_rr);
     f->n_open = whaco_reader_u32(r);
+    /* Tracking on means tracked, off untracked (whaco_floor_configure). */
+    bool tracked_as_set = !(f->cfg.tracking == WHACO_TRACKING_ON && !f->tracked) &&
+                          !(f->cfg.tracking == WHACO_TRACKING_OFF && f->tracked);
     if (r->err != WHACO_OK || version != FLOOR_LAYOUT_VERSION || be_back > 1 || tracked > 1 ||
-        whaco_floor_config_check(&f->cfg, NULL) != WHACO_OK || f->next_up == 0 ||
+        whaco_floor_config_check(&f->cfg, NULL) != WHACO_OK || !tracked_as_set || f->next_up == 0 ||
         f->n_open > WHACO_FLOOR_OPEN_MAX || (f->n_open > 0 && !f->tracked)) {
         whaco_reader_fail(r);
         return;
