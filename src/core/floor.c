@@ -553,11 +553,17 @@ void whaco_floor_member_leaving(struct whaco_floor *f, struct whaco_team *t, con
     return_to_desk(f, t, i);
     t->members[i].seat.status = WHACO_SEAT_OFF;
     t->members[i].seat.up = 0;
-    if (strcmp(f->last_rr, id) == 0)
-        memset(f->last_rr, 0, sizeof f->last_rr);
     /* The line moves once the member is gone: whaco_team_remove is next, so
      * the dispatch must not choose them -- they are off the floor now. */
     dispatch(f, t, now_ms, news);
+    /* Round-robin's turn goes on after them: from the one before them in
+     * the team (once they are removed, the next after that one is the one
+     * after them), or from the start if they were the first. */
+    if (strcmp(f->last_rr, t->members[i].id) == 0) {
+        memset(f->last_rr, 0, sizeof f->last_rr);
+        if (i > 0)
+            copy_id(f->last_rr, sizeof f->last_rr, t->members[i - 1].id);
+    }
 }
 
 void whaco_floor_daily_reset(struct whaco_floor *f, struct whaco_team *t)
