@@ -18,7 +18,8 @@
  *   - the up order is the order of the clocked-in salespeople by the time
  *     they last went to its back: clocking in, and taking a walk-in by the
  *     rule, send a salesperson to the back; breaks, deliveries,
- *     appointments and a manager's override keep their place. Every rule
+ *     appointments, a manager's override and a be-back coming back to
+ *     them keep their place (none of these is a turn). Every rule
  *     breaks ties by the up order, so no fixed order of people is favoured;
  *   - activeDeals is the number of walk-ins a salesperson is with, and
  *     phases follow what is reported (docs/floor.md): taking a first
@@ -107,8 +108,9 @@ struct whaco_floor {
     uint64_t next_up;                /* private: the next up-order number */
     uint64_t walkins;                /* walk-ins ever, for the ids of those without one */
     char last_rr[WHACO_TEAM_ID_MAX]; /* private: round-robin's last choice, "" if none */
-    /* The walk-ins in the store, in arrival order (the desk's line is the
-     * waiting ones, in this order). */
+    /* The walk-ins in the store, in arrival order except that those sent
+     * back to the desk by a clock-out or a removal are moved ahead of the
+     * others (the desk's line is the waiting ones, in this order). */
     struct whaco_visit open[WHACO_FLOOR_OPEN_MAX];
     uint32_t n_open;
     struct whaco_visit_end recent[WHACO_FLOOR_RECENT]; /* ring, newest at recent_head - 1 */

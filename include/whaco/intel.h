@@ -52,9 +52,12 @@ struct whaco_intel {
 
 /* The answer to analyze-customer. */
 struct whaco_analysis {
-    struct whaco_segment_result segment;    /* customerAnalysis */
+    struct whaco_segment_result segment; /* customerAnalysis */
+    /* A walk-in waiting at the desk (queue_position > 0) is not an error:
+     * assign_rc is WHACO_OK (unless the team is empty), assigned_id "" and
+     * assigned means nothing -- a caller tests assigned_id or queue_position. */
     int assign_rc;                          /* WHACO_OK or WHACO_E_EMPTY_TEAM */
-    size_t assigned;                        /* index into team.members if assign_rc == OK */
+    size_t assigned;                        /* index into team.members if assigned_id != "" */
     char assigned_id[WHACO_TEAM_ID_MAX];    /* assignedTo, "" if nobody */
     unsigned n_actions;                     /* 1..WHACO_ACTIONS_MAX */
     const char *actions[WHACO_ACTIONS_MAX]; /* recommendedActions, static strings */

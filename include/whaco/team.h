@@ -110,7 +110,8 @@ struct whaco_seat {
     uint8_t status;           /* enum whaco_seat_status */
     uint64_t up;              /* place in the up order, smaller is earlier; 0 when off */
     int64_t since_ms;         /* when status last changed; 0 never */
-    uint32_t walkins_today;   /* walk-ins given by the rule since the daily reset */
+    uint32_t walkins_today;   /* walk-ins given by the rule since the daily reset (turns: not
+                                 a be-back returning to them, not an override) */
     uint32_t overrides_today; /* walk-ins given by a manager's override since then */
 };
 

@@ -3,9 +3,11 @@
  * line and the assignment rules.
  *
  * Invariants (checked again by whaco_floor_decode):
- *   - f->open[0..n_open) are the walk-ins in the store, in arrival order;
- *     the waiting ones (salesperson_id "") form the desk's line in that
- *     order; customer ids are unique among them.
+ *   - f->open[0..n_open) are the walk-ins in the store, in the desk's
+ *     order: arrival order, except that those a clock-out or a removal
+ *     sent back to the desk sit ahead of the others. The waiting ones
+ *     (salesperson_id "") form the desk's line in that order; customer ids
+ *     are unique among them.
  *   - On a tracked floor a member's activeDeals is the number of open
  *     walk-ins with them; a member is held (whaco_member.held) exactly when
  *     the floor is tracked and they are not available (off the floor, on a
@@ -175,13 +177,19 @@ static size_t member_of(const struct whaco_team *t, const struct whaco_visit *v)
     return i;
 }
 
-/* The first open walk-in with member i, or -1. */
+/*
+ * Member i's oldest open walk-in (the earliest arrival; of equal ones the
+ * first in f->open), or -1. Not simply the first in f->open: walk-ins sent
+ * back to the desk by a clock-out go ahead of earlier arrivals there.
+ */
 static int32_t first_visit_of(const struct whaco_floor *f, const struct whaco_team *t, size_t i)
 {
+    int32_t oldest = -1;
     for (uint32_t k = 0; k < f->n_open; k++)
-        if (!waiting(&f->open[k]) && strcmp(f->open[k].salesperson_id, t->members[i].id) == 0)
-            return (int32_t)k;
-    return -1;
+        if (!waiting(&f->open[k]) && strcmp(f->open[k].salesperson_id, t->members[i].id) == 0 &&
+            (oldest < 0 || f->open[k].arrived_ms < f->open[oldest].arrived_ms))
+            oldest = (int32_t)k;
+    return oldest;
 }
 
 bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id)
@@ -196,9 +204,21 @@ bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id)
     return false;
 }
 
-/* The salesperson of customer_id's latest be-back visit, or NULL. */
+/*
+ * The salesperson customer_id is a be-back of -- who had them when their
+ * latest visit ended as be_back -- or NULL: never a be-back, nobody had
+ * them, or a later visit ended otherwise (the recent ring says how their
+ * latest visit ended; the be-back ring, longer, answers once it forgot).
+ */
 static const char *be_back_of(const struct whaco_floor *f, const char *customer_id)
 {
+    for (uint32_t k = 0; k < f->recent_count; k++) {
+        uint32_t at = (f->recent_head + WHACO_FLOOR_RECENT - 1 - k) % WHACO_FLOOR_RECENT;
+        const struct whaco_visit_end *e = &f->recent[at];
+        if (strcmp(e->customer_id, customer_id) == 0)
+            return e->outcome == WHACO_OUTCOME_BE_BACK && e->salesperson_id[0] ? e->salesperson_id
+                                                                               : NULL;
+    }
     for (uint32_t k = 0; k < f->be_back_count; k++) {
         uint32_t at = (f->be_back_head + WHACO_FLOOR_BE_BACKS - 1 - k) % WHACO_FLOOR_BE_BACKS;
         if (strcmp(f->be_backs[at].customer_id, customer_id) == 0)
@@ -282,23 +302,30 @@ static size_t pick(const struct whaco_floor *f, const struct whaco_team *t, doub
     return best;
 }
 
-/* Give open walk-in k to member i, by the rule or by a manager's override. */
-static void give(struct whaco_floor *f, struct whaco_team *t, uint32_t k, size_t i, bool by_rule,
-                 int64_t now_ms, struct whaco_floor_news *news)
+/* How a walk-in came to a salesperson. */
+enum how_given {
+    BY_RULE,  /* the rule's choice: a turn (to the back, walkins_today, round-robin's last) */
+    BE_BACK,  /* a be-back to their salesperson of last time: not a turn, nothing counted */
+    OVERRIDE, /* a manager's: not a turn, overrides_today */
+};
+
+/* Give open walk-in k to member i. */
+static void give(struct whaco_floor *f, struct whaco_team *t, uint32_t k, size_t i,
+                 enum how_given how, int64_t now_ms, struct whaco_floor_news *news)
 {
     struct whaco_visit *v = &f->open[k];
     struct whaco_member *m = &t->members[i];
     copy_id(v->salesperson_id, sizeof v->salesperson_id, m->id);
     v->assigned_ms = now_ms;
-    v->override = !by_rule;
+    v->override = how == OVERRIDE;
     if (m->active_deals == 0)
         whaco_team_set_phase(t, i, PHASE_NEGOTIATING);
     whaco_team_take_customer(t, i);
-    if (by_rule) {
+    if (how == BY_RULE) {
         to_back(f, t, i);
         m->seat.walkins_today++;
         copy_id(f->last_rr, sizeof f->last_rr, m->id);
-    } else {
+    } else if (how == OVERRIDE) {
         m->seat.overrides_today++;
     }
     news_add(news, v, now_ms);
@@ -323,15 +350,18 @@ static void dispatch(struct whaco_floor *f, struct whaco_team *t, int64_t now_ms
         if (!waiting(v))
             continue;
         size_t i = SIZE_MAX, orig;
+        enum how_given how = BY_RULE;
         if (f->cfg.be_back_to_original && v->original_id[0] &&
             whaco_team_find(t, v->original_id, &orig) == WHACO_OK &&
-            whaco_floor_is_free(f, t, orig))
+            whaco_floor_is_free(f, t, orig)) {
             i = orig;
+            how = BE_BACK;
+        }
         if (i == SIZE_MAX)
             i = pick(f, t, v->priority);
         if (i == SIZE_MAX)
             return; /* nobody is free: nobody behind it can be served either */
-        give(f, t, k, i, true, now_ms, news);
+        give(f, t, k, i, how, now_ms, news);
     }
 }
 
@@ -523,11 +553,17 @@ void whaco_floor_member_leaving(struct whaco_floor *f, struct whaco_team *t, con
     return_to_desk(f, t, i);
     t->members[i].seat.status = WHACO_SEAT_OFF;
     t->members[i].seat.up = 0;
-    if (strcmp(f->last_rr, id) == 0)
-        memset(f->last_rr, 0, sizeof f->last_rr);
     /* The line moves once the member is gone: whaco_team_remove is next, so
      * the dispatch must not choose them -- they are off the floor now. */
     dispatch(f, t, now_ms, news);
+    /* Round-robin's turn goes on after them: from the one before them in
+     * the team (once they are removed, the next after that one is the one
+     * after them), or from the start if they were the first. */
+    if (strcmp(f->last_rr, t->members[i].id) == 0) {
+        memset(f->last_rr, 0, sizeof f->last_rr);
+        if (i > 0)
+            copy_id(f->last_rr, sizeof f->last_rr, t->members[i - 1].id);
+    }
 }
 
 void whaco_floor_daily_reset(struct whaco_floor *f, struct whaco_team *t)
@@ -561,6 +597,27 @@ uint32_t whaco_floor_queue_position(const struct whaco_floor *f, uint32_t visit)
     return pos;
 }
 
+/*
+ * Name a walk-in that came without an id "walk-in-N", N the walk-in count,
+ * skipping any N whose name a customer already goes by here (in the store,
+ * ended, or a be-back): a customer may have been given such an id, and two
+ * open walk-ins with one id would make the state unloadable. There are at
+ * most WHACO_FLOOR_OPEN_MAX + WHACO_FLOOR_RECENT + WHACO_FLOOR_BE_BACKS
+ * such names, so this ends.
+ */
+static void name_walk_in(struct whaco_floor *f, struct whaco_visit *v)
+{
+    for (;;) {
+        memset(v->customer_id, 0, sizeof v->customer_id);
+        snprintf(v->customer_id, sizeof v->customer_id, "walk-in-%llu",
+                 (unsigned long long)f->walkins);
+        if (whaco_floor_find(f, v->customer_id) < 0 && !whaco_floor_ended(f, v->customer_id) &&
+            !be_back_of(f, v->customer_id))
+            return;
+        f->walkins++;
+    }
+}
+
 int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct whaco_customer *c,
                        const struct whaco_segment_result *r, int64_t now_ms, uint32_t *visit,
                        struct whaco_floor_news *news)
@@ -580,8 +637,7 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
     if (c->id[0])
         copy_id(v->customer_id, sizeof v->customer_id, c->id);
     else
-        snprintf(v->customer_id, sizeof v->customer_id, "walk-in-%llu",
-                 (unsigned long long)f->walkins);
+        name_walk_in(f, v);
     const char *orig = be_back_of(f, v->customer_id);
     if (orig)
         copy_id(v->original_id, sizeof v->original_id, orig);
@@ -676,7 +732,7 @@ int whaco_floor_override(struct whaco_floor *f, struct whaco_team *t, const char
         if (t->members[from].active_deals == 0)
             whaco_team_set_phase(t, from, PHASE_READY);
     }
-    give(f, t, k, i, false, now_ms, news);
+    give(f, t, k, i, OVERRIDE, now_ms, news);
     dispatch(f, t, now_ms, news);
     return WHACO_OK;
 }
@@ -707,7 +763,8 @@ size_t whaco_floor_up_order(const struct whaco_team *t, uint32_t *order)
  * ends, each off by less than one arc: the figure is within 8/720 (1.1%)
  * of the exact measure, in O(members x 180) without sorting or memory.
  */
-#define COVERAGE_BINS 720
+#define COVERAGE_BINS  720
+#define COVERAGE_SLACK 1e-6 /* of an arc: far above rounding, far below the figure's error */
 
 double whaco_floor_coverage(const struct whaco_team *t)
 {
@@ -721,7 +778,10 @@ double whaco_floor_coverage(const struct whaco_team *t)
         if (m->held)
             continue;
         double start = fmod(m->phase - READY_HALF_WIDTH + WHACO_TAU, WHACO_TAU);
-        int first = (int)ceil(start / arc); /* the first arc whose start is inside */
+        /* The first arc whose start is inside. A start a rounding error past an
+         * arc's start counts as on it: windows a quarter turn apart then tile
+         * exactly, instead of losing the arc between them. */
+        int first = (int)ceil(start / arc - COVERAGE_SLACK);
         for (int k = 0; k < width; k++)
             covered[(first + k) % COVERAGE_BINS] = 1;
         any = true;
@@ -847,8 +907,11 @@ void whaco_floor_decode(struct whaco_floor *f, const struct whaco_team *t, struc
     f->walkins = whaco_reader_u64(r);
     whaco_reader_str(r, f->last_rr, sizeof f->last_rr);
     f->n_open = whaco_reader_u32(r);
+    /* Tracking on means tracked, off untracked (whaco_floor_configure). */
+    bool tracked_as_set = !(f->cfg.tracking == WHACO_TRACKING_ON && !f->tracked) &&
+                          !(f->cfg.tracking == WHACO_TRACKING_OFF && f->tracked);
     if (r->err != WHACO_OK || version != FLOOR_LAYOUT_VERSION || be_back > 1 || tracked > 1 ||
-        whaco_floor_config_check(&f->cfg, NULL) != WHACO_OK || f->next_up == 0 ||
+        whaco_floor_config_check(&f->cfg, NULL) != WHACO_OK || !tracked_as_set || f->next_up == 0 ||
         f->n_open > WHACO_FLOOR_OPEN_MAX || (f->n_open > 0 && !f->tracked)) {
         whaco_reader_fail(r);
         return;

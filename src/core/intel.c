@@ -448,6 +448,11 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
         struct whaco_floor_config cfg;
         whaco_floor_config_default(&cfg);
         whaco_floor_init(floor, &cfg);
+        /* ... so nobody may be on it or held (a TEAM section of layout 2
+         * always comes with its FLOR section). */
+        for (size_t i = 0; i < team.n; i++)
+            if (team.members[i].held || team.members[i].seat.status != WHACO_SEAT_OFF)
+                rc = WHACO_E_STATE_CORRUPT;
     }
     if (rc == WHACO_OK) {
         in->seg = *seg;
