@@ -43,7 +43,7 @@
     X(PARSE, -23, "malformed input")                                                               \
     X(UNAVAILABLE, -24, "service is shutting down or its storage has failed")                      \
     X(NOMEM, -25, "out of memory")                                                                 \
-    X(FLOOR_OFF, -26, "floor tracking is off (the floor-tracking setting)")                        \
+    X(FLOOR_OFF, -26, "the floor is not tracked (floor-tracking off, or auto before a clock-in)")  \
     X(CUSTOMER_NOT_FOUND, -27, "no walk-in with this customerId")                                  \
     X(VISIT_ENDED, -28, "this walk-in already left or bought")                                     \
     X(OFF_FLOOR, -29, "the salesperson is not clocked in")                                         \

@@ -188,9 +188,9 @@ int whaco_floor_clock_in(struct whaco_floor *f, struct whaco_team *t, const char
 
 /*
  * Clock member id out: off the floor, out of the up order, phase 0 and
- * held. The walk-ins they were with go back to the head of the desk's
- * line, in their arrival order, and are assigned at once to whoever is
- * free. Idempotent. WHACO_E_NOT_FOUND, WHACO_E_FLOOR_OFF.
+ * held. The walk-ins they were with go back to the desk's line, each in
+ * its place by arrival time (ahead of everyone who came after it), and are
+ * assigned at once to whoever is free. Idempotent. WHACO_E_NOT_FOUND, WHACO_E_FLOOR_OFF.
  */
 int whaco_floor_clock_out(struct whaco_floor *f, struct whaco_team *t, const char *id,
                           int64_t now_ms, struct whaco_floor_news *news);

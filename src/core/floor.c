@@ -3,11 +3,10 @@
  * line and the assignment rules.
  *
  * Invariants (checked again by whaco_floor_decode):
- *   - f->open[0..n_open) are the walk-ins in the store, in the desk's
- *     order: arrival order, except that those a clock-out or a removal
- *     sent back to the desk sit ahead of the others. The waiting ones
- *     (salesperson_id "") form the desk's line in that order; customer ids
- *     are unique among them.
+ *   - f->open[0..n_open) are the walk-ins in the store, in arrival order
+ *     (a walk-in a clock-out sends back to the desk keeps its place). The
+ *     waiting ones (salesperson_id "") form the desk's line in that order;
+ *     customer ids are unique among them.
  *   - On a tracked floor a member's activeDeals is the number of open
  *     walk-ins with them; a member is held (whaco_member.held) exactly when
  *     the floor is tracked and they are not available (off the floor, on a
@@ -177,11 +176,7 @@ static size_t member_of(const struct whaco_team *t, const struct whaco_visit *v)
     return i;
 }
 
-/*
- * Member i's oldest open walk-in (the earliest arrival; of equal ones the
- * first in f->open), or -1. Not simply the first in f->open: walk-ins sent
- * back to the desk by a clock-out go ahead of earlier arrivals there.
- */
+/* Member i's oldest open walk-in (the earliest arrival; of equal ones the first), or -1. */
 static int32_t first_visit_of(const struct whaco_floor *f, const struct whaco_team *t, size_t i)
 {
     int32_t oldest = -1;
@@ -400,30 +395,22 @@ static void end_visit(struct whaco_floor *f, struct whaco_team *t, uint32_t k, i
 }
 
 /*
- * Member i leaves the floor (clock-out or removal): their walk-ins go back
- * to the head of the line, keeping their arrival order among themselves.
+ * Member i leaves the floor (clock-out or removal): their walk-ins are back
+ * at the desk. open[] stays in arrival order, so they wait in their place
+ * by arrival: ahead of everyone who came after them, behind anyone who has
+ * been in the store longer.
  */
 static void return_to_desk(struct whaco_floor *f, struct whaco_team *t, size_t i)
 {
-    struct whaco_visit moved[WHACO_FLOOR_OPEN_MAX];
-    uint32_t n_moved = 0, kept = 0;
     for (uint32_t k = 0; k < f->n_open; k++) {
         struct whaco_visit *v = &f->open[k];
         if (!waiting(v) && strcmp(v->salesperson_id, t->members[i].id) == 0) {
-            moved[n_moved] = *v;
-            memset(moved[n_moved].salesperson_id, 0, sizeof moved[0].salesperson_id);
-            moved[n_moved].assigned_ms = 0;
-            moved[n_moved].override = false;
-            n_moved++;
+            memset(v->salesperson_id, 0, sizeof v->salesperson_id);
+            v->assigned_ms = 0;
+            v->override = false;
             let_go(t, i);
-        } else {
-            f->open[kept++] = *v;
         }
     }
-    if (n_moved == 0)
-        return;
-    memmove(&f->open[n_moved], &f->open[0], kept * sizeof f->open[0]);
-    memcpy(&f->open[0], moved, n_moved * sizeof f->open[0]);
 }
 
 /*==== Tracking ============================================================*/

@@ -962,12 +962,18 @@ struct team_norms {
     bool team_sold;        /* someone closed a deal today */
 };
 
-/* A member's issue and state (docs/team.md, "Team status"), from its status so far. */
+/*
+ * A member's issue and state (docs/team.md, "Team status"), from its status
+ * so far. A held member (off the floor, on a break) is no bottleneck and
+ * not ready: only overload and a great day are said of them.
+ */
 static void classify(const struct whaco_team_config *cfg, const struct team_norms *nm,
                      const struct whaco_member *m, struct whaco_member_status *ms)
 {
     int issue = WHACO_ISSUE_NONE;
-    if (m->active_deals >= cfg->overload_deals)
+    if (m->held)
+        issue = m->active_deals >= cfg->overload_deals ? WHACO_ISSUE_OVERLOADED : WHACO_ISSUE_NONE;
+    else if (m->active_deals >= cfg->overload_deals)
         issue = WHACO_ISSUE_OVERLOADED;
     else if (ms->pace < nm->pace_floor ||
              (nm->phase_meaningful && ms->phase_offset <= -cfg->behind_phase))
@@ -984,7 +990,7 @@ static void classify(const struct whaco_team_config *cfg, const struct team_norm
         ms->state = WHACO_MEMBER_SLOW_DAY;
     else if (m->deals_today >= cfg->crushing_deals)
         ms->state = WHACO_MEMBER_CRUSHING_IT;
-    else if (ms->readiness >= cfg->ready_level)
+    else if (ms->readiness >= cfg->ready_level && !m->held)
         ms->state = WHACO_MEMBER_READY;
     else
         ms->state = WHACO_MEMBER_ON_TRACK;
@@ -1006,15 +1012,15 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
     for (size_t i = 0; i < n; i++) {
         const struct whaco_member *m = &t->members[i];
         double c = cos(m->phase);
-        if (counted(m, moving)) {
+        double pace = m->omega * workload_factor(cfg, m->active_deals);
+        if (counted(m, moving)) { /* the moving team: held members are off the floor */
             S += sin(m->phase);
             C += c;
+            pace_sum += pace;
             counted_n++;
         }
         st->members[i].readiness = 0.5 * (1.0 + c);
-        double pace = m->omega * workload_factor(cfg, m->active_deals);
         st->members[i].pace = pace;
-        pace_sum += pace;
         team_deals += m->deals_today;
     }
     double r = hypot(S, C) / (double)counted_n;
@@ -1026,7 +1032,7 @@ int whaco_team_status_compute(struct whaco_team_status *st, const struct whaco_t
     st->day_hours = t->day_hours;
     st->n_members = n;
 
-    double pace_floor = cfg->behind_pace * (pace_sum / (double)n);
+    double pace_floor = cfg->behind_pace * (pace_sum / (double)counted_n);
     bool phase_meaningful = st->band != WHACO_BAND_CRITICAL;
     bool day_long = !(t->day_hours < cfg->slow_day_hours);
 
