@@ -63,7 +63,7 @@ struct whaco_sim_params {
     uint32_t open_hour;     /* opening hour (UTC of the simulated clock), 0..23; 9 */
     uint32_t close_hour;    /* closing hour, open_hour+1..24; 19 */
     double profile[WHACO_SIM_HOURS_MAX]; /* relative traffic of each open hour, mean 1 */
-    uint32_t max_load;                   /* customers one salesperson works at once, 1..100; 2 */
+    uint32_t max_load; /* customers one salesperson works at once, 1..WHACO_FLOOR_CUSTOMERS_MAX; 2 */
     double patience_min;                 /* mean minutes a walk-in waits before leaving; 20 */
     double close_base[WHACO_CLUSTERS];   /* chance to close per segment, before modifiers */
     double close_anomaly;                /* chance to close for an injected anomaly; 0.05 */
@@ -170,6 +170,7 @@ struct whaco_sim_result {
     double deals_gini;       /* Gini of deals over salespeople, [0, 1] */
     double top_skill_share;  /* high_by_top / high_priority (0 if none) */
     double coherence_mean;   /* mean r at the ticks during business hours */
+    double coverage_mean;    /* mean whaco_floor_coverage at those ticks */
     double net_active_mean;  /* network's mean activeDeals per member at the end */
 };
 
@@ -267,6 +268,7 @@ enum whaco_sim_metric {
     WHACO_SIM_M_PEAK_LOAD,
     WHACO_SIM_M_TOP_SKILL,
     WHACO_SIM_M_COHERENCE,
+    WHACO_SIM_M_COVERAGE,
     WHACO_SIM_METRICS
 };
 

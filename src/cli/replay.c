@@ -134,7 +134,7 @@ static int parse_count(const char *a, const char *v, struct options *o)
     } else if (!strcmp(a, "--seed")) {
         o->seed = x;
     } else {
-        bad = bad || x < 1 || x > 100;
+        bad = bad || x < 1 || x > WHACO_FLOOR_CUSTOMERS_MAX;
         o->max_load = x;
     }
     return bad;

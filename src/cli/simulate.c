@@ -126,7 +126,7 @@ static int parse_option(const char *a, const char *v, struct options *o, int *ta
     if (!strcmp(a, "--arrival-rate"))
         return parse_num(v, 0.01, 100.0, &o->p.arrival_rate) != 0;
     if (!strcmp(a, "--max-load"))
-        return csv_parse_u64(v, &o->max_load) || o->max_load < 1 || o->max_load > 100;
+        return csv_parse_u64(v, &o->max_load) || o->max_load < 1 || o->max_load > WHACO_FLOOR_CUSTOMERS_MAX;
     if (!strcmp(a, "--patience"))
         return parse_num(v, 0.1, 10000.0, &o->p.patience_min) != 0;
     if (!strcmp(a, "--plot")) {

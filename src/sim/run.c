@@ -18,6 +18,7 @@
  */
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,8 +44,8 @@ struct run {
     const struct whaco_sim_world *w;
     const struct whaco_sim_params *p;
     int strategy;
+    bool floor; /* played on the core's tracked floor (every strategy but the oscillator) */
     struct whaco_intel in;
-    struct whaco_segmenter seg;
     struct whaco_sim_outcome *out;
     size_t n; /* members */
     bool *present;
@@ -60,7 +61,7 @@ struct run {
     struct hev *heap;
     size_t heap_n, heap_cap;
     size_t rr;
-    double r_sum;
+    double r_sum, cov_sum; /* coherence and coverage summed over business-hours ticks */
     size_t r_n;
     uint32_t peak;
     int64_t last_t;
@@ -150,109 +151,84 @@ static int32_t line_pop(struct run *r, int32_t *head, int32_t *tail)
 
 /* ===== Strategies ===== */
 
+/*
+ * The core's rule a strategy plays on the tracked floor. random and
+ * skill-match are the simulator's own baselines: the floor runs
+ * up-rotation and the simulator hands each walk-in to its own choice as a
+ * manager's override would (choose). The oscillator plays the seed's
+ * untracked floor.
+ */
+static enum whaco_floor_rule floor_rule(int strategy)
+{
+    switch (strategy) {
+    case WHACO_SIM_ROUND_ROBIN:
+        return WHACO_RULE_ROUND_ROBIN;
+    case WHACO_SIM_LEAST_BUSY:
+        return WHACO_RULE_LEAST_BUSY;
+    case WHACO_SIM_OSCILLATOR_DESK:
+        return WHACO_RULE_NETWORK;
+    case WHACO_SIM_UP_ROTATION:
+    case WHACO_SIM_RANDOM:
+    case WHACO_SIM_SKILL_MATCH:
+    case WHACO_SIM_OSCILLATOR:
+    default:
+        return WHACO_RULE_UP_ROTATION;
+    }
+}
+
+/* The floor's name of walk-in i, and back. */
+static void walkin_id(char id[WHACO_ID_MAX], size_t i)
+{
+    snprintf(id, WHACO_ID_MAX, "w%zu", i);
+}
+
+static size_t walkin_index(const char *id)
+{
+    return (size_t)strtoull(id + 1, NULL, 10);
+}
+
+/* Whether member m can take a walk-in now (the floor's answer on a floor run). */
 static bool is_free(const struct run *r, size_t m)
 {
-    return r->present[m] && r->load[m] < r->p->max_load;
+    size_t ti;
+    if (!r->floor)
+        return r->present[m] && r->load[m] < r->p->max_load;
+    return r->present[m] && whaco_team_find(&r->in.team, r->w->members[m].id, &ti) == WHACO_OK &&
+           whaco_floor_is_free(&r->in.floor, &r->in.team, ti);
 }
 
 /*
- * Choose among the free salespeople (at least one exists) for walk-in i of
- * priority prio. The oscillator never gets here: it assigns at arrival.
+ * random and skill-match: the member to give walk-in i of priority prio,
+ * among the free and `also` (the member the floor just gave it, whose slot
+ * this is). random: uniform, with the walk-in's own draw; skill-match: a
+ * high priority to the most skilled, everyone else to the least skilled
+ * (keeping the best free for the next high priority); ties to the lowest
+ * index.
  */
-static size_t pick(struct run *r, size_t i, double prio)
+static size_t choose(const struct run *r, size_t i, double prio, size_t also)
 {
     const struct whaco_sim_world *w = r->w;
-    size_t best = SIZE_MAX, nfree = 0;
-    switch (r->strategy) {
-    case WHACO_SIM_UP_ROTATION:
-        /* The up system: the longest-idle salesperson is "up". Idle (no
-         * customer) beats busy-with-a-free-slot; then the earliest since. */
-        for (size_t m = 0; m < r->n; m++) {
-            if (!is_free(r, m))
-                continue;
-            if (best == SIZE_MAX) {
-                best = m;
-                continue;
-            }
-            bool mi = r->load[m] == 0, bi = r->load[best] == 0;
-            int64_t ms = mi ? r->idle_since[m] : r->free_since[m];
-            int64_t bs = bi ? r->idle_since[best] : r->free_since[best];
-            if ((mi && !bi) || (mi == bi && ms < bs))
-                best = m;
-        }
-        return best;
-    case WHACO_SIM_ROUND_ROBIN:
-        for (size_t k = 0; k < r->n; k++) {
-            size_t m = (r->rr + k) % r->n;
-            if (is_free(r, m)) {
-                r->rr = m + 1;
+    size_t best = SIZE_MAX, nfree = 0, k;
+    for (size_t m = 0; m < r->n; m++)
+        nfree += m == also || is_free(r, m);
+    if (nfree == 0)
+        return SIZE_MAX;
+    k = (size_t)(w->customers[i].u_pick * (double)nfree);
+    if (k >= nfree)
+        k = nfree - 1;
+    for (size_t m = 0; m < r->n; m++) {
+        if (m != also && !is_free(r, m))
+            continue;
+        if (r->strategy == WHACO_SIM_RANDOM) {
+            if (k-- == 0)
                 return m;
-            }
+        } else if (best == SIZE_MAX ||
+                   (prio >= r->p->high_priority ? w->members[m].skill > w->members[best].skill
+                                                : w->members[m].skill < w->members[best].skill)) {
+            best = m;
         }
-        return SIZE_MAX; /* unreachable */
-    case WHACO_SIM_LEAST_BUSY:
-        /* Fewest open customers; ties to fewer leads so far, then index. */
-        for (size_t m = 0; m < r->n; m++) {
-            if (!is_free(r, m))
-                continue;
-            if (best == SIZE_MAX || r->load[m] < r->load[best] ||
-                (r->load[m] == r->load[best] && r->leads[m] < r->leads[best]))
-                best = m;
-        }
-        return best;
-    case WHACO_SIM_RANDOM:
-        for (size_t m = 0; m < r->n; m++)
-            nfree += is_free(r, m);
-        {
-            size_t k = (size_t)(w->customers[i].u_pick * (double)nfree);
-            if (k >= nfree)
-                k = nfree - 1;
-            for (size_t m = 0; m < r->n; m++) {
-                if (!is_free(r, m))
-                    continue;
-                if (k == 0)
-                    return m;
-                k--;
-            }
-        }
-        return SIZE_MAX; /* unreachable */
-    case WHACO_SIM_OSCILLATOR_DESK: {
-        /* The network's own score, among those free now; ties to the lowest
-         * index. The lead is then counted in the network, as the service
-         * would count it. */
-        double best_score = -1.0;
-        size_t best_t = 0;
-        for (size_t m = 0; m < r->n; m++) {
-            size_t ti;
-            if (!is_free(r, m) || whaco_team_find(&r->in.team, w->members[m].id, &ti) != WHACO_OK)
-                continue;
-            double sc = whaco_team_score(&r->in.team, ti, prio);
-            if (sc > best_score) {
-                best_score = sc;
-                best = m;
-                best_t = ti;
-            }
-        }
-        if (best != SIZE_MAX)
-            whaco_team_assign_to(&r->in.team, best_t);
-        return best;
     }
-    case WHACO_SIM_SKILL_MATCH:
-    default:
-        /* High priority to the most skilled free salesperson; everyone else
-         * to the least skilled free one, keeping the best free for the next
-         * high-priority walk-in. Ties to the lowest index. */
-        for (size_t m = 0; m < r->n; m++) {
-            if (!is_free(r, m))
-                continue;
-            if (best == SIZE_MAX)
-                best = m;
-            else if (prio >= r->p->high_priority ? w->members[m].skill > w->members[best].skill
-                                                 : w->members[m].skill < w->members[best].skill)
-                best = m;
-        }
-        return best;
-    }
+    return best;
 }
 
 /* ===== The model ===== */
@@ -315,6 +291,74 @@ static void start_service(struct run *r, size_t i, size_t m, int64_t t)
     heap_push(r, end, H_END, i);
 }
 
+static void apply_news(struct run *r, const struct whaco_floor_news *news, int64_t t);
+
+/*
+ * The floor gave walk-in i to sim member m (by its rule, or a manager's
+ * override). random and skill-match hand it to their own choice instead,
+ * as an override, whose news comes back here as final.
+ */
+static void floor_gave(struct run *r, size_t i, size_t m, bool override, int64_t t)
+{
+    if (!override && (r->strategy == WHACO_SIM_RANDOM || r->strategy == WHACO_SIM_SKILL_MATCH)) {
+        size_t want = choose(r, i, r->out[i].priority, m);
+        if (want != SIZE_MAX && want != m) {
+            struct whaco_floor_news news;
+            char id[WHACO_ID_MAX];
+            memset(&news, 0, sizeof news);
+            walkin_id(id, i);
+            if (whaco_intel_override(&r->in, id, r->w->members[want].id, t, &news) == WHACO_OK) {
+                apply_news(r, &news, t);
+                return;
+            }
+        }
+    }
+    start_service(r, i, m, t);
+}
+
+/*
+ * What the floor did (whaco_floor_news): a waiting walk-in given to someone
+ * starts its service; one already in service moved (its salesperson left
+ * the team) goes on with the new one.
+ */
+static void apply_news(struct run *r, const struct whaco_floor_news *news, int64_t t)
+{
+    for (uint32_t k = 0; k < news->n; k++) {
+        const struct whaco_assignment *a = &news->a[k];
+        size_t i = walkin_index(a->customer_id);
+        size_t m = whaco__sim_find_member(r->w, a->salesperson_id);
+        if (i >= r->w->n_customers || m == SIZE_MAX)
+            continue;
+        if (r->state[i] == QUEUED) {
+            floor_gave(r, i, m, a->override, t);
+        } else if (r->state[i] == IN_SERVICE && r->out[i].member != (int32_t)m) {
+            r->load[r->out[i].member]--;
+            r->load[m]++;
+            r->out[i].member = (int32_t)m;
+        }
+    }
+}
+
+/* Service of walk-in i ends at t: a sale or not, told to the floor (floor runs). */
+static int end_on_floor(struct run *r, size_t i, int64_t t)
+{
+    struct whaco_floor_news news;
+    char id[WHACO_ID_MAX];
+    size_t m = (size_t)r->out[i].member;
+    int rc;
+    memset(&news, 0, sizeof news);
+    walkin_id(id, i);
+    if (r->out[i].closed)
+        rc = whaco_intel_deal_closed(&r->in, r->w->members[m].id, id, t, &news);
+    else
+        rc = whaco_intel_customer_left(&r->in, id, WHACO_OUTCOME_NO_SALE, NULL, t, &news);
+    if (rc == WHACO_E_NOT_FOUND || rc == WHACO_E_CUSTOMER_NOT_FOUND)
+        rc = WHACO_OK; /* the salesperson left the team: the floor forgot the walk-in */
+    if (rc == WHACO_OK)
+        apply_news(r, &news, t);
+    return rc;
+}
+
 static int end_service(struct run *r, size_t i, int64_t t)
 {
     size_t m = (size_t)r->out[i].member;
@@ -323,27 +367,22 @@ static int end_service(struct run *r, size_t i, int64_t t)
     r->free_since[m] = t;
     if (r->load[m] == 0)
         r->idle_since[m] = t;
-    if (r->out[i].closed) {
+    if (r->out[i].closed)
         r->deals[m]++;
-        if (r->present[m]) {
-            int rc = whaco_intel_deal_closed(&r->in, r->w->members[m].id, NULL, t, NULL);
-            if (rc != WHACO_OK)
-                return rc;
-        }
+    if (r->floor)
+        return end_on_floor(r, i, t);
+    if (r->out[i].closed && r->present[m]) {
+        int rc = whaco_intel_deal_closed(&r->in, r->w->members[m].id, NULL, t, NULL);
+        if (rc != WHACO_OK)
+            return rc;
     }
     if (!r->present[m])
         return WHACO_OK;
-    int32_t j;
-    if (r->strategy == WHACO_SIM_OSCILLATOR) {
-        j = line_pop(r, &r->qhead[m], &r->qtail[m]);
-        if (j >= 0) {
-            r->pq_len[m]--;
-            start_service(r, (size_t)j, m, t);
-        }
-    } else {
-        j = line_pop(r, &r->ghead, &r->gtail);
-        if (j >= 0)
-            start_service(r, (size_t)j, pick(r, (size_t)j, r->out[j].priority), t);
+    /* The oscillator's walk-ins wait for the one salesperson they were given. */
+    int32_t j = line_pop(r, &r->qhead[m], &r->qtail[m]);
+    if (j >= 0) {
+        r->pq_len[m]--;
+        start_service(r, (size_t)j, m, t);
     }
     return WHACO_OK;
 }
@@ -352,80 +391,75 @@ static int arrive(struct run *r, size_t i, int64_t t)
 {
     const struct whaco_sim_customer *cu = &r->w->customers[i];
     struct whaco_sim_outcome *o = &r->out[i];
+    struct whaco_customer c = cu->c;
+    struct whaco_analysis an;
     const char *field = NULL;
     size_t m = SIZE_MAX;
-    int rc, seg;
 
-    if (r->strategy == WHACO_SIM_OSCILLATOR) {
-        struct whaco_analysis an;
-        rc = whaco_intel_analyze(&r->in, &cu->c, t, &an, &field);
-        if (rc != WHACO_OK)
-            return rc;
-        o->priority = an.segment.priority;
-        seg = an.segment.is_outlier ? -1 : an.segment.cluster_id;
-        if (an.assign_rc == WHACO_OK)
-            m = whaco__sim_find_member(r->w, an.assigned_id);
-    } else {
-        struct whaco_segment_result sr;
-        rc = whaco_segment_learn(&r->seg, &cu->c, t, &sr, &field);
-        if (rc != WHACO_OK)
-            return rc;
-        o->priority = sr.priority;
-        seg = sr.is_outlier ? -1 : sr.cluster_id;
-        for (size_t k = 0; k < r->n && m == SIZE_MAX; k++) {
-            if (is_free(r, k))
-                m = pick(r, i, o->priority);
-        }
+    if (r->floor)
+        walkin_id(c.id, i); /* the floor's name for it (customer-left, deal-closed) */
+    int rc = whaco_intel_analyze(&r->in, &c, t, &an, &field);
+    if (rc != WHACO_OK)
+        return rc;
+    o->priority = an.segment.priority;
+    r->wseg[i] = an.segment.is_outlier ? -1 : an.segment.cluster_id;
+    if (an.assigned_id[0])
+        m = whaco__sim_find_member(r->w, an.assigned_id);
+
+    if (r->floor && m != SIZE_MAX) {
+        r->state[i] = QUEUED; /* until floor_gave starts the service */
+        floor_gave(r, i, m, false, t);
+        return WHACO_OK;
     }
-    r->wseg[i] = seg;
-
-    if (r->strategy == WHACO_SIM_OSCILLATOR && m != SIZE_MAX) {
+    if (!r->floor && m != SIZE_MAX) {
         if (r->load[m] < r->p->max_load) {
             start_service(r, i, m, t);
             return WHACO_OK;
         }
-        r->state[i] = QUEUED;
-        r->qm[i] = (int32_t)m;
+        r->qm[i] = (int32_t)m; /* the oscillator: wait for that salesperson */
         line_push(&r->qhead[m], &r->qtail[m], r->next, i);
         r->pq_len[m]++;
         note_peak(r, m);
-    } else if (m != SIZE_MAX) {
-        start_service(r, i, m, t);
-        return WHACO_OK;
-    } else {
-        r->state[i] = QUEUED;
-        line_push(&r->ghead, &r->gtail, r->next, i);
     }
+    r->state[i] = QUEUED; /* at the desk: the floor's line (or nobody on the team) */
     heap_push(r, t + (int64_t)(cu->patience_min * MS_PER_MIN), H_ABANDON, i);
     return WHACO_OK;
 }
 
-static void abandon(struct run *r, size_t i, int64_t t)
+/* Walk-in i, still waiting at t, leaves: told to the floor on a floor run. */
+static int leave_waiting(struct run *r, size_t i, int64_t t, int fate)
 {
-    if (r->state[i] != QUEUED)
-        return;
     r->state[i] = DONE;
-    r->out[i].fate = WHACO_SIM_ABANDONED;
+    r->out[i].fate = fate;
     r->out[i].wait_min = (double)(t - r->w->customers[i].arrive_ms) / MS_PER_MIN;
     if (r->qm[i] >= 0)
         r->pq_len[r->qm[i]]--;
+    if (!r->floor)
+        return WHACO_OK;
+    char id[WHACO_ID_MAX];
+    walkin_id(id, i);
+    int rc = whaco_intel_customer_left(&r->in, id, WHACO_OUTCOME_NO_SALE, NULL, t, NULL);
+    return rc == WHACO_E_CUSTOMER_NOT_FOUND ? WHACO_OK : rc;
+}
+
+static int abandon(struct run *r, size_t i, int64_t t)
+{
+    return r->state[i] == QUEUED ? leave_waiting(r, i, t, WHACO_SIM_ABANDONED) : WHACO_OK;
 }
 
 /* Everyone still waiting goes home (closing time, or the end of a replay). */
-static void send_home(struct run *r, int64_t t)
+static int send_home(struct run *r, int64_t t)
 {
-    for (size_t i = 0; i < r->w->n_customers; i++) {
-        if (r->state[i] != QUEUED)
-            continue;
-        r->state[i] = DONE;
-        r->out[i].fate = WHACO_SIM_AT_CLOSE;
-        r->out[i].wait_min = (double)(t - r->w->customers[i].arrive_ms) / MS_PER_MIN;
-    }
+    int rc = WHACO_OK;
+    for (size_t i = 0; i < r->w->n_customers && rc == WHACO_OK; i++)
+        if (r->state[i] == QUEUED)
+            rc = leave_waiting(r, i, t, WHACO_SIM_AT_CLOSE);
     r->ghead = r->gtail = -1;
     for (size_t m = 0; m < r->n; m++) {
         r->qhead[m] = r->qtail[m] = -1;
         r->pq_len[m] = 0;
     }
+    return rc;
 }
 
 static bool business_hours(const struct whaco_sim_world *w, int64_t t)
@@ -443,6 +477,7 @@ static int clock_event(struct run *r, const struct whaco_sim_clock *k)
 {
     int rc = WHACO_OK;
     const char *field = NULL;
+    struct whaco_floor_news news;
     switch (k->type) {
     case WHACO_SIM_TICK:
         rc = whaco_intel_tick(&r->in, k->t_ms);
@@ -450,12 +485,18 @@ static int clock_event(struct run *r, const struct whaco_sim_clock *k)
             double cr, psi;
             whaco_team_coherence(&r->in.team, &cr, &psi);
             r->r_sum += cr;
+            r->cov_sum += whaco_floor_coverage(&r->in.team);
             r->r_n++;
         }
         return rc;
     case WHACO_SIM_RESET:
         return whaco_intel_daily_reset(&r->in, k->t_ms);
     case WHACO_SIM_DEAL:
+        /* A recorded deal linked to no walk-in of the world: on a floor run it
+         * would close that salesperson's oldest simulated walk-in, so only
+         * the seed's floor hears it. */
+        if (r->floor)
+            return WHACO_OK;
         rc = whaco_intel_deal_closed(&r->in, r->w->members[k->member].id, NULL, k->t_ms, NULL);
         return rc == WHACO_E_NOT_FOUND ? WHACO_OK : rc;
     case WHACO_SIM_ADD: {
@@ -466,11 +507,16 @@ static int clock_event(struct run *r, const struct whaco_sim_clock *k)
             r->present[k->member] = true;
             r->idle_since[k->member] = r->free_since[k->member] = k->t_ms;
         }
+        if (rc == WHACO_OK && r->floor)
+            rc = whaco_intel_clock_in(&r->in, mm->id, k->t_ms, NULL);
         return rc;
     }
     case WHACO_SIM_REMOVE:
         r->present[k->member] = false;
-        rc = whaco_intel_remove_salesperson(&r->in, r->w->members[k->member].id, k->t_ms, NULL);
+        memset(&news, 0, sizeof news);
+        rc = whaco_intel_remove_salesperson(&r->in, r->w->members[k->member].id, k->t_ms, &news);
+        if (rc == WHACO_OK)
+            apply_news(r, &news, k->t_ms);
         return rc == WHACO_E_NOT_FOUND ? WHACO_OK : rc;
     default:
         return WHACO_E_INVAL;
@@ -532,6 +578,7 @@ static void finish(struct run *r, struct whaco_sim_result *res)
     res->top_skill_share =
         res->high_priority ? (double)res->high_by_top / (double)res->high_priority : 0.0;
     res->coherence_mean = r->r_n ? r->r_sum / (double)r->r_n : 0.0;
+    res->coverage_mean = r->r_n ? r->cov_sum / (double)r->r_n : 0.0;
     double act = 0.0;
     for (size_t m = 0; m < r->in.team.n; m++)
         act += (double)r->in.team.members[m].active_deals;
@@ -589,9 +636,6 @@ static int run_init(struct run *r, struct whaco_sim_outcome *out)
         whaco_intel_release(&r->in);
         return rc;
     }
-    /* A separate segmenter for the strategies that do not call analyze: fed the
-     * same customers in the same order, it gives the same priorities. */
-    r->seg = r->in.seg;
     r->out = out ? out : whaco_xcalloc(ncs, sizeof *r->out);
     memset(r->out, 0, ncs * sizeof *r->out);
     r->present = whaco_xcalloc(n, sizeof *r->present);
@@ -616,11 +660,22 @@ static int run_init(struct run *r, struct whaco_sim_outcome *out)
         r->out[i].member = -1;
     }
     mark_top_third(r);
-    for (size_t m = 0; m < w->n_initial && m < n; m++) {
+    r->floor = r->strategy != WHACO_SIM_OSCILLATOR;
+    struct whaco_floor_config fc;
+    whaco_floor_config_default(&fc);
+    fc.tracking = r->floor ? WHACO_TRACKING_ON : WHACO_TRACKING_OFF;
+    fc.rule = floor_rule(r->strategy);
+    fc.max_customers = r->p->max_load;
+    rc = whaco_intel_configure_floor(&r->in, &fc, w->start_ms, NULL);
+    for (size_t m = 0; m < w->n_initial && m < n && rc == WHACO_OK; m++) {
         r->present[m] = true;
         r->idle_since[m] = r->free_since[m] = w->start_ms;
+        if (r->floor)
+            rc = whaco_intel_clock_in(&r->in, w->members[m].id, w->start_ms, NULL);
     }
-    return WHACO_OK;
+    if (rc != WHACO_OK)
+        run_release(r);
+    return rc;
 }
 
 /* The sources of events, merged in time order; at equal times in this order:
@@ -681,11 +736,11 @@ static int play(struct run *r)
             rc = clock_event(r, &w->clock[r->next_clock++]);
             break;
         case SRC_CLOSE:
-            send_home(r, w->closes[r->next_close++]);
+            rc = send_home(r, w->closes[r->next_close++]);
             break;
         case SRC_ABANDON:
             e = heap_pop(r);
-            abandon(r, e.idx, e.t);
+            rc = abandon(r, e.idx, e.t);
             break;
         case SRC_ARRIVAL:
             rc = arrive(r, r->next_arrival, w->customers[r->next_arrival].arrive_ms);
@@ -714,7 +769,8 @@ int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params
         return rc;
     rc = play(&r);
     if (rc == WHACO_OK) {
-        send_home(&r, r.last_t);
+        rc = send_home(&r, r.last_t);
+    if (rc == WHACO_OK)
         finish(&r, res);
     }
     if (!out)

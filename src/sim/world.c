@@ -107,7 +107,7 @@ int whaco_sim_params_check(const struct whaco_sim_params *p, const char **field)
         if (!in_range(p->profile[h], 0.0, 100.0))
             return bad(field, "profile", p->profile[h]);
     }
-    if (p->max_load < 1 || p->max_load > 100)
+    if (p->max_load < 1 || p->max_load > WHACO_FLOOR_CUSTOMERS_MAX)
         return bad(field, "maxLoad", 0.0);
     if (!in_range(p->patience_min, 1e-3, 1e4))
         return bad(field, "patience", p->patience_min);
@@ -328,6 +328,7 @@ double whaco_sim_gini(const double *x, size_t n)
 static const char *const metric_keys[WHACO_SIM_METRICS] = {
     "deals",      "closeRate", "waitMeanMin", "waitP95Min", "abandoned",    "leadsPerSp",
     "dealsPerSp", "leadsGini", "dealsGini",   "peakLoad",   "topSkillHigh", "coherenceMean",
+    "coverageMean",
 };
 
 static const char *const metric_labels[WHACO_SIM_METRICS] = {
@@ -343,6 +344,7 @@ static const char *const metric_labels[WHACO_SIM_METRICS] = {
     "peak load (customers on one salesperson)",
     "high priority served by top-skill staff",
     "mean coherence r",
+    "mean coverage",
 };
 
 const char *whaco_sim_metric_key(int m)
@@ -382,7 +384,9 @@ double whaco_sim_metric(const struct whaco_sim_result *r, int m)
         return r->top_skill_share;
     case WHACO_SIM_M_COHERENCE:
         return r->coherence_mean;
+    case WHACO_SIM_M_COVERAGE:
+        return r->coverage_mean;
     default:
-        return 0.0;
+        return 0.0; /* not a metric (the contract: 0 when m is out of range) */
     }
 }
