@@ -261,10 +261,18 @@ function renderAnomalies(res) {
 // ---- loading -------------------------------------------------------------------
 
 let inflight = null;
+let again = null; // a refresh asked for while one runs: it starts when that one ends
 
-/** Fetch everything and draw it; true when the service answered. */
+/**
+ * Fetch everything and draw it; true when the service answered. A call
+ * while a refresh runs does not share its answers (they may predate the
+ * change the caller was told of): one more refresh follows it.
+ */
 function refresh() {
-  if (inflight) return inflight;
+  if (inflight) {
+    if (!again) again = inflight.then(() => { again = null; return refresh(); });
+    return again;
+  }
   inflight = (async () => {
     const parts = await Promise.allSettled([
       get('/team-status').then(renderTeam),
