@@ -1,6 +1,7 @@
-// app.js: the dashboard. Fetches the team, segments, anomalies and coherence
-// history, draws them, and keeps them current (live.js). The forms are in
-// forms.js, the phase circle in circle.js, the charts in charts.js.
+// app.js: the dashboard. Fetches the up board, the team, segments, anomalies
+// and coherence history, draws them, and keeps them current (live.js). The
+// up board is in upboard.js, the forms in forms.js, the phase circle in
+// circle.js, the charts in charts.js.
 
 import { ApiError, get, post } from './api.js';
 import { drawCircle } from './circle.js';
@@ -8,6 +9,7 @@ import { drawHistory, drawSegments } from './charts.js';
 import { BANDS, PHASES, STATUSES, count, int, money, percent, percentFine, priorityColor, priorityWord, when } from './format.js';
 import { setupAdmin, setupIntake } from './forms.js';
 import { POLL_MS, startLive } from './live.js';
+import { setupUpBoard } from './upboard.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -275,6 +277,7 @@ function refresh() {
   }
   inflight = (async () => {
     const parts = await Promise.allSettled([
+      get('/up-board').then((b) => board.render(b)),
       get('/team-status').then(renderTeam),
       get('/customer-segments').then((r) => renderSegments(r.segments)),
       get('/anomalies?limit=20').then(renderAnomalies),
@@ -313,6 +316,7 @@ function refreshSoon() {
 
 function onEvent(name, data) {
   if (name === 'anomaly') addAnomalies([data], true);
+  if (name === 'customer-assigned') board.onAssigned(data);
   if (name === 'team-status' && state.team) {
     renderMeter({ ...state.team, ...data });
     renderAttention({ ...state.team, ...data });
@@ -330,6 +334,7 @@ const admin = setupAdmin({
   },
   toast,
 });
+const board = setupUpBoard({ toast, refresh });
 setupIntake({
   memberName: (id) => {
     const m = state.team && state.team.teamMembers.find((x) => x.id === id);
