@@ -277,7 +277,10 @@ function refresh() {
   }
   inflight = (async () => {
     const parts = await Promise.allSettled([
-      get('/up-board').then((b) => board.render(b)),
+      get('/up-board').then((b) => {
+        board.render(b);
+        intake.onBoard(b);
+      }),
       get('/team-status').then(renderTeam),
       get('/customer-segments').then((r) => renderSegments(r.segments)),
       get('/anomalies?limit=20').then(renderAnomalies),
@@ -316,7 +319,10 @@ function refreshSoon() {
 
 function onEvent(name, data) {
   if (name === 'anomaly') addAnomalies([data], true);
-  if (name === 'customer-assigned') board.onAssigned(data);
+  if (name === 'customer-assigned') {
+    board.onAssigned(data);
+    intake.onAssigned(data);
+  }
   if (name === 'team-status' && state.team) {
     renderMeter({ ...state.team, ...data });
     renderAttention({ ...state.team, ...data });
@@ -335,11 +341,12 @@ const admin = setupAdmin({
   toast,
 });
 const board = setupUpBoard({ toast, refresh });
-setupIntake({
+const intake = setupIntake({
   memberName: (id) => {
     const m = state.team && state.team.teamMembers.find((x) => x.id === id);
     return m ? m.name : null;
   },
+  floorTracked: board.tracked,
   onDone: refresh,
 });
 renderLegend();
