@@ -1,6 +1,7 @@
-// app.js: the dashboard. Fetches the team, segments, anomalies and coherence
-// history, draws them, and keeps them current (live.js). The forms are in
-// forms.js, the phase circle in circle.js, the charts in charts.js.
+// app.js: the dashboard. Fetches the up board, the team, segments, anomalies
+// and coherence history, draws them, and keeps them current (live.js). The
+// up board is in upboard.js, the forms in forms.js, the phase circle in
+// circle.js, the charts in charts.js.
 
 import { ApiError, get, post } from './api.js';
 import { drawCircle } from './circle.js';
@@ -8,6 +9,7 @@ import { drawHistory, drawSegments } from './charts.js';
 import { BANDS, PHASES, STATUSES, count, int, money, percent, percentFine, priorityColor, priorityWord, when } from './format.js';
 import { setupAdmin, setupIntake } from './forms.js';
 import { POLL_MS, startLive } from './live.js';
+import { setupUpBoard } from './upboard.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -261,12 +263,24 @@ function renderAnomalies(res) {
 // ---- loading -------------------------------------------------------------------
 
 let inflight = null;
+let again = null; // a refresh asked for while one runs: it starts when that one ends
 
-/** Fetch everything and draw it; true when the service answered. */
+/**
+ * Fetch everything and draw it; true when the service answered. A call
+ * while a refresh runs does not share its answers (they may predate the
+ * change the caller was told of): one more refresh follows it.
+ */
 function refresh() {
-  if (inflight) return inflight;
+  if (inflight) {
+    if (!again) again = inflight.then(() => { again = null; return refresh(); });
+    return again;
+  }
   inflight = (async () => {
     const parts = await Promise.allSettled([
+      get('/up-board').then((b) => {
+        board.render(b);
+        intake.onBoard(b);
+      }),
       get('/team-status').then(renderTeam),
       get('/customer-segments').then((r) => renderSegments(r.segments)),
       get('/anomalies?limit=20').then(renderAnomalies),
@@ -305,6 +319,10 @@ function refreshSoon() {
 
 function onEvent(name, data) {
   if (name === 'anomaly') addAnomalies([data], true);
+  if (name === 'customer-assigned') {
+    board.onAssigned(data);
+    intake.onAssigned(data);
+  }
   if (name === 'team-status' && state.team) {
     renderMeter({ ...state.team, ...data });
     renderAttention({ ...state.team, ...data });
@@ -322,11 +340,13 @@ const admin = setupAdmin({
   },
   toast,
 });
-setupIntake({
+const board = setupUpBoard({ toast, refresh });
+const intake = setupIntake({
   memberName: (id) => {
     const m = state.team && state.team.teamMembers.find((x) => x.id === id);
     return m ? m.name : null;
   },
+  floorTracked: board.tracked,
   onDone: refresh,
 });
 renderLegend();

@@ -47,7 +47,12 @@ function walkInId() {
   return `walkin-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
 }
 
-/** The intake form. ctx: { memberName(id) → string|null, onDone() }. */
+/**
+ * The intake form. ctx: { memberName(id) → string|null, floorTracked() → bool, onDone() }.
+ * Returns { onAssigned(event), onBoard(upBoard) }: a "customer-assigned"
+ * event, or a fresh up board (which the polling fallback brings too), update
+ * the result shown while its walk-in waits at the desk.
+ */
 export function setupIntake(ctx) {
   const form = $('intake-form');
   const result = $('intake-result');
@@ -61,7 +66,12 @@ export function setupIntake(ctx) {
     clearErrors(form);
     const body = {};
     const ref = form.elements.customerId.value.trim();
-    body.customerId = ref || walkInId();
+    // On a tracked floor a walk-in without a reference is named by the
+    // service ("walk-in-N", unique); a made-up one could repeat within a
+    // second, and a second walk-in with the id of one in the store is not
+    // a new walk-in.
+    if (ref) body.customerId = ref;
+    else if (!ctx.floorTracked()) body.customerId = walkInId();
     for (const name of INTAKE_NUMBERS) {
       const input = form.elements[name];
       if (input.validity.badInput) {
@@ -73,7 +83,7 @@ export function setupIntake(ctx) {
     submit.disabled = true;
     try {
       const res = await post('/analyze-customer', body);
-      showResult(result, body.customerId, res, ctx);
+      showResult(result, res.customerId || body.customerId, res, ctx);
       ctx.onDone();
     } catch (e) {
       showError(form, e.field, unreachable(e), 'e-intake-form');
@@ -81,6 +91,35 @@ export function setupIntake(ctx) {
       submit.disabled = false;
     }
   });
+  const waitingFor = () => (result.hidden ? null : result.dataset.waiting || null);
+  function assigned(salespersonId, waitSeconds) {
+    delete result.dataset.waiting;
+    const who = ctx.memberName(salespersonId) || salespersonId;
+    $('result-assigned').textContent = who;
+    const n = $('result-waiting');
+    if (n) {
+      const wait = !Number.isFinite(waitSeconds) ? ''
+        : `, after waiting ${waitSeconds >= 60 ? `${Math.round(waitSeconds / 60)} min` : `${Math.round(waitSeconds)} s`} at the desk`;
+      n.className = 'notice notice-ok';
+      n.textContent = `Now with ${who}${wait}.`;
+    }
+  }
+  return {
+    onAssigned(a) {
+      if (waitingFor() === a.customerId) assigned(a.salespersonId, a.waitSeconds);
+    },
+    onBoard(b) {
+      const cid = waitingFor();
+      if (!cid) return;
+      const w = b.waiting.find((x) => x.customerId === cid);
+      if (w) {
+        $('result-assigned').textContent = `Waiting — position ${w.position} at the desk`;
+        return;
+      }
+      const p = b.salespeople.find((x) => x.customers.some((c) => c.customerId === cid));
+      if (p) assigned(p.id, NaN); // the event, if it comes, has the wait: this one does not
+    },
+  };
 }
 
 function showResult(box, customerId, res, ctx) {
@@ -89,7 +128,10 @@ function showResult(box, customerId, res, ctx) {
   const head = h('div', 'result-head');
   const title = h('h3', 'result-segment', a.clusterName);
   title.id = 'result-segment';
-  head.append(h('p', 'muted small', `Customer ${customerId}`), title, h('p', 'muted', a.clusterDescription));
+  const cust = h('p', 'muted small', `Customer ${customerId}`);
+  cust.id = 'result-customer';
+  cust.dataset.customerId = customerId || '';
+  head.append(cust, title, h('p', 'muted', a.clusterDescription));
   box.append(head);
 
   const facts = h('dl', 'facts');
@@ -102,12 +144,22 @@ function showResult(box, customerId, res, ctx) {
   };
   fact('Confidence', percent(a.confidence), 'result-confidence');
   fact('Priority', `${priorityWord(a.priorityScore)} (${percent(a.priorityScore)})`, 'result-priority');
-  const who = res.assignedTo ? ctx.memberName(res.assignedTo) || res.assignedTo : 'Nobody yet';
+  const waiting = !res.assignedTo && Number.isInteger(res.queuePosition);
+  let who = res.assignedTo ? ctx.memberName(res.assignedTo) || res.assignedTo : 'Nobody yet';
+  if (waiting) who = `Waiting — position ${res.queuePosition} at the desk`;
   fact('Assigned to', who, 'result-assigned');
   box.append(facts);
 
-  if (res.warning || !res.assignedTo) {
-    box.append(h('p', 'notice', 'No salespeople in network — add one under Admin, then assign this customer.'));
+  if (waiting) {
+    box.dataset.waiting = customerId;
+    const n = h('p', 'notice notice-wait', 'Everyone on the floor is busy: this customer waits at the desk and goes to the next salesperson who is free (see the up board).');
+    n.id = 'result-waiting'; // #intake-result is a live region: no role of its own
+    box.append(n);
+  } else {
+    delete box.dataset.waiting;
+    if (res.warning || !res.assignedTo) {
+      box.append(h('p', 'notice', 'No salespeople in network — add one under Admin, then assign this customer.'));
+    }
   }
   if (a.isOutlier) {
     const w = h('p', 'outlier-warning');

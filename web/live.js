@@ -11,7 +11,7 @@ import { eventsUrl } from './api.js';
 export const POLL_MS = 5000;
 const RECONNECT_MS = 10000;
 const SAFETY_MS = 60000; // a full refresh now and then even while live
-const EVENTS = ['analyzed-customer', 'anomaly', 'deal-closed', 'team-status'];
+const EVENTS = ['analyzed-customer', 'anomaly', 'deal-closed', 'team-status', 'customer-assigned', 'floor-changed'];
 
 export function startLive({ onEvent, refresh, onState }) {
   let es = null;

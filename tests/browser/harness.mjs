@@ -124,12 +124,14 @@ export async function closeBrowser() {
 /**
  * Open the dashboard of server in a fresh context (fresh storage).
  * Resolves to { page, context, errors }: errors collects console errors and
- * uncaught exceptions. opts.viewport, opts.init (a function run before the
- * page's scripts), opts.waitLive (default true: wait until the stream is open).
+ * uncaught exceptions. opts.viewport, opts.context (more options for the
+ * browser context, e.g. { hasTouch: true, isMobile: true } for a phone),
+ * opts.init (a function run before the page's scripts), opts.waitLive
+ * (default true: wait until the stream is open).
  */
 export async function openPage(t, server, opts = {}) {
   const b = await launchBrowser();
-  const context = await b.newContext({ viewport: opts.viewport || { width: 1280, height: 900 } });
+  const context = await b.newContext({ viewport: opts.viewport || { width: 1280, height: 900 }, ...opts.context });
   t.after(() => context.close());
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
