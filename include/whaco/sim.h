@@ -45,11 +45,11 @@ enum whaco_sim_strategy {
     WHACO_SIM_LEAST_BUSY = 2,  /* "least-busy": fewest open customers */
     WHACO_SIM_RANDOM = 3,      /* "random": uniform among the free */
     WHACO_SIM_SKILL_MATCH = 4, /* "skill-match": most skilled for high priority */
-    WHACO_SIM_OSCILLATOR = 5,  /* "oscillator": whaco_intel_analyze's assignment */
-    /* "oscillator-desk": walk-ins wait at the desk, as in the other
-     * strategies, and go to the free salesperson with the best network
-     * score (whaco_team_score): the change docs/simulation.md proposes. */
-    WHACO_SIM_OSCILLATOR_DESK = 6,
+    WHACO_SIM_OSCILLATOR = 5,  /* "oscillator": the seed's assignment at arrival (untracked floor) */
+    /* "network" (once "oscillator-desk"): the service's default on a tracked
+     * floor -- walk-ins wait at the desk and go to the free salesperson with
+     * the best network score (whaco_team_score). */
+    WHACO_SIM_NETWORK = 6,
     WHACO_SIM_STRATEGIES = 7
 };
 
@@ -63,7 +63,8 @@ struct whaco_sim_params {
     uint32_t open_hour;     /* opening hour (UTC of the simulated clock), 0..23; 9 */
     uint32_t close_hour;    /* closing hour, open_hour+1..24; 19 */
     double profile[WHACO_SIM_HOURS_MAX]; /* relative traffic of each open hour, mean 1 */
-    uint32_t max_load; /* customers one salesperson works at once, 1..WHACO_FLOOR_CUSTOMERS_MAX; 2 */
+    uint32_t max_load; /* customers one salesperson works at once, 1..100 (the floor's strategies:
+                          1..WHACO_FLOOR_CUSTOMERS_MAX); 2 */
     double patience_min;                 /* mean minutes a walk-in waits before leaving; 20 */
     double close_base[WHACO_CLUSTERS];   /* chance to close per segment, before modifiers */
     double close_anomaly;                /* chance to close for an injected anomaly; 0.05 */
@@ -246,7 +247,8 @@ void whaco_sim_world_release(struct whaco_sim_world *w);
  * not NULL, out[0..w->n_customers) with each walk-in's outcome. A walk-in
  * with a recorded salesperson (replay) who is given the same salesperson
  * keeps the recorded outcome; any other gets the model's (guessed = 1).
- * Returns WHACO_OK, WHACO_E_INVAL for an unknown strategy, or an error of
+ * Returns WHACO_OK, WHACO_E_INVAL for an unknown strategy, WHACO_E_CONFIG for a
+ * floor strategy with max_load above WHACO_FLOOR_CUSTOMERS_MAX, or an error of
  * the team network (an invalid member: *res untouched). Allocates scratch
  * and frees it. Reads *w only.
  */
@@ -277,6 +279,9 @@ const char *whaco_sim_metric_key(int m);
 
 /* Human label of metric m ("deals closed", ...); NULL if out of range. */
 const char *whaco_sim_metric_label(int m);
+
+/* Decimals a report shows of metric m (0 if out of range). */
+int whaco_sim_metric_decimals(int m);
 
 /* Value of metric m in r (0 if m is out of range). */
 double whaco_sim_metric(const struct whaco_sim_result *r, int m);

@@ -117,11 +117,10 @@ void simout_release(struct simout *so)
     memset(so, 0, sizeof *so);
 }
 
-static const int decimals[WHACO_SIM_METRICS] = {1, 3, 1, 1, 1, 1, 2, 3, 3, 1, 3, 3};
 
 static void cell(char *buf, size_t cap, const struct whaco_sim_stat *st, int m, int sign)
 {
-    int d = decimals[m];
+    int d = whaco_sim_metric_decimals(m);
     snprintf(buf, cap, sign ? "%+.*f ±%.*f" : "%.*f ±%.*f", d, st->mean, d,
              (st->hi - st->lo) / 2.0);
 }
@@ -289,7 +288,7 @@ int simout_svg(const struct simout *so, const char *cmdline, const char *file, F
             fprintf(f,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                     "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%.*f</text>\n",
-                    px, gy, px + pw, gy, px - 4.0, gy + 4.0, decimals[m], vmax * g / 4.0);
+                    px, gy, px + pw, gy, px - 4.0, gy + 4.0, whaco_sim_metric_decimals(m), vmax * g / 4.0);
         }
         int k = 0;
         double bw = pw / (ns ? ns : 1);
@@ -306,8 +305,8 @@ int simout_svg(const struct simout *so, const char *cmdline, const char *file, F
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
-                    bx, by, w, py + ph - by, colors[s], whaco_sim_strategy_name(s), decimals[m],
-                    st->mean, decimals[m], st->lo, decimals[m], st->hi, bx + w / 2, ylo, bx + w / 2,
+                    bx, by, w, py + ph - by, colors[s], whaco_sim_strategy_name(s), whaco_sim_metric_decimals(m),
+                    st->mean, whaco_sim_metric_decimals(m), st->lo, whaco_sim_metric_decimals(m), st->hi, bx + w / 2, ylo, bx + w / 2,
                     yhi, bx + w * 0.3, ylo, bx + w * 0.7, ylo, bx + w * 0.3, yhi, bx + w * 0.7,
                     yhi);
             k++;
@@ -343,12 +342,22 @@ void simout_sweep_row(const struct simout *so, const char *label, FILE *out)
     for (int i = 0; i < n; i++)
         fprintf(out, "%s%s %.1f", i ? ", " : "", whaco_sim_strategy_name(order[i]),
                 so->stat[order[i]][WHACO_SIM_M_DEALS].mean);
-    const struct whaco_sim_stat *d = so->diff[WHACO_SIM_OSCILLATOR];
-    fprintf(out, " | %+.1f [%+.1f, %+.1f] | %+.1f [%+.1f, %+.1f] | %+.1f [%+.1f, %+.1f] |\n",
-            d[WHACO_SIM_M_DEALS].mean, d[WHACO_SIM_M_DEALS].lo, d[WHACO_SIM_M_DEALS].hi,
-            d[WHACO_SIM_M_WAIT_MEAN].mean, d[WHACO_SIM_M_WAIT_MEAN].lo, d[WHACO_SIM_M_WAIT_MEAN].hi,
-            d[WHACO_SIM_M_ABANDONED].mean, d[WHACO_SIM_M_ABANDONED].lo,
-            d[WHACO_SIM_M_ABANDONED].hi);
+    const struct whaco_sim_stat *d = so->diff[WHACO_SIM_NETWORK];
+    const struct whaco_sim_stat *o = so->diff[WHACO_SIM_OSCILLATOR];
+    static const struct {
+        int metric;
+        int decimals;
+    } cols[] = {{WHACO_SIM_M_DEALS, 1},
+                {WHACO_SIM_M_WAIT_P95, 1},
+                {WHACO_SIM_M_ABANDONED, 1},
+                {WHACO_SIM_M_LEADS_GINI, 3}};
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+        const struct whaco_sim_stat *x = &d[cols[k].metric];
+        int p = cols[k].decimals;
+        fprintf(out, " | %+.*f [%+.*f, %+.*f]", p, x->mean, p, x->lo, p, x->hi);
+    }
+    fprintf(out, " | %+.1f [%+.1f, %+.1f] |\n", o[WHACO_SIM_M_DEALS].mean, o[WHACO_SIM_M_DEALS].lo,
+            o[WHACO_SIM_M_DEALS].hi);
 }
 
 int simout_parse_strategies(const char *v, unsigned *mask)

@@ -27,7 +27,7 @@ static int usage(FILE *err)
           "                      [--arrival-rate X] [--max-load N] [--patience MIN]\n"
           "                      [--json] [--plot FILE.svg] [--sweep]\n"
           "  strategies: up-rotation round-robin least-busy random skill-match oscillator\n"
-          "              oscillator-desk\n",
+          "              network (oscillator-desk)\n",
           err);
     return 2;
 }
@@ -49,8 +49,9 @@ static int sweep(const struct whaco_sim_params *base, size_t team_size, double s
     static const double rates[] = {2.0, 4.0, 6.0, 8.0};
     static const size_t sizes[] = {4, 6, 10};
     static const double spreads[] = {0.0, 0.4, 0.8};
-    fprintf(out, "| setting | ranking by deals (best first) | oscillator - up-rotation: deals | "
-                 "mean wait (min) | lost walk-ins |\n|---|---|---|---|---|\n");
+    fprintf(out, "| setting | ranking by deals (best first) | network - up-rotation: deals | "
+                 "p95 wait (min) | lost walk-ins | Gini of leads | oscillator (the seed) - "
+                 "up-rotation: deals |\n|---|---|---|---|---|---|---|\n");
     for (int axis = 0; axis < 3; axis++) {
         size_t nv = axis == 0 ? 4 : 3;
         for (size_t v = 0; v < nv; v++) {

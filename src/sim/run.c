@@ -165,7 +165,7 @@ static enum whaco_floor_rule floor_rule(int strategy)
         return WHACO_RULE_ROUND_ROBIN;
     case WHACO_SIM_LEAST_BUSY:
         return WHACO_RULE_LEAST_BUSY;
-    case WHACO_SIM_OSCILLATOR_DESK:
+    case WHACO_SIM_NETWORK:
         return WHACO_RULE_NETWORK;
     case WHACO_SIM_UP_ROTATION:
     case WHACO_SIM_RANDOM:
@@ -665,7 +665,7 @@ static int run_init(struct run *r, struct whaco_sim_outcome *out)
     whaco_floor_config_default(&fc);
     fc.tracking = r->floor ? WHACO_TRACKING_ON : WHACO_TRACKING_OFF;
     fc.rule = floor_rule(r->strategy);
-    fc.max_customers = r->p->max_load;
+    fc.max_customers = r->floor ? r->p->max_load : 1; /* the oscillator keeps its own lines */
     rc = whaco_intel_configure_floor(&r->in, &fc, w->start_ms, NULL);
     for (size_t m = 0; m < w->n_initial && m < n && rc == WHACO_OK; m++) {
         r->present[m] = true;
@@ -759,6 +759,8 @@ int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params
     struct run r;
     if (strategy < 0 || strategy >= WHACO_SIM_STRATEGIES || w->n_members == 0)
         return WHACO_E_INVAL;
+    if (strategy != WHACO_SIM_OSCILLATOR && p->max_load > WHACO_FLOOR_CUSTOMERS_MAX)
+        return WHACO_E_CONFIG; /* the floor holds at most that many walk-ins per salesperson */
     memset(&r, 0, sizeof r);
     r.w = w;
     r.p = p;

@@ -31,7 +31,7 @@
 
 static const char *const strategy_names[WHACO_SIM_STRATEGIES] = {
     "up-rotation", "round-robin", "least-busy",      "random",
-    "skill-match", "oscillator",  "oscillator-desk",
+    "skill-match", "oscillator",  "network",
 };
 
 const char *whaco_sim_strategy_name(int s)
@@ -49,6 +49,8 @@ int whaco_sim_strategy_parse(const char *name)
         if (!strcmp(name, strategy_names[s]))
             return s;
     }
+    if (!strcmp(name, "oscillator-desk")) /* network's name before the service ran it */
+        return WHACO_SIM_NETWORK;
     return -1;
 }
 
@@ -107,7 +109,7 @@ int whaco_sim_params_check(const struct whaco_sim_params *p, const char **field)
         if (!in_range(p->profile[h], 0.0, 100.0))
             return bad(field, "profile", p->profile[h]);
     }
-    if (p->max_load < 1 || p->max_load > WHACO_FLOOR_CUSTOMERS_MAX)
+    if (p->max_load < 1 || p->max_load > 100)
         return bad(field, "maxLoad", 0.0);
     if (!in_range(p->patience_min, 1e-3, 1e4))
         return bad(field, "patience", p->patience_min);
@@ -325,36 +327,39 @@ double whaco_sim_gini(const double *x, size_t n)
 
 /* ===== Metrics ===== */
 
-static const char *const metric_keys[WHACO_SIM_METRICS] = {
-    "deals",      "closeRate", "waitMeanMin", "waitP95Min", "abandoned",    "leadsPerSp",
-    "dealsPerSp", "leadsGini", "dealsGini",   "peakLoad",   "topSkillHigh", "coherenceMean",
-    "coverageMean",
-};
-
-static const char *const metric_labels[WHACO_SIM_METRICS] = {
-    "deals closed",
-    "close rate",
-    "mean wait (min)",
-    "p95 wait (min)",
-    "walk-ins lost (abandoned + waiting at close)",
-    "leads per salesperson",
-    "deals per salesperson",
-    "Gini of leads",
-    "Gini of deals",
-    "peak load (customers on one salesperson)",
-    "high priority served by top-skill staff",
-    "mean coherence r",
-    "mean coverage",
+/* The metrics' names and how many decimals a report shows, by enum whaco_sim_metric. */
+static const struct {
+    const char *key, *label;
+    int decimals;
+} metrics[WHACO_SIM_METRICS] = {
+    [WHACO_SIM_M_DEALS] = {"deals", "deals closed", 1},
+    [WHACO_SIM_M_CLOSE_RATE] = {"closeRate", "close rate", 3},
+    [WHACO_SIM_M_WAIT_MEAN] = {"waitMeanMin", "mean wait (min)", 1},
+    [WHACO_SIM_M_WAIT_P95] = {"waitP95Min", "p95 wait (min)", 1},
+    [WHACO_SIM_M_ABANDONED] = {"abandoned", "walk-ins lost (abandoned + waiting at close)", 1},
+    [WHACO_SIM_M_LEADS_PER] = {"leadsPerSp", "leads per salesperson", 1},
+    [WHACO_SIM_M_DEALS_PER] = {"dealsPerSp", "deals per salesperson", 2},
+    [WHACO_SIM_M_LEADS_GINI] = {"leadsGini", "Gini of leads", 3},
+    [WHACO_SIM_M_DEALS_GINI] = {"dealsGini", "Gini of deals", 3},
+    [WHACO_SIM_M_PEAK_LOAD] = {"peakLoad", "peak load (customers on one salesperson)", 1},
+    [WHACO_SIM_M_TOP_SKILL] = {"topSkillHigh", "high priority served by top-skill staff", 3},
+    [WHACO_SIM_M_COHERENCE] = {"coherenceMean", "mean coherence r", 3},
+    [WHACO_SIM_M_COVERAGE] = {"coverageMean", "mean coverage", 3},
 };
 
 const char *whaco_sim_metric_key(int m)
 {
-    return m >= 0 && m < WHACO_SIM_METRICS ? metric_keys[m] : NULL;
+    return m >= 0 && m < WHACO_SIM_METRICS ? metrics[m].key : NULL;
 }
 
 const char *whaco_sim_metric_label(int m)
 {
-    return m >= 0 && m < WHACO_SIM_METRICS ? metric_labels[m] : NULL;
+    return m >= 0 && m < WHACO_SIM_METRICS ? metrics[m].label : NULL;
+}
+
+int whaco_sim_metric_decimals(int m)
+{
+    return m >= 0 && m < WHACO_SIM_METRICS ? metrics[m].decimals : 0;
 }
 
 double whaco_sim_metric(const struct whaco_sim_result *r, int m)

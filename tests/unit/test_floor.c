@@ -728,7 +728,26 @@ static void floor__news_of_a_big_move_is_truncated(void **state)
 
 /*==== 4. The rules ====*/
 
-/* network: the best whaco_team_score among the free (an oracle computed here). */
+/*
+ * The network rule's score of free member i (an oracle computed here, as
+ * docs/floor.md states it): the seed's whaco_team_score plus 0.3 times its
+ * turn -- 1 for the first free in the up order, evenly down to 0 for the
+ * last.
+ */
+static double network_score(const struct whaco_intel *in, size_t i, double priority)
+{
+    size_t nfree = 0, ahead = 0;
+    for (size_t j = 0; j < in->team.n; j++) {
+        if (!whaco_floor_is_free(&in->floor, &in->team, j))
+            continue;
+        nfree++;
+        ahead += in->team.members[j].seat.up < in->team.members[i].seat.up;
+    }
+    double turn = nfree > 1 ? 1.0 - (double)ahead / (double)(nfree - 1) : 1.0;
+    return whaco_team_score(&in->team, i, priority) + 0.3 * turn;
+}
+
+/* network: the best network_score among the free. */
 static void floor__network_gives_the_best_score(void **state)
 {
     (void)state;
@@ -736,12 +755,13 @@ static void floor__network_gives_the_best_score(void **state)
     hire_at(&in_a, "junior", 0.2, 0.0);
     hire_at(&in_a, "middle", 0.6, 0.0);
     hire_at(&in_a, "senior", 0.95, 0.0);
+    clock_in(&in_a, "senior", T0);
     clock_in(&in_a, "junior", T0);
     clock_in(&in_a, "middle", T0);
-    clock_in(&in_a, "senior", T0);
     struct whaco_analysis an = walk_in(&in_a, "c0", T0);
     assert_true(an.segment.priority > 0.9);
-    assert_string_equal(an.assigned_id, "senior"); /* not the first up */
+    assert_string_equal(an.assigned_id, "senior"); /* first up and the best match */
+
     for (int k = 1; k < 8; k++) {
         size_t best = SIZE_MAX;
         double best_score = -1.0;
@@ -758,7 +778,7 @@ static void floor__network_gives_the_best_score(void **state)
         for (size_t i = 0; i < in_a.team.n; i++) {
             if (!whaco_floor_is_free(&in_a.floor, &in_a.team, i))
                 continue;
-            double s = whaco_team_score(&in_a.team, i, r.priority);
+            double s = network_score(&in_a, i, r.priority);
             if (s > best_score) {
                 best = i;
                 best_score = s;

@@ -163,8 +163,12 @@ static void handmade(struct whaco_sim_world *w, size_t n, const int *arrive_min,
     }
 }
 
-/* Up-rotation: each idle salesperson gets the next customer in turn, the
- * longest idle first. */
+/*
+ * Up-rotation is the service's up order (docs/floor.md): each free
+ * salesperson gets the next customer in turn, and taking one sends them to
+ * the back -- the order is by when they last took a walk-in, not by when
+ * their last customer left.
+ */
 static void sim__up_rotation_longest_idle_first(void **state)
 {
     (void)state;
@@ -180,11 +184,9 @@ static void sim__up_rotation_longest_idle_first(void **state)
     /* All idle since opening: in turn, 0 1 2 3. */
     for (int i = 0; i < 4; i++)
         assert_int_equal(o[i].member, i);
-    /* Then idle since 11 (member 1), 23 (3), 32 (2), 40 (0). */
-    assert_int_equal(o[4].member, 1);
-    assert_int_equal(o[5].member, 3);
-    assert_int_equal(o[6].member, 2);
-    assert_int_equal(o[7].member, 0);
+    /* All free again by 50: the up order is the order they took theirs. */
+    for (int i = 4; i < 8; i++)
+        assert_int_equal(o[i].member, i - 4);
     whaco_sim_world_release(&w);
 }
 
@@ -250,9 +252,12 @@ static void sim__least_busy_and_skill_match_properties(void **state)
 }
 
 /*
- * oscillator-desk: a walk-in goes to a salesperson free at that moment, the
- * one the network scores best -- for a Prime Buyer (priority 0.95), at equal
- * phases and no open leads, the most skilled free one.
+ * network: a walk-in goes to a salesperson free at that moment, the one the
+ * network scores best (the seed's score plus 0.3 x the turn in the up
+ * order: docs/floor.md) -- for a Prime Buyer (priority 0.95) with all three
+ * free and ready, the most skilled even though last up (0.3 of skill match
+ * outweighs the 0.3 of turn here: 0.9 skill's term is 0.285 against 0.3
+ * skill's 0.105).
  */
 static void sim__oscillator_desk_picks_the_best_free(void **state)
 {
@@ -266,10 +271,12 @@ static void sim__oscillator_desk_picks_the_best_free(void **state)
     struct whaco_sim_result r;
     p.max_load = 1;
     handmade(&w, 3, arrive, stay, 4, skills);
-    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_OSCILLATOR_DESK, &r, o), WHACO_OK);
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_NETWORK, &r, o), WHACO_OK);
     assert_int_equal(o[0].member, 1); /* 0.9: the closest skill to 0.95 */
-    assert_int_equal(o[1].member, 2); /* 1 is busy; 0.6 next */
-    assert_int_equal(o[2].member, 0); /* the only one free */
+    /* 1 is busy. 0 is up (turn 1) and 2 is last (turn 0): 0.3 x 1 of turn
+     * outweighs 2's better skill match, 0.3 x (0.65 - 0.35) = 0.09 */
+    assert_int_equal(o[1].member, 0);
+    assert_int_equal(o[2].member, 2); /* the only one free */
     assert_int_equal(o[3].member, 1); /* nobody free: waits at the desk for the first free */
     assert_true(o[3].wait_min > 5.0); /* it waited for a slot, not on a busy person */
     whaco_sim_world_release(&w);
@@ -439,7 +446,10 @@ static void sim__replay_reproduces_recorded_assignments(void **state)
     for (int k = 20; k < NC; k++)
         assert_int_equal(o[k - 20].member, assigned[k]);
 
-    /* Round-robin gives some walk-ins to someone else: those outcomes are guesses. */
+    /* Round-robin gives some walk-ins to someone else: those outcomes are guesses.
+     * It runs on the floor, which holds at most 16 walk-ins per salesperson. */
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_ROUND_ROBIN, &r, o), WHACO_E_CONFIG);
+    p.max_load = WHACO_FLOOR_CUSTOMERS_MAX;
     assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_ROUND_ROBIN, &r, o), WHACO_OK);
     assert_true(r.guessed > 0 && r.guessed < r.served);
     whaco_sim_world_release(&w);
