@@ -97,6 +97,33 @@ static int32_t pop_lead(struct builder *b, size_t m)
     return b->leads[l].cust;
 }
 
+/* Take walk-in cust out of member m's open leads (it left or bought, or moved). */
+static void drop_lead(struct builder *b, size_t m, int32_t cust)
+{
+    int32_t prev = -1;
+    for (int32_t l = b->head[m]; l >= 0; prev = l, l = b->leads[l].next) {
+        if (b->leads[l].cust != cust)
+            continue;
+        if (prev >= 0)
+            b->leads[prev].next = b->leads[l].next;
+        else
+            b->head[m] = b->leads[l].next;
+        if (b->tail[m] == l)
+            b->tail[m] = prev;
+        return;
+    }
+}
+
+/* The window's walk-in the floor calls id (the latest of that name), or -1. */
+static int32_t walkin_named(const struct builder *b, const char *id)
+{
+    const struct whaco_sim_world *w = b->w;
+    for (size_t i = w->n_customers; id[0] && i-- > 0;)
+        if (strcmp(w->customers[i].c.id, id) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
 /* Save the network's state as the world's starting state (the buffer's bytes
  * become the world's). The simulator aborts on out-of-memory (whaco/alloc.h). */
 static void keep_state(struct whaco_sim_world *w, const struct whaco_intel *in)
@@ -159,10 +186,13 @@ static void start_window(struct builder *b, const struct whaco_intel *in, int64_
  * nobody). In the window it becomes a walk-in of the world, with its
  * recorded salesperson and no deal yet; either way it opens a lead.
  */
-static void record_walkin(struct builder *b, const struct whaco_event *e, size_t m)
+static void record_walkin(struct builder *b, const struct whaco_event *e,
+                          const struct whaco_analysis *an, size_t m)
 {
     struct whaco_sim_world *w = b->w;
     int32_t cust = -1;
+    if (an->returning)
+        return; /* still in the store: not a new walk-in */
     if (b->in_window) {
         if (w->n_customers == b->ccap) {
             b->ccap = b->ccap ? b->ccap * 2 : 256;
@@ -172,6 +202,8 @@ static void record_walkin(struct builder *b, const struct whaco_event *e, size_t
         memset(cu, 0, sizeof *cu);
         cu->arrive_ms = e->time_ms;
         cu->c = e->customer;
+        if (an->floor_tracked) /* the floor's name for it, which its later events use */
+            memcpy(cu->c.id, an->customer_id, sizeof cu->c.id);
         cu->segment = -2;
         whaco__sim_draw(cu, &b->rng, b->patience_min);
         cu->rec_member = m == SIZE_MAX ? -1 : (int32_t)m;
@@ -192,7 +224,14 @@ static void record_deal(struct builder *b, const struct whaco_event *e)
 {
     struct whaco_sim_world *w = b->w;
     size_t m = whaco__sim_find_member(w, e->id);
-    int32_t cust = m == SIZE_MAX ? -2 : pop_lead(b, m);
+    int32_t named = walkin_named(b, e->customer_id);
+    int32_t cust;
+    if (named >= 0 && m != SIZE_MAX) { /* the floor's deal names its walk-in */
+        drop_lead(b, m, named);
+        cust = named;
+    } else {
+        cust = m == SIZE_MAX ? -2 : pop_lead(b, m);
+    }
     if (!b->in_window)
         return;
     if (cust >= 0) {
@@ -203,10 +242,40 @@ static void record_deal(struct builder *b, const struct whaco_event *e)
     }
 }
 
-/* What event e, just applied (an: its analysis), adds to the world. */
-static void record_event(struct builder *b, const struct whaco_event *e,
-                         const struct whaco_analysis *an)
+/*
+ * The walk-ins a floor event handed out (a waiting one served, one moved by
+ * an override or a clock-out): each has a new recorded salesperson, and its
+ * open lead moves with it.
+ */
+static void record_assignments(struct builder *b, const struct whaco_floor_news *news)
 {
+    struct whaco_sim_world *w = b->w;
+    for (uint32_t k = 0; k < news->n; k++) {
+        int32_t cust = walkin_named(b, news->a[k].customer_id);
+        size_t m = whaco__sim_find_member(w, news->a[k].salesperson_id);
+        if (cust < 0 || m == SIZE_MAX)
+            continue; /* before the window */
+        struct whaco_sim_customer *cu = &w->customers[cust];
+        if (cu->rec_member >= 0)
+            drop_lead(b, (size_t)cu->rec_member, cust);
+        cu->rec_member = (int32_t)m;
+        push_lead(b, m, cust);
+    }
+}
+
+/* A walk-in that left without buying: its lead ends, no deal. */
+static void record_left(struct builder *b, const struct whaco_event *e)
+{
+    int32_t cust = walkin_named(b, e->customer_id);
+    if (cust >= 0 && b->w->customers[cust].rec_member >= 0)
+        drop_lead(b, (size_t)b->w->customers[cust].rec_member, cust);
+}
+
+/* What event e, just applied (res: what it gave), adds to the world. */
+static void record_event(struct builder *b, const struct whaco_event *e,
+                         const struct whaco_event_result *res)
+{
+    const struct whaco_analysis *an = &res->analysis;
     struct whaco_sim_world *w = b->w;
     size_t m;
     switch (e->type) {
@@ -229,24 +298,27 @@ static void record_event(struct builder *b, const struct whaco_event *e,
             whaco__sim_push_clock(w, &b->kcap, e->time_ms, WHACO_SIM_RESET, SIZE_MAX);
         break;
     case WHACO_EV_ANALYZE:
-        m = an->assign_rc == WHACO_OK ? whaco__sim_find_member(w, an->assigned_id) : SIZE_MAX;
-        record_walkin(b, e, m);
+        m = an->assigned_id[0] ? whaco__sim_find_member(w, an->assigned_id) : SIZE_MAX;
+        record_walkin(b, e, an, m);
         break;
     case WHACO_EV_DEAL_CLOSED:
         record_deal(b, e);
         break;
     case WHACO_EV_RESET:
         break; /* not reached: the replay starts after the last one */
+    case WHACO_EV_CUSTOMER_LEFT:
+        record_left(b, e);
+        break;
     case WHACO_EV_CLOCK_IN:
     case WHACO_EV_CLOCK_OUT:
     case WHACO_EV_STATUS:
-    case WHACO_EV_CUSTOMER_LEFT:
     case WHACO_EV_OVERRIDE:
     case WHACO_EV_FLOOR_SETTINGS:
-        break; /* the floor's own events: the world's floor model plays its own */
+        break; /* the floor's own: the world's team is on the floor all day */
     default:
         break; /* not reached: whaco_event_apply refuses other types */
     }
+    record_assignments(b, &res->news);
 }
 
 int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, size_t state_len,
@@ -284,7 +356,7 @@ int whaco_sim_world_from_events(struct whaco_sim_world *w, const void *state, si
             start_window(&b, &in, e->time_ms);
         rc = whaco_event_apply(&in, e, &res, field);
         if (rc == WHACO_OK)
-            record_event(&b, e, &res.analysis);
+            record_event(&b, e, &res);
     }
     if (rc == WHACO_OK && w->n_members == 0)
         rc = WHACO_E_EMPTY_TEAM;

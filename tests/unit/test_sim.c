@@ -494,6 +494,67 @@ static void sim__default_team_phases_spread_by_the_golden_angle(void **state)
     }
 }
 
+/* One event of a recorded floor day (the engine stamps the time). */
+static void log_event(struct whaco_event *ev, size_t *n, uint32_t type, int64_t t,
+                      const char *id, const char *customer)
+{
+    struct whaco_event *e = &ev[(*n)++];
+    whaco_event_init(e, (enum whaco_event_type)type);
+    e->time_ms = t;
+    if (id)
+        snprintf(e->id, sizeof e->id, "%s", id);
+    if (customer)
+        snprintf(e->customer_id, sizeof e->customer_id, "%s", customer);
+}
+
+/*
+ * A log of a tracked floor: the recorded salesperson of a walk-in who
+ * waited at the desk is the one the floor later gave it to (its news), a
+ * deal names its walk-in, and one who left bought nothing.
+ */
+static void sim__replay_follows_the_floor(void **state)
+{
+    (void)state;
+    struct whaco_event ev[16];
+    size_t n = 0;
+    struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 30, 0.7};
+    int64_t t = T0 + 9 * 60 * MINUTE;
+    for (int k = 0; k < 2; k++) {
+        struct whaco_event *e = &ev[n++];
+        whaco_event_init(e, WHACO_EV_ADD_SALESPERSON);
+        snprintf(e->id, sizeof e->id, "sp-%d", k);
+        snprintf(e->name, sizeof e->name, "Sp %d", k);
+        e->skill_level = 0.5;
+        e->natural_frequency = 0.9;
+        e->time_ms = t;
+    }
+    log_event(ev, &n, WHACO_EV_CLOCK_IN, t, "sp-0", NULL);
+    for (int k = 0; k < 3; k++) { /* max 2 at once: the third waits */
+        struct whaco_event *e = &ev[n++];
+        whaco_event_init(e, WHACO_EV_ANALYZE);
+        e->customer = prime;
+        snprintf(e->customer.id, sizeof e->customer.id, "c%d", k);
+        e->time_ms = t + (k + 1) * MINUTE;
+    }
+    log_event(ev, &n, WHACO_EV_DEAL_CLOSED, t + 10 * MINUTE, "sp-0", "c1");
+    log_event(ev, &n, WHACO_EV_CLOCK_IN, t + 11 * MINUTE, "sp-1", NULL);
+    log_event(ev, &n, WHACO_EV_CUSTOMER_LEFT, t + 12 * MINUTE, NULL, "c0");
+    ev[n - 1].outcome = WHACO_OUTCOME_NO_SALE;
+    struct whaco_sim_world w;
+    assert_int_equal(whaco_sim_world_from_events(&w, NULL, 0, ev, n, INT64_MIN, INT64_MAX, 1, NULL),
+                     WHACO_OK);
+    assert_int_equal(w.n_customers, 3);
+    assert_int_equal(w.customers[0].rec_member, 0);
+    assert_int_equal(w.customers[0].rec_closed, 0); /* left without buying */
+    assert_int_equal(w.customers[1].rec_member, 0);
+    assert_int_equal(w.customers[1].rec_closed, 1); /* the deal named it */
+    assert_int_equal(w.customers[1].rec_close_ms, t + 10 * MINUTE);
+    /* c2 waited; the deal freed sp-0's slot and the floor gave it to sp-0 */
+    assert_int_equal(w.customers[2].rec_member, 0);
+    assert_int_equal(w.customers[2].rec_closed, 0);
+    whaco_sim_world_release(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +567,7 @@ int main(void)
         cmocka_unit_test(sim__strategies_share_customers_and_priorities),
         cmocka_unit_test(sim__statistics),
         cmocka_unit_test(sim__replay_reproduces_recorded_assignments),
+        cmocka_unit_test(sim__replay_follows_the_floor),
         cmocka_unit_test(sim__default_team_phases_spread_by_the_golden_angle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
