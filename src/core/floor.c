@@ -577,11 +577,22 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
     struct whaco_visit *v = &f->open[f->n_open];
     memset(v, 0, sizeof *v);
     f->walkins++;
-    if (c->id[0])
+    if (c->id[0]) {
         copy_id(v->customer_id, sizeof v->customer_id, c->id);
-    else
-        snprintf(v->customer_id, sizeof v->customer_id, "walk-in-%llu",
-                 (unsigned long long)f->walkins);
+    } else {
+        /* A client may have named a walk-in "walk-in-N" itself: skip the
+         * names of the walk-ins in the store and of those remembered, so
+         * ids stay unique among the open ones (and no one is taken for a
+         * be-back they are not). */
+        for (;;) {
+            snprintf(v->customer_id, sizeof v->customer_id, "walk-in-%llu",
+                     (unsigned long long)f->walkins);
+            if (whaco_floor_find(f, v->customer_id) < 0 &&
+                !whaco_floor_ended(f, v->customer_id) && !be_back_of(f, v->customer_id))
+                break;
+            f->walkins++;
+        }
+    }
     const char *orig = be_back_of(f, v->customer_id);
     if (orig)
         copy_id(v->original_id, sizeof v->original_id, orig);
