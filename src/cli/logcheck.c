@@ -29,6 +29,7 @@
 #include "whaco/engine.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
+#include "whaco/floor.h"
 #include "whaco/store.h"
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -40,6 +41,22 @@ struct log_ctx {
     FILE *out, *err;
     uint64_t bad; /* events that did not decode */
 };
+
+/* ,"name":"value" */
+static void print_field(FILE *out, const char *name, const char *value)
+{
+    fprintf(out, ",\"%s\":", name);
+    cli_json_string(out, value);
+}
+
+/* ,"name":"text", or ,"name":value when the value has no name (never from a valid event). */
+static void print_name(FILE *out, const char *name, const char *text, long value)
+{
+    if (text)
+        print_field(out, name, text);
+    else
+        fprintf(out, ",\"%s\":%ld", name, value);
+}
 
 static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, const void *body,
                        size_t len)
@@ -67,11 +84,38 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
         cli_json_string(c->out, ev.id);
         fputs(",\"dealId\":", c->out);
         cli_json_string(c->out, ev.deal_id);
+        if (ev.customer_id[0]) /* the floor's link: a deal without one prints as it always did */
+            print_field(c->out, "customerId", ev.customer_id);
         break;
     case WHACO_EV_ADD_SALESPERSON:
     case WHACO_EV_REMOVE_SALESPERSON:
         fputs(",\"id\":", c->out);
         cli_json_string(c->out, ev.id);
+        break;
+    case WHACO_EV_CLOCK_IN:
+    case WHACO_EV_CLOCK_OUT:
+        print_field(c->out, "salespersonId", ev.id);
+        break;
+    case WHACO_EV_STATUS:
+        print_field(c->out, "salespersonId", ev.id);
+        print_name(c->out, "status", whaco_seat_status_name(ev.status), ev.status);
+        break;
+    case WHACO_EV_CUSTOMER_LEFT:
+        print_field(c->out, "customerId", ev.customer_id);
+        print_name(c->out, "outcome", whaco_outcome_name(ev.outcome), ev.outcome);
+        print_field(c->out, "salespersonId", ev.id); /* "" when the request named nobody */
+        break;
+    case WHACO_EV_OVERRIDE:
+        print_field(c->out, "customerId", ev.customer_id);
+        print_field(c->out, "salespersonId", ev.id);
+        break;
+    case WHACO_EV_FLOOR_SETTINGS:
+        print_name(c->out, "floorTracking", whaco_floor_tracking_name((int)ev.floor.tracking),
+                   (long)ev.floor.tracking);
+        print_name(c->out, "assignment", whaco_floor_rule_name((int)ev.floor.rule),
+                   (long)ev.floor.rule);
+        fprintf(c->out, ",\"maxCustomers\":%" PRIu32 ",\"beBackToOriginal\":%s",
+                ev.floor.max_customers, ev.floor.be_back_to_original ? "true" : "false");
         break;
     default:
         break;
@@ -83,7 +127,8 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
 static int log_usage(FILE *err)
 {
     fputs("usage: whaco log [--data DIR] [--after SEQ]\n"
-          "  prints the event log as JSON lines: seq, timeMs, type and the event's ids\n",
+          "  prints the event log as JSON lines: seq, timeMs, type and the event's ids\n"
+          "  (and a floor event's status, outcome or settings)\n",
           err);
     return 2;
 }

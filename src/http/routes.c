@@ -204,8 +204,11 @@ static void announce_analyze(struct request *rq, struct sse_hub *hub)
     const struct whaco_engine_reply *rep = &rq->ereq.reply;
     const struct whaco_event *ev = &rq->ereq.event;
     const struct whaco_segment_result *r = &rep->result.analysis.segment;
-    broadcast(hub, "analyzed-customer",
-              json_event_analyzed(&rep->result.analysis, ev->customer.id, rep->time_ms));
+    /* On a tracked floor the walk-in's id (walk-in-N for one sent without),
+     * as the answer and the floor's events name it. */
+    const char *id =
+        rep->result.analysis.floor_tracked ? rep->result.analysis.customer_id : ev->customer.id;
+    broadcast(hub, "analyzed-customer", json_event_analyzed(&rep->result.analysis, id, rep->time_ms));
     if (r->is_outlier) {
         struct whaco_anomaly a;
         memset(&a, 0, sizeof a);

@@ -13,6 +13,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
 import { API, FRAUD_CUSTOMER, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
+import { collectEvents } from './floorkit.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO_DOC = path.resolve(here, '../../api/openapi.json');
@@ -30,6 +31,12 @@ const ENDPOINTS = {
   [`${API}/reset`]: 'post',
   [`${API}/salespeople`]: 'get',
   [`${API}/coherence-history`]: 'get',
+  [`${API}/clock-in`]: 'post',
+  [`${API}/clock-out`]: 'post',
+  [`${API}/salesperson-status`]: 'post',
+  [`${API}/customer-left`]: 'post',
+  [`${API}/assign`]: 'post',
+  [`${API}/up-board`]: 'get',
   '/healthz': 'get',
   '/metrics': 'get',
   '/api/openapi.json': 'get',
@@ -370,4 +377,198 @@ test('every live response matches its documented status, content type and schema
   await srv.stop();
   t.diagnostic(`${checked} live responses checked`);
   assert.deepEqual(failures, []);
+});
+
+/**
+ * A checker of live answers against doc (as the test above checks them):
+ * check(label, template, res, expectStatus?) records a failure for an
+ * undocumented status, a body off its schema or an undocumented field;
+ * event(label, schemaName, data) checks an event stream's data.
+ */
+function liveChecker(doc) {
+  const validate = makeValidator(doc);
+  const failures = [];
+  let checked = 0;
+  const against = (label, schema, value) => {
+    const err = validate(schema, value);
+    if (err) failures.push(`${label}: body does not match the schema:\n  ${err}\n  body: ${JSON.stringify(value).slice(0, 400)}`);
+    const extra = undocumented(doc, schema, value);
+    if (extra.length) failures.push(`${label}: undocumented fields ${extra.slice(0, 10).join(', ')}`);
+  };
+  return {
+    failures,
+    get checked() {
+      return checked;
+    },
+    check(label, p, res, expectStatus) {
+      checked++;
+      if (expectStatus !== undefined && res.status !== expectStatus) {
+        failures.push(`${label}: expected ${expectStatus}, got ${res.status} ${res.text.slice(0, 300)}`);
+      }
+      const method = ENDPOINTS[p];
+      const op = doc.paths?.[p]?.[method];
+      if (!op) return failures.push(`${label}: ${method} ${p} not documented`);
+      const resp0 = op.responses?.[String(res.status)] ?? op.responses?.default;
+      if (!resp0) return failures.push(`${label}: status ${res.status} not documented for ${method.toUpperCase()} ${p}`);
+      const resp = deref(doc, resp0);
+      const ct = (res.headers.get('content-type') || '').split(';')[0].trim();
+      const media = resp.content?.[ct];
+      if (!media?.schema) return failures.push(`${label}: content type ${ct} not documented for ${res.status}`);
+      against(`${label} (${res.status})`, media.schema, res.body);
+      return undefined;
+    },
+    event(label, schemaName, data) {
+      checked++;
+      const schema = doc.components?.schemas?.[schemaName];
+      if (!schema) return failures.push(`${label}: no schema ${schemaName}`);
+      against(label, { $ref: `#/components/schemas/${schemaName}` }, data);
+      return undefined;
+    },
+  };
+}
+
+test('the floor: every live answer of every floor endpoint (success and each error) and the floor events match the document', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const h = harness(t);
+  const dir = await h.tmpdir();
+  const admin = await h.token(dir, 'admin');
+  const write = await h.token(dir, 'write');
+  const read = await h.token(dir, 'read');
+  const srv = await h.start({ dataDir: dir, args: ['--require-auth', 'true', '--auth-failure-limit', '1000'] });
+  const doc = await fetchDoc(srv);
+  const c = liveChecker(doc);
+  const A = (s) => `${API}/${s}`;
+  const W = { token: write };
+  const json = { 'content-type': 'application/json' };
+  const post = (s, body, opts = W) => srv.post(A(s), body, opts);
+  await addTeam(srv, admin, TEAM5.slice(0, 3));
+  const stream = await collectEvents(srv, { token: read });
+  assert.equal(stream.status, 200);
+
+  // An untracked floor: the seed's shapes, the floor's 409.
+  c.check('up-board, untracked', A('up-board'), await srv.get(A('up-board'), { token: read }), 200);
+  c.check('team-status, untracked', A('team-status'), await srv.get(A('team-status'), { token: read }), 200);
+  c.check('analyze, untracked', A('analyze-customer'), await post('analyze-customer', customer(0)), 200);
+  c.check('customer-left, untracked', A('customer-left'), await post('customer-left', { customerId: 'c-0', outcome: 'no_sale' }), 409);
+  c.check('deal-closed with customerId, untracked', A('deal-closed'), await post('deal-closed', { salespersonId: 'sp-1', customerId: 'c-0' }), 200);
+
+  // Requests every floor write refuses alike.
+  for (const [s, body, opts] of [
+    ['clock-in', { salespersonId: 'sp-1' }, W],
+    ['clock-out', { salespersonId: 'sp-1' }, W],
+    ['salesperson-status', { salespersonId: 'sp-1', status: 'break' }, W],
+    ['customer-left', { customerId: 'c-0', outcome: 'no_sale' }, W],
+    ['assign', { customerId: 'c-0', salespersonId: 'sp-1' }, { token: admin }],
+  ]) {
+    c.check(`401 ${s}`, A(s), await post(s, body, {}), 401);
+    c.check(`403 ${s}`, A(s), await post(s, body, { token: read }), 403);
+    c.check(`400 ${s} JSON`, A(s), await srv.request('POST', A(s), { body: '{', headers: json, token: opts.token }), 400);
+    c.check(`400 ${s} missing`, A(s), await post(s, {}, opts), 400);
+    c.check(`413 ${s}`, A(s), await srv.request('POST', A(s), { body: 'x'.repeat(70000), headers: json, token: opts.token }), 413);
+    c.check(`415 ${s}`, A(s), await srv.request('POST', A(s), { body: '{}', headers: { 'content-type': 'text/plain' }, token: opts.token }), 415);
+  }
+  c.check('403 assign (write)', A('assign'), await post('assign', { customerId: 'c-0', salespersonId: 'sp-1' }), 403);
+  c.check('401 up-board', A('up-board'), await srv.get(A('up-board')), 401);
+
+  // Clock-ins; walk-ins beyond max-customers (2) wait at the desk.
+  c.check('clock-in', A('clock-in'), await post('clock-in', { salespersonId: 'sp-1' }), 200);
+  c.check('clock-in again', A('clock-in'), await post('clock-in', { salespersonId: 'sp-1' }), 200);
+  c.check('404 clock-in', A('clock-in'), await post('clock-in', { salespersonId: 'nobody' }), 404);
+  c.check('400 clock-in id', A('clock-in'), await post('clock-in', { salespersonId: 'has space' }), 400);
+  c.check('404 clock-out', A('clock-out'), await post('clock-out', { salespersonId: 'nobody' }), 404);
+  for (let i = 1; i <= 4; i++) c.check(`analyze ${i}, tracked`, A('analyze-customer'), await post('analyze-customer', customer(i)), 200);
+  const { customerId, ...anonymous } = customer(5);
+  assert.equal(customerId, 'c-5');
+  const anon = await post('analyze-customer', anonymous);
+  c.check('analyze without customerId, tracked', A('analyze-customer'), anon, 200);
+  assert.equal(anon.body.queuePosition, 3, anon.text);
+  c.check('team-status, tracked', A('team-status'), await srv.get(A('team-status'), { token: read }), 200);
+  c.check('insights, tracked', A('insights'), await srv.get(A('insights'), { token: read }), 200);
+  c.check('up-board, a line', A('up-board'), await srv.get(A('up-board'), { token: read }), 200);
+
+  // salesperson-status
+  c.check('status break', A('salesperson-status'), await post('salesperson-status', { salespersonId: 'sp-1', status: 'break' }), 200);
+  c.check('status available', A('salesperson-status'), await post('salesperson-status', { salespersonId: 'sp-1', status: 'available' }), 200);
+  c.check('400 status value', A('salesperson-status'), await post('salesperson-status', { salespersonId: 'sp-1', status: 'lunch' }), 400);
+  c.check('404 status', A('salesperson-status'), await post('salesperson-status', { salespersonId: 'nobody', status: 'break' }), 404);
+  c.check('409 status, clocked out', A('salesperson-status'), await post('salesperson-status', { salespersonId: 'sp-2', status: 'break' }), 409);
+
+  // customer-left: the slot frees and the line moves.
+  c.check('customer-left', A('customer-left'), await post('customer-left', { customerId: 'c-1', outcome: 'be_back', salespersonId: 'sp-1' }), 200);
+  c.check('customer-left, no salesperson', A('customer-left'), await post('customer-left', { customerId: 'c-2', outcome: 'appointment' }), 200);
+  c.check('400 outcome', A('customer-left'), await post('customer-left', { customerId: 'c-3', outcome: 'sold' }), 400);
+  c.check('400 customerId', A('customer-left'), await post('customer-left', { customerId: '', outcome: 'no_sale' }), 400);
+  c.check('404 customer-left', A('customer-left'), await post('customer-left', { customerId: 'never', outcome: 'no_sale' }), 404);
+  c.check('409 customer-left ended', A('customer-left'), await post('customer-left', { customerId: 'c-1', outcome: 'no_sale' }), 409);
+  c.check('409 customer-left wrong', A('customer-left'), await post('customer-left', { customerId: 'c-3', outcome: 'no_sale', salespersonId: 'sp-2' }), 409);
+
+  // assign (admin)
+  const AD = { token: admin };
+  c.check('clock-in sp-2', A('clock-in'), await post('clock-in', { salespersonId: 'sp-2' }), 200);
+  c.check('assign', A('assign'), await post('assign', { customerId: 'c-3', salespersonId: 'sp-2' }, AD), 200);
+  c.check('404 assign salesperson', A('assign'), await post('assign', { customerId: 'c-3', salespersonId: 'nobody' }, AD), 404);
+  c.check('404 assign customer', A('assign'), await post('assign', { customerId: 'never', salespersonId: 'sp-2' }, AD), 404);
+  c.check('409 assign off floor', A('assign'), await post('assign', { customerId: 'c-3', salespersonId: 'sp-3' }, AD), 409);
+  c.check('409 assign ended', A('assign'), await post('assign', { customerId: 'c-1', salespersonId: 'sp-2' }, AD), 409);
+
+  // deal-closed with customerId on a tracked floor
+  c.check('deal-closed, customerId', A('deal-closed'), await post('deal-closed', { salespersonId: 'sp-2', customerId: 'c-3', dealId: 'd-3' }), 200);
+  c.check('deal-closed, oldest walk-in', A('deal-closed'), await post('deal-closed', { salespersonId: 'sp-1' }), 200);
+  c.check('404 deal-closed customer', A('deal-closed'), await post('deal-closed', { salespersonId: 'sp-1', customerId: 'never' }), 404);
+  c.check('409 deal-closed ended', A('deal-closed'), await post('deal-closed', { salespersonId: 'sp-2', customerId: 'c-3' }), 409);
+  c.check('400 deal-closed customerId', A('deal-closed'), await post('deal-closed', { salespersonId: 'sp-2', customerId: 'c'.repeat(64) }), 400);
+  const board = await srv.get(A('up-board'), { token: read });
+  c.check('up-board, busy', A('up-board'), board, 200);
+  const someone = board.body.salespeople.flatMap((m) => m.customers.map((x) => ({ sp: m.id, id: x.customerId })))[0];
+  assert.ok(someone, board.text);
+  const other = someone.sp === 'sp-1' ? 'sp-2' : 'sp-1';
+  c.check('409 deal-closed wrong', A('deal-closed'), await post('deal-closed', { salespersonId: other, customerId: someone.id }), 409);
+
+  // clock-out sends walk-ins back to the desk, to whoever is free.
+  c.check('clock-out', A('clock-out'), await post('clock-out', { salespersonId: someone.sp }), 200);
+  c.check('clock-out again', A('clock-out'), await post('clock-out', { salespersonId: someone.sp }), 200);
+  c.check('up-board, after clock-out', A('up-board'), await srv.get(A('up-board'), { token: read }), 200);
+
+  // The events: customer-assigned and floor-changed.
+  await stream.waitFor((e) => e.event === 'customer-assigned' && e.data.override === true);
+  await stream.waitFor((e) => e.event === 'floor-changed' && e.data.status === 'clocked-out');
+  let n = 0;
+  for (const e of stream.events) {
+    if (e.event === 'customer-assigned') c.event(`event ${n++} customer-assigned`, 'CustomerAssignedEvent', e.data);
+    else if (e.event === 'floor-changed') c.event(`event ${n++} floor-changed`, 'FloorDone', e.data);
+    else if (e.event === 'analyzed-customer') c.event(`event ${n++} analyzed-customer`, 'AnalyzedCustomerEvent', e.data);
+  }
+  stream.close();
+  await srv.stop();
+
+  // 128 walk-ins in the store: the next is 409 FLOOR_FULL.
+  const full = await h.start({ args: ['--floor-tracking', 'on'] });
+  for (let i = 0; i < 128; i++) {
+    const r = await full.post(A('analyze-customer'), customer(i));
+    assert.equal(r.status, 200, r.text);
+  }
+  c.check('409 analyze, floor full', A('analyze-customer'), await full.post(A('analyze-customer'), customer(128)), 409);
+  c.check('analyze, floor full, a walk-in in the store', A('analyze-customer'), await full.post(A('analyze-customer'), customer(5)), 200);
+  c.check('up-board, full', A('up-board'), await full.get(A('up-board')), 200);
+  await full.stop();
+
+  // floor-tracking off: the floor's writes are 409, the board is empty.
+  const offDir = await h.tmpdir();
+  const offAdmin = await h.token(offDir, 'admin');
+  const off = await h.start({ dataDir: offDir, args: ['--floor-tracking', 'off'] });
+  await addTeam(off, offAdmin, TEAM5.slice(0, 1));
+  for (const [s, body, opts] of [
+    ['clock-in', { salespersonId: 'sp-1' }, {}],
+    ['clock-out', { salespersonId: 'sp-1' }, {}],
+    ['salesperson-status', { salespersonId: 'sp-1', status: 'break' }, {}],
+    ['customer-left', { customerId: 'c-0', outcome: 'no_sale' }, {}],
+    ['assign', { customerId: 'c-0', salespersonId: 'sp-1' }, { token: offAdmin }],
+  ]) {
+    c.check(`409 ${s}, floor off`, A(s), await off.post(A(s), body, opts), 409);
+  }
+  c.check('up-board, floor off', A('up-board'), await off.get(A('up-board')), 200);
+  c.check('analyze, floor off', A('analyze-customer'), await off.post(A('analyze-customer'), customer(1)), 200);
+  await off.stop();
+
+  t.diagnostic(`${c.checked} live floor answers and events checked`);
+  assert.deepEqual(c.failures, []);
 });

@@ -11,12 +11,25 @@
 // also land in snapshots and ticks), run N clients sending analyze-customer
 // (a unique customerId each) and deal-closed (a unique dealId each), and one
 // admin client adding a salesperson with a fresh id and removing it again,
-// over and over (so kills land in team changes too), SIGKILL the server
-// after a uniform 0.2-3 s, then:
+// over and over (so kills land in team changes too), and the sales floor's
+// events: the floor is tracked (two of the team clock in before the first
+// kill); each analysed walk-in is then ended by its client, with
+// customer-left (an outcome of no_sale, be_back, appointment) or
+// deal-closed naming it (customerId, to the salesperson it was assigned
+// to); one floor client clocks the team in and out and sets their status
+// (available, break, delivery, appointment); and each iteration begins by
+// ending the walk-ins a kill left in the store (so it never fills). A
+// floor write refused for a race of the load (409 VISIT_ENDED: a deal
+// without customerId ended that walk-in first; WRONG_SALESPERSON: a
+// clock-out sent it back to the desk) is not acknowledged, and is no
+// failure. SIGKILL the server after a uniform 0.2-3 s, then:
 //   - with --powerloss, roll the data files back to their last fsync first
 //     (tests/crash/powerloss.c: the server ran with the shim preloaded);
 //   - `whaco log`: every acknowledged (2xx) id must be in the log, and every
-//     id seen in the log before must still be there;
+//     id seen in the log before must still be there; a floor event without
+//     an id of its own (clock-in, clock-out, status) must be there with its
+//     salesperson, its status and the time its answer gave, as many times
+//     as it was acknowledged;
 //   - `whaco state verify`: the start-up state must equal a full replay of
 //     the log (retention stays 30 days, so compaction deletes no event and
 //     the full replay is always possible; the harness fails if verify says
@@ -88,48 +101,88 @@ function startWhaco(o, dataDir, undoLog) {
   return startServer(dataDir, { bin: o.bin, env, args, timeoutMs: 15_000 });
 }
 
-/** Read the log: Map of key ('c:ID' / 'd:ID' / 'sp:ID' / 'rm:ID') -> seq. */
+/** The key of a floor event that has no id of its own: what it says and its time. */
+const floorMatch = (type, salespersonId, status, timeMs) => `${type}|${salespersonId}|${status ?? ''}|${timeMs}`;
+
+/**
+ * Read the log: keys, a Map of key ('c:ID' / 'd:ID' / 'sp:ID' / 'rm:ID';
+ * 'dc:DEAL|CUSTOMER' for a deal naming its walk-in, 'l:CUSTOMER|OUTCOME' for
+ * customer-left; 'f:SEQ|...' for each clock-in, clock-out and status, so
+ * that one vanishing or changing is seen) -> seq; and floor, a Map of
+ * floorMatch -> how many such events the log holds.
+ */
 async function readLog(o, dataDir) {
   const r = await runTool(o.bin, ['log', '--data', dataDir]);
   if (r.code !== 0) throw new Error(`whaco log failed (${r.code}): ${r.stderr}`);
   const keys = new Map();
+  const floor = new Map();
   let events = 0;
   for (const line of r.stdout.split('\n')) {
     if (!line) continue;
     const e = JSON.parse(line);
     events++;
     if (e.type === 'analyze') keys.set(`c:${e.customerId}`, e.seq);
-    else if (e.type === 'deal_closed') keys.set(`d:${e.dealId}`, e.seq);
-    else if (e.type === 'add_salesperson') keys.set(`sp:${e.id}`, e.seq);
+    else if (e.type === 'deal_closed') {
+      keys.set(`d:${e.dealId}`, e.seq);
+      if (e.customerId) keys.set(`dc:${e.dealId}|${e.customerId}`, e.seq);
+    } else if (e.type === 'add_salesperson') keys.set(`sp:${e.id}`, e.seq);
     else if (e.type === 'remove_salesperson') keys.set(`rm:${e.id}`, e.seq);
+    else if (e.type === 'customer_left') keys.set(`l:${e.customerId}|${e.outcome}`, e.seq);
+    else if (e.type === 'clock_in' || e.type === 'clock_out' || e.type === 'status') {
+      const m = floorMatch(e.type, e.salespersonId, e.status, e.timeMs);
+      keys.set(`f:${e.seq}|${m}`, e.seq);
+      floor.set(m, (floor.get(m) || 0) + 1);
+    }
   }
-  return { keys, events };
+  return { keys, floor, events };
 }
 
+const OUTCOMES = ['no_sale', 'be_back', 'appointment'];
+const STATUSES = ['available', 'break', 'delivery', 'appointment'];
+/** The refusals a floor write may get from a race of the load (see the top). */
+const RACES = new Set(['VISIT_ENDED', 'WRONG_SALESPERSON']);
+
 /**
- * The load: o.clients loops, each sending analyze-customer (70%) or
- * deal-closed (30%) with fresh ids until stopped, and one admin loop adding
- * salesperson tmp-itI-K and then removing it. Every request is recorded in
- * `ops` (key -> {sentAt, ackAt|null, status}); an answer other than 2xx
- * before the kill goes into `unexpected`.
+ * The load: o.clients loops, each sending analyze-customer (70%) -- then
+ * ending that walk-in with deal-closed naming it (half of those assigned)
+ * or customer-left -- or deal-closed (30%) with fresh ids until stopped;
+ * one admin loop adding salesperson tmp-itI-K and then removing it; one
+ * floor loop clocking TEAM5 in and out and setting statuses (onFloor: who
+ * it knows to be clocked in). Every request is recorded in `ops` (key ->
+ * {sentAt, ackAt|null, status, match?}: match, for a floor event without an
+ * id of its own, is its floorMatch once acknowledged); an answer other than
+ * 2xx (or a floor race's 409) before the kill goes into `unexpected`.
  */
-function startLoad(o, base, iter, ops, unexpected, token) {
+function startLoad(o, base, iter, ops, unexpected, token, onFloor) {
   let stopped = false;
   let n = 0;
   const loops = [];
-  /** Send one request recorded under key; whether it was acknowledged. */
-  const send = async (key, path, req) => {
+  /**
+   * Send one request recorded under key; the answer's body if it was
+   * acknowledged, else null. floor: {type, salespersonId, status} of a floor
+   * event without an id of its own (its floorMatch is set from the answer's
+   * timestamp); races: refusals that are no failure.
+   */
+  const send = async (key, path, req, { floor, races } = {}) => {
     const op = { sentAt: Date.now(), ackAt: null, status: 0 };
     ops.set(key, op);
     try {
       const r = await call(base, req.method || 'POST', path, req);
       op.status = r.status;
-      if (r.status >= 200 && r.status < 300) op.ackAt = Date.now();
-      else if (!stopped) unexpected.push(`${key}: unexpected ${r.status} ${r.text}`);
+      if (r.status >= 200 && r.status < 300) {
+        op.ackAt = Date.now();
+        if (floor) op.match = floorMatch(floor.type, floor.salespersonId, floor.status, Date.parse(r.body.timestamp));
+        return r.body;
+      }
+      if (races && r.status === 409 && races.has(r.body?.error?.code)) {
+        op.race = true;
+        return null;
+      }
+      if (!stopped) unexpected.push(`${key}: unexpected ${r.status} ${r.text}`);
     } catch (e) {
       if (!stopped) throw e;
     }
-    return op.ackAt !== null;
+    return null;
   };
   const gapMs = o.rate > 0 ? (o.clients * 1000) / o.rate : 0; // per loop
   loops.push((async () => {
@@ -159,13 +212,43 @@ function startLoad(o, base, iter, ops, unexpected, token) {
             json: { salespersonId: TEAM5[i % TEAM5.length].id, dealId: `it${iter}-d${i}` },
           });
         } else {
-          await send(`c:it${iter}-c${i}`, `${API}/analyze-customer`, {
-            json: { ...customer(iter * 100_000 + i), customerId: `it${iter}-c${i}` },
+          const customerId = `it${iter}-c${i}`;
+          const a = await send(`c:${customerId}`, `${API}/analyze-customer`, {
+            json: { ...customer(iter * 100_000 + i), customerId },
           });
+          if (!a || stopped) continue;
+          // The walk-in ends: a sale to whom it was assigned, or it leaves.
+          if (a.assignedTo && Math.random() < 0.5) {
+            const dealId = `it${iter}-dc${i}`;
+            const sold = await send(`dc:${dealId}|${customerId}`, `${API}/deal-closed`, {
+              json: { salespersonId: a.assignedTo, customerId, dealId },
+            }, { races: RACES });
+            if (sold || stopped) continue;
+          }
+          const outcome = OUTCOMES[i % OUTCOMES.length];
+          await send(`l:${customerId}|${outcome}`, `${API}/customer-left`, { json: { customerId, outcome } }, { races: RACES });
         }
       }
     })());
   }
+  // The floor: clock in whoever is off, clock out (keeping two on the
+  // floor), set a status; paced like one more client.
+  loops.push((async () => {
+    for (let k = 0; !stopped; k++) {
+      if (gapMs) await sleep(gapMs);
+      if (stopped) break;
+      const m = TEAM5[Math.floor(Math.random() * TEAM5.length)].id;
+      const roll = Math.random();
+      if (!onFloor.has(m)) {
+        if (await send(`fl:${iter}:${k}`, `${API}/clock-in`, { json: { salespersonId: m } }, { floor: { type: 'clock_in', salespersonId: m } })) onFloor.add(m);
+      } else if (roll < 0.3 && onFloor.size > 2) {
+        if (await send(`fl:${iter}:${k}`, `${API}/clock-out`, { json: { salespersonId: m } }, { floor: { type: 'clock_out', salespersonId: m } })) onFloor.delete(m);
+      } else {
+        const status = STATUSES[k % STATUSES.length];
+        await send(`fl:${iter}:${k}`, `${API}/salesperson-status`, { json: { salespersonId: m, status } }, { floor: { type: 'status', salespersonId: m, status } });
+      }
+    }
+  })());
   return {
     stop() { stopped = true; },
     done: Promise.allSettled(loops),
@@ -180,8 +263,8 @@ async function main() {
   const pace = o.rate > 0 ? `${o.rate} requests/s` : 'unpaced';
   console.log(`crashloop: ${o.iterations} iterations, ${label}, ${o.clients} clients (${pace}), ${o.bin}`);
   const t0 = Date.now();
-  const totals = { acked: 0, ackedTeam: 0, lost: 0, lostOutsideWindow: 0, unackedPresent: 0, unacked: 0,
-    verifyFailed: 0, vanished: 0, maxLostAgeMs: 0, killMs: [], iterMs: [] };
+  const totals = { acked: 0, ackedTeam: 0, ackedSeats: 0, ackedEnds: 0, floorRaces: 0, cleanedUp: 0, lost: 0, lostOutsideWindow: 0,
+    unackedPresent: 0, unacked: 0, verifyFailed: 0, vanished: 0, maxLostAgeMs: 0, killMs: [], iterMs: [] };
   const failures = [];
   const seen = new Map(); // key -> seq, everything confirmed in the log so far
   let srv;
@@ -195,6 +278,13 @@ async function main() {
       if (r.status !== 201) throw new Error(`add-salesperson ${m.id}: ${r.status} ${r.text}`);
       team.set(`sp:${m.id}`, Date.now());
     }
+    // Two clock in: the floor is tracked from here on (floor-tracking auto).
+    const setupFloor = []; // floorMatch of each acknowledged setup clock-in
+    for (const m of TEAM5.slice(0, 2)) {
+      const r = await call(srv.base, 'POST', `${API}/clock-in`, { json: { salespersonId: m.id } });
+      if (r.status !== 200) throw new Error(`clock-in ${m.id}: ${r.status} ${r.text}`);
+      setupFloor.push(floorMatch('clock_in', m.id, undefined, Date.parse(r.body.timestamp)));
+    }
     // Under sync normal, let the sync interval pass so the team is durable.
     await sleep(o.syncIntervalMs + SLACK_MS);
 
@@ -203,7 +293,22 @@ async function main() {
       if (!srv) srv = await startWhaco(o, dataDir, undoLog);
       const ops = new Map();
       const unexpected = [];
-      const load = startLoad(o, srv.base, iter, ops, unexpected, token);
+      // The floor as the kill left it: who is clocked in; the walk-ins left in the store leave.
+      const board = await call(srv.base, 'GET', `${API}/up-board`);
+      if (board.status !== 200 || !board.body.floorTracked) throw new Error(`up-board: ${board.status} ${board.text}`);
+      const onFloor = new Set(board.body.upOrder);
+      const open = [...board.body.salespeople.flatMap((m) => m.customers), ...board.body.waiting].map((c) => c.customerId);
+      for (const customerId of open) {
+        const key = `l:${customerId}|appointment`;
+        const op = { sentAt: Date.now(), ackAt: null, status: 0 };
+        ops.set(key, op);
+        const r = await call(srv.base, 'POST', `${API}/customer-left`, { json: { customerId, outcome: 'appointment' } });
+        op.status = r.status;
+        if (r.status !== 200) throw new Error(`customer-left ${customerId} (clean-up): ${r.status} ${r.text}`);
+        op.ackAt = Date.now();
+        totals.cleanedUp++;
+      }
+      const load = startLoad(o, srv.base, iter, ops, unexpected, token, onFloor);
       const killAfter = KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS);
       let loadError = null;
       await Promise.race([sleep(killAfter), load.done.then((rs) => {
@@ -227,7 +332,20 @@ async function main() {
         await rm(undoLog, { force: true });
       }
 
-      const { keys } = await readLog(o, dataDir);
+      const { keys, floor } = await readLog(o, dataDir);
+      /** Whether the log holds one more floor event matching m (each counts once). */
+      const takeFloor = (m) => {
+        const n = floor.get(m) || 0;
+        if (n > 0) floor.set(m, n - 1);
+        return n > 0;
+      };
+      for (const m of setupFloor) {
+        if (!takeFloor(m)) {
+          totals.lost++;
+          totals.lostOutsideWindow++;
+          failures.push(`iteration ${iter}: the setup's acknowledged ${m} lost`);
+        }
+      }
       for (const [k, ackAt] of team) {
         if (!keys.has(k)) {
           totals.lost++;
@@ -244,10 +362,17 @@ async function main() {
         }
       }
       for (const [k, op] of ops) {
-        const present = keys.has(k);
+        if (op.race) {
+          totals.floorRaces++; // refused, as it may be: neither acknowledged nor in doubt
+          continue;
+        }
+        const floorOp = k.startsWith('fl:');
+        const present = floorOp ? (op.match ? takeFloor(op.match) : undefined) : keys.has(k);
         if (op.ackAt !== null) {
           totals.acked++;
           if (/^(sp|rm):/.test(k)) totals.ackedTeam++;
+          if (floorOp) totals.ackedSeats++;
+          if (/^(l|dc):/.test(k)) totals.ackedEnds++;
           if (!present) {
             totals.lost++;
             const age = killAt - op.ackAt;
@@ -303,6 +428,8 @@ async function main() {
   console.log(`crashloop: ${label}, ${o.clients} clients (${pace})`);
   console.log(`  iterations:                          ${totals.iterMs.length}`);
   console.log(`  acknowledged events:                 ${totals.acked} (${totals.ackedTeam} of them salespeople added or removed)`);
+  console.log(`    floor: clock-in, clock-out, status ${totals.ackedSeats}; walk-ins ended ${totals.ackedEnds} (customer-left, deal-closed naming one; ${totals.cleanedUp} left by a kill)`);
+  console.log(`  floor writes refused by a race:      ${totals.floorRaces} (409 VISIT_ENDED or WRONG_SALESPERSON)`);
   console.log(`  acknowledged events lost:            ${totals.lost}`);
   if (o.sync === 'normal' && o.powerloss) {
     console.log(`    of which outside the window:       ${totals.lostOutsideWindow} (window ${o.syncIntervalMs} ms sync interval + ${SLACK_MS} ms slack)`);
