@@ -725,11 +725,12 @@ test('a whole floor day through the API, the up board checked at each step; then
   // sp-2 back from the break, still first up: the next walk-in is theirs.
   await status('sp-2', 'available');
   await walkInIs('a9', 9, 'sp-2');
-  // The be-back a6 returns: to sp-3, who had them, although sp-1 is up first.
+  // The be-back a6 returns: to sp-3, who had them, although sp-1 is up first --
+  // not a turn taken (docs/floor.md): sp-3 keeps their place and walkInsToday.
   await walkInIs('a6', 10, 'sp-3');
   await expectBoard('a be-back back', {
-    up: ['sp-1', 'sp-2', 'sp-3'],
-    people: { 'sp-1': 'with_customer 1 [a7] f1 w3 o0', 'sp-2': 'with_customer 2 [a2,a9] f0 w3 o0', 'sp-3': 'with_customer 3 [a6,a8] f0 w4 o0', 'sp-4': off(), 'sp-5': off() },
+    up: ['sp-1', 'sp-3', 'sp-2'],
+    people: { 'sp-1': 'with_customer 1 [a7] f1 w3 o0', 'sp-3': 'with_customer 2 [a6,a8] f0 w3 o0', 'sp-2': 'with_customer 3 [a2,a9] f0 w3 o0', 'sp-4': off(), 'sp-5': off() },
     waiting: [],
   });
   // A manager's override: not to someone clocked out; sp-4 clocks in and gets a9 from sp-2,
@@ -740,8 +741,8 @@ test('a whole floor day through the API, the up board checked at each step; then
   checkDone(ov, 'assigned', { assignments: ['a9>sp-4*'], extra: ['customerId'] });
   await stream.waitFor((e) => e.event === 'customer-assigned' && e.data.customerId === 'a9' && e.data.override);
   await expectBoard('an override', {
-    up: ['sp-1', 'sp-2', 'sp-3', 'sp-4'],
-    people: { 'sp-1': 'with_customer 1 [a7] f1 w3 o0', 'sp-2': 'with_customer 2 [a2] f1 w3 o0', 'sp-3': 'with_customer 3 [a6,a8] f0 w4 o0', 'sp-4': 'with_customer 4 [a9*] f1 w0 o1', 'sp-5': off() },
+    up: ['sp-1', 'sp-3', 'sp-2', 'sp-4'],
+    people: { 'sp-1': 'with_customer 1 [a7] f1 w3 o0', 'sp-3': 'with_customer 2 [a6,a8] f0 w3 o0', 'sp-2': 'with_customer 3 [a2] f1 w3 o0', 'sp-4': 'with_customer 4 [a9*] f1 w0 o1', 'sp-5': off() },
     waiting: [],
   });
   // The afternoon rush: a10 to sp-1, a11 to sp-2, a12 to sp-4 (sp-3 is full), a13 waits.
@@ -751,28 +752,28 @@ test('a whole floor day through the API, the up board checked at each step; then
   await walkInIs('a13', 14, null, 1);
   await expectBoard('the rush', {
     up: ['sp-3', 'sp-1', 'sp-2', 'sp-4'],
-    people: { 'sp-3': 'with_customer 1 [a6,a8] f0 w4 o0', 'sp-1': 'with_customer 2 [a10,a7] f0 w4 o0', 'sp-2': 'with_customer 3 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 4 [a12,a9*] f0 w1 o1', 'sp-5': off() },
+    people: { 'sp-3': 'with_customer 1 [a6,a8] f0 w3 o0', 'sp-1': 'with_customer 2 [a10,a7] f0 w4 o0', 'sp-2': 'with_customer 3 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 4 [a12,a9*] f0 w1 o1', 'sp-5': off() },
     waiting: ['a13'],
   });
   // sp-3 clocks out: a8 and a6 go back to the head of the line (their arrival order); a6 still returns to sp-3.
   await clock(FLOOR.clockOut, 'sp-3');
   await expectBoard('a clock-out with customers', {
     up: ['sp-1', 'sp-2', 'sp-4'],
-    people: { 'sp-1': 'with_customer 1 [a10,a7] f0 w4 o0', 'sp-2': 'with_customer 2 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 3 [a12,a9*] f0 w1 o1', 'sp-3': off(4), 'sp-5': off() },
+    people: { 'sp-1': 'with_customer 1 [a10,a7] f0 w4 o0', 'sp-2': 'with_customer 2 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 3 [a12,a9*] f0 w1 o1', 'sp-3': off(3), 'sp-5': off() },
     waiting: ['a8', 'a6>sp-3', 'a13'],
   });
   // sp-5 clocks in and takes the first two of the line at once.
   await clock(FLOOR.clockIn, 'sp-5', ['a8>sp-5', 'a6>sp-5']);
   await expectBoard('a clock-in takes from the line', {
     up: ['sp-1', 'sp-2', 'sp-4', 'sp-5'],
-    people: { 'sp-1': 'with_customer 1 [a10,a7] f0 w4 o0', 'sp-2': 'with_customer 2 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 3 [a12,a9*] f0 w1 o1', 'sp-5': 'with_customer 4 [a6,a8] f0 w2 o0', 'sp-3': off(4) },
+    people: { 'sp-1': 'with_customer 1 [a10,a7] f0 w4 o0', 'sp-2': 'with_customer 2 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 3 [a12,a9*] f0 w1 o1', 'sp-5': 'with_customer 4 [a6,a8] f0 w2 o0', 'sp-3': off(3) },
     waiting: ['a13'],
   });
   // sp-1 clocks out: a7 and a10 back to the head of the line, ahead of a13.
   await clock(FLOOR.clockOut, 'sp-1');
   await expectBoard('another clock-out', {
     up: ['sp-2', 'sp-4', 'sp-5'],
-    people: { 'sp-2': 'with_customer 1 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 2 [a12,a9*] f0 w1 o1', 'sp-5': 'with_customer 3 [a6,a8] f0 w2 o0', 'sp-1': off(4), 'sp-3': off(4) },
+    people: { 'sp-2': 'with_customer 1 [a11,a2] f0 w4 o0', 'sp-4': 'with_customer 2 [a12,a9*] f0 w1 o1', 'sp-5': 'with_customer 3 [a6,a8] f0 w2 o0', 'sp-1': off(4), 'sp-3': off(3) },
     waiting: ['a7', 'a10', 'a13'],
   });
   // a13 gives up waiting; a second end of the same visit is refused.
@@ -785,7 +786,7 @@ test('a whole floor day through the API, the up board checked at each step; then
   await status('sp-5', 'appointment');
   await expectBoard('a delivery and an appointment', {
     up: ['sp-4', 'sp-5', 'sp-2'],
-    people: { 'sp-4': 'delivery 1 [a12,a9*] f0 w1 o1', 'sp-5': 'appointment 2 [a6,a8] f0 w2 o0', 'sp-2': 'with_customer 3 [a11,a7] f0 w5 o0', 'sp-1': off(4), 'sp-3': off(4) },
+    people: { 'sp-4': 'delivery 1 [a12,a9*] f0 w1 o1', 'sp-5': 'appointment 2 [a6,a8] f0 w2 o0', 'sp-2': 'with_customer 3 [a11,a7] f0 w5 o0', 'sp-1': off(4), 'sp-3': off(3) },
     waiting: ['a10'],
   });
   ts = expectStatus(await srv.get(FLOOR.teamStatus));
@@ -796,8 +797,8 @@ test('a whole floor day through the API, the up board checked at each step; then
   await clock(FLOOR.clockOut, 'sp-5');
   const night = await expectBoard('closing', {
     up: [],
-    people: { 'sp-1': off(4), 'sp-2': off(5), 'sp-3': off(4), 'sp-4': off(1, 1), 'sp-5': off(2) },
-    waiting: ['a8', 'a6>sp-3', 'a9', 'a12', 'a7', 'a11', 'a10'], // the last one out's first; each one's in arrival order
+    people: { 'sp-1': off(4), 'sp-2': off(5), 'sp-3': off(3), 'sp-4': off(1, 1), 'sp-5': off(2) },
+    waiting: ['a7', 'a8', 'a9', 'a6>sp-3', 'a10', 'a11', 'a12'], // back at the desk in arrival order (docs/floor.md)
   });
   assert.equal(night.floorTracked, true);
   ts = expectStatus(await srv.get(FLOOR.teamStatus));
