@@ -113,7 +113,7 @@ static int draw_anomaly(struct whaco_rng *rng, struct whaco_customer *c)
         c->vehicle_price = round_to(uniform(rng, 120000, 250000), 5);
         c->down_payment = round_to(uniform(rng, 0.0, 0.02) * c->vehicle_price, 10);
         break;
-    default: /* one extreme value */
+    case WHACO_GEN_EXTREME: /* one extreme value */
         switch (whaco_rng_below(rng, 3)) {
         case 0:
             c->annual_income = round_to(uniform(rng, 2000000, 6000000), 100);
@@ -121,13 +121,17 @@ static int draw_anomaly(struct whaco_rng *rng, struct whaco_customer *c)
         case 1:
             c->time_on_lot = round_to(uniform(rng, 600, 1000), 1);
             break;
-        default:
+        case 2:
             c->vehicle_price = round_to(uniform(rng, 250000, 450000), 5);
             break;
+        default:
+            break; /* not reached: whaco_rng_below(rng, 3) < 3 */
         }
         if (c->down_payment > c->vehicle_price)
             c->down_payment = c->vehicle_price;
         break;
+    default:
+        break; /* not reached: kind is 1 + whaco_rng_below(rng, 3) */
     }
     return kind;
 }

@@ -230,8 +230,11 @@ int whaco_intel_remove_salesperson(struct whaco_intel *in, const char *id, int64
  * walk-in, the values), then the network advances, then the floor acts --
  * which, with the same checks passed, cannot fail.
  */
-int whaco_intel_clock_in(struct whaco_intel *in, const char *id, int64_t now_ms,
-                         struct whaco_floor_news *news)
+/* Clock-in and clock-out: the member, tracking not off, then act. */
+static int clock_event(struct whaco_intel *in, const char *id, int64_t now_ms,
+                       struct whaco_floor_news *news,
+                       int (*act)(struct whaco_floor *, struct whaco_team *, const char *, int64_t,
+                                  struct whaco_floor_news *))
 {
     int rc = check_member(in, id, now_ms);
     if (rc == WHACO_OK && in->floor.cfg.tracking == WHACO_TRACKING_OFF)
@@ -239,19 +242,19 @@ int whaco_intel_clock_in(struct whaco_intel *in, const char *id, int64_t now_ms,
     if (rc != WHACO_OK)
         return rc;
     advance_to(in, now_ms);
-    return whaco_floor_clock_in(&in->floor, &in->team, id, now_ms, news);
+    return act(&in->floor, &in->team, id, now_ms, news);
+}
+
+int whaco_intel_clock_in(struct whaco_intel *in, const char *id, int64_t now_ms,
+                         struct whaco_floor_news *news)
+{
+    return clock_event(in, id, now_ms, news, whaco_floor_clock_in);
 }
 
 int whaco_intel_clock_out(struct whaco_intel *in, const char *id, int64_t now_ms,
                           struct whaco_floor_news *news)
 {
-    int rc = check_member(in, id, now_ms);
-    if (rc == WHACO_OK && in->floor.cfg.tracking == WHACO_TRACKING_OFF)
-        rc = WHACO_E_FLOOR_OFF;
-    if (rc != WHACO_OK)
-        return rc;
-    advance_to(in, now_ms);
-    return whaco_floor_clock_out(&in->floor, &in->team, id, now_ms, news);
+    return clock_event(in, id, now_ms, news, whaco_floor_clock_out);
 }
 
 int whaco_intel_set_status(struct whaco_intel *in, const char *id, int status, int64_t now_ms,

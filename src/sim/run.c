@@ -171,8 +171,9 @@ static enum whaco_floor_rule floor_rule(int strategy)
     case WHACO_SIM_RANDOM:
     case WHACO_SIM_SKILL_MATCH:
     case WHACO_SIM_OSCILLATOR:
-    default:
         return WHACO_RULE_UP_ROTATION;
+    default:
+        return WHACO_RULE_UP_ROTATION; /* not reached: whaco_sim_run refuses other strategies */
     }
 }
 
