@@ -10,15 +10,7 @@ import { BANDS, PHASES, STATUSES, count, int, money, percent, percentFine, prior
 import { setupAdmin, setupIntake } from './forms.js';
 import { POLL_MS, startLive } from './live.js';
 import { setupUpBoard } from './upboard.js';
-
-const $ = (id) => document.getElementById(id);
-
-function h(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { $, h } from './dom.js';
 
 const state = {
   team: null, // last GET team-status

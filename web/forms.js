@@ -4,8 +4,7 @@
 
 import { ApiError, del, getToken, post, setToken } from './api.js';
 import { count, percent, priorityWord } from './format.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, h } from './dom.js';
 
 const INTAKE_NUMBERS = ['creditScore', 'annualIncome', 'vehiclePrice', 'downPayment', 'tradeValue', 'visitCount', 'timeOnLot', 'engagement'];
 
@@ -32,13 +31,6 @@ function unreachable(e) {
   return e instanceof ApiError && e.status === 0
     ? 'Service unreachable: check that whaco is running, then try again.'
     : e.message;
-}
-
-function h(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 function walkInId() {

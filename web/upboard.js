@@ -11,15 +11,7 @@
 
 import { ApiError, getToken, post } from './api.js';
 import { count, priorityWord, when } from './format.js';
-
-const $ = (id) => document.getElementById(id);
-
-function h(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { $, h } from './dom.js';
 
 /** The board's states → words. */
 export const FLOOR_STATES = {

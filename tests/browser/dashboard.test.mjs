@@ -6,30 +6,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import {
-  FRAUD_CUSTOMER, addTeam, api, closeBrowser, customer, openPage, repo, screenshot, sleep, startServer,
+  FRAUD_CUSTOMER, addTeam, api, closeBrowser, customer, openPage, repo, screenshot, sleep, startServer, eventually,
 } from './harness.mjs';
 
 after(closeBrowser);
 
 const BAND_WORDS = { excellent: 'Excellent', good: 'Good', needs_attention: 'Needs attention', critical: 'Critical' };
 
-/** Retry fn (which asserts) until it passes or ms have passed. */
-async function eventually(fn, ms = 5000, what = 'condition') {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) {
-      last.message = `${what} not met within ${ms} ms: ${last.message}`;
-      throw last;
-    }
-    await sleep(100);
-  }
-}
 
 const text = (page, sel) => page.locator(sel).first().innerText();
 

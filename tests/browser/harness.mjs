@@ -155,4 +155,22 @@ export async function screenshot(page, name, { copyTo, ...opts } = {}) {
   return file;
 }
 
+/** Retry fn (which asserts) until it passes or ms have passed. */
+export async function eventually(fn, ms = 5000, what = 'condition') {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      last.message = `${what} not met within ${ms} ms: ${last.message}`;
+      throw last;
+    }
+    await sleep(100);
+  }
+}
+
 export { FRAUD_CUSTOMER, customer, repo, sleep };

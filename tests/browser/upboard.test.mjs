@@ -7,27 +7,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { createToken } from '../api/helpers.mjs';
-import { ARTIFACTS, addTeam, api, closeBrowser, openPage, repo, screenshot, sleep, startServer } from './harness.mjs';
+import { ARTIFACTS, addTeam, api, closeBrowser, openPage, repo, screenshot, sleep, startServer, eventually } from './harness.mjs';
 
 after(closeBrowser);
 
-/** Retry fn (which asserts) until it passes or ms have passed. */
-async function eventually(fn, ms = 5000, what = 'condition') {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) {
-      last.message = `${what} not met within ${ms} ms: ${last.message}`;
-      throw last;
-    }
-    await sleep(100);
-  }
-}
 
 const text = (page, sel) => page.locator(sel).first().innerText();
 const button = (page, name) => page.getByRole('button', { name, exact: true });
