@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     for (int round = 0; round < 3; round++) {
         for (size_t i = 0; i < sizeof customers / sizeof customers[0]; i++)
             whaco_intel_analyze(in, &customers[i], t += 60000, &an, &field);
-        whaco_intel_deal_closed(in, "sp-1", t += 1000);
+        whaco_intel_deal_closed(in, "sp-1", NULL, t += 1000, NULL);
         whaco_intel_tick(in, t += 300000);
     }
     write_state(dir, "learned", in);

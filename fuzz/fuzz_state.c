@@ -77,16 +77,27 @@ static void fuzz_event(const uint8_t *p, size_t n)
     if (rc != WHACO_OK)
         return;
     whaco_event_encode(&ev, &b);
-    CHECK(same_bytes(&b, p, n));
+    if (b.len > 0 && p[0] == b.data[0]) {
+        CHECK(same_bytes(&b, p, n)); /* the current format: byte for byte */
+    } else {
+        /* An older format (read, never written): it re-encodes in the current
+         * one, which decodes back to an event that encodes the same. */
+        struct whaco_event again;
+        struct whaco_buf b2 = WHACO_BUF_INIT;
+        CHECK(whaco_event_decode(&again, b.data, b.len) == WHACO_OK);
+        whaco_event_encode(&again, &b2);
+        CHECK(same_bytes(&b2, b.data, b.len));
+        whaco_buf_release(&b2);
+    }
 
     /* Replay applies what the log holds: it must succeed or change nothing. */
     struct whaco_intel *in = calloc(1, sizeof *in);
-    struct whaco_analysis an;
+    struct whaco_event_result res;
     const char *field = NULL;
     CHECK(in != NULL);
     init_intel(in);
     save(in, &before);
-    if (whaco_event_apply(in, &ev, &an, &field) != WHACO_OK) {
+    if (whaco_event_apply(in, &ev, &res, &field) != WHACO_OK) {
         save(in, &after);
         CHECK(after.len == before.len && memcmp(after.data, before.data, after.len) == 0);
     }
@@ -134,11 +145,16 @@ static void exercise(struct whaco_intel *in)
     (void)whaco_intel_tick(in, t + 300000);
     (void)whaco_intel_analyze(in, &c, t + 301000, &an, &field);
     if (first[0])
-        (void)whaco_intel_deal_closed(in, first, t + 302000);
+        (void)whaco_intel_deal_closed(in, first, NULL, t + 302000, NULL);
     (void)whaco_intel_add_salesperson(in, &spec, t + 303000, &field);
     (void)whaco_intel_daily_reset(in, t + 304000);
+    /* The floor a decoded state holds must take the floor's events too. */
+    (void)whaco_intel_clock_in(in, "fuzz-sp", t + 304100, NULL);
+    (void)whaco_intel_analyze(in, &c, t + 304200, &an, &field);
+    (void)whaco_intel_customer_left(in, "fuzz", WHACO_OUTCOME_NO_SALE, NULL, t + 304300, NULL);
+    (void)whaco_intel_clock_out(in, "fuzz-sp", t + 304400, NULL);
     if (first[0])
-        (void)whaco_intel_remove_salesperson(in, first, t + 305000);
+        (void)whaco_intel_remove_salesperson(in, first, t + 305000, NULL);
     (void)whaco_intel_tick(in, t + 13 * 3600000LL);
 }
 
@@ -162,7 +178,22 @@ static void fuzz_load(const uint8_t *p, size_t n, int fix_crc)
     if (rc != WHACO_OK) {
         CHECK(same_bytes(&after, before.data, before.len));
     } else {
-        CHECK(same_bytes(&after, bytes, total));
+        if (total >= 16 && after.len >= 16 && memcmp(bytes + 12, after.data + 12, 4) == 0) {
+            CHECK(same_bytes(&after, bytes, total)); /* the current layout: byte for byte */
+        } else {
+            /* A state saved before the floor (fewer sections): it saves in the
+             * current layout, which loads back to the same bytes. */
+            struct whaco_intel *again = calloc(1, sizeof *again);
+            struct whaco_buf resaved = WHACO_BUF_INIT;
+            CHECK(again != NULL);
+            init_intel(again);
+            CHECK(whaco_intel_load(again, after.data, after.len) == WHACO_OK);
+            save(again, &resaved);
+            CHECK(same_bytes(&resaved, after.data, after.len));
+            whaco_intel_release(again);
+            free(again);
+            whaco_buf_release(&resaved);
+        }
         render_views(in);
         exercise(in);
         render_views(in);
