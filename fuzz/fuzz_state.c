@@ -119,7 +119,7 @@ static void render_views(const struct whaco_intel *in)
         json_team_status(&in->team, stp, &in->floor),
         json_team_status_short(&in->team, stp),
         json_salespeople(&in->team, stp),
-        json_customer_segments(&in->seg),
+        json_customer_segments(&in->seg, &in->learn),
         json_anomalies(&in->seg, WHACO_ANOMALY_RING),
         json_insights(in, stp, 20),
     };

@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "whaco/learn.h"
 #include "whaco/segment.h"
 #include "whaco/serial.h"
 #include "whaco/team.h"
@@ -92,6 +93,7 @@ struct whaco_visit {
     int32_t cluster_id;                     /* its segment, 0..4 */
     double priority;                        /* its priorityScore */
     bool override;                          /* assigned by a manager, not by the rule */
+    struct whaco_walkin_profile profile;    /* what its latest analysis saw (whaco/learn.h) */
 };
 
 /* A walk-in that ended. */
@@ -99,7 +101,8 @@ struct whaco_visit_end {
     char customer_id[WHACO_ID_MAX];
     char salesperson_id[WHACO_TEAM_ID_MAX]; /* who had them; "" if nobody */
     int64_t ended_ms;
-    uint8_t outcome; /* enum whaco_outcome */
+    uint8_t outcome;                     /* enum whaco_outcome */
+    struct whaco_walkin_profile profile; /* as the open walk-in had it */
 };
 
 struct whaco_floor {
@@ -132,6 +135,8 @@ struct whaco_floor_news {
     uint32_t n;     /* assignments in a[] */
     bool truncated; /* more were made than a[] holds (the up board has them all) */
     struct whaco_assignment a[WHACO_FLOOR_NEWS_MAX];
+    bool ended;                 /* the event ended a walk-in (customer-left, a linked sale) */
+    struct whaco_visit_end end; /* ... which one, how, and its profile */
 };
 
 /* Fill cfg with the defaults noted on each field. */

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "whaco/floor.h"
+#include "whaco/learn.h"
 #include "whaco/segment.h"
 #include "whaco/serial.h"
 #include "whaco/team.h"
@@ -46,6 +47,7 @@ struct whaco_intel {
     struct whaco_segmenter seg; /* read-only for callers */
     struct whaco_team team;     /* read-only for callers */
     struct whaco_floor floor;   /* read-only for callers */
+    struct whaco_learn learn;   /* read-only for callers: what the outcomes taught */
     int64_t clock_ms;           /* read-only: time of the latest event */
     bool clock_set;             /* read-only: false until the first event */
 };
@@ -61,6 +63,7 @@ struct whaco_analysis {
     char assigned_id[WHACO_TEAM_ID_MAX];    /* assignedTo, "" if nobody */
     unsigned n_actions;                     /* 1..WHACO_ACTIONS_MAX */
     const char *actions[WHACO_ACTIONS_MAX]; /* recommendedActions, static strings */
+    double close_probability;               /* closeProbability (whaco/learn.h) */
     /* A tracked floor (whaco/floor.h); all zero on an untracked one: */
     bool floor_tracked;             /* the walk-in is one of the floor's */
     bool returning;                 /* it was still in the store: not a new walk-in */

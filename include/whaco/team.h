@@ -131,6 +131,8 @@ struct whaco_member {
     uint64_t leads_total;                    /* leads assigned since the member was added */
     bool held;              /* phase held: neither moves nor pulls the others (the floor's) */
     struct whaco_seat seat; /* the floor's record (whaco/floor.h) */
+    uint32_t seg_outcomes[5]; /* walk-ins with an outcome, by the walk-in's segment */
+    uint32_t seg_sold[5];     /* ... of which they sold */
 };
 
 /* What whaco_team_add() needs to create a member. Strings are borrowed. */
@@ -398,6 +400,12 @@ void whaco_team_drop_customer(struct whaco_team *t, size_t i);
 
 /* Count a sale for members[i] (dealsToday and the total + 1), nothing else. */
 void whaco_team_count_deal(struct whaco_team *t, size_t i);
+
+/*
+ * Count an outcome of a walk-in of segment k (0..4) that members[i] had: a
+ * sale or not. Out-of-range k counts nothing.
+ */
+void whaco_team_count_outcome(struct whaco_team *t, size_t i, int k, bool sold);
 
 /* Forget every open lead (activeDeals 0): the floor starts counting walk-ins. */
 void whaco_team_forget_leads(struct whaco_team *t);

@@ -222,15 +222,22 @@ static const char *be_back_of(const struct whaco_floor *f, const char *customer_
     return NULL;
 }
 
-static void remember(struct whaco_visit_end *ring, uint32_t cap, uint32_t *head, uint32_t *count,
-                     const struct whaco_visit *v, int outcome, int64_t now_ms)
+/* How open walk-in v ended, as the rings and the news keep it. */
+static void visit_end(struct whaco_visit_end *e, const struct whaco_visit *v, int outcome,
+                      int64_t now_ms)
 {
-    struct whaco_visit_end *e = &ring[*head];
     memset(e, 0, sizeof *e);
     copy_id(e->customer_id, sizeof e->customer_id, v->customer_id);
     copy_id(e->salesperson_id, sizeof e->salesperson_id, v->salesperson_id);
     e->ended_ms = now_ms;
     e->outcome = (uint8_t)outcome;
+    e->profile = v->profile;
+}
+
+static void remember(struct whaco_visit_end *ring, uint32_t cap, uint32_t *head, uint32_t *count,
+                     const struct whaco_visit *v, int outcome, int64_t now_ms)
+{
+    visit_end(&ring[*head], v, outcome, now_ms);
     *head = (*head + 1) % cap;
     if (*count < cap)
         (*count)++;
@@ -251,10 +258,6 @@ static bool earlier(const struct whaco_team *t, size_t a, size_t b)
     return t->members[a].seat.up < t->members[b].seat.up;
 }
 
-/*
- * The free member the rule gives a walk-in of priority `priority`, or
- * SIZE_MAX if nobody is free. Ties go to the earlier in the up order.
- */
 /*
  * The network rule's weight of the up order, beside the seed's score
  * (whaco_team_score: readiness, free capacity, skill match, weights 0.4,
@@ -284,7 +287,26 @@ static double turn(const struct whaco_floor *f, const struct whaco_team *t, size
     return nfree > 1 ? 1.0 - (double)ahead / (double)(nfree - 1) : 1.0;
 }
 
-static size_t pick(const struct whaco_floor *f, const struct whaco_team *t, double priority)
+/*
+ * The network rule's score of free member i for walk-in v: the seed's
+ * whaco_team_score, its skill match replaced by whaco_skill_match (the
+ * observed close rates once outcomes are in), plus the turn.
+ */
+static double network_score(const struct whaco_floor *f, const struct whaco_team *t, size_t i,
+                            const struct whaco_visit *v)
+{
+    double seed_match = 1.0 - fabs(t->members[i].skill - v->priority);
+    double match = whaco_skill_match(t, i, v->cluster_id, v->priority);
+    return whaco_team_score(t, i, v->priority) + t->cfg.assign_skill * (match - seed_match) +
+           TURN_WEIGHT * turn(f, t, i);
+}
+
+/*
+ * The free member the rule gives walk-in v, or SIZE_MAX if nobody is free.
+ * Ties go to the earlier in the up order.
+ */
+static size_t pick(const struct whaco_floor *f, const struct whaco_team *t,
+                   const struct whaco_visit *v)
 {
     size_t best = SIZE_MAX;
     double best_score = 0.0;
@@ -305,7 +327,7 @@ static size_t pick(const struct whaco_floor *f, const struct whaco_team *t, doub
         double score;
         switch (f->cfg.rule) {
         case WHACO_RULE_NETWORK:
-            score = whaco_team_score(t, i, priority) + TURN_WEIGHT * turn(f, t, i);
+            score = network_score(f, t, i, v);
             break;
         case WHACO_RULE_LEAST_BUSY:
             score = -(double)t->members[i].active_deals;
@@ -382,7 +404,7 @@ static void dispatch(struct whaco_floor *f, struct whaco_team *t, int64_t now_ms
             how = BE_BACK;
         }
         if (i == SIZE_MAX)
-            i = pick(f, t, v->priority);
+            i = pick(f, t, v);
         if (i == SIZE_MAX)
             return; /* nobody is free: nobody behind it can be served either */
         give(f, t, k, i, how, now_ms, news);
@@ -403,10 +425,14 @@ static void remove_open(struct whaco_floor *f, uint32_t k)
  * remembered.
  */
 static void end_visit(struct whaco_floor *f, struct whaco_team *t, uint32_t k, int outcome,
-                      int64_t now_ms)
+                      int64_t now_ms, struct whaco_floor_news *news)
 {
     struct whaco_visit *v = &f->open[k];
     size_t i = member_of(t, v);
+    if (news) {
+        news->ended = true;
+        visit_end(&news->end, v, outcome, now_ms);
+    }
     if (i != SIZE_MAX) {
         let_go(t, i);
         if (outcome == WHACO_OUTCOME_SOLD) {
@@ -642,7 +668,12 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
         return WHACO_E_FLOOR_OFF;
     int32_t open = whaco_floor_find(f, c->id);
     if (open >= 0) {
-        *visit = (uint32_t)open; /* still in the store: not a new walk-in */
+        /* Still in the store: not a new walk-in, but what is known of it now. */
+        struct whaco_visit *v = &f->open[open];
+        v->cluster_id = r->cluster_id;
+        v->priority = r->priority;
+        whaco_walkin_profile(&v->profile, c, r);
+        *visit = (uint32_t)open;
         return WHACO_OK;
     }
     if (f->n_open == WHACO_FLOOR_OPEN_MAX)
@@ -660,6 +691,7 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
     v->arrived_ms = now_ms;
     v->cluster_id = r->cluster_id;
     v->priority = r->priority;
+    whaco_walkin_profile(&v->profile, c, r);
     *visit = f->n_open++;
     /* Only this walk-in can be waiting with someone free: the line was empty
      * or nobody was free (dispatch's invariant), so dispatch serves it or
@@ -695,7 +727,7 @@ int whaco_floor_customer_left(struct whaco_floor *f, struct whaco_team *t, const
         return rc;
     if (salesperson_id && strcmp(salesperson_id, f->open[k].salesperson_id) != 0)
         return WHACO_E_WRONG_SALESPERSON;
-    end_visit(f, t, k, outcome, now_ms);
+    end_visit(f, t, k, outcome, now_ms, news);
     dispatch(f, t, now_ms, news);
     return WHACO_OK;
 }
@@ -722,7 +754,7 @@ int whaco_floor_deal_closed(struct whaco_floor *f, struct whaco_team *t, const c
     }
     if (at < 0)
         return whaco_team_deal_closed(t, salesperson_id); /* nothing to link: the seed's rule */
-    end_visit(f, t, (uint32_t)at, WHACO_OUTCOME_SOLD, now_ms);
+    end_visit(f, t, (uint32_t)at, WHACO_OUTCOME_SOLD, now_ms, news);
     dispatch(f, t, now_ms, news);
     return WHACO_OK;
 }
@@ -817,9 +849,10 @@ double whaco_floor_coverage(const struct whaco_team *t)
  * u8 tracking, u8 rule, u32 max_customers, u8 be_back_to_original; u8
  * tracked; u64 next_up, u64 walkins; str last_rr; u32 n_open, then each
  * open walk-in (str customer, str salesperson, str original, i64 arrived,
- * i64 assigned, i32 cluster, f64 priority, u8 override); the two rings,
- * each u32 count then its entries oldest first (str customer, str
- * salesperson, i64 ended, u8 outcome).
+ * i64 assigned, i32 cluster, f64 priority, u8 override, its profile);
+ * the two rings, each u32 count then its entries oldest first (str
+ * customer, str salesperson, i64 ended, u8 outcome, its profile). A profile
+ * is whaco_walkin_profile_encode's.
  */
 #define FLOOR_LAYOUT_VERSION 1u
 
@@ -833,6 +866,7 @@ static void encode_ring(struct whaco_buf *b, const struct whaco_visit_end *ring,
         whaco_buf_put_str(b, e->salesperson_id);
         whaco_buf_put_i64(b, e->ended_ms);
         whaco_buf_put_u8(b, e->outcome);
+        whaco_walkin_profile_encode(&e->profile, b);
     }
 }
 
@@ -858,6 +892,7 @@ void whaco_floor_encode(const struct whaco_floor *f, struct whaco_buf *b)
         whaco_buf_put_u32(b, (uint32_t)v->cluster_id);
         whaco_buf_put_f64(b, v->priority);
         whaco_buf_put_u8(b, v->override ? 1u : 0u);
+        whaco_walkin_profile_encode(&v->profile, b);
     }
     encode_ring(b, f->recent, WHACO_FLOOR_RECENT, f->recent_head, f->recent_count);
     encode_ring(b, f->be_backs, WHACO_FLOOR_BE_BACKS, f->be_back_head, f->be_back_count);
@@ -878,6 +913,7 @@ static void decode_ring(struct whaco_reader *r, struct whaco_visit_end *ring, ui
         whaco_reader_str(r, e->salesperson_id, sizeof e->salesperson_id);
         e->ended_ms = whaco_reader_i64(r);
         e->outcome = whaco_reader_u8(r);
+        whaco_walkin_profile_decode(&e->profile, r);
         if (!whaco_outcome_name(e->outcome))
             whaco_reader_fail(r);
     }
@@ -944,6 +980,7 @@ void whaco_floor_decode(struct whaco_floor *f, const struct whaco_team *t, struc
         v->priority = whaco_reader_f64(r);
         uint8_t override = whaco_reader_u8(r);
         v->override = override != 0;
+        whaco_walkin_profile_decode(&v->profile, r);
         bool known = waiting(v) || whaco_team_find(t, v->salesperson_id, &i) == WHACO_OK;
         if (r->err != WHACO_OK || !v->customer_id[0] || !known || override > 1 ||
             v->cluster_id < 0 || v->cluster_id >= WHACO_CLUSTERS || !isfinite(v->priority) ||

@@ -43,6 +43,7 @@ int whaco_intel_init(struct whaco_intel *in, const struct whaco_segment_config *
     *in = zero;
     whaco_floor_config_default(&floor_cfg);
     whaco_floor_init(&in->floor, &floor_cfg);
+    whaco_learn_init(&in->learn);
     rc = whaco_segmenter_init(&in->seg, seg_cfg, field);
     if (rc == WHACO_OK)
         rc = whaco_team_init(&in->team, team_cfg, field);
@@ -142,6 +143,9 @@ int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, 
         memcpy(a.assigned_id, id, strlen(id) + 1);
     }
     a.n_actions = whaco_recommended_actions(&a.segment, a.actions);
+    struct whaco_walkin_profile profile;
+    whaco_walkin_profile(&profile, c, &a.segment);
+    a.close_probability = whaco_learn_predict(&in->learn, &profile);
     *out = a;
     return WHACO_OK;
 }
@@ -168,6 +172,22 @@ static int check_visit(const struct whaco_intel *in, const char *customer_id, in
     return rc;
 }
 
+/*
+ * A walk-in ended (news->ended): the close model and the segment's rate learn
+ * its outcome, and so does its salesperson's record (whaco_team_count_outcome).
+ */
+static void learn_ended(struct whaco_intel *in, const struct whaco_floor_news *news)
+{
+    size_t i;
+    if (!news->ended)
+        return;
+    const struct whaco_visit_end *e = &news->end;
+    bool sold = e->outcome == WHACO_OUTCOME_SOLD;
+    whaco_learn_outcome(&in->learn, &e->profile, sold);
+    if (e->salesperson_id[0] && whaco_team_find(&in->team, e->salesperson_id, &i) == WHACO_OK)
+        whaco_team_count_outcome(&in->team, i, e->profile.cluster, sold);
+}
+
 int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, const char *customer_id,
                             int64_t now_ms, struct whaco_floor_news *news)
 {
@@ -181,7 +201,14 @@ int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, const char *
     if (rc != WHACO_OK)
         return rc;
     advance_to(in, now_ms);
-    return whaco_floor_deal_closed(&in->floor, &in->team, id, customer_id, now_ms, news);
+    struct whaco_floor_news local, *nw = news ? news : &local;
+    if (!news)
+        memset(&local, 0, sizeof local);
+    nw->ended = false;
+    rc = whaco_floor_deal_closed(&in->floor, &in->team, id, customer_id, now_ms, nw);
+    if (rc == WHACO_OK)
+        learn_ended(in, nw);
+    return rc;
 }
 
 int whaco_intel_add_salesperson(struct whaco_intel *in, const struct whaco_member_spec *spec,
@@ -293,8 +320,15 @@ int whaco_intel_customer_left(struct whaco_intel *in, const char *customer_id, i
     if (rc != WHACO_OK)
         return rc;
     advance_to(in, now_ms);
-    return whaco_floor_customer_left(&in->floor, &in->team, customer_id, outcome, salesperson_id,
-                                     now_ms, news);
+    struct whaco_floor_news local, *nw = news ? news : &local;
+    if (!news)
+        memset(&local, 0, sizeof local);
+    nw->ended = false;
+    rc = whaco_floor_customer_left(&in->floor, &in->team, customer_id, outcome, salesperson_id,
+                                   now_ms, nw);
+    if (rc == WHACO_OK)
+        learn_ended(in, nw);
+    return rc;
 }
 
 int whaco_intel_override(struct whaco_intel *in, const char *customer_id,
@@ -363,6 +397,7 @@ int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms)
     in->team = fresh;
     whaco_segmenter_init(&in->seg, &seg_cfg, NULL);
     whaco_floor_init(&in->floor, &in->floor.cfg);
+    whaco_learn_init(&in->learn);
     in->clock_ms = now_ms;
     in->clock_set = true;
     return WHACO_OK;
@@ -393,6 +428,10 @@ int whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b)
     whaco_floor_encode(&in->floor, b);
     whaco_state_section_end(&w, s);
 
+    s = whaco_state_section_begin(&w, WHACO_TAG_LEARN);
+    whaco_learn_encode(&in->learn, b);
+    whaco_state_section_end(&w, s);
+
     whaco_state_finish(&w);
     return whaco_buf_error(b);
 }
@@ -406,9 +445,12 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
     struct whaco_segmenter *seg = whaco_malloc(sizeof *seg);
     struct whaco_floor *floor = whaco_malloc(sizeof *floor);
     struct whaco_team team;
+    struct whaco_learn learn;
     uint8_t clock_set = 0;
     int64_t clock_ms = 0;
-    const uint32_t all = 15, before_floor = 7; /* sections seen: bits 1, 2, 4, 8 */
+    /* Sections seen: bits 1 SEGM, 2 TEAM, 4 INTL, 8 FLOR, 16 LERN; the last
+     * two are newer than the others and may be missing (defaults). */
+    const uint32_t required = 7, floor_bit = 8, learn_bit = 16;
 
     memset(&team, 0, sizeof team);
     if (!seg || !floor) {
@@ -416,7 +458,8 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
         whaco_free(floor);
         return WHACO_E_NOMEM;
     }
-    if (rc == WHACO_OK && n != 3 && n != 4)
+    whaco_learn_init(&learn);
+    if (rc == WHACO_OK && (n < 3 || n > 5))
         rc = WHACO_E_STATE_CORRUPT;
     for (uint32_t i = 0; rc == WHACO_OK && i < n; i++) {
         rc = whaco_state_section(&r, &tag, &sec);
@@ -439,15 +482,19 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
             whaco_floor_decode(floor, &team, &sec); /* after TEAM: it names the team's members */
             rc = sec.err;
             seen |= 8;
+        } else if (tag == WHACO_TAG_LEARN && !(seen & learn_bit)) {
+            whaco_learn_decode(&learn, &sec);
+            rc = sec.err;
+            seen |= learn_bit;
         } else {
             rc = WHACO_E_STATE_CORRUPT; /* unknown or repeated section */
         }
         if (rc == WHACO_OK && sec.off != sec.len)
             rc = WHACO_E_STATE_CORRUPT; /* trailing bytes in a section */
     }
-    if (rc == WHACO_OK && ((seen != all && seen != before_floor) || r.off != r.len))
+    if (rc == WHACO_OK && ((seen & required) != required || r.off != r.len))
         rc = WHACO_E_STATE_CORRUPT;
-    if (rc == WHACO_OK && seen == before_floor) { /* saved before the floor: untracked */
+    if (rc == WHACO_OK && !(seen & floor_bit)) { /* saved before the floor: untracked */
         struct whaco_floor_config cfg;
         whaco_floor_config_default(&cfg);
         whaco_floor_init(floor, &cfg);
@@ -460,6 +507,7 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
     if (rc == WHACO_OK) {
         in->seg = *seg;
         in->floor = *floor;
+        in->learn = learn;
         whaco_team_release(&in->team);
         in->team = team;
         in->clock_set = clock_set;

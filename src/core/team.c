@@ -768,6 +768,16 @@ void whaco_team_count_deal(struct whaco_team *t, size_t i)
     m->deals_total = sat_inc64(m->deals_total);
 }
 
+void whaco_team_count_outcome(struct whaco_team *t, size_t i, int k, bool sold)
+{
+    if (k < 0 || k >= 5)
+        return;
+    struct whaco_member *m = &t->members[i];
+    m->seg_outcomes[k] = sat_inc32(m->seg_outcomes[k]);
+    if (sold)
+        m->seg_sold[k] = sat_inc32(m->seg_sold[k]);
+}
+
 void whaco_team_forget_leads_of(struct whaco_team *t, size_t i)
 {
     t->members[i].active_deals = 0;
@@ -1154,6 +1164,10 @@ void whaco_team_encode(const struct whaco_team *t, struct whaco_buf *b)
         whaco_buf_put_i64(b, m->seat.since_ms);
         whaco_buf_put_u32(b, m->seat.walkins_today);
         whaco_buf_put_u32(b, m->seat.overrides_today);
+        for (int k = 0; k < 5; k++) {
+            whaco_buf_put_u32(b, m->seg_outcomes[k]);
+            whaco_buf_put_u32(b, m->seg_sold[k]);
+        }
     }
 
     whaco_buf_put_u32(b, t->hist_count);
@@ -1197,7 +1211,7 @@ static bool finite_nonneg(double v)
     return isfinite(v) && v >= 0.0;
 }
 
-/* Layout 2's per-member floor fields; false if they are not a floor's. */
+/* Layout 2's per-member floor fields and outcome counts; false if they are not whaco's. */
 static bool decode_floor_fields(struct whaco_member *m, struct whaco_reader *r)
 {
     uint8_t held = whaco_reader_u8(r);
@@ -1207,9 +1221,15 @@ static bool decode_floor_fields(struct whaco_member *m, struct whaco_reader *r)
     m->seat.since_ms = whaco_reader_i64(r);
     m->seat.walkins_today = whaco_reader_u32(r);
     m->seat.overrides_today = whaco_reader_u32(r);
+    bool counts_ok = true;
+    for (int k = 0; k < 5; k++) {
+        m->seg_outcomes[k] = whaco_reader_u32(r);
+        m->seg_sold[k] = whaco_reader_u32(r);
+        counts_ok = counts_ok && m->seg_sold[k] <= m->seg_outcomes[k];
+    }
     bool off = m->seat.status == WHACO_SEAT_OFF;
     return r->err == WHACO_OK && held <= 1 && m->seat.status <= WHACO_SEAT_APPOINTMENT &&
-           off == (m->seat.up == 0);
+           off == (m->seat.up == 0) && counts_ok;
 }
 
 /* The configuration field by field; false if a value is not one whaco writes. */

@@ -57,6 +57,7 @@
 #include "whaco/err.h"
 #include "whaco/event.h"
 #include "whaco/floor.h"
+#include "whaco/learn.h"
 #include "whaco/intel.h"
 #include "whaco/segment.h"
 #include "whaco/team.h"
@@ -754,6 +755,25 @@ static json_t *team_short(const struct whaco_team *t, const struct whaco_team_st
     return o;
 }
 
+/*
+ * What member i is seen to be good at (whaco_observed_skill): an object
+ * keyed by segment name, each {"rate" (the shrunk close rate), "outcomes"}.
+ */
+static json_t *observed_skill(const struct whaco_team *t, size_t i, bool *oom)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < WHACO_CLUSTERS; k++) {
+        double rate;
+        uint32_t n;
+        whaco_observed_skill(t, i, k, &rate, &n);
+        json_t *cell = json_object();
+        put(cell, "rate", real(rate), oom);
+        put(cell, "outcomes", json_integer(n), oom);
+        put(o, whaco_profile(k)->name, cell, oom);
+    }
+    return o;
+}
+
 /* The full team status (json_team_status) as a jansson object; floor may be NULL. */
 static json_t *team_full(const struct whaco_team *t, const struct whaco_team_status *st,
                          const struct whaco_floor *floor, bool *oom)
@@ -773,6 +793,7 @@ static json_t *team_full(const struct whaco_team *t, const struct whaco_team_sta
         put(row, "skillLevel", real(m->skill), oom);
         put(row, "naturalFrequency", real(m->omega), oom);
         put(row, "status", text(whaco_member_state_name(st->members[i].state)), oom);
+        put(row, "observedSkill", observed_skill(t, i, oom), oom);
         push(members, row, oom);
     }
     put(o, "teamMembers", members, oom);
@@ -888,6 +909,7 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
         put(ca, "outlierReason", json_null(), &oom);
     }
     put(ca, "confidence", real(r->confidence), &oom);
+    put(ca, "closeProbability", real(an->close_probability), &oom);
     put(ca, "recommendedApproach", text(p ? p->approach : NULL), &oom);
     put(ca, "priorityScore", real(r->priority), &oom);
     put(ca, "outlierScore", real(r->outlier_score), &oom);
@@ -917,8 +939,9 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
     return splice(finish(root, oom), team_status_short);
 }
 
-/* The segments summary (json_segments_summary) as a jansson object. */
-static json_t *segments(const struct whaco_segmenter *s, bool *oom)
+/* The segments summary (json_segments_summary) as a jansson object; learn may be NULL. */
+static json_t *segments(const struct whaco_segmenter *s, const struct whaco_learn *learn,
+                        bool *oom)
 {
     json_t *o = json_object(), *clusters = json_array();
     json_t *names = json_array(), *weights = json_array();
@@ -937,6 +960,11 @@ static json_t *segments(const struct whaco_segmenter *s, bool *oom)
         put(row, "centroid", centroid, oom);
         put(row, "sizeEstimate", count(c->size), oom);
         put(row, "share", real(c->share), oom);
+        double rate = 0.0;
+        uint64_t n = 0;
+        bool seen = learn && whaco_learn_segment_rate(learn, k, &rate, &n);
+        put(row, "observedCloseRate", seen ? real(rate) : json_null(), oom);
+        put(row, "outcomesRecorded", count(n), oom);
         push(clusters, row, oom);
     }
     for (int j = 0; j < WHACO_FEATURES; j++) {
@@ -951,17 +979,17 @@ static json_t *segments(const struct whaco_segmenter *s, bool *oom)
     return o;
 }
 
-char *json_segments_summary(const struct whaco_segmenter *s)
+char *json_segments_summary(const struct whaco_segmenter *s, const struct whaco_learn *learn)
 {
     bool oom = false;
-    json_t *o = segments(s, &oom);
+    json_t *o = segments(s, learn, &oom);
     return finish(o, oom);
 }
 
-char *json_customer_segments(const struct whaco_segmenter *s)
+char *json_customer_segments(const struct whaco_segmenter *s, const struct whaco_learn *learn)
 {
     bool oom = false;
-    json_t *o = segments(s, &oom);
+    json_t *o = segments(s, learn, &oom);
     return wrap("segments", o, oom);
 }
 
@@ -1036,7 +1064,7 @@ char *json_insights(const struct whaco_intel *in, const struct whaco_team_status
     bool oom = false;
     json_t *root = json_object();
     put(root, "teamStatus", team_full(&in->team, st, &in->floor, &oom), &oom);
-    put(root, "customerSegments", segments(&in->seg, &oom), &oom);
+    put(root, "customerSegments", segments(&in->seg, &in->learn, &oom), &oom);
     put(root, "recentAnomalies", anomaly_list(&in->seg, anomaly_limit, &oom), &oom);
     return finish(root, oom);
 }
@@ -1142,8 +1170,8 @@ static const char *board_state(const struct whaco_member *m)
 }
 
 /* One row of the up board's salespeople; position 0 when off the floor. */
-static json_t *board_member(const struct whaco_floor *f, const struct whaco_member *m,
-                            size_t position, bool *oom)
+static json_t *board_member(const struct whaco_floor *f, const struct whaco_team *t,
+                            const struct whaco_member *m, size_t position, bool *oom)
 {
     json_t *row = json_object(), *customers = json_array();
     uint32_t max = f->cfg.max_customers;
@@ -1167,6 +1195,7 @@ static json_t *board_member(const struct whaco_floor *f, const struct whaco_memb
     put(row, "freeSlots", json_integer(free ? (json_int_t)(max - m->active_deals) : 0), oom);
     put(row, "walkInsToday", json_integer(m->seat.walkins_today), oom);
     put(row, "overridesToday", json_integer(m->seat.overrides_today), oom);
+    put(row, "observedSkill", observed_skill(t, (size_t)(m - t->members), oom), oom);
     return row;
 }
 
@@ -1208,12 +1237,12 @@ char *json_up_board(const struct whaco_intel *in, int64_t now_ms)
     for (size_t p = 0; p < n_up; p++) {
         const struct whaco_member *m = &t->members[up[p]];
         push(order, text_n(m->id, sizeof m->id), &oom);
-        push(people, board_member(f, m, p + 1, &oom), &oom);
+        push(people, board_member(f, t, m, p + 1, &oom), &oom);
     }
     whaco_free(up);
     for (size_t i = 0; i < t->n; i++) /* then everyone off the floor, in team order */
         if (!f->tracked || t->members[i].seat.status == WHACO_SEAT_OFF)
-            push(people, board_member(f, &t->members[i], 0, &oom), &oom);
+            push(people, board_member(f, t, &t->members[i], 0, &oom), &oom);
     put(root, "floorTracked", json_boolean(f->tracked), &oom);
     put(root, "floorTracking", text(whaco_floor_tracking_name((int)f->cfg.tracking)), &oom);
     put(root, "assignment", text(whaco_floor_rule_name((int)f->cfg.rule)), &oom);

@@ -153,10 +153,10 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
 /* The segments summary object: {"totalCustomersProcessed","outliersDetected",
  * "clusters":[{"id","profile":{"name","description","approach","priority"},
  * "centroid":[8],"sizeEstimate","share"}],"featureNames":[8],"featureWeights":[8]}. */
-char *json_segments_summary(const struct whaco_segmenter *s);
+char *json_segments_summary(const struct whaco_segmenter *s, const struct whaco_learn *learn);
 
 /* GET customer-segments: {"segments": <summary>}. */
-char *json_customer_segments(const struct whaco_segmenter *s);
+char *json_customer_segments(const struct whaco_segmenter *s, const struct whaco_learn *learn);
 
 /*
  * One anomaly: {"timestamp","customerId","features":{"ficoScore","income",

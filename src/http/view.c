@@ -21,6 +21,7 @@ void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
     v->in.clock_ms = in->clock_ms;
     v->in.clock_set = in->clock_set;
     v->in.floor = in->floor;
+    v->in.learn = in->learn;
     whaco_team_status_init(&v->status);
     int rc = whaco_team_copy(&v->in.team, &in->team);
     if (rc == WHACO_OK) {
@@ -69,7 +70,7 @@ static char *build_team_status(const struct http_view *v, const struct whaco_tea
 static char *build_segments(const struct http_view *v, const struct whaco_team_status *st)
 {
     (void)st;
-    return json_customer_segments(&v->in.seg);
+    return json_customer_segments(&v->in.seg, &v->in.learn);
 }
 
 static char *build_insights(const struct http_view *v, const struct whaco_team_status *st)

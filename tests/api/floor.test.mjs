@@ -15,7 +15,7 @@ import { FLOOR, collectEvents } from './floorkit.mjs';
 const TEAM3 = TEAM5.slice(0, 3);
 const SEED_ANALYSIS_KEYS = ['assignedTo', 'customerAnalysis', 'recommendedActions', 'teamStatus'];
 const BOARD_KEYS = ['assignment', 'floorTracked', 'floorTracking', 'maxCustomers', 'salespeople', 'timestamp', 'upOrder', 'waiting'];
-const BOARD_MEMBER_KEYS = ['customers', 'freeSlots', 'id', 'name', 'overridesToday', 'position', 'since', 'state', 'walkInsToday'];
+const BOARD_MEMBER_KEYS = ['customers', 'freeSlots', 'id', 'name', 'observedSkill', 'overridesToday', 'position', 'since', 'state', 'walkInsToday'];
 const WAITING_KEYS = ['arrived', 'clusterId', 'clusterName', 'customerId', 'position', 'priorityScore', 'returningTo', 'waitSeconds'];
 const DONE_KEYS = ['assignments', 'salespersonId', 'status', 'timestamp'];
 
@@ -923,7 +923,7 @@ test('the event stream: customer-assigned for each walk-in handed out when a slo
 
 // ------------------------------------------------------------ a second analysis
 
-test('analyzing a walk-in still in the store again is not a new walk-in; after they left it is', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('analyzing a walk-in still in the store again is not a new walk-in (its analysis is replaced, its place kept); after they left it is', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { srv } = await floorServer(t, { args: ['--assignment', 'up-rotation', '--max-customers', '1'] });
   await clockIn(srv, ['sp-1', 'sp-2']);
   assert.deepEqual(await arrive(srv, ['c-1', 'c-2', 'c-3', 'c-4']), ['sp-1', 'sp-2', null, null]);
@@ -935,7 +935,13 @@ test('analyzing a walk-in still in the store again is not a new walk-in; after t
   // Waiting: the same place in the line.
   const waiting = expectStatus(await srv.post(FLOOR.analyze, walkIn('c-4', 8)));
   checkTrackedAnalysis(waiting, { customerId: 'c-4', assignedTo: null, queuePosition: 2 });
-  assert.deepEqual(stable(await getBoard(srv)), before, 'a second analysis changed the floor');
+  // The new analysis replaces the walk-in's segment and priority (more may be
+  // known now); its place, and everyone else's, stays.
+  const after = stable(await getBoard(srv));
+  const c4 = after.waiting.find((w) => w.customerId === 'c-4');
+  assert.deepEqual([c4.clusterId, c4.priorityScore], [waiting.customerAnalysis.clusterId, waiting.customerAnalysis.priorityScore]);
+  const place = (b) => ({ ...b, waiting: b.waiting.map(({ clusterId, clusterName, priorityScore, ...w }) => w) });
+  assert.deepEqual(place(after), place(before), 'a second analysis moved someone on the floor');
   const team2 = expectStatus(await srv.get(FLOOR.teamStatus));
   assert.deepEqual(team2.teamMembers.map((m) => [m.activeDeals, m.leadsToday]), team.teamMembers.map((m) => [m.activeDeals, m.leadsToday]));
   // After c-1 left, c-1 is a new walk-in: sp-1 took c-3 meanwhile, so c-1 queues behind c-4.

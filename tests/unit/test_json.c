@@ -44,7 +44,7 @@ static json_t *reparse(char *s)
     return v;
 }
 
-enum jtype { T_STR, T_NUM, T_INT, T_BOOL, T_ARR, T_OBJ, T_NULL, T_STR_OR_NULL };
+enum jtype { T_STR, T_NUM, T_INT, T_BOOL, T_ARR, T_OBJ, T_NULL, T_STR_OR_NULL, T_NUM_OR_NULL };
 
 struct key {
     const char *name;
@@ -70,6 +70,8 @@ static int type_ok(const json_t *v, enum jtype t)
         return json_is_null(v);
     case T_STR_OR_NULL:
         return json_is_string(v) || json_is_null(v);
+    case T_NUM_OR_NULL:
+        return json_is_number(v) || json_is_null(v);
     }
     return 0;
 }
@@ -122,7 +124,8 @@ static const struct key analysis_empty_keys[] = {{"customerAnalysis", T_OBJ},
 static const struct key customer_analysis_keys[] = {
     {"clusterId", T_INT},           {"clusterName", T_STR},           {"clusterDescription", T_STR},
     {"isOutlier", T_BOOL},          {"outlierReason", T_STR_OR_NULL}, {"confidence", T_NUM},
-    {"recommendedApproach", T_STR}, {"priorityScore", T_NUM},         {"outlierScore", T_NUM}};
+    {"recommendedApproach", T_STR}, {"priorityScore", T_NUM},         {"outlierScore", T_NUM},
+    {"closeProbability", T_NUM}}; /* the last: an addition of "Learning what sells" */
 static const struct key team_short_keys[] = {{"coherence", T_NUM},
                                              {"status", T_STR},
                                              {"totalSalespeople", T_INT},
@@ -165,7 +168,7 @@ static const struct key member_keys[] = {
     {"id", T_STR},         {"name", T_STR},        {"phase", T_NUM},
     {"phaseLabel", T_STR}, {"activeDeals", T_INT}, {"dealsToday", T_INT},
     {"leadsToday", T_INT}, {"skillLevel", T_NUM},  {"naturalFrequency", T_NUM},
-    {"status", T_STR}};
+    {"status", T_STR},     {"observedSkill", T_OBJ}};
 static const struct key segments_keys[] = {{"totalCustomersProcessed", T_INT},
                                            {"outliersDetected", T_INT},
                                            {"clusters", T_ARR},
@@ -175,7 +178,9 @@ static const struct key cluster_keys[] = {{"id", T_INT},
                                           {"profile", T_OBJ},
                                           {"centroid", T_ARR},
                                           {"sizeEstimate", T_INT},
-                                          {"share", T_NUM}};
+                                          {"share", T_NUM},
+                                          {"observedCloseRate", T_NUM_OR_NULL},
+                                          {"outcomesRecorded", T_INT}};
 static const struct key profile_keys[] = {
     {"name", T_STR}, {"description", T_STR}, {"approach", T_STR}, {"priority", T_NUM}};
 static const struct key anomaly_keys[] = {{"timestamp", T_STR},   {"customerId", T_STR_OR_NULL},
@@ -963,7 +968,7 @@ static void json__segments_have_the_seed_fields(void **state)
     (void)state;
     struct world w;
     world_init(&w);
-    json_t *doc = reparse(json_customer_segments(&w.in.seg));
+    json_t *doc = reparse(json_customer_segments(&w.in.seg, &w.in.learn));
     assert_int_equal(json_object_size(doc), 1);
     json_t *s = json_object_get(doc, "segments");
     CHECK_KEYS(s, segments_keys);
@@ -995,7 +1000,7 @@ static void json__segments_have_the_seed_fields(void **state)
     json_decref(doc);
 
     /* The bare summary is the same object. */
-    char *a = json_segments_summary(&w.in.seg), *b = json_customer_segments(&w.in.seg);
+    char *a = json_segments_summary(&w.in.seg, &w.in.learn), *b = json_customer_segments(&w.in.seg, &w.in.learn);
     assert_non_null(strstr(b, a));
     free(a);
     free(b);

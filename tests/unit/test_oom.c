@@ -492,11 +492,11 @@ static char *build_analysis(void)
 }
 static char *build_segments_summary(void)
 {
-    return json_segments_summary(&world.in.seg);
+    return json_segments_summary(&world.in.seg, &world.in.learn);
 }
 static char *build_customer_segments(void)
 {
-    return json_customer_segments(&world.in.seg);
+    return json_customer_segments(&world.in.seg, &world.in.learn);
 }
 static char *build_anomaly(void)
 {
