@@ -4,6 +4,8 @@
 #   make run     build, then start the service on 127.0.0.1:8080 with data in ./data
 #   make test    build; unit tests and API tests, plain and under ASan+UBSan; browser tests
 #   make bench   build optimised, then print the benchmark figures
+#   make quality what whaco learns, measured: closeProbability's calibration beside
+#                scikit-learn's, and what learned skills add (docs/quality.md)
 #   make crashloop   kill -9 and simulated power loss under load, ITER times per set (not in test)
 #   make soak        SOAK_MINUTES of steady mixed load: RSS, fds, p99 (not in test)
 #   make fuzz    build the libFuzzer targets (clang), run each for FUZZ_SECONDS
@@ -23,7 +25,7 @@ SOAK_MINUTES ?= 30
 ASAN_CONFIGURE = cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHACO_SANITIZE=ON \
 	-DWHACO_BUILD_BENCH=OFF >/dev/null
 
-.PHONY: all bootstrap build run test test-unit test-asan test-api test-api-asan test-browser bench format clean \
+.PHONY: all bootstrap build run test test-unit test-asan test-api test-api-asan test-browser bench quality format clean \
 	crashloop crashloop-asan soak fuzz-build fuzz test-fuzz
 
 all: build
@@ -84,6 +86,12 @@ test-fuzz: fuzz-build
 
 bench: build
 	@bench/run $(BUILD)
+
+# Minutes, not part of test: the figures docs/quality.md quotes.
+quality: build
+	@scripts/bootstrap quality
+	bench/close-model $(BUILD)
+	bench/skill-study $(BUILD)
 
 # Reliability runs (docs/reliability.md); minutes long, so not part of test.
 # Four sets of ITER iterations: kill -9 with sync full; simulated power loss

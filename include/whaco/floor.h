@@ -120,6 +120,9 @@ struct whaco_floor {
     uint32_t recent_head, recent_count;
     struct whaco_visit_end be_backs[WHACO_FLOOR_BE_BACKS]; /* ring, outcome be_back only */
     uint32_t be_back_head, be_back_count;
+    /* Not saved, false after init and load: the network rule ignores the
+     * observed skills (the simulator's baseline for what learning adds). */
+    bool entered_skills_only;
 };
 
 /* One assignment an event made: who got which walk-in, after what wait. */

@@ -31,6 +31,7 @@
 #ifndef WHACO_SIM_H
 #define WHACO_SIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,17 @@ struct whaco_sim_params {
     double skill_time_gain;  /* time x (1 + t (0.5 - s)): skilled staff are quicker; 0.3 */
     double load_time_gain;   /* time x (1 + u (k - 1)): multitasking is slower; 0.25 */
     double high_priority;    /* priority counted as high; WHACO_HIGH_PRIORITY (0.9) */
+    /* The walk-in's own intent (engagement, credit, down payment: see
+     * docs/simulation.md) moves the segment's chance: logit + g x intent;
+     * 0 (the segment alone decides, as before), [0, 3]. */
+    double feature_close_gain;
+    /* Each member's true skill with each segment, hidden from whaco: their
+     * entered skill + N(0, spread^2), clipped to [0, 1]; 0 (the entered
+     * skill is the truth), [0, 1]. */
+    double hidden_skill_spread;
+    /* The network rule learns who sells what from the outcomes
+     * (whaco_skill_match); false: the entered skill alone. true. */
+    bool observed_skills;
 };
 
 /* One salesperson of a simulated team (strings are NUL-terminated copies). */
@@ -131,6 +143,9 @@ struct whaco_sim_world {
     unsigned char *state; /* replay: saved whaco_intel state to start from, or NULL */
     size_t state_len;     /* bytes of state */
     size_t n_initial;     /* members[0..n_initial) are in that state's team */
+    double *true_skill;   /* [n_members * WHACO_CLUSTERS]: member m's true skill with
+                             segment k at [m * WHACO_CLUSTERS + k], or NULL: their entered skill */
+    double intent_center[WHACO_CLUSTERS]; /* each segment's mean intent (feature_close_gain) */
 };
 
 /* What happened to one walk-in in one run. */
@@ -148,7 +163,11 @@ struct whaco_sim_outcome {
     double wait_min;  /* minutes from arrival to service, abandonment or closing */
     double priority;  /* the segment priority whaco gave the customer */
     int64_t start_ms; /* service start (served only) */
-    int64_t end_ms;   /* service end (served only) */
+    int64_t end_ms;   /* service end; for the unserved, when they left */
+    double close_p;   /* whaco's closeProbability at the walk-in's analysis */
+    double chance;    /* their true chance to buy (0 if never served or the record's outcome) */
+    int32_t cluster;  /* the segment whaco gave them, 0..4 */
+    int32_t outlier;  /* 1 if whaco flagged them as an outlier */
 };
 
 /* Metrics of one run. */
@@ -207,8 +226,10 @@ void whaco_sim_default_team(struct whaco_sim_member *out, size_t n, double skill
  * Build a synthetic world: the n members (copied), p->days business days
  * from 2026-01-01 (a Thursday; Sundays closed), Poisson walk-ins with the
  * hourly profile, customers from whaco_gen_customer with its defaults, the
- * per-customer draws, ticks every 5 minutes and resets at midnight. Same
- * seed, same world. p must pass whaco_sim_params_check and n must be
+ * per-customer draws, ticks every 5 minutes and resets at midnight, and
+ * with p->hidden_skill_spread > 0 the members' true skills (from a stream
+ * of their own, so the walk-ins do not change with it). Same seed, same
+ * world. p must pass whaco_sim_params_check and n must be
  * >= 1. *w must be zeroed or released; allocates (abort on OOM).
  */
 void whaco_sim_world_generate(struct whaco_sim_world *w, const struct whaco_sim_params *p,

@@ -270,7 +270,7 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
         p.max_load = (uint32_t)o.max_load;
     struct replay_ctx ctx = {&lg, state, state_len, o.from, o.to, o.seed, err};
     struct simout so;
-    if (simout_run_worlds(&so, &p, replay_world, &ctx, o.reps, o.mask, err)) {
+    if (simout_run_worlds(&so, &p, replay_world, &ctx, o.reps, o.mask, NULL, err)) {
         status = 2;
     } else {
         char cmd[512];

@@ -37,14 +37,44 @@ static int gen_world(void *ctx, uint64_t rep, struct whaco_sim_world *w)
 
 int simout_run(struct simout *so, const struct whaco_sim_params *p,
                const struct whaco_sim_member *team, size_t n, uint64_t seed, uint64_t reps,
-               unsigned mask, FILE *err)
+               unsigned mask, FILE *walkins, FILE *err)
 {
     struct gen_ctx g = {p, team, n, seed};
-    return simout_run_worlds(so, p, gen_world, &g, reps, mask, err);
+    return simout_run_worlds(so, p, gen_world, &g, reps, mask, walkins, err);
+}
+
+void simout_walkins_header(FILE *f)
+{
+    fputs("replication,strategy,walkin,arriveMs,endMs,fate,salesperson,trueSegment,clusterId,"
+          "isOutlier",
+          f);
+    for (int j = 0; j < WHACO_FEATURES; j++)
+        fprintf(f, ",x%d", j);
+    fputs(",closeProbability,trueChance,sold\n", f);
+}
+
+/* The rows of one run's walk-ins (out[0..w->n_customers)). */
+static void walkin_rows(FILE *f, uint64_t rep, int strategy, const struct whaco_sim_world *w,
+                        const struct whaco_sim_outcome *out)
+{
+    static const char *const fates[] = {"", "served", "abandoned", "at_close"};
+    for (size_t i = 0; i < w->n_customers; i++) {
+        const struct whaco_sim_outcome *o = &out[i];
+        double x[WHACO_FEATURES];
+        whaco_features(&w->customers[i].c, x);
+        fprintf(f, "%" PRIu64 ",%s,%zu,%" PRId64 ",%" PRId64 ",%s,%s,%d,%d,%d", rep,
+                whaco_sim_strategy_name(strategy), i, w->customers[i].arrive_ms, o->end_ms,
+                o->fate >= 1 && o->fate <= 3 ? fates[o->fate] : "",
+                o->member >= 0 ? w->members[o->member].id : "", (int)w->customers[i].segment,
+                (int)o->cluster, (int)o->outlier);
+        for (int j = 0; j < WHACO_FEATURES; j++)
+            fprintf(f, ",%.6g", x[j]);
+        fprintf(f, ",%.6g,%.6g,%d\n", o->close_p, o->chance, (int)o->closed);
+    }
 }
 
 int simout_run_worlds(struct simout *so, const struct whaco_sim_params *p, simout_world_cb cb,
-                      void *ctx, uint64_t reps, unsigned mask, FILE *err)
+                      void *ctx, uint64_t reps, unsigned mask, FILE *walkins, FILE *err)
 {
     const char *field = NULL;
     int rc = whaco_sim_params_check(p, &field);
@@ -79,7 +109,12 @@ int simout_run_worlds(struct simout *so, const struct whaco_sim_params *p, simou
             struct whaco_sim_result res;
             if (!(mask & (1u << s)))
                 continue;
-            rc = whaco_sim_run(&w, p, s, &res, NULL);
+            struct whaco_sim_outcome *out =
+                walkins ? whaco_xcalloc(w.n_customers ? w.n_customers : 1, sizeof *out) : NULL;
+            rc = whaco_sim_run(&w, p, s, &res, out);
+            if (rc == WHACO_OK && out)
+                walkin_rows(walkins, r, s, &w, out);
+            whaco_free(out);
             if (rc != WHACO_OK) {
                 fprintf(err, "whaco: %s: %s\n", whaco_sim_strategy_name(s), whaco_strerror(rc));
                 break;

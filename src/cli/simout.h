@@ -29,14 +29,21 @@ struct simout {
 /* Builds replication rep's world into *w (zeroed); returns 0 or -1 (reported on err). */
 typedef int (*simout_world_cb)(void *ctx, uint64_t rep, struct whaco_sim_world *w);
 
-/* Play the strategies in mask on cb's worlds; 0, or -1 with the reason on err. */
+/*
+ * Play the strategies in mask on cb's worlds; 0, or -1 with the reason on
+ * err. With walkins not NULL, every walk-in of every run is also written
+ * there as a CSV row (simout_walkins_header's columns; docs/simulation.md).
+ */
 int simout_run_worlds(struct simout *so, const struct whaco_sim_params *p, simout_world_cb cb,
-                      void *ctx, uint64_t reps, unsigned mask, FILE *err);
+                      void *ctx, uint64_t reps, unsigned mask, FILE *walkins, FILE *err);
 
 /* The same on synthetic worlds of the given team, seeds seed, seed+1, ... */
 int simout_run(struct simout *so, const struct whaco_sim_params *p,
                const struct whaco_sim_member *team, size_t n, uint64_t seed, uint64_t reps,
-               unsigned mask, FILE *err);
+               unsigned mask, FILE *walkins, FILE *err);
+
+/* Write the header row of the walk-ins CSV to f. */
+void simout_walkins_header(FILE *f);
 
 void simout_release(struct simout *so);
 void simout_table(const struct simout *so, FILE *out);

@@ -9,6 +9,7 @@
  * every chosen strategy on it: common random numbers, so the paired
  * differences against up-rotation are the strategies' own.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,8 @@ static int usage(FILE *err)
     fputs("usage: whaco simulate [--strategy NAME|all] [--days N] [--replications N] [--seed S]\n"
           "                      [--team FILE.csv|FILE.json | --team-size N] [--skill-spread X]\n"
           "                      [--arrival-rate X] [--max-load N] [--patience MIN]\n"
-          "                      [--json] [--plot FILE.svg] [--sweep]\n"
+          "                      [--feature-gain X] [--hidden-skills X] [--observed-skills on|off]\n"
+          "                      [--json] [--plot FILE.svg] [--walkins FILE.csv] [--sweep]\n"
           "  strategies: up-rotation round-robin least-busy random skill-match oscillator\n"
           "              network (oscillator-desk)\n",
           err);
@@ -72,7 +74,7 @@ static int sweep(const struct whaco_sim_params *base, size_t team_size, double s
             struct whaco_sim_member team[16];
             whaco_sim_default_team(team, n, 0.6, sp);
             struct simout so;
-            if (simout_run(&so, &p, team, n, seed, reps, (1u << WHACO_SIM_STRATEGIES) - 1, err))
+            if (simout_run(&so, &p, team, n, seed, reps, (1u << WHACO_SIM_STRATEGIES) - 1, NULL, err))
                 return 2;
             simout_sweep_row(&so, label, out);
             simout_release(&so);
@@ -93,6 +95,7 @@ struct options {
     unsigned mask;             /* --strategy: bit s for strategy s */
     const char *team_file;     /* --team, or NULL */
     const char *plot;          /* --plot: an SVG chart to write, or NULL */
+    const char *walkins;       /* --walkins: every walk-in of every run as CSV, or NULL */
     double spread;             /* --skill-spread */
     int json;                  /* --json */
     int sweep;                 /* --sweep */
@@ -130,8 +133,20 @@ static int parse_option(const char *a, const char *v, struct options *o, int *ta
         return csv_parse_u64(v, &o->max_load) || o->max_load < 1 || o->max_load > WHACO_FLOOR_CUSTOMERS_MAX;
     if (!strcmp(a, "--patience"))
         return parse_num(v, 0.1, 10000.0, &o->p.patience_min) != 0;
+    if (!strcmp(a, "--feature-gain"))
+        return parse_num(v, 0.0, 3.0, &o->p.feature_close_gain) != 0;
+    if (!strcmp(a, "--hidden-skills"))
+        return parse_num(v, 0.0, 1.0, &o->p.hidden_skill_spread) != 0;
+    if (!strcmp(a, "--observed-skills")) {
+        o->p.observed_skills = v && !strcmp(v, "on");
+        return !v || (strcmp(v, "on") && strcmp(v, "off"));
+    }
     if (!strcmp(a, "--plot")) {
         o->plot = v;
+        return !v;
+    }
+    if (!strcmp(a, "--walkins")) {
+        o->walkins = v;
         return !v;
     }
     *takes_value = 0;
@@ -175,7 +190,7 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
         fprintf(err, "whaco simulate: --team and --team-size are exclusive\n");
         return usage(err);
     }
-    if (o->sweep && (o->team_file || o->json || o->plot)) {
+    if (o->sweep && (o->team_file || o->json || o->plot || o->walkins)) {
         fprintf(err, "whaco simulate: --sweep uses default teams and prints a table only\n");
         return usage(err);
     }
@@ -203,8 +218,22 @@ int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err)
         whaco_sim_default_team(team, n, 0.6, o.spread);
     }
 
+    FILE *walkins = NULL;
+    if (o.walkins) {
+        walkins = fopen(o.walkins, "w");
+        if (!walkins) {
+            fprintf(err, "whaco simulate: cannot write %s: %s\n", o.walkins, strerror(errno));
+            return 2;
+        }
+        simout_walkins_header(walkins);
+    }
     struct simout so;
-    if (simout_run(&so, &o.p, team, n, o.seed, o.reps, o.mask, err))
+    int failed = simout_run(&so, &o.p, team, n, o.seed, o.reps, o.mask, walkins, err);
+    if (walkins && fclose(walkins) != 0 && !failed) {
+        fprintf(err, "whaco simulate: cannot write %s: %s\n", o.walkins, strerror(errno));
+        failed = 1;
+    }
+    if (failed)
         return 2;
     char cmd[512];
     simout_cmdline(argc, argv, "whaco simulate", cmd, sizeof cmd);

@@ -138,15 +138,15 @@ bool whaco_learn_segment_rate(const struct whaco_learn *l, int k, double *rate, 
 #define SHRINK_MAX     200.0
 #define SHRINK_DEFAULT 20.0
 
-bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *rate,
-                          uint32_t *n)
+/*
+ * The prior of segment k's close rates in team t: its mean *p (the team's
+ * rate, shrunk toward the industry's as if 20 more outcomes were at it)
+ * and its strength *a (method of moments, see whaco/learn.h).
+ */
+static void team_prior(const struct whaco_team *t, int k, double *p, double *a)
 {
     double sold = 0.0, total = 0.0, sq = 0.0;
     size_t with = 0;
-    *n = 0;
-    *rate = WHACO_LEARN_PRIOR_RATE;
-    if (k < 0 || k >= WHACO_CLUSTERS || i >= t->n)
-        return false;
     for (size_t j = 0; j < t->n; j++) {
         const struct whaco_member *m = &t->members[j];
         sold += m->seg_sold[k];
@@ -154,24 +154,34 @@ bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *r
         sq += (double)m->seg_outcomes[k] * (double)m->seg_outcomes[k];
         with += m->seg_outcomes[k] > 0;
     }
-    /* The team's rate, itself shrunk toward the industry's while it is young. */
-    double p = (sold + SHRINK_DEFAULT * WHACO_LEARN_PRIOR_RATE) / (total + SHRINK_DEFAULT);
-    double a = SHRINK_DEFAULT;
-    if (with >= 2 && p > 0.0 && p < 1.0) {
-        /* Method of moments: the members' rates spread by chance alone with
-         * variance p(1-p)/n_j; what is left is the true spread tau^2. */
-        double ss = 0.0;
-        for (size_t j = 0; j < t->n; j++) {
-            const struct whaco_member *m = &t->members[j];
-            if (m->seg_outcomes[k] == 0)
-                continue;
-            double d = (double)m->seg_sold[k] / (double)m->seg_outcomes[k] - p;
-            ss += (double)m->seg_outcomes[k] * d * d;
-        }
-        double tau2 = (ss - p * (1.0 - p) * (double)(with - 1)) / (total - sq / total);
-        a = tau2 > 0.0 ? p * (1.0 - p) / tau2 - 1.0 : SHRINK_MAX;
-        a = a < SHRINK_MIN ? SHRINK_MIN : (a > SHRINK_MAX ? SHRINK_MAX : a);
+    *p = (sold + SHRINK_DEFAULT * WHACO_LEARN_PRIOR_RATE) / (total + SHRINK_DEFAULT);
+    *a = SHRINK_DEFAULT;
+    if (with < 2)
+        return;
+    /* Method of moments: the members' rates spread by chance alone with
+     * variance p(1-p)/n_j; what is left is the true spread tau^2. */
+    double ss = 0.0;
+    for (size_t j = 0; j < t->n; j++) {
+        const struct whaco_member *m = &t->members[j];
+        if (m->seg_outcomes[k] == 0)
+            continue;
+        double d = (double)m->seg_sold[k] / (double)m->seg_outcomes[k] - *p;
+        ss += (double)m->seg_outcomes[k] * d * d;
     }
+    double tau2 = (ss - *p * (1.0 - *p) * (double)(with - 1)) / (total - sq / total);
+    double est = tau2 > 0.0 ? *p * (1.0 - *p) / tau2 - 1.0 : SHRINK_MAX;
+    *a = est < SHRINK_MIN ? SHRINK_MIN : (est > SHRINK_MAX ? SHRINK_MAX : est);
+}
+
+bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *rate,
+                          uint32_t *n)
+{
+    *n = 0;
+    *rate = WHACO_LEARN_PRIOR_RATE;
+    if (k < 0 || k >= WHACO_CLUSTERS || i >= t->n)
+        return false;
+    double p, a;
+    team_prior(t, k, &p, &a);
     const struct whaco_member *m = &t->members[i];
     *n = m->seg_outcomes[k];
     *rate = ((double)m->seg_sold[k] + a * p) / ((double)m->seg_outcomes[k] + a);
@@ -180,18 +190,16 @@ bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *r
 
 double whaco_skill_match(const struct whaco_team *t, size_t i, int k, double p)
 {
-    double seed = 1.0 - fabs(t->members[i].skill - p), rate, best = 0.0;
+    double seed = 1.0 - fabs(t->members[i].skill - p), rate, team;
     uint32_t n;
     if (!whaco_observed_skill(t, i, k, &rate, &n))
         return seed;
-    for (size_t j = 0; j < t->n; j++) {
-        double r;
-        uint32_t nj;
-        whaco_observed_skill(t, j, k, &r, &nj);
-        best = r > best ? r : best;
-    }
+    double a;
+    team_prior(t, k, &team, &a);
+    double lift = rate / team - 0.5; /* the team's rate: 0.5; 1.5 times it: 1 */
+    lift = lift < 0.0 ? 0.0 : (lift > 1.0 ? 1.0 : lift);
     double w = (double)n / ((double)n + WHACO_LEARN_EVIDENCE_HALF);
-    return (1.0 - w) * seed + w * (best > 0.0 ? rate / best : 0.0);
+    return (1.0 - w) * seed + w * lift;
 }
 
 /*==== Saved state =========================================================*/

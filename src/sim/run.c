@@ -239,6 +239,30 @@ static double clamp01(double x)
     return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
 }
 
+/* The chance walk-in i closes with member m (skill s_entered) as its k-th customer at once. */
+static double close_chance(const struct run *r, size_t i, size_t m, uint32_t k)
+{
+    const struct whaco_sim_params *p = r->p;
+    const struct whaco_sim_customer *cu = &r->w->customers[i];
+    const struct whaco_sim_outcome *o = &r->out[i];
+    int seg = cu->segment;
+    if (seg < -1) /* replay: the segment whaco gave, an outlier as an anomaly */
+        seg = r->wseg[i];
+    double base = seg >= 0 && seg < WHACO_CLUSTERS ? p->close_base[seg] : p->close_anomaly;
+    if (p->feature_close_gain > 0.0 && base > 0.0 && base < 1.0)
+    {
+        double lift = whaco__sim_intent(&cu->c) -
+                      (seg >= 0 && seg < WHACO_CLUSTERS ? r->w->intent_center[seg] : 0.0);
+        base = 1.0 / (1.0 + exp(-(log(base / (1.0 - base)) + p->feature_close_gain * lift)));
+    }
+    double s = r->w->members[m].skill;
+    if (r->w->true_skill && seg >= 0 && seg < WHACO_CLUSTERS)
+        s = r->w->true_skill[m * WHACO_CLUSTERS + (size_t)seg];
+    return clamp01(base * (1.0 + p->skill_close_gain * (s - 0.5) * 2.0 * o->priority) *
+                   clamp01(1.0 - p->load_close_loss * (double)(k - 1)) /
+                   (1.0 + o->wait_min / p->wait_halfway_min));
+}
+
 static void note_peak(struct run *r, size_t m)
 {
     uint32_t l = r->load[m] + r->pq_len[m];
@@ -276,15 +300,8 @@ static void start_service(struct run *r, size_t i, size_t m, int64_t t)
         if (o->closed)
             end = cu->rec_close_ms > t ? cu->rec_close_ms : t + (int64_t)MS_PER_MIN;
     } else {
-        int seg = cu->segment;
-        double base_p;
-        if (seg < -1) /* replay: the segment whaco gave, an outlier as an anomaly */
-            seg = r->wseg[i];
-        base_p = seg >= 0 && seg < WHACO_CLUSTERS ? p->close_base[seg] : p->close_anomaly;
-        double chance = base_p * (1.0 + p->skill_close_gain * (s - 0.5) * 2.0 * o->priority) *
-                        clamp01(1.0 - p->load_close_loss * (double)(k - 1)) /
-                        (1.0 + o->wait_min / p->wait_halfway_min);
-        o->closed = cu->u_close < clamp01(chance);
+        o->chance = close_chance(r, i, m, k);
+        o->closed = cu->u_close < o->chance;
         o->guessed = cu->rec_closed >= 0 || cu->rec_member >= 0;
     }
     o->end_ms = end;
@@ -403,6 +420,9 @@ static int arrive(struct run *r, size_t i, int64_t t)
     if (rc != WHACO_OK)
         return rc;
     o->priority = an.segment.priority;
+    o->close_p = an.close_probability;
+    o->cluster = an.segment.cluster_id;
+    o->outlier = an.segment.is_outlier;
     r->wseg[i] = an.segment.is_outlier ? -1 : an.segment.cluster_id;
     if (an.assigned_id[0])
         m = whaco__sim_find_member(r->w, an.assigned_id);
@@ -433,6 +453,7 @@ static int leave_waiting(struct run *r, size_t i, int64_t t, int fate)
     r->state[i] = DONE;
     r->out[i].fate = fate;
     r->out[i].wait_min = (double)(t - r->w->customers[i].arrive_ms) / MS_PER_MIN;
+    r->out[i].end_ms = t;
     if (r->qm[i] >= 0)
         r->pq_len[r->qm[i]]--;
     if (!r->floor)
@@ -676,6 +697,8 @@ static int run_init(struct run *r, struct whaco_sim_outcome *out)
     }
     if (rc != WHACO_OK)
         run_release(r);
+    else
+        r->in.floor.entered_skills_only = !r->p->observed_skills;
     return rc;
 }
 

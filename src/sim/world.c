@@ -81,6 +81,9 @@ void whaco_sim_params_default(struct whaco_sim_params *p)
     p->skill_time_gain = 0.3;
     p->load_time_gain = 0.25;
     p->high_priority = WHACO_HIGH_PRIORITY;
+    p->feature_close_gain = 0.0;
+    p->hidden_skill_spread = 0.0;
+    p->observed_skills = true;
 }
 
 static int bad(const char **field, const char *name, double v)
@@ -119,6 +122,10 @@ int whaco_sim_params_check(const struct whaco_sim_params *p, const char **field)
     }
     if (!in_range(p->close_anomaly, 0.0, 1.0))
         return bad(field, "closeAnomaly", p->close_anomaly);
+    if (!in_range(p->feature_close_gain, 0.0, 3.0))
+        return bad(field, "featureCloseGain", p->feature_close_gain);
+    if (!in_range(p->hidden_skill_spread, 0.0, 1.0))
+        return bad(field, "hiddenSkillSpread", p->hidden_skill_spread);
     if (!in_range(p->skill_close_gain, 0.0, 1.0))
         return bad(field, "skillCloseGain", p->skill_close_gain);
     if (!in_range(p->load_close_loss, 0.0, 1.0))
@@ -207,6 +214,57 @@ size_t whaco__sim_find_member(const struct whaco_sim_world *w, const char *id)
     return SIZE_MAX;
 }
 
+double whaco__sim_intent(const struct whaco_customer *c)
+{
+    double down = c->vehicle_price > 0.0 ? c->down_payment / c->vehicle_price : 0.0;
+    down = down > 0.5 ? 0.5 : down;
+    return (c->engagement - 0.5) / 0.2 + 0.6 * (c->credit_score - 680.0) / 80.0 +
+           0.4 * (down - 0.12) / 0.1;
+}
+
+/*
+ * Each segment's mean intent (over 2,000 of its walk-ins from the
+ * generator, on a stream of their own), which the chance subtracts so that
+ * intent spreads a segment's walk-ins around its base rate instead of
+ * moving the segment.
+ */
+static void center_intent(struct whaco_sim_world *w)
+{
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    whaco_rng_seed(&rng, 0x696e74656e74ull); /* "intent": the same centres in every world */
+    for (int k = 0; k < WHACO_CLUSTERS; k++) {
+        whaco_gen_params_default(&gp);
+        for (int j = 0; j < WHACO_CLUSTERS; j++)
+            gp.mix[j] = j == k ? 1.0 : 0.0;
+        gp.anomaly_rate = 0.0;
+        double sum = 0.0;
+        for (int i = 0; i < 2000; i++) {
+            struct whaco_customer c;
+            whaco_gen_customer(&rng, &gp, &c, NULL);
+            sum += whaco__sim_intent(&c);
+        }
+        w->intent_center[k] = sum / 2000.0;
+    }
+}
+
+/*
+ * Each member's true skill with each segment: entered + N(0, spread^2),
+ * clipped to [0, 1], from a stream of its own (seed's golden-ratio
+ * neighbour) so that the walk-ins are the same with and without it.
+ */
+static void draw_true_skills(struct whaco_sim_world *w, double spread, uint64_t seed)
+{
+    struct whaco_rng rng;
+    whaco_rng_seed(&rng, seed ^ 0x9e3779b97f4a7c15ull);
+    w->true_skill = whaco_xmalloc(w->n_members * WHACO_CLUSTERS * sizeof *w->true_skill);
+    for (size_t m = 0; m < w->n_members; m++)
+        for (int k = 0; k < WHACO_CLUSTERS; k++) {
+            double s = w->members[m].skill + spread * whaco_rng_normal(&rng);
+            w->true_skill[m * WHACO_CLUSTERS + (size_t)k] = s < 0.0 ? 0.0 : (s > 1.0 ? 1.0 : s);
+        }
+}
+
 void whaco_sim_world_generate(struct whaco_sim_world *w, const struct whaco_sim_params *p,
                               const struct whaco_sim_member *members, size_t n, uint64_t seed)
 {
@@ -272,6 +330,10 @@ void whaco_sim_world_generate(struct whaco_sim_world *w, const struct whaco_sim_
             whaco__sim_push_clock(w, &clock_cap, t, WHACO_SIM_RESET, SIZE_MAX);
         whaco__sim_push_clock(w, &clock_cap, t, WHACO_SIM_TICK, SIZE_MAX);
     }
+    if (p->hidden_skill_spread > 0.0)
+        draw_true_skills(w, p->hidden_skill_spread, seed);
+    if (p->feature_close_gain > 0.0)
+        center_intent(w);
 }
 
 void whaco_sim_world_release(struct whaco_sim_world *w)
@@ -282,6 +344,7 @@ void whaco_sim_world_release(struct whaco_sim_world *w)
     whaco_free(w->closes);
     whaco_free(w->clock);
     whaco_free(w->state);
+    whaco_free(w->true_skill);
     memset(w, 0, sizeof *w);
 }
 

@@ -555,6 +555,91 @@ static void sim__replay_follows_the_floor(void **state)
     whaco_sim_world_release(&w);
 }
 
+/*
+ * Hidden skills come from a stream of their own: the walk-ins are the same
+ * with and without them; each true skill is in [0, 1] and they differ from
+ * the entered ones.
+ */
+static void sim__hidden_skills_leave_the_walkins_alone(void **state)
+{
+    (void)state;
+    struct whaco_sim_params p = params(), q = params();
+    struct whaco_sim_world a, b;
+    q.hidden_skill_spread = 0.3;
+    world(&a, &p, 6, 5);
+    world(&b, &q, 6, 5);
+    assert_null(a.true_skill);
+    assert_non_null(b.true_skill);
+    assert_int_equal(a.n_customers, b.n_customers);
+    assert_memory_equal(a.customers, b.customers, a.n_customers * sizeof *a.customers);
+    size_t differ = 0;
+    for (size_t m = 0; m < b.n_members; m++)
+        for (size_t k = 0; k < WHACO_CLUSTERS; k++) {
+            double s = b.true_skill[m * WHACO_CLUSTERS + k];
+            assert_true(s >= 0.0 && s <= 1.0);
+            differ += fabs(s - b.members[m].skill) > 0.01;
+        }
+    assert_true(differ > b.n_members * WHACO_CLUSTERS / 2);
+    whaco_sim_world_release(&a);
+    whaco_sim_world_release(&b);
+}
+
+/* Pearson correlation of x and y over the n pairs. */
+static double correlation(const double *x, const double *y, size_t n)
+{
+    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx += x[i] / (double)n;
+        my += y[i] / (double)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+        syy += (y[i] - my) * (y[i] - my);
+    }
+    return sxy / sqrt(sxx * syy);
+}
+
+/*
+ * With a feature gain the walk-in's own engagement moves its chance within
+ * its segment (without one it does not); every walk-in carries whaco's
+ * closeProbability, and a served one its true chance.
+ */
+static void sim__feature_gain_moves_the_chance_within_a_segment(void **state)
+{
+    (void)state;
+    for (int gain = 0; gain <= 1; gain++) {
+        struct whaco_sim_params p = params();
+        struct whaco_sim_world w;
+        p.days = 20;
+        p.feature_close_gain = gain;
+        world(&w, &p, 6, 11);
+        struct whaco_sim_outcome *o = calloc(w.n_customers, sizeof *o);
+        double *eng = calloc(w.n_customers, sizeof *eng), *ch = calloc(w.n_customers, sizeof *ch);
+        struct whaco_sim_result res;
+        assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_NETWORK, &res, o), WHACO_OK);
+        size_t n = 0;
+        for (size_t i = 0; i < w.n_customers; i++) {
+            assert_true(o[i].close_p > 0.0 && o[i].close_p < 1.0);
+            assert_true(o[i].end_ms >= w.customers[i].arrive_ms);
+            if (o[i].fate != WHACO_SIM_SERVED || w.customers[i].segment != WHACO_PRIME_BUYERS)
+                continue;
+            assert_true(o[i].chance > 0.0 && o[i].chance < 1.0);
+            /* Divide out what is not the walk-in's own: wait, load, skill. */
+            eng[n] = w.customers[i].c.engagement;
+            ch[n++] = o[i].chance * (1.0 + o[i].wait_min / p.wait_halfway_min);
+        }
+        assert_true(n > 100);
+        double r = correlation(eng, ch, n);
+        if (gain ? r < 0.5 : fabs(r) > 0.15)
+            fail_msg("gain %d: engagement and chance correlate %.3f over %zu", gain, r, n);
+        free(o);
+        free(eng);
+        free(ch);
+        whaco_sim_world_release(&w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +654,8 @@ int main(void)
         cmocka_unit_test(sim__replay_reproduces_recorded_assignments),
         cmocka_unit_test(sim__replay_follows_the_floor),
         cmocka_unit_test(sim__default_team_phases_spread_by_the_golden_angle),
+        cmocka_unit_test(sim__hidden_skills_leave_the_walkins_alone),
+        cmocka_unit_test(sim__feature_gain_moves_the_chance_within_a_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static int run(int (*cmd)(int, char **, FILE *, FILE *), char **text, const char
 static void simulate__bad_options_exit_2(void **state)
 {
     (void)state;
-    static const char *const bad[][4] = {
+    static const char *const bad[][5] = {
         {"simulate", "--days", "0", NULL},
         {"simulate", "--strategy", "best", NULL},
         {"simulate", "--arrival-rate", "-1", NULL},
@@ -53,6 +53,11 @@ static void simulate__bad_options_exit_2(void **state)
         {"simulate", "--team-size", "0", NULL},
         {"simulate", "--frobnicate", NULL, NULL},
         {"simulate", "--team", "/nonexistent.csv", NULL},
+        {"simulate", "--observed-skills", "yes", NULL},
+        {"simulate", "--hidden-skills", "1.5", NULL},
+        {"simulate", "--feature-gain", "-1", NULL},
+        {"simulate", "--walkins", "/nonexistent/dir/w.csv", NULL},
+        {"simulate", "--sweep", "--walkins", "w.csv", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *text = NULL;
@@ -90,6 +95,40 @@ static void simulate__json_and_plot(void **state)
 }
 
 /* Write text to dir/name; the path into path[cap]. */
+/* --walkins: the header and one row per walk-in of every run, each with its fields. */
+static void simulate__walkins_csv(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/whaco-sim-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/w.csv", dir);
+    const char *const args[] = {"simulate", "--days",    "1",        "--replications", "2",
+                                "--strategy", "network", "--walkins", path,            NULL};
+    char *text = NULL, line[1024];
+    assert_int_equal(run(whaco_cmd_simulate, &text, args), 0);
+    free(text);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "replication,strategy,walkin,arriveMs,endMs,fate,salesperson,"
+                              "trueSegment,clusterId,isOutlier,x0,x1,x2,x3,x4,x5,x6,x7,"
+                              "closeProbability,trueChance,sold\n");
+    size_t rows[2] = {0, 0};
+    while (fgets(line, sizeof line, f)) {
+        int commas = 0;
+        for (char *c = line; *c; c++)
+            commas += *c == ',';
+        assert_int_equal(commas, 20);
+        assert_true(line[0] == '0' || line[0] == '1');
+        assert_memory_equal(line + 1, ",network,", 9);
+        rows[line[0] - '0']++;
+    }
+    fclose(f);
+    assert_true(rows[0] > 10 && rows[1] > 10);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void write_file(const char *dir, const char *name, const char *text, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/%s", dir, name);
@@ -262,6 +301,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(simulate__bad_options_exit_2),
+        cmocka_unit_test(simulate__walkins_csv),
         cmocka_unit_test(simulate__json_and_plot),
         cmocka_unit_test(simulate__json_team_file_decodes_escapes),
         cmocka_unit_test(simulate__team_file_errors_say_where_and_what),
