@@ -700,7 +700,7 @@ static void add_member(struct whaco_intel *in, const char *id, const char *name,
 
 static struct whaco_customer prime(void)
 {
-    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
     return c;
 }
 
@@ -1061,7 +1061,7 @@ static void json__anomaly_ring_is_listed_newest_first_up_to_limit(void **state)
     struct whaco_analysis an;
     assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
     for (int i = 0; i < 30; i++) {
-        struct whaco_customer c = {"", 420, 2000000, 28000.5, 0, 0, 40, 900, 0.1};
+        struct whaco_customer c = {"", 420, 2000000, 28000.5, 0, 0, 40, 900, 0.1, 0};
         snprintf(c.id, sizeof c.id, "odd-%d", i);
         assert_int_equal(whaco_intel_analyze(&in, &c, T0 + i * MINUTE, &an, NULL), WHACO_OK);
         assert_true(an.segment.is_outlier);

@@ -149,7 +149,7 @@ static void handmade(struct whaco_sim_world *w, size_t n, const int *arrive_min,
     w->n_customers = nc;
     for (size_t i = 0; i < nc; i++) {
         struct whaco_sim_customer *c = &w->customers[i];
-        struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 0, 0.7};
+        struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 0, 0.7, 0};
         c->c = prime;
         snprintf(c->c.id, sizeof c->c.id, "h%zu", i);
         c->c.time_on_lot = stay_min[i];
@@ -517,7 +517,7 @@ static void sim__replay_follows_the_floor(void **state)
     (void)state;
     struct whaco_event ev[16];
     size_t n = 0;
-    struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 30, 0.7};
+    struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 30, 0.7, 0};
     int64_t t = T0 + 9 * 60 * MINUTE;
     for (int k = 0; k < 2; k++) {
         struct whaco_event *e = &ev[n++];
