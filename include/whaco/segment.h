@@ -345,12 +345,16 @@ const struct whaco_anomaly *whaco_segment_anomaly(const struct whaco_segmenter *
 
 /*
  * Append the segmenter as a WHACO_TAG_SEGMENT section payload (whaco/serial.h)
- * to b. Equal states give identical bytes. Out of memory sets b->failed.
+ * to b, in layout 2 (a layout mark first; its ring's customers in layout
+ * WHACO_CUSTOMER_PARTIAL). Equal states give identical bytes. Out of memory
+ * sets b->failed.
  */
 void whaco_segmenter_encode(const struct whaco_segmenter *s, struct whaco_buf *b);
 
 /*
- * Decode a section payload written by whaco_segmenter_encode into *s.
+ * Decode a section payload written by whaco_segmenter_encode into *s, in
+ * layout 2 or in layout 1 (no mark, complete customers: before unknown
+ * fields).
  * Every value is checked (finite, in range, counts consistent); returns
  * WHACO_OK, or WHACO_E_STATE_CORRUPT leaving *s untouched.
  */

@@ -8,6 +8,7 @@
  *   - cluster shares are in [0, 1] and sum to 1 (up to rounding);
  *   - weights are > 0 and sum to WHACO_FEATURES;
  *   - sum of cluster sizes == processed - outliers; ring_count <= outliers;
+ *   - a ring customer's unknown fields hold 0 (as they encode and decode);
  *   - log_var, inv_var and log_share hold log(variance), 1/variance and
  *     log(share): caches, not serialised, always recomputed from the values
  *     themselves (never updated incrementally), so a decoded state holds
@@ -560,7 +561,7 @@ static void adapt_weights(struct whaco_segmenter *s, const double *x, uint32_t k
  * half of them; its variance fell to the floor, which made the cluster more
  * attractive still): ARI 0.20 on 100,000 generated customers, where the
  * model learned from the complete data scores 0.57 on the same masked
- * customers. Scaled, 0.44; scaled and gated, 0.55 (dev data: 0.40, 0.45,
+ * customers. Scaled, 0.44; scaled and gated, 0.55 (dev data: 0.38, 0.45,
  * 0.47, against 0.48).
  */
 static void learn_normal(struct whaco_segmenter *s, const double *x,
