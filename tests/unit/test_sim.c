@@ -190,6 +190,28 @@ static void sim__up_rotation_longest_idle_first(void **state)
     whaco_sim_world_release(&w);
 }
 
+/*
+ * A walk-in whose timeOnLot was unknown when it was analysed (a replayed
+ * log) is served for a typical time on the lot, not for the 5-minute floor
+ * its stored 0 would give.
+ */
+static void sim__unknown_time_on_the_lot_is_a_typical_visit(void **state)
+{
+    (void)state;
+    static const int arrive[] = {0, 0};
+    static const int stay[] = {93, 0};
+    struct whaco_sim_world w;
+    struct whaco_sim_params p = params();
+    struct whaco_sim_outcome o[2];
+    struct whaco_sim_result r;
+    handmade(&w, 2, arrive, stay, 2, NULL);
+    w.customers[1].c.missing = WHACO_FIELD_TIME_ON_LOT;
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_UP_ROTATION, &r, o), WHACO_OK);
+    assert_true(o[0].end_ms > o[0].start_ms);
+    assert_true(o[1].end_ms - o[1].start_ms == o[0].end_ms - o[0].start_ms);
+    whaco_sim_world_release(&w);
+}
+
 static void sim__round_robin_cycles(void **state)
 {
     (void)state;
@@ -562,6 +584,7 @@ int main(void)
         cmocka_unit_test(sim__every_walkin_accounted_for),
         cmocka_unit_test(sim__up_rotation_longest_idle_first),
         cmocka_unit_test(sim__round_robin_cycles),
+        cmocka_unit_test(sim__unknown_time_on_the_lot_is_a_typical_visit),
         cmocka_unit_test(sim__least_busy_and_skill_match_properties),
         cmocka_unit_test(sim__oscillator_desk_picks_the_best_free),
         cmocka_unit_test(sim__strategies_share_customers_and_priorities),
