@@ -6,7 +6,10 @@
  *
  * File names: seed-event-<name> (mode byte 0), seed-state-<name> (mode 1,
  * with its CRC) and seed-nocrc-<name> (mode 2, the CRC left for the
- * harness to append). Deterministic: fixed times, fixed customers.
+ * harness to append). Deterministic: fixed times, fixed customers. The
+ * old-* files beside them are seeds that earlier formats wrote (event
+ * format 1; states before the floor, with SEGM layout 1, before unknown
+ * fields), kept as they were so that fuzz_state goes on reading them.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,12 +31,13 @@ static void write_seed(const char *dir, const char *name, uint8_t mode, const ui
     }
 }
 
-static void write_event(const char *dir, const struct whaco_event *ev)
+/* An event's seed, named after its type unless stem is given. */
+static void write_event(const char *dir, const struct whaco_event *ev, const char *stem)
 {
     char name[64];
     struct whaco_buf b = WHACO_BUF_INIT;
     whaco_event_encode(ev, &b);
-    snprintf(name, sizeof name, "seed-event-%s", whaco_event_name(ev->type));
+    snprintf(name, sizeof name, "seed-event-%s", stem ? stem : whaco_event_name(ev->type));
     write_seed(dir, name, 0, b.data, b.len);
     whaco_buf_release(&b);
 }
@@ -50,11 +54,19 @@ static void write_state(const char *dir, const char *name, const struct whaco_in
     whaco_buf_release(&b);
 }
 
+/* Complete customers, then some with unknown fields (the desk at arrival,
+ * a web lead, an extreme one known by its income and price only). */
 static const struct whaco_customer customers[] = {
-    {"c-prime", 780, 120000, 45000, 15000, 5000, 2, 60, 0.9},
-    {"c-first", 640, 42000, 22000, 1500, 0, 1, 25, 0.4},
-    {"c-odd", 300, 2000000, 900000, 0, 0, 40, 600, 0.01},
-    {"", 700, 70000, 30000, 6000, 2000, 3, 45, 0.6},
+    {"c-prime", 780, 120000, 45000, 15000, 5000, 2, 60, 0.9, 0},
+    {"c-first", 640, 42000, 22000, 1500, 0, 1, 25, 0.4, 0},
+    {"c-odd", 300, 2000000, 900000, 0, 0, 40, 600, 0.01, 0},
+    {"", 700, 70000, 30000, 6000, 2000, 3, 45, 0.6, 0},
+    {"c-desk", 0, 0, 30000, 6000, 2000, 3, 0, 0,
+     WHACO_FIELD_CREDIT_SCORE | WHACO_FIELD_ANNUAL_INCOME | WHACO_FIELD_TIME_ON_LOT |
+         WHACO_FIELD_ENGAGEMENT},
+    {"c-lead", 0, 0, 0, 0, 0, 1, 0, 0, WHACO_FIELDS_ALL & ~WHACO_FIELD_VISIT_COUNT},
+    {"c-odd-part", 0, 5000000, 400000, 0, 0, 0, 0, 0,
+     WHACO_FIELDS_ALL & ~(WHACO_FIELD_ANNUAL_INCOME | WHACO_FIELD_VEHICLE_PRICE)},
 };
 
 int main(int argc, char **argv)
@@ -68,16 +80,18 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1];
 
-    /* One record of each event type. */
+    /* One record of each event type (analyze twice: complete, and with unknown fields). */
     whaco_event_init(&ev, WHACO_EV_ANALYZE);
     ev.time_ms = 1764288000000;
     ev.customer = customers[0];
-    write_event(dir, &ev);
+    write_event(dir, &ev, "analyze");
+    ev.customer = customers[4];
+    write_event(dir, &ev, "analyze-partial");
     whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
     ev.time_ms = 1764288001000;
     snprintf(ev.id, sizeof ev.id, "sp-1");
     snprintf(ev.deal_id, sizeof ev.deal_id, "deal-42");
-    write_event(dir, &ev);
+    write_event(dir, &ev, NULL);
     whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
     ev.time_ms = 1764288002000;
     snprintf(ev.id, sizeof ev.id, "sp-2");
@@ -86,15 +100,15 @@ int main(int argc, char **argv)
     ev.natural_frequency = 0.9;
     ev.phase = 1.5;
     ev.active_deals = 2;
-    write_event(dir, &ev);
+    write_event(dir, &ev, NULL);
     whaco_event_init(&ev, WHACO_EV_REMOVE_SALESPERSON);
     ev.time_ms = 1764288003000;
     snprintf(ev.id, sizeof ev.id, "sp-2");
-    write_event(dir, &ev);
+    write_event(dir, &ev, NULL);
     for (uint32_t t = WHACO_EV_TICK; t <= WHACO_EV_RESET; t++) {
         whaco_event_init(&ev, (enum whaco_event_type)t);
         ev.time_ms = 1764288004000;
-        write_event(dir, &ev);
+        write_event(dir, &ev, NULL);
     }
 
     /* States: fresh, with a team, and after learning (anomalies, history). */

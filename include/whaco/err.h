@@ -50,7 +50,11 @@
     X(WRONG_SALESPERSON, -30, "the walk-in is not with this salesperson")                          \
     X(STATUS_VALUE, -31, "status must be one of available, break, delivery, appointment")          \
     X(OUTCOME_VALUE, -32, "outcome must be one of no_sale, be_back, appointment")                  \
-    X(FLOOR_FULL, -33, "too many walk-ins in the store at once")
+    X(FLOOR_FULL, -33, "too many walk-ins in the store at once")                                   \
+    X(NO_KNOWN_FEATURE, -34,                                                                       \
+      "no feature of the customer is known: give at least one of creditScore, annualIncome, "      \
+      "vehiclePrice, visitCount, timeOnLot, engagement (downPayment and tradeValue count only "    \
+      "with vehiclePrice)")
 
 enum whaco_err {
     WHACO_OK = 0,

@@ -66,7 +66,7 @@ struct whaco_learn {
 /* The model before any outcome: the prior. */
 void whaco_learn_init(struct whaco_learn *l);
 
-/* The profile of a walk-in from its customer and segment result (all features known). */
+/* The profile of a walk-in from its customer (its known features) and segment result. */
 void whaco_walkin_profile(struct whaco_walkin_profile *pr, const struct whaco_customer *c,
                           const struct whaco_segment_result *r);
 

@@ -28,6 +28,19 @@
  * default threshold is set where about 1% of normal customers exceed it (see
  * README "Outlier calibration"); the seed's fixed 3.5 would flag ~14%.
  *
+ * Unknown fields (struct whaco_customer's `missing`): only customerId is
+ * required. The model is marginalised over the unknown features -- their
+ * terms leave L_k, d and z -- so the segment, its posterior and the
+ * distance use what is known. The distance over n < 8 features is divided
+ * by a measured factor (segment.c, threshold_factor) that puts it on the
+ * eight-feature scale, so the one threshold keeps flagging about 1% of
+ * normal customers whatever n is. `confidence` is the posterior of the
+ * segment given the known features: it falls, on average, as features go
+ * missing (docs/segmentation.md, "Unknown fields"). An incomplete customer
+ * moves only its known coordinates, at rates scaled by the evidence it
+ * carries and its posterior. A customer with no known feature is refused
+ * (WHACO_E_NO_KNOWN_FEATURE).
+ *
  * Memory: a struct whaco_segmenter is plain, fixed-size data owned by the
  * caller (about 43 KiB); nothing here allocates. Functions that take a const
  * segmenter only read it and may run concurrently; functions that change it
@@ -69,8 +82,32 @@ enum whaco_feature {
 };
 
 /*
+ * The API's eight input fields, as bits of a customer's `missing` set. They
+ * are in feature order: field bit j feeds feature j, and the two features
+ * that are shares of the price (Down%, Trade%) also need vehiclePrice.
+ */
+enum whaco_field_flags {
+    WHACO_FIELD_CREDIT_SCORE = 1u << 0,  /* creditScore */
+    WHACO_FIELD_ANNUAL_INCOME = 1u << 1, /* annualIncome */
+    WHACO_FIELD_VEHICLE_PRICE = 1u << 2, /* vehiclePrice */
+    WHACO_FIELD_DOWN_PAYMENT = 1u << 3,  /* downPayment */
+    WHACO_FIELD_TRADE_VALUE = 1u << 4,   /* tradeValue */
+    WHACO_FIELD_VISIT_COUNT = 1u << 5,   /* visitCount */
+    WHACO_FIELD_TIME_ON_LOT = 1u << 6,   /* timeOnLot */
+    WHACO_FIELD_ENGAGEMENT = 1u << 7,    /* engagement */
+};
+#define WHACO_FIELDS     8     /* input fields (the bits above) */
+#define WHACO_FIELDS_ALL 0xffu /* every field bit */
+
+/*
  * One walk-in customer: the eight inputs of the API, in its units. The id is
  * carried through to the anomaly feed; it may be empty.
+ *
+ * Any field may be unknown (the desk learns credit and income later in the
+ * visit; a web lead has no time on the lot): its bit is set in `missing` and
+ * its value means nothing (0 by convention; encoders write 0). `missing` is
+ * last and 0 means complete, so a zeroed or positionally initialised
+ * customer is a complete one, as before unknown fields existed.
  */
 struct whaco_customer {
     char id[WHACO_ID_MAX]; /* customerId, NUL-terminated, may be "" */
@@ -82,12 +119,25 @@ struct whaco_customer {
     int32_t visit_count;   /* visits to the dealership, >= 0 */
     double time_on_lot;    /* minutes on the lot this visit, >= 0 */
     double engagement;     /* salesperson-rated engagement, 0..1 */
+    uint32_t missing;      /* enum whaco_field_flags of the unknown fields; 0: all known */
 };
 
+/* The API name of field bit i (0..WHACO_FIELDS-1: "creditScore", ...), or "?". */
+const char *whaco_field_name(int i);
+
 /*
- * Check every field of a customer. Returns WHACO_OK, or the first error
- * found, in field order, with *field (if field is not NULL) set to the API
- * name of the bad field ("creditScore", ...; static storage):
+ * The features a customer's known fields give, as a mask (bit j: feature j,
+ * enum whaco_feature): feature j is known when field j is, and Down% and
+ * Trade% need vehiclePrice as well. WHACO_FIELDS_ALL for a complete customer.
+ */
+uint32_t whaco_features_known(const struct whaco_customer *c);
+
+/*
+ * Check every known field of a customer (unknown ones are not looked at;
+ * downPayment <= vehiclePrice is checked when both are known). Returns
+ * WHACO_OK, or the first error found, in field order, with *field (if field
+ * is not NULL) set to the API name of the bad field ("creditScore", ...;
+ * static storage):
  *   WHACO_E_NOT_FINITE          any number NaN or infinite
  *   WHACO_E_CREDIT_SCORE_RANGE  creditScore outside 300..850
  *   WHACO_E_NEGATIVE_MONEY      annualIncome, downPayment or tradeValue < 0
@@ -98,6 +148,12 @@ struct whaco_customer {
  *   WHACO_E_ENGAGEMENT_RANGE    engagement outside 0..1
  *   WHACO_E_ID_LENGTH           id not NUL-terminated within WHACO_ID_MAX
  *                               or holding control characters
+ *   WHACO_E_INVAL               a `missing` bit beyond WHACO_FIELDS_ALL
+ *                               (*field set to NULL)
+ *   WHACO_E_NO_KNOWN_FEATURE    no feature is known (whaco_features_known
+ *                               is 0: nothing, or only downPayment and
+ *                               tradeValue without vehiclePrice; *field set
+ *                               to NULL: no one field is to blame)
  * Nothing is clamped: extreme but possible values (an income of $5M, 900
  * minutes on the lot) are valid, and it is the outlier test's job to notice
  * them. Thread-safe.
@@ -108,23 +164,40 @@ int whaco_customer_check(const struct whaco_customer *c, const char **field);
  * Fill x[WHACO_FEATURES] with the customer's normalised features (see enum
  * whaco_feature). The transforms are fixed, never clipped, and chosen so that
  * typical customers land roughly in 0..1 while extreme values land far
- * outside it. The customer must have passed whaco_customer_check().
+ * outside it. An unknown feature (whaco_features_known) is set to 0 and
+ * means nothing. The customer must have passed whaco_customer_check().
  */
 void whaco_features(const struct whaco_customer *c, double x[WHACO_FEATURES]);
 
 /*
- * Append a customer to b in the portable format (whaco/serial.h): str id,
- * f64 creditScore, annualIncome, vehiclePrice, downPayment, tradeValue,
- * u32 visitCount, f64 timeOnLot, engagement. Out of memory sets b->failed
- * (whaco/serial.h); the caller checks the buffer once it is complete.
+ * The layouts of an encoded customer. Each record or section that holds
+ * customers says which one it used (the event log's format byte, the SEGM
+ * section's layout), so old bytes stay readable.
+ */
+enum whaco_customer_layout {
+    /* str id, f64 creditScore, annualIncome, vehiclePrice, downPayment,
+     * tradeValue, u32 visitCount, f64 timeOnLot, engagement: every field
+     * known (written before unknown fields existed). */
+    WHACO_CUSTOMER_COMPLETE = 1,
+    /* str id, u8 missing (enum whaco_field_flags), then each known field,
+     * in the order above, with its type above; unknown ones take no bytes. */
+    WHACO_CUSTOMER_PARTIAL = 2,
+};
+
+/*
+ * Append a customer to b in the portable format (whaco/serial.h), layout
+ * WHACO_CUSTOMER_PARTIAL. Out of memory sets b->failed (whaco/serial.h); the
+ * caller checks the buffer once it is complete.
  */
 void whaco_customer_encode(const struct whaco_customer *c, struct whaco_buf *b);
 
 /*
- * Read a customer written by whaco_customer_encode. A customer that fails
- * whaco_customer_check marks the reader failed (WHACO_E_STATE_CORRUPT).
+ * Read a customer written in `layout` (enum whaco_customer_layout; a
+ * complete one has missing 0, an unknown field reads as 0). Another layout,
+ * a customer that fails whaco_customer_check, or a missing set beyond the
+ * eight fields, marks the reader failed (WHACO_E_STATE_CORRUPT).
  */
-void whaco_customer_decode(struct whaco_customer *c, struct whaco_reader *r);
+void whaco_customer_decode(struct whaco_customer *c, struct whaco_reader *r, int layout);
 
 /* Short display name of feature j ("FICO", "Income", "Down%", ...). */
 const char *whaco_feature_name(int j);
@@ -164,7 +237,7 @@ struct whaco_segment_config {
     double alpha_var;         /* variance learning rate, (0, 1]; 0.01 */
     double alpha_prior;       /* segment-share learning rate, (0, 1]; 0.005 */
     double beta;              /* feature-weight learning rate, [0, 1]; 0.01 */
-    double outlier_threshold; /* d above which a customer is an outlier; 4.75 */
+    double outlier_threshold; /* outlier score above which a customer is an outlier; 4.75 */
     int weight_rule;          /* enum whaco_weight_rule */
 };
 
@@ -216,14 +289,16 @@ struct whaco_segmenter {
 /* What the engine says about one customer. */
 struct whaco_segment_result {
     int cluster_id;                   /* assigned segment */
-    bool is_outlier;                  /* d > outlier_threshold */
-    double outlier_score;             /* d, >= 0 */
+    bool is_outlier;                  /* outlier_score > outlier_threshold */
+    double outlier_score;             /* d over the known features, on the 8-feature scale */
     double confidence;                /* posterior of cluster_id, 0..1 */
     double priority;                  /* the segment's priority */
-    double posterior[WHACO_CLUSTERS]; /* P(segment k | x), sums to 1 */
-    double z[WHACO_FEATURES];         /* (x_j - c_kj) / s_kj */
+    double posterior[WHACO_CLUSTERS]; /* P(segment k | known x), sums to 1 */
+    double z[WHACO_FEATURES];         /* (x_j - c_kj) / s_kj; 0 if feature j is unknown */
     uint8_t reasons[WHACO_FEATURES];  /* outliers only: strongest first */
     uint8_t n_reasons;                /* 0 unless is_outlier */
+    uint32_t missing;                 /* the customer's unknown fields (enum whaco_field_flags) */
+    uint32_t known;                   /* the features used (whaco_features_known) */
 };
 
 /*
@@ -244,11 +319,12 @@ int whaco_segment_classify(const struct whaco_segmenter *s, const struct whaco_c
 
 /*
  * Classify a customer and learn from it: the analyze-customer event. A
- * normal customer updates the assigned cluster, the shares and the weights;
- * an outlier only increments the counters and enters the anomaly ring with
- * timestamp now_ms. Returns as whaco_segment_classify; on error *s is
- * unchanged. Allocation-free. Deterministic: the same state and inputs give
- * bit-identical results.
+ * normal customer updates the assigned cluster (its known coordinates; an
+ * incomplete customer at reduced rates, see segment.c's learn_normal), the
+ * shares and the weights; an outlier only increments the counters and
+ * enters the anomaly ring with timestamp now_ms (its unknown fields as 0). Returns as
+ * whaco_segment_classify; on error *s is unchanged. Allocation-free. Deterministic: the same state
+ * and inputs give bit-identical results.
  */
 int whaco_segment_learn(struct whaco_segmenter *s, const struct whaco_customer *c, int64_t now_ms,
                         struct whaco_segment_result *out, const char **field);
@@ -269,12 +345,16 @@ const struct whaco_anomaly *whaco_segment_anomaly(const struct whaco_segmenter *
 
 /*
  * Append the segmenter as a WHACO_TAG_SEGMENT section payload (whaco/serial.h)
- * to b. Equal states give identical bytes. Out of memory sets b->failed.
+ * to b, in layout 2 (a layout mark first; its ring's customers in layout
+ * WHACO_CUSTOMER_PARTIAL). Equal states give identical bytes. Out of memory
+ * sets b->failed.
  */
 void whaco_segmenter_encode(const struct whaco_segmenter *s, struct whaco_buf *b);
 
 /*
- * Decode a section payload written by whaco_segmenter_encode into *s.
+ * Decode a section payload written by whaco_segmenter_encode into *s, in
+ * layout 2 or in layout 1 (no mark, complete customers: before unknown
+ * fields).
  * Every value is checked (finite, in range, counts consistent); returns
  * WHACO_OK, or WHACO_E_STATE_CORRUPT leaving *s untouched.
  */

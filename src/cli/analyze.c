@@ -4,11 +4,16 @@
  * row per customer (CSV, or JSON lines with --format json).
  *
  * Input: a header row with the API's camelCase names, customerId first;
- * creditScore, annualIncome, vehiclePrice, downPayment, visitCount,
- * timeOnLot and engagement are required, tradeValue is optional (0 when
- * absent or empty, as in the API), and other columns are ignored. A row that
- * cannot be read or fails validation is reported on stderr with its line
- * number and field, and skipped; the exit status is then 1.
+ * the columns creditScore, annualIncome, vehiclePrice, downPayment,
+ * visitCount, timeOnLot and engagement are required, tradeValue is optional
+ * (an absent column is no trade-in, 0, as an absent field in the API), and
+ * other columns are ignored. An empty cell is an unknown field (a null in
+ * the API): the customer is segmented on what is known (whaco/segment.h).
+ * A column must be there even if every cell of it is empty, so that a
+ * misspelt header is an error rather than a field silently unknown. A row
+ * that cannot be read or fails validation (no known feature included) is
+ * reported on stderr with its line number and field, and skipped; the exit
+ * status is then 1.
  *
  * A bulk tool: it starts from the seeded profiles or from a service's
  * learned state (--state DIR, read-only), can write what it learned as a
@@ -192,20 +197,35 @@ static int read_header(struct csv_reader *r, int idx[COL_COUNT], FILE *err)
 /* 1 if an API field comes after visitCount in column order. */
 static int field_after_visits(const char *field)
 {
-    return !strcmp(field, "timeOnLot") || !strcmp(field, "engagement");
+    return field && (!strcmp(field, "timeOnLot") || !strcmp(field, "engagement"));
 }
 
+/* The field bit of each input column (the customer's `missing` set). */
+static const uint32_t column_bits[COL_COUNT] = {
+    0,
+    WHACO_FIELD_CREDIT_SCORE,
+    WHACO_FIELD_ANNUAL_INCOME,
+    WHACO_FIELD_VEHICLE_PRICE,
+    WHACO_FIELD_DOWN_PAYMENT,
+    WHACO_FIELD_TRADE_VALUE,
+    WHACO_FIELD_VISIT_COUNT,
+    WHACO_FIELD_TIME_ON_LOT,
+    WHACO_FIELD_ENGAGEMENT,
+};
+
 /*
- * Fill a customer from the current record. Returns WHACO_OK or the error of
- * the first bad field in column order, *field naming it. The range checks
- * of whaco_customer_check are left to whaco_segment_learn, which makes them
- * anyway, except when visitCount is not a whole number: then they run here,
- * to decide which of the two errors comes first.
+ * Fill a customer from the current record; an empty cell is an unknown
+ * field. Returns WHACO_OK or the error of the first bad field in column
+ * order, *field naming it. The range checks of whaco_customer_check are
+ * left to whaco_segment_learn, which makes them anyway, except when
+ * visitCount is not a whole number: then they run here, to decide which of
+ * the two errors comes first.
  */
 static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
                          struct whaco_customer *c, const char **field)
 {
     double v[COL_COUNT] = {0};
+    uint32_t missing = 0;
     for (int col = 0; col < COL_COUNT; col++) {
         if (idx[col] >= r->nfields) {
             *field = column_names[col];
@@ -214,8 +234,10 @@ static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
         if (col == COL_CUSTOMER_ID || idx[col] < 0)
             continue;
         const char *s = r->fields[idx[col]];
-        if (col == COL_TRADE_VALUE && *s == '\0')
+        if (*s == '\0') {
+            missing |= column_bits[col];
             continue;
+        }
         if (csv_parse_double(s, &v[col])) {
             *field = column_names[col];
             return WHACO_E_PARSE;
@@ -235,9 +257,11 @@ static int read_customer(const struct csv_reader *r, const int idx[COL_COUNT],
     c->trade_value = v[COL_TRADE_VALUE];
     c->time_on_lot = v[COL_TIME_ON_LOT];
     c->engagement = v[COL_ENGAGEMENT];
+    c->missing = missing;
 
     /* visitCount is a whole number in the core; a value that is not one is
-     * reported unless a field before it in column order is wrong too. */
+     * reported unless a field before it in column order is wrong too. An
+     * unknown one reads as 0, which is whole. */
     double visits = v[COL_VISIT_COUNT];
     int visits_rc = !isfinite(visits)                               ? WHACO_E_NOT_FINITE
                     : visits != floor(visits) || visits > INT32_MAX ? WHACO_E_NOT_INTEGER
@@ -605,7 +629,9 @@ static int analyze_rows(struct pass *a, FILE *out)
             e = whaco_segment_learn(a->seg, &c, a->now_ms, &res, &field);
         if (e != WHACO_OK) {
             progress_clear(&a->pg);
-            fprintf(a->err, "whaco analyze: line %ld: %s: %s\n", a->r.lineno, field,
+            /* A row with no known feature has no one field to blame. */
+            fprintf(a->err, "whaco analyze: line %ld: %s%s%s\n", a->r.lineno, field ? field : "",
+                    field ? ": " : "",
                     e == WHACO_E_PARSE ? "missing or not a number" : whaco_strerror(e));
             a->t.bad++;
             continue;

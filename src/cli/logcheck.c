@@ -58,6 +58,23 @@ static void print_name(FILE *out, const char *name, const char *text, long value
         fprintf(out, ",\"%s\":%ld", name, value);
 }
 
+/* ,"missingFields":["creditScore",...]: a customer's unknown fields; nothing when all are known. */
+static void print_missing(FILE *out, uint32_t missing)
+{
+    if (!missing)
+        return;
+    const char *sep = "";
+    fputs(",\"missingFields\":[", out);
+    for (int i = 0; i < WHACO_FIELDS; i++) {
+        if (!(missing & (1u << i)))
+            continue;
+        fputs(sep, out);
+        cli_json_string(out, whaco_field_name(i));
+        sep = ",";
+    }
+    fputc(']', out);
+}
+
 static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, const void *body,
                        size_t len)
 {
@@ -78,6 +95,7 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
     case WHACO_EV_ANALYZE:
         fputs(",\"customerId\":", c->out);
         cli_json_string(c->out, ev.customer.id);
+        print_missing(c->out, ev.customer.missing); /* a complete one prints as it always did */
         break;
     case WHACO_EV_DEAL_CLOSED:
         fputs(",\"salespersonId\":", c->out);

@@ -9,9 +9,10 @@
  * row without its operations does not compile, and nothing here switches
  * over the types.
  *
- * Encoding, format 2, little-endian (whaco/serial.h):
- *   u8 format (2) | u32 type | i64 time_ms | the type's payload:
- *     analyze             the customer (whaco_customer_encode)
+ * Encoding, format 3, little-endian (whaco/serial.h):
+ *   u8 format (3) | u32 type | i64 time_ms | the type's payload:
+ *     analyze             the customer (whaco_customer_encode: layout
+ *                         WHACO_CUSTOMER_PARTIAL, its unknown fields left out)
  *     deal_closed         str salespersonId, str dealId, str customerId ("" none)
  *     add_salesperson     str id, str name, f64 skillLevel, f64 naturalFrequency,
  *                         f64 phase, u32 activeDeals
@@ -22,8 +23,10 @@
  *     customer_left       str customerId, u8 outcome (enum whaco_outcome), str id ("" none)
  *     override            str customerId, str id
  *     floor_settings      u8 tracking, u8 rule, u32 maxCustomers, u8 beBackToOriginal
- *   Format 1, written before the floor, is read too: the same but for
- *   deal_closed, which had no customerId.
+ *   Formats 1 and 2 are read too. Format 2 (the floor, before unknown
+ *   fields) is the same but for analyze, whose customer was complete
+ *   (WHACO_CUSTOMER_COMPLETE: every field, no missing set). Format 1 (before
+ *   the floor) is format 2 but for deal_closed, which had no customerId.
  * The payload is exactly consumed; anything left over is corruption.
  */
 #include <math.h>
@@ -33,7 +36,9 @@
 #include "whaco/event.h"
 #include "banned.h"
 
-#define EVENT_FORMAT 2 /* 1: before the floor (deal_closed without customerId); still read */
+/* 3: customers may have unknown fields. Still read: 2, every customer complete;
+ * 1, before the floor (deal_closed without customerId). */
+#define EVENT_FORMAT 3
 
 /* The table's numbers are 1, 2, 3, ... in order: types index the table below. */
 enum {
@@ -53,10 +58,11 @@ static void encode_analyze(const struct whaco_event *ev, struct whaco_buf *b)
     whaco_customer_encode(&ev->customer, b);
 }
 
+/* Formats 1 and 2 knew every field of every customer. */
 static void decode_analyze(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
 {
-    (void)format;
-    whaco_customer_decode(&ev->customer, r);
+    whaco_customer_decode(&ev->customer, r,
+                          format >= 3 ? WHACO_CUSTOMER_PARTIAL : WHACO_CUSTOMER_COMPLETE);
 }
 
 static int apply_analyze(struct whaco_intel *in, const struct whaco_event *ev,
@@ -298,7 +304,7 @@ static int apply_floor_settings(struct whaco_intel *in, const struct whaco_event
 struct event_ops {
     const char *name;
     void (*encode)(const struct whaco_event *ev, struct whaco_buf *b);
-    /* fails r on bad values; format is the record's (1 or 2) */
+    /* fails r on bad values; format is the record's (1..EVENT_FORMAT) */
     void (*decode)(struct whaco_event *ev, struct whaco_reader *r, uint8_t format);
     /* out is never NULL; field as whaco_event_apply's */
     int (*apply)(struct whaco_intel *in, const struct whaco_event *ev,

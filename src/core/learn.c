@@ -43,7 +43,10 @@ void whaco_walkin_profile(struct whaco_walkin_profile *pr, const struct whaco_cu
 {
     memset(pr, 0, sizeof *pr);
     whaco_features(c, pr->x);
-    pr->known = (uint8_t)((1u << WHACO_FEATURES) - 1u);
+    pr->known = (uint8_t)whaco_features_known(c);
+    for (int j = 0; j < WHACO_FEATURES; j++)
+        if (!(pr->known & (1u << j)))
+            pr->x[j] = 0.0; /* as saved: an unknown value is 0 */
     pr->cluster = (int8_t)r->cluster_id;
     pr->outlier = r->is_outlier;
 }

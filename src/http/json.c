@@ -13,8 +13,12 @@
  * to copy), and only a structurally complete request reaches the core's
  * value check (whaco_customer_check, whaco_member_spec_check), whose first
  * error in field order is reported. A JSON null counts as absent: the
- * default for an optional field, MISSING_FIELD for a required one. Unknown
- * fields are ignored. Out-parameters are written only on success.
+ * default for an optional field, MISSING_FIELD for a required one. The
+ * exception is analyze-customer's eight numbers, of which any may be
+ * unknown: absent or null is unknown (the customer's `missing` set), but
+ * for an absent tradeValue, which keeps the seed's meaning, no trade-in (0);
+ * a customer with no known feature is NO_KNOWN_FEATURE, with no field.
+ * Unknown fields are ignored. Out-parameters are written only on success.
  *
  * Responses. Documents are built as jansson values and dumped with
  * JSON_COMPACT | JSON_REAL_PRECISION(6); keys keep insertion order (jansson
@@ -391,12 +395,29 @@ static int copy_id(char *dst, size_t cap, const char *s, size_t len, size_t min_
     return 0;
 }
 
+/*
+ * A customer's number field that may be unknown: absent or null sets bit in
+ * *missing (and leaves *out 0), a number is read into *out. 0, or -1 with
+ * *e filled (WRONG_TYPE).
+ */
+static int get_feature(json_t *o, const char *name, uint32_t bit, double *out, uint32_t *missing,
+                       struct api_error *e)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v || json_is_null(v)) {
+        *missing |= bit;
+        return 0;
+    }
+    return get_number(o, name, true, 0.0, out, e);
+}
+
 int json_parse_analyze(const char *body, size_t len, struct whaco_event *ev, struct api_error *e)
 {
     struct whaco_customer c;
     const char *id = NULL, *field = NULL;
     size_t id_len = 0;
     int64_t visits = 0;
+    uint32_t missing = 0;
     int rc, err;
 
     json_t *root = load_object(body, len, e);
@@ -407,22 +428,35 @@ int json_parse_analyze(const char *body, size_t len, struct whaco_event *ev, str
     if (rc == 0 && id)
         rc = copy_id(c.id, sizeof c.id, id, id_len, 1, "customerId", WHACO_E_ID_LENGTH, e);
     if (rc == 0)
-        rc = get_number(root, "creditScore", true, 0.0, &c.credit_score, e);
+        rc = get_feature(root, "creditScore", WHACO_FIELD_CREDIT_SCORE, &c.credit_score, &missing,
+                         e);
     if (rc == 0)
-        rc = get_number(root, "annualIncome", true, 0.0, &c.annual_income, e);
+        rc = get_feature(root, "annualIncome", WHACO_FIELD_ANNUAL_INCOME, &c.annual_income,
+                         &missing, e);
     if (rc == 0)
-        rc = get_number(root, "vehiclePrice", true, 0.0, &c.vehicle_price, e);
+        rc = get_feature(root, "vehiclePrice", WHACO_FIELD_VEHICLE_PRICE, &c.vehicle_price,
+                         &missing, e);
     if (rc == 0)
-        rc = get_number(root, "downPayment", true, 0.0, &c.down_payment, e);
-    if (rc == 0)
-        rc = get_number(root, "tradeValue", false, 0.0, &c.trade_value, e);
-    if (rc == 0)
-        rc = get_whole(root, "visitCount", true, 0, INT32_MIN, INT32_MAX, &visits, e);
-    if (rc == 0)
-        rc = get_number(root, "timeOnLot", true, 0.0, &c.time_on_lot, e);
-    if (rc == 0)
-        rc = get_number(root, "engagement", true, 0.0, &c.engagement, e);
+        rc = get_feature(root, "downPayment", WHACO_FIELD_DOWN_PAYMENT, &c.down_payment, &missing,
+                         e);
+    /* The seed's tradeValue was optional with 0 for no trade-in: an absent
+     * one still means that, so its requests mean what they meant; only an
+     * explicit null is unknown. */
+    if (rc == 0 && json_object_get(root, "tradeValue"))
+        rc = get_feature(root, "tradeValue", WHACO_FIELD_TRADE_VALUE, &c.trade_value, &missing, e);
     if (rc == 0) {
+        json_t *v = json_object_get(root, "visitCount");
+        if (!v || json_is_null(v))
+            missing |= WHACO_FIELD_VISIT_COUNT;
+        else
+            rc = get_whole(root, "visitCount", true, 0, INT32_MIN, INT32_MAX, &visits, e);
+    }
+    if (rc == 0)
+        rc = get_feature(root, "timeOnLot", WHACO_FIELD_TIME_ON_LOT, &c.time_on_lot, &missing, e);
+    if (rc == 0)
+        rc = get_feature(root, "engagement", WHACO_FIELD_ENGAGEMENT, &c.engagement, &missing, e);
+    if (rc == 0) {
+        c.missing = missing;
         c.visit_count = (int32_t)visits;
         err = whaco_customer_check(&c, &field);
         if (err != WHACO_OK) {
@@ -889,6 +923,16 @@ static char *splice(char *doc, const char *json)
     return out;
 }
 
+/* The API names of the fields in missing (enum whaco_field_flags), in field order: [] for none. */
+static json_t *missing_fields(uint32_t missing, bool *oom)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < WHACO_FIELDS; i++)
+        if (missing & (1u << i))
+            push(a, json_string(whaco_field_name(i)), oom);
+    return a;
+}
+
 char *json_analysis(const struct whaco_analysis *an, const char *team_status_short)
 {
     bool oom = false;
@@ -909,10 +953,11 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
         put(ca, "outlierReason", json_null(), &oom);
     }
     put(ca, "confidence", real(r->confidence), &oom);
-    put(ca, "closeProbability", real(an->close_probability), &oom);
     put(ca, "recommendedApproach", text(p ? p->approach : NULL), &oom);
     put(ca, "priorityScore", real(r->priority), &oom);
     put(ca, "outlierScore", real(r->outlier_score), &oom);
+    put(ca, "missingFields", missing_fields(r->missing, &oom), &oom);
+    put(ca, "closeProbability", real(an->close_probability), &oom);
     put(root, "customerAnalysis", ca, &oom);
 
     if (an->assign_rc == WHACO_OK && an->assigned_id[0])
@@ -993,11 +1038,21 @@ char *json_customer_segments(const struct whaco_segmenter *s, const struct whaco
     return wrap("segments", o, oom);
 }
 
+/* v (consumed), or null when the customer's field bit is unknown. */
+static json_t *known_or_null(const struct whaco_customer *c, uint32_t bit, json_t *v)
+{
+    if (!(c->missing & bit))
+        return v;
+    json_decref(v);
+    return json_null();
+}
+
 /*
  * One anomaly as a jansson object. "features" are the raw inputs under the
  * seed's names (ficoScore = creditScore, income = annualIncome) plus
  * downPaymentPercent = downPayment / vehiclePrice as a fraction (0.01 is
- * 1%); customerId is null when the request had none.
+ * 1%), each null when unknown (downPaymentPercent when either is);
+ * customerId is null when the request had none.
  */
 static json_t *anomaly(const struct whaco_anomaly *a, bool *oom)
 {
@@ -1007,16 +1062,19 @@ static json_t *anomaly(const struct whaco_anomaly *a, bool *oom)
     char reason[REASON_BUF];
     unsigned n = a->n_reasons < WHACO_FEATURES ? a->n_reasons : WHACO_FEATURES;
 
-    put(f, "ficoScore", num(c->credit_score), oom);
-    put(f, "income", num(c->annual_income), oom);
-    put(f, "vehiclePrice", num(c->vehicle_price), oom);
-    put(f, "downPayment", num(c->down_payment), oom);
+    put(f, "ficoScore", known_or_null(c, WHACO_FIELD_CREDIT_SCORE, num(c->credit_score)), oom);
+    put(f, "income", known_or_null(c, WHACO_FIELD_ANNUAL_INCOME, num(c->annual_income)), oom);
+    put(f, "vehiclePrice", known_or_null(c, WHACO_FIELD_VEHICLE_PRICE, num(c->vehicle_price)), oom);
+    put(f, "downPayment", known_or_null(c, WHACO_FIELD_DOWN_PAYMENT, num(c->down_payment)), oom);
     put(f, "downPaymentPercent",
-        real(c->vehicle_price > 0.0 ? c->down_payment / c->vehicle_price : 0.0), oom);
-    put(f, "tradeValue", num(c->trade_value), oom);
-    put(f, "visitCount", json_integer(c->visit_count), oom);
-    put(f, "timeOnLot", num(c->time_on_lot), oom);
-    put(f, "engagement", real(c->engagement), oom);
+        known_or_null(c, WHACO_FIELD_DOWN_PAYMENT | WHACO_FIELD_VEHICLE_PRICE,
+                      real(c->vehicle_price > 0.0 ? c->down_payment / c->vehicle_price : 0.0)),
+        oom);
+    put(f, "tradeValue", known_or_null(c, WHACO_FIELD_TRADE_VALUE, num(c->trade_value)), oom);
+    put(f, "visitCount", known_or_null(c, WHACO_FIELD_VISIT_COUNT, json_integer(c->visit_count)),
+        oom);
+    put(f, "timeOnLot", known_or_null(c, WHACO_FIELD_TIME_ON_LOT, num(c->time_on_lot)), oom);
+    put(f, "engagement", known_or_null(c, WHACO_FIELD_ENGAGEMENT, real(c->engagement)), oom);
     whaco_reason_format(a->reasons, n, reason, sizeof reason);
 
     put(o, "timestamp", iso(a->timestamp_ms), oom);
@@ -1280,6 +1338,7 @@ char *json_event_analyzed(const struct whaco_analysis *an, const char *customer_
     put(root, "clusterName", text(p ? p->name : NULL), &oom);
     put(root, "isOutlier", json_boolean(r->is_outlier), &oom);
     put(root, "priorityScore", real(r->priority), &oom);
+    put(root, "missingFields", missing_fields(r->missing, &oom), &oom);
     if (an->assign_rc == WHACO_OK && an->assigned_id[0])
         put(root, "assignedTo", text_n(an->assigned_id, sizeof an->assigned_id), &oom);
     else

@@ -30,6 +30,9 @@
 #include "banned.h"
 
 #define MS_PER_MIN 60000.0
+/* A replayed walk-in whose timeOnLot was unknown when it was analysed: the
+ * median of the generator's customers (100,000 of seed 3: 93 minutes). */
+#define UNKNOWN_TIME_ON_LOT_MIN 93.0
 
 enum cstate { PENDING = 0, QUEUED = 1, IN_SERVICE = 2, DONE = 3 };
 enum hkind { H_END = 0, H_ABANDON = 1 };
@@ -286,9 +289,11 @@ static void start_service(struct run *r, size_t i, size_t m, int64_t t)
     o->wait_min = (double)(t - cu->arrive_ms) / MS_PER_MIN;
 
     /* Time with the customer: their own time on the lot (the generator's
-     * per-segment figure), quicker with skill, slower when multitasking. */
-    double base =
-        cu->c.time_on_lot < 5.0 ? 5.0 : (cu->c.time_on_lot > 240.0 ? 240.0 : cu->c.time_on_lot);
+     * per-segment figure; a typical one when it was unknown), quicker with
+     * skill, slower when multitasking. */
+    double own =
+        cu->c.missing & WHACO_FIELD_TIME_ON_LOT ? UNKNOWN_TIME_ON_LOT_MIN : cu->c.time_on_lot;
+    double base = own < 5.0 ? 5.0 : (own > 240.0 ? 240.0 : own);
     double minutes =
         base * (1.0 + p->skill_time_gain * (0.5 - s)) * (1.0 + p->load_time_gain * (double)(k - 1));
     int64_t end = t + (int64_t)(minutes * MS_PER_MIN);

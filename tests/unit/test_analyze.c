@@ -595,7 +595,13 @@ static void analyze__bad_rows_are_reported_and_skipped(void **state)
     /* Missing fields: the first column past the end of the row is named. */
     expect_bad_row("b,720,85000,32000,4000,3000,2,60", "engagement", unreadable);
     expect_bad_row("b,720", "annualIncome", unreadable);
-    expect_bad_row("b,720,,32000,4000,3000,2,60,0.6", "annualIncome", unreadable);
+    /* An empty cell is an unknown field (it was refused as unreadable
+     * before fields could be unknown), but a row must know some feature:
+     * a down payment and a trade-in are none without the price. */
+    expect_bad_row("b,,,,4000,3000,,,", NULL, whaco_strerror(WHACO_E_NO_KNOWN_FEATURE));
+    expect_bad_row("b,,,,,,,,", NULL, whaco_strerror(WHACO_E_NO_KNOWN_FEATURE));
+    /* ...and its known fields are still checked. */
+    expect_bad_row("b,,,,-1,3000,,,", "downPayment", whaco_strerror(WHACO_E_NEGATIVE_MONEY));
     expect_bad_row("b,720,85000,32k,4000,3000,2,60,0.6", "vehiclePrice", unreadable);
     expect_bad_row("b,720,85000,32000,4000,3000,2,60,0.6x", "engagement", unreadable);
     expect_bad_row("b,720,85000,32000,4000,3000,two,60,0.6", "visitCount", unreadable);
@@ -817,7 +823,9 @@ static void analyze__options_change_the_model(void **state)
 static void analyze__trade_value_is_optional(void **state)
 {
     (void)state;
-    /* Absent column, empty field and an explicit 0 all mean no trade-in. */
+    /* An absent column and an explicit 0 mean no trade-in, as an absent
+     * field in the API; an empty cell is unknown (it meant 0 before fields
+     * could be unknown), as the API's null. */
     struct run absent =
         analyze_text("customerId,creditScore,annualIncome,vehiclePrice,downPayment,"
                      "visitCount,timeOnLot,engagement\n"
@@ -837,7 +845,7 @@ static void analyze__trade_value_is_optional(void **state)
     assert_int_equal(zero.status, 0);
     assert_int_equal(some.status, 0);
     assert_string_equal(absent.out, zero.out);
-    assert_string_equal(empty.out, zero.out);
+    assert_string_not_equal(empty.out, zero.out);
     /* ...and a trade-in, when given, is used. */
     assert_string_not_equal(some.out, zero.out);
     struct row rows[2];

@@ -66,7 +66,7 @@ static void engine__rejected_events_are_not_logged(void **state)
     assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
     assert_int_equal(r.rc, WHACO_E_NOT_FOUND);
     whaco_event_init(&ev, WHACO_EV_ANALYZE);
-    struct whaco_customer c = {"x", 900, 1, 1, 1, 1, 1, 1, 0.5};
+    struct whaco_customer c = {"x", 900, 1, 1, 1, 1, 1, 1, 0.5, 0};
     ev.customer = c;
     assert_int_equal(whaco_engine_call(e, &ev, &r), WHACO_OK);
     assert_int_equal(r.rc, WHACO_E_CREDIT_SCORE_RANGE);

@@ -21,7 +21,7 @@
 static struct whaco_intel direct, replayed;
 
 #define SEED_EVENTS 7 /* the first events of sample_events: the seed's seven types */
-#define SAMPLES     (WHACO_EV_COUNT + 1)
+#define SAMPLES     (WHACO_EV_COUNT + 2)
 
 /* One event of every type, with every field set. */
 static int sample_events(struct whaco_event *evs)
@@ -36,7 +36,7 @@ static int sample_events(struct whaco_event *evs)
     evs[n].active_deals = 2;
     evs[n++].time_ms = T0;
     whaco_event_init(&evs[n], WHACO_EV_ANALYZE);
-    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
     evs[n].customer = c;
     evs[n++].time_ms = T0 + 1000;
     whaco_event_init(&evs[n], WHACO_EV_DEAL_CLOSED);
@@ -81,6 +81,16 @@ static int sample_events(struct whaco_event *evs)
     memcpy(evs[n].id, "sp-123", 7);
     memcpy(evs[n].customer_id, "cust_123", 9);
     evs[n++].time_ms = T0 + 700006;
+    whaco_event_init(&evs[n], WHACO_EV_ANALYZE); /* a walk-in whose credit and visit are unknown */
+    struct whaco_customer partial = {.id = "cust_456",
+                                     .vehicle_price = 31000,
+                                     .down_payment = 4000,
+                                     .visit_count = 2,
+                                     .missing = WHACO_FIELD_CREDIT_SCORE |
+                                                WHACO_FIELD_ANNUAL_INCOME |
+                                                WHACO_FIELD_TIME_ON_LOT | WHACO_FIELD_ENGAGEMENT};
+    evs[n].customer = partial;
+    evs[n++].time_ms = T0 + 700007;
     return n;
 }
 
@@ -120,7 +130,7 @@ static void event__damaged_encodings_are_rejected(void **state)
     }
     struct whaco_buf b = WHACO_BUF_INIT;
     whaco_event_encode(&evs[1], &b);
-    b.data[0] = 3; /* a newer format */
+    b.data[0] = 4; /* a newer format */
     assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_VERSION);
     b.data[0] = 0;
     assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
@@ -175,7 +185,7 @@ static void event__types_outside_the_table_are_refused(void **state)
     (void)state;
     struct whaco_event evs[SAMPLES], back;
     int n = sample_events(evs);
-    assert_int_equal(n, WHACO_EV_COUNT + 1); /* every type, and deal-closed twice */
+    assert_int_equal(n, WHACO_EV_COUNT + 2); /* every type, deal-closed and analyze twice */
     for (uint32_t t = 1; t <= WHACO_EV_COUNT; t++) {
         assert_true(whaco_event_type_valid(t));
         assert_string_not_equal(whaco_event_name(t), "unknown");
@@ -225,6 +235,97 @@ static void event__format_1_records_still_decode(void **state)
     whaco_buf_put_str(&b, "cust_1"); /* format 1 had no third string */
     assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
     whaco_buf_release(&b);
+}
+
+/* Field by field: a struct's padding bytes are not the customer. */
+static void assert_same_customer(const struct whaco_customer *a, const struct whaco_customer *b)
+{
+    assert_string_equal(a->id, b->id);
+    assert_true(a->credit_score == b->credit_score);
+    assert_true(a->annual_income == b->annual_income);
+    assert_true(a->vehicle_price == b->vehicle_price);
+    assert_true(a->down_payment == b->down_payment);
+    assert_true(a->trade_value == b->trade_value);
+    assert_int_equal(a->visit_count, b->visit_count);
+    assert_true(a->time_on_lot == b->time_on_lot);
+    assert_true(a->engagement == b->engagement);
+    assert_int_equal(a->missing, b->missing);
+}
+
+/*
+ * An analyze record of format 2, written before fields could be unknown,
+ * holds every field (no missing set) and still decodes, as a complete
+ * customer; the same bytes with format 3 are not a customer of the new
+ * layout.
+ */
+static void event__format_2_analyze_records_still_decode(void **state)
+{
+    (void)state;
+    struct whaco_buf b = WHACO_BUF_INIT;
+    struct whaco_event back;
+    whaco_buf_put_u8(&b, 2);
+    whaco_buf_put_u32(&b, WHACO_EV_ANALYZE);
+    whaco_buf_put_i64(&b, T0);
+    whaco_buf_put_str(&b, "cust_123");
+    whaco_buf_put_f64(&b, 720);
+    whaco_buf_put_f64(&b, 75000);
+    whaco_buf_put_f64(&b, 28000);
+    whaco_buf_put_f64(&b, 3000);
+    whaco_buf_put_f64(&b, 5000);
+    whaco_buf_put_u32(&b, 1);
+    whaco_buf_put_f64(&b, 45);
+    whaco_buf_put_f64(&b, 0.7);
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_OK);
+    struct whaco_customer want = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
+    assert_int_equal(back.type, WHACO_EV_ANALYZE);
+    assert_same_customer(&back.customer, &want);
+
+    /* Re-encoded, it is format 3: the set of unknown fields, empty, after the id. */
+    struct whaco_buf again = WHACO_BUF_INIT;
+    assert_int_equal(whaco_event_encode(&back, &again), WHACO_OK);
+    assert_int_equal(again.data[0], 3);
+    assert_int_equal(again.len, b.len + 1);
+    b.data[0] = 3;
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
+    whaco_buf_release(&again);
+    whaco_buf_release(&b);
+}
+
+/*
+ * Format 3 stores an unknown field as nothing: a missing set that leaves no
+ * feature known, or one whose fields' bytes are not all there, is corrupt.
+ */
+static void event__unknown_fields_take_no_bytes(void **state)
+{
+    (void)state;
+    struct whaco_event ev, back;
+    struct whaco_buf full = WHACO_BUF_INIT, part = WHACO_BUF_INIT;
+    whaco_event_init(&ev, WHACO_EV_ANALYZE);
+    struct whaco_customer c = {"w", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
+    ev.customer = c;
+    ev.time_ms = T0;
+    whaco_event_encode(&ev, &full);
+    ev.customer.missing = WHACO_FIELD_TIME_ON_LOT | WHACO_FIELD_ENGAGEMENT;
+    ev.customer.time_on_lot = 0;
+    ev.customer.engagement = 0;
+    whaco_event_encode(&ev, &part);
+    assert_int_equal(part.len, full.len - 16);
+    assert_int_equal(whaco_event_decode(&back, part.data, part.len), WHACO_OK);
+    assert_same_customer(&back.customer, &ev.customer);
+
+    /* Nothing known but the id: never accepted, so never logged. */
+    whaco_buf_clear(&part);
+    memset(&ev.customer, 0, sizeof ev.customer);
+    ev.customer.missing = WHACO_FIELDS_ALL;
+    whaco_event_encode(&ev, &part);
+    assert_int_equal(whaco_event_decode(&back, part.data, part.len), WHACO_E_STATE_CORRUPT);
+    /* A trade-in alone gives no feature without the price. */
+    whaco_buf_clear(&part);
+    ev.customer.missing = WHACO_FIELDS_ALL & ~WHACO_FIELD_TRADE_VALUE;
+    whaco_event_encode(&ev, &part);
+    assert_int_equal(whaco_event_decode(&back, part.data, part.len), WHACO_E_STATE_CORRUPT);
+    whaco_buf_release(&full);
+    whaco_buf_release(&part);
 }
 
 /*
@@ -322,6 +423,8 @@ int main(void)
         cmocka_unit_test(event__types_outside_the_table_are_refused),
         cmocka_unit_test(event__logged_events_meet_the_request_rules),
         cmocka_unit_test(event__format_1_records_still_decode),
+        cmocka_unit_test(event__format_2_analyze_records_still_decode),
+        cmocka_unit_test(event__unknown_fields_take_no_bytes),
         cmocka_unit_test(event__replay_through_the_encoding_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

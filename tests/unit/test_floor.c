@@ -111,7 +111,7 @@ static void set_status(struct whaco_intel *in, const char *id, int status, int64
 
 static struct whaco_customer customer(const char *id)
 {
-    struct whaco_customer c = {"", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_customer c = {"", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
     snprintf(c.id, sizeof c.id, "%s", id);
     return c;
 }

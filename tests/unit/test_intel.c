@@ -35,7 +35,7 @@ static void add(struct whaco_intel *in, const char *id, const char *name, double
 
 static struct whaco_customer prime(void)
 {
-    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
     return c;
 }
 

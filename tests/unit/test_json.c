@@ -125,7 +125,8 @@ static const struct key customer_analysis_keys[] = {
     {"clusterId", T_INT},           {"clusterName", T_STR},           {"clusterDescription", T_STR},
     {"isOutlier", T_BOOL},          {"outlierReason", T_STR_OR_NULL}, {"confidence", T_NUM},
     {"recommendedApproach", T_STR}, {"priorityScore", T_NUM},         {"outlierScore", T_NUM},
-    {"closeProbability", T_NUM}}; /* the last: an addition of "Learning what sells" */
+    {"missingFields", T_ARR},
+    {"closeProbability", T_NUM}}; /* additions of "Learning what sells" */
 static const struct key team_short_keys[] = {{"coherence", T_NUM},
                                              {"status", T_STR},
                                              {"totalSalespeople", T_INT},
@@ -284,9 +285,11 @@ static void json__analyze_defaults_tradevalue_and_customerid(void **state)
     assert_int_equal(json_parse_analyze(body, strlen(body), &ev, &e), 0);
     assert_string_equal(ev.customer.id, "");
     assert_true(ev.customer.trade_value == 0.0);
+    assert_int_equal(ev.customer.missing, 0); /* no trade-in is known: 0 */
     assert_true(ev.customer.time_on_lot == 30.0);
 
-    /* null optional fields are absent; 1.0 is a whole number; unknown
+    /* A null customerId is absent; a null tradeValue is unknown (it was 0
+     * before fields could be unknown); 1.0 is a whole number; unknown
      * fields are ignored; reals are taken as they are. */
     body = "{\"customerId\":null,\"creditScore\":700.5,\"annualIncome\":0,\"vehiclePrice\":0.01,"
            "\"downPayment\":0.01,\"tradeValue\":null,\"visitCount\":2.0,\"timeOnLot\":0,"
@@ -295,6 +298,7 @@ static void json__analyze_defaults_tradevalue_and_customerid(void **state)
     assert_string_equal(ev.customer.id, "");
     assert_true(ev.customer.credit_score == 700.5);
     assert_true(ev.customer.trade_value == 0.0);
+    assert_int_equal(ev.customer.missing, WHACO_FIELD_TRADE_VALUE);
     assert_int_equal(ev.customer.visit_count, 2);
     assert_true(ev.customer.engagement == 1.0);
 
@@ -311,6 +315,76 @@ static void json__analyze_defaults_tradevalue_and_customerid(void **state)
     assert_int_equal(strlen(ev.customer.id), 62); /* 31 two-byte characters */
     assert_int_equal(ev.customer.visit_count, INT32_MAX);
     assert_true(ev.customer.annual_income == 5e6);
+}
+
+/*
+ * Any of the eight numbers may be unknown: absent or null, but for an
+ * absent tradeValue, which keeps the seed's meaning (no trade-in, 0). Known
+ * fields are checked as before.
+ */
+static void json__unknown_fields_are_absent_or_null(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        uint32_t missing;
+    } rows[] = {
+        {"{\"creditScore\":720,\"annualIncome\":75000,\"vehiclePrice\":28000,\"downPayment\":3000,"
+         "\"tradeValue\":5000,\"visitCount\":1,\"timeOnLot\":45,\"engagement\":0.7}",
+         0},
+        /* The desk at arrival: no credit, income, time on the lot or engagement yet. */
+        {"{\"customerId\":\"w-1\",\"vehiclePrice\":28000,\"downPayment\":3000,\"visitCount\":1}",
+         WHACO_FIELD_CREDIT_SCORE | WHACO_FIELD_ANNUAL_INCOME | WHACO_FIELD_TIME_ON_LOT |
+             WHACO_FIELD_ENGAGEMENT},
+        {"{\"creditScore\":null,\"annualIncome\":null,\"vehiclePrice\":28000,\"downPayment\":null,"
+         "\"tradeValue\":null,\"visitCount\":null,\"timeOnLot\":45,\"engagement\":null}",
+         WHACO_FIELD_CREDIT_SCORE | WHACO_FIELD_ANNUAL_INCOME | WHACO_FIELD_DOWN_PAYMENT |
+             WHACO_FIELD_TRADE_VALUE | WHACO_FIELD_VISIT_COUNT | WHACO_FIELD_ENGAGEMENT},
+        /* A web lead: one visit, nothing else; tradeValue absent is 0, known. */
+        {"{\"visitCount\":1}",
+         WHACO_FIELDS_ALL & ~(WHACO_FIELD_VISIT_COUNT | WHACO_FIELD_TRADE_VALUE)},
+        {"{\"visitCount\":1,\"tradeValue\":null}", WHACO_FIELDS_ALL & ~WHACO_FIELD_VISIT_COUNT},
+        /* A down payment without the price is known, but no feature. */
+        {"{\"engagement\":0.2,\"downPayment\":500}",
+         WHACO_FIELDS_ALL &
+             ~(WHACO_FIELD_ENGAGEMENT | WHACO_FIELD_DOWN_PAYMENT | WHACO_FIELD_TRADE_VALUE)},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct whaco_event ev;
+        struct api_error e;
+        if (json_parse_analyze(rows[i].body, strlen(rows[i].body), &ev, &e) != 0)
+            fail_msg("row %zu (%s): refused: %s", i, rows[i].body, e.message);
+        assert_int_equal(ev.customer.missing, rows[i].missing);
+        assert_int_equal(whaco_customer_check(&ev.customer, NULL), WHACO_OK);
+        /* An unknown field reads as 0. */
+        if (rows[i].missing & WHACO_FIELD_CREDIT_SCORE)
+            assert_true(ev.customer.credit_score == 0.0);
+        if (rows[i].missing & WHACO_FIELD_VISIT_COUNT)
+            assert_int_equal(ev.customer.visit_count, 0);
+    }
+
+    /* Known fields are still checked, unknown ones are not looked at: a
+     * down payment above the price needs both. */
+    static const struct {
+        const char *body, *code, *field;
+    } bad[] = {
+        {"{\"visitCount\":1,\"engagement\":2}", "ENGAGEMENT_RANGE", "engagement"},
+        {"{\"creditScore\":100}", "CREDIT_SCORE_RANGE", "creditScore"},
+        {"{\"vehiclePrice\":20000,\"downPayment\":30000}", "DOWN_EXCEEDS_PRICE", "downPayment"},
+        {"{\"timeOnLot\":\"45\"}", "WRONG_TYPE", "timeOnLot"},
+        {"{\"visitCount\":1.5}", "NOT_INTEGER", "visitCount"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct whaco_event ev;
+        struct api_error e;
+        assert_int_equal(json_parse_analyze(bad[i].body, strlen(bad[i].body), &ev, &e), -1);
+        assert_string_equal(e.code, bad[i].code);
+        assert_string_equal(e.field, bad[i].field);
+    }
+    const char *ok = "{\"downPayment\":30000,\"visitCount\":1}";
+    struct whaco_event ev;
+    struct api_error e;
+    assert_int_equal(json_parse_analyze(ok, strlen(ok), &ev, &e), 0);
 }
 
 static void json__seed_deal_closed_request_fills_the_event(void **state)
@@ -436,6 +510,18 @@ static const struct bad bad_bodies[] = {
     RAW(ANALYZE, "null", "NOT_AN_OBJECT"),
     RAW(ANALYZE, "true", "NOT_AN_OBJECT"),
     RAW(ANALYZE, "{\"creditScore\":720,\"creditScore\":700}", "INVALID_JSON"),
+    /* Any of the eight may be unknown (absent or null: the requests of
+     * json__unknown_fields_are_absent_or_null), but not all: a customer
+     * with no known feature has no field to blame. A down payment and a
+     * trade-in are no feature without the price. */
+    RAW(ANALYZE, "{}", "NO_KNOWN_FEATURE"),
+    RAW(ANALYZE, "{\"customerId\":\"c-1\"}", "NO_KNOWN_FEATURE"),
+    RAW(ANALYZE,
+        "{\"creditScore\":null,\"annualIncome\":null,\"vehiclePrice\":null,"
+        "\"downPayment\":null,\"tradeValue\":null,\"visitCount\":null,"
+        "\"timeOnLot\":null,\"engagement\":null}",
+        "NO_KNOWN_FEATURE"),
+    RAW(ANALYZE, "{\"downPayment\":3000,\"tradeValue\":5000}", "NO_KNOWN_FEATURE"),
     SET(ANALYZE, "creditScore", "NaN", "INVALID_JSON", NULL),
     SET(ANALYZE, "creditScore", "Infinity", "INVALID_JSON", NULL),
     SET(ANALYZE, "annualIncome", "-Infinity", "INVALID_JSON", NULL),
@@ -451,14 +537,11 @@ static const struct bad bad_bodies[] = {
     SET(ANALYZE, "creditScore", "851", "CREDIT_SCORE_RANGE", "creditScore"),
     SET(ANALYZE, "creditScore", "299.999", "CREDIT_SCORE_RANGE", "creditScore"),
     SET(ANALYZE, "creditScore", "\"720\"", "WRONG_TYPE", "creditScore"),
-    SET(ANALYZE, "creditScore", "null", "MISSING_FIELD", "creditScore"),
-    SET(ANALYZE, "creditScore", NULL, "MISSING_FIELD", "creditScore"),
     SET(ANALYZE, "creditScore", "true", "WRONG_TYPE", "creditScore"),
     SET(ANALYZE, "creditScore", "{}", "WRONG_TYPE", "creditScore"),
     SET(ANALYZE, "creditScore", "[720]", "WRONG_TYPE", "creditScore"),
     /* money */
     SET(ANALYZE, "annualIncome", "-1", "NEGATIVE_MONEY", "annualIncome"),
-    SET(ANALYZE, "annualIncome", NULL, "MISSING_FIELD", "annualIncome"),
     SET(ANALYZE, "downPayment", "-0.01", "NEGATIVE_MONEY", "downPayment"),
     SET(ANALYZE, "tradeValue", "-5", "NEGATIVE_MONEY", "tradeValue"),
     SET(ANALYZE, "tradeValue", "\"5000\"", "WRONG_TYPE", "tradeValue"),
@@ -473,13 +556,11 @@ static const struct bad bad_bodies[] = {
     SET(ANALYZE, "visitCount", "2147483648", "NOT_INTEGER", "visitCount"),
     SET(ANALYZE, "visitCount", "-2147483649", "NOT_INTEGER", "visitCount"),
     SET(ANALYZE, "visitCount", "\"1\"", "WRONG_TYPE", "visitCount"),
-    SET(ANALYZE, "visitCount", NULL, "MISSING_FIELD", "visitCount"),
     SET(ANALYZE, "timeOnLot", "-1", "NEGATIVE_COUNT", "timeOnLot"),
     SET(ANALYZE, "timeOnLot", "false", "WRONG_TYPE", "timeOnLot"),
     /* engagement */
     SET(ANALYZE, "engagement", "1.01", "ENGAGEMENT_RANGE", "engagement"),
     SET(ANALYZE, "engagement", "-0.1", "ENGAGEMENT_RANGE", "engagement"),
-    SET(ANALYZE, "engagement", NULL, "MISSING_FIELD", "engagement"),
     /* customerId */
     SET(ANALYZE, "customerId", "\"\"", "ID_LENGTH", "customerId"),
     SET(ANALYZE, "customerId", ID64, "ID_LENGTH", "customerId"),
@@ -609,9 +690,12 @@ static void json__error_messages_name_the_problem(void **state)
     struct whaco_event ev;
     struct api_error e;
     char buf[512];
-    size_t len = edit_body(buf, sizeof buf, analyze_base, "creditScore", NULL);
-    assert_int_equal(json_parse_analyze(buf, len, &ev, &e), -1);
-    assert_string_equal(e.message, "creditScore is required");
+    size_t len = 2;
+    assert_int_equal(json_parse_analyze("{}", len, &ev, &e), -1);
+    assert_string_equal(e.message, "no feature of the customer is known: give at least one of "
+                                   "creditScore, annualIncome, vehiclePrice, visitCount, "
+                                   "timeOnLot, engagement (downPayment and tradeValue count "
+                                   "only with vehiclePrice)");
     len = edit_body(buf, sizeof buf, analyze_base, "creditScore", "\"720\"");
     assert_int_equal(json_parse_analyze(buf, len, &ev, &e), -1);
     assert_string_equal(e.message, "creditScore must be a number");
@@ -705,7 +789,7 @@ static void add_member(struct whaco_intel *in, const char *id, const char *name,
 
 static struct whaco_customer prime(void)
 {
-    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_customer c = {"cust_123", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
     return c;
 }
 
@@ -1059,6 +1143,63 @@ static void json__anomalies_have_the_seed_fields(void **state)
     world_release(&w);
 }
 
+/*
+ * missingFields lists the unknown fields by their API names (always there,
+ * [] when all are known), in the answer and the analyzed-customer event; an
+ * anomaly's unknown features are null.
+ */
+static void json__unknown_fields_in_answers_events_and_anomalies(void **state)
+{
+    (void)state;
+    struct whaco_intel in;
+    struct whaco_analysis an;
+    struct whaco_customer c = prime();
+    assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
+
+    assert_int_equal(whaco_intel_analyze(&in, &c, T0, &an, NULL), WHACO_OK);
+    json_t *doc = reparse(json_analysis(&an, NULL));
+    json_t *mf = json_object_get(json_object_get(doc, "customerAnalysis"), "missingFields");
+    assert_true(json_is_array(mf));
+    assert_int_equal(json_array_size(mf), 0);
+    json_decref(doc);
+
+    c.missing = WHACO_FIELD_ENGAGEMENT | WHACO_FIELD_CREDIT_SCORE | WHACO_FIELD_TIME_ON_LOT;
+    c.credit_score = c.time_on_lot = c.engagement = 0;
+    assert_int_equal(whaco_intel_analyze(&in, &c, T0 + 1000, &an, NULL), WHACO_OK);
+    static const char *const want[] = {"creditScore", "timeOnLot", "engagement"};
+    doc = reparse(json_analysis(&an, NULL));
+    mf = json_object_get(json_object_get(doc, "customerAnalysis"), "missingFields");
+    assert_int_equal(json_array_size(mf), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(json_string_value(json_array_get(mf, i)), want[i]);
+    json_decref(doc);
+    doc = reparse(json_event_analyzed(&an, c.id, T0 + 1000));
+    mf = json_object_get(doc, "missingFields");
+    assert_int_equal(json_array_size(mf), 3);
+    assert_string_equal(json_string_value(json_array_get(mf, 2)), "engagement");
+    json_decref(doc);
+
+    /* An outlier known by its income and price only. */
+    struct whaco_customer odd = {.id = "odd", .annual_income = 5e6, .vehicle_price = 400000};
+    odd.missing = WHACO_FIELDS_ALL & ~(WHACO_FIELD_ANNUAL_INCOME | WHACO_FIELD_VEHICLE_PRICE);
+    assert_int_equal(whaco_intel_analyze(&in, &odd, T0 + 2000, &an, NULL), WHACO_OK);
+    assert_true(an.segment.is_outlier);
+    doc = reparse(json_anomaly(whaco_segment_anomaly(&in.seg, 0)));
+    CHECK_KEYS(doc, anomaly_keys);
+    json_t *f = json_object_get(doc, "features");
+    assert_int_equal(json_object_size(f), 9); /* the features_keys, some null */
+    assert_int_equal(json_integer_value(json_object_get(f, "income")), 5000000);
+    assert_int_equal(json_integer_value(json_object_get(f, "vehiclePrice")), 400000);
+    static const char *const nulls[] = {"ficoScore",  "downPayment", "downPaymentPercent",
+                                        "tradeValue", "visitCount",  "timeOnLot",
+                                        "engagement"};
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        if (!json_is_null(json_object_get(f, nulls[i])))
+            fail_msg("%s is not null", nulls[i]);
+    json_decref(doc);
+    whaco_intel_release(&in);
+}
+
 static void json__anomaly_ring_is_listed_newest_first_up_to_limit(void **state)
 {
     (void)state;
@@ -1066,7 +1207,7 @@ static void json__anomaly_ring_is_listed_newest_first_up_to_limit(void **state)
     struct whaco_analysis an;
     assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
     for (int i = 0; i < 30; i++) {
-        struct whaco_customer c = {"", 420, 2000000, 28000.5, 0, 0, 40, 900, 0.1};
+        struct whaco_customer c = {"", 420, 2000000, 28000.5, 0, 0, 40, 900, 0.1, 0};
         snprintf(c.id, sizeof c.id, "odd-%d", i);
         assert_int_equal(whaco_intel_analyze(&in, &c, T0 + i * MINUTE, &an, NULL), WHACO_OK);
         assert_true(an.segment.is_outlier);
@@ -1367,6 +1508,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json__seed_analyze_request_fills_the_event),
         cmocka_unit_test(json__analyze_defaults_tradevalue_and_customerid),
+        cmocka_unit_test(json__unknown_fields_are_absent_or_null),
         cmocka_unit_test(json__seed_deal_closed_request_fills_the_event),
         cmocka_unit_test(json__seed_add_salesperson_request_fills_the_event),
         cmocka_unit_test(json__bad_bodies_get_exact_codes_and_fields),
@@ -1378,6 +1520,7 @@ int main(void)
         cmocka_unit_test(json__phase_labels_split_the_cycle_in_quarters),
         cmocka_unit_test(json__segments_have_the_seed_fields),
         cmocka_unit_test(json__anomalies_have_the_seed_fields),
+        cmocka_unit_test(json__unknown_fields_in_answers_events_and_anomalies),
         cmocka_unit_test(json__anomaly_ring_is_listed_newest_first_up_to_limit),
         cmocka_unit_test(json__coherence_history_samples),
         cmocka_unit_test(json__acknowledgements),

@@ -185,7 +185,7 @@ static struct whaco_intel in_a, in_b;
 
 static void walk_in(struct whaco_intel *in, const char *id, int64_t t)
 {
-    struct whaco_customer c = {"", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_customer c = {"", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
     struct whaco_analysis an;
     snprintf(c.id, sizeof c.id, "%s", id);
     assert_int_equal(whaco_intel_analyze(in, &c, t, &an, NULL), WHACO_OK);

@@ -166,6 +166,13 @@ static void logcheck__log_prints_every_event_with_its_ids(void **state)
     whaco_event_init(&ev, WHACO_EV_REMOVE_SALESPERSON);
     snprintf(ev.id, sizeof ev.id, "sp-\"quoted\\");
     log_event(&b, &ev, 1);
+    /* A walk-in whose credit and engagement are not known yet. */
+    whaco_event_init(&ev, WHACO_EV_ANALYZE);
+    snprintf(ev.customer.id, sizeof ev.customer.id, "c-2");
+    ev.customer.vehicle_price = 30000;
+    ev.customer.visit_count = 1;
+    ev.customer.missing = WHACO_FIELD_CREDIT_SCORE | WHACO_FIELD_ENGAGEMENT;
+    log_event(&b, &ev, 1);
     build_close(&b);
 
     struct run r;
@@ -180,15 +187,17 @@ static void logcheck__log_prints_every_event_with_its_ids(void **state)
         "\"sp-\\\"quoted\\\\\",\"dealId\":\"deal-\xc3\xa9t\xc3\xa9\"}\n"
         "{\"seq\":4,\"timeMs\":%lld,\"type\":\"tick\"}\n"
         "{\"seq\":5,\"timeMs\":%lld,\"type\":\"remove_salesperson\",\"id\":"
-        "\"sp-\\\"quoted\\\\\"}\n",
-        T0 + 1000, T0 + 2000, T0 + 3000, T0 + 4000, T0 + 5000);
+        "\"sp-\\\"quoted\\\\\"}\n"
+        "{\"seq\":6,\"timeMs\":%lld,\"type\":\"analyze\",\"customerId\":\"c-2\","
+        "\"missingFields\":[\"creditScore\",\"engagement\"]}\n",
+        T0 + 1000, T0 + 2000, T0 + 3000, T0 + 4000, T0 + 5000, T0 + 6000);
     assert_string_equal(r.out, want);
 
     /* --after SEQ: only what follows. */
     run(&r, "log", "--data", fixture_dir, "--after", "3", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, strstr(want, "{\"seq\":4"));
-    run(&r, "log", "--data", fixture_dir, "--after", "5", NULL);
+    run(&r, "log", "--data", fixture_dir, "--after", "6", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "");
 }

@@ -155,7 +155,7 @@ static void build_state(struct whaco_intel *in, int members, int customers)
             assert_int_equal(whaco_intel_tick(in, T0 + i * MINUTE), WHACO_OK);
     }
     /* One sure anomaly, with an id, for the anomaly feed. */
-    struct whaco_customer odd = {"odd-1", 850, 5e6, 1000, 1000, 0, 40, 600, 1};
+    struct whaco_customer odd = {"odd-1", 850, 5e6, 1000, 1000, 0, 40, 600, 1, 0};
     assert_int_equal(whaco_intel_analyze(in, &odd, T0 + customers * MINUTE, &an, NULL), WHACO_OK);
 }
 
@@ -266,7 +266,7 @@ static void oom__analyze_customer(void **state)
 {
     (void)state;
     struct intel_ctx c = {.members = 5, .customers = 20};
-    struct whaco_customer cust = {"c-1", 700, 80000, 30000, 5000, 0, 2, 45, 0.7};
+    struct whaco_customer cust = {"c-1", 700, 80000, 30000, 5000, 0, 2, 45, 0.7, 0};
     whaco_event_init(&c.ev, WHACO_EV_ANALYZE);
     c.ev.time_ms = T0 + 1000 * MINUTE;
     c.ev.customer = cust;
@@ -317,7 +317,7 @@ static void oom__event_encode_and_decode(void **state)
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         struct intel_ctx c;
         memset(&c, 0, sizeof c);
-        struct whaco_customer cust = {"c-7", 700, 80000, 30000, 5000, 0, 2, 45, 0.7};
+        struct whaco_customer cust = {"c-7", 700, 80000, 30000, 5000, 0, 2, 45, 0.7, 0};
         c.ev = add_event(3);
         c.ev.type = types[i];
         c.ev.customer = cust;
@@ -454,7 +454,7 @@ static void world_build(void)
     build_state(&world.in, 12, 300);
     whaco_team_status_init(&world.st);
     assert_int_equal(whaco_team_status_compute(&world.st, &world.in.team), WHACO_OK);
-    struct whaco_customer odd = {"odd-2", 850, 5e6, 1000, 1000, 0, 40, 600, 1};
+    struct whaco_customer odd = {"odd-2", 850, 5e6, 1000, 1000, 0, 40, 600, 1, 0};
     assert_int_equal(whaco_intel_analyze(&world.in, &odd, T0 + 400 * MINUTE, &world.an, NULL),
                      WHACO_OK);
     assert_true(world.an.segment.is_outlier);

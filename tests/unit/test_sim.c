@@ -149,7 +149,7 @@ static void handmade(struct whaco_sim_world *w, size_t n, const int *arrive_min,
     w->n_customers = nc;
     for (size_t i = 0; i < nc; i++) {
         struct whaco_sim_customer *c = &w->customers[i];
-        struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 0, 0.7};
+        struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 0, 0.7, 0};
         c->c = prime;
         snprintf(c->c.id, sizeof c->c.id, "h%zu", i);
         c->c.time_on_lot = stay_min[i];
@@ -187,6 +187,28 @@ static void sim__up_rotation_longest_idle_first(void **state)
     /* All free again by 50: the up order is the order they took theirs. */
     for (int i = 4; i < 8; i++)
         assert_int_equal(o[i].member, i - 4);
+    whaco_sim_world_release(&w);
+}
+
+/*
+ * A walk-in whose timeOnLot was unknown when it was analysed (a replayed
+ * log) is served for a typical time on the lot, not for the 5-minute floor
+ * its stored 0 would give.
+ */
+static void sim__unknown_time_on_the_lot_is_a_typical_visit(void **state)
+{
+    (void)state;
+    static const int arrive[] = {0, 0};
+    static const int stay[] = {93, 0};
+    struct whaco_sim_world w;
+    struct whaco_sim_params p = params();
+    struct whaco_sim_outcome o[2];
+    struct whaco_sim_result r;
+    handmade(&w, 2, arrive, stay, 2, NULL);
+    w.customers[1].c.missing = WHACO_FIELD_TIME_ON_LOT;
+    assert_int_equal(whaco_sim_run(&w, &p, WHACO_SIM_UP_ROTATION, &r, o), WHACO_OK);
+    assert_true(o[0].end_ms > o[0].start_ms);
+    assert_true(o[1].end_ms - o[1].start_ms == o[0].end_ms - o[0].start_ms);
     whaco_sim_world_release(&w);
 }
 
@@ -517,7 +539,7 @@ static void sim__replay_follows_the_floor(void **state)
     (void)state;
     struct whaco_event ev[16];
     size_t n = 0;
-    struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 30, 0.7};
+    struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 30, 0.7, 0};
     int64_t t = T0 + 9 * 60 * MINUTE;
     for (int k = 0; k < 2; k++) {
         struct whaco_event *e = &ev[n++];
@@ -647,6 +669,7 @@ int main(void)
         cmocka_unit_test(sim__every_walkin_accounted_for),
         cmocka_unit_test(sim__up_rotation_longest_idle_first),
         cmocka_unit_test(sim__round_robin_cycles),
+        cmocka_unit_test(sim__unknown_time_on_the_lot_is_a_typical_visit),
         cmocka_unit_test(sim__least_busy_and_skill_match_properties),
         cmocka_unit_test(sim__oscillator_desk_picks_the_best_free),
         cmocka_unit_test(sim__strategies_share_customers_and_priorities),
