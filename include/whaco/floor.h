@@ -45,8 +45,11 @@
 #include "whaco/serial.h"
 #include "whaco/team.h"
 
-#define WHACO_FLOOR_OPEN_MAX      128 /* walk-ins in the store at once: waiting or served */
-#define WHACO_FLOOR_RECENT        128 /* walk-ins that ended, remembered (409 on a second end) */
+#define WHACO_FLOOR_OPEN_MAX 128 /* walk-ins in the store at once: waiting or served */
+/* Walk-ins that ended, remembered: a second end is 409, and an outcomes
+ * import (whaco_intel_outcome) knows them as already recorded. A week or
+ * more of a busy store's walk-ins; about 150 bytes each in a snapshot. */
+#define WHACO_FLOOR_RECENT        1024
 #define WHACO_FLOOR_BE_BACKS      256 /* be-back walk-ins remembered for their return */
 #define WHACO_FLOOR_NEWS_MAX      16  /* assignments one event reports */
 #define WHACO_FLOOR_CUSTOMERS_MAX 16  /* the largest max-customers */
@@ -279,6 +282,13 @@ bool whaco_floor_is_free(const struct whaco_floor *f, const struct whaco_team *t
 
 /* Whether customer_id is a remembered walk-in that ended (left or bought). */
 bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id);
+
+/*
+ * The newest remembered end of customer_id whose outcome is `outcome`, or
+ * of any outcome when outcome is 0; NULL if none. Points into f.
+ */
+const struct whaco_visit_end *whaco_floor_last_end(const struct whaco_floor *f,
+                                                   const char *customer_id, int outcome);
 
 /* The open walk-in customer_id: its index in f->open, or -1. */
 int32_t whaco_floor_find(const struct whaco_floor *f, const char *customer_id);
