@@ -50,7 +50,11 @@
     X(WRONG_SALESPERSON, -30, "the walk-in is not with this salesperson")                          \
     X(STATUS_VALUE, -31, "status must be one of available, break, delivery, appointment")          \
     X(OUTCOME_VALUE, -32, "outcome must be one of no_sale, be_back, appointment")                  \
-    X(FLOOR_FULL, -33, "too many walk-ins in the store at once")
+    X(FLOOR_FULL, -33, "too many walk-ins in the store at once")                                   \
+    X(ALREADY_RECORDED, -34, "this outcome is already recorded")                                   \
+    X(OUTCOME_CONFLICT, -35, "the walk-in already ended with another outcome")                     \
+    X(BEFORE_ARRIVAL, -36, "the outcome's time is before the walk-in arrived")                     \
+    X(TIME_FUTURE, -37, "time must not be more than 5 minutes in the future")
 
 enum whaco_err {
     WHACO_OK = 0,

@@ -9,8 +9,8 @@
  * row without its operations does not compile, and nothing here switches
  * over the types.
  *
- * Encoding, format 2, little-endian (whaco/serial.h):
- *   u8 format (2) | u32 type | i64 time_ms | the type's payload:
+ * Encoding, format 3, little-endian (whaco/serial.h):
+ *   u8 format (3) | u32 type | i64 time_ms | the type's payload:
  *     analyze             the customer (whaco_customer_encode)
  *     deal_closed         str salespersonId, str dealId, str customerId ("" none)
  *     add_salesperson     str id, str name, f64 skillLevel, f64 naturalFrequency,
@@ -22,8 +22,12 @@
  *     customer_left       str customerId, u8 outcome (enum whaco_outcome), str id ("" none)
  *     override            str customerId, str id
  *     floor_settings      u8 tracking, u8 rule, u32 maxCustomers, u8 beBackToOriginal
- *   Format 1, written before the floor, is read too: the same but for
- *   deal_closed, which had no customerId.
+ *     outcome             str customerId, u8 outcome (enum whaco_outcome), str salespersonId
+ *                         ("" none), str dealId ("" none), i64 the outcome's time (ms), u8 via
+ *                         (enum whaco_outcome_via), u32 row
+ *   Format 2 is the same without the outcome type. Format 1, written
+ *   before the floor, is read too: the same but for deal_closed, which had
+ *   no customerId.
  * The payload is exactly consumed; anything left over is corruption.
  */
 #include <math.h>
@@ -33,7 +37,9 @@
 #include "whaco/event.h"
 #include "banned.h"
 
-#define EVENT_FORMAT 2 /* 1: before the floor (deal_closed without customerId); still read */
+/* 1: before the floor (deal_closed without customerId); 2: before the outcome event. Both
+ * still read: an older whaco meeting a format-3 record says "unsupported format version". */
+#define EVENT_FORMAT 3
 
 /* The table's numbers are 1, 2, 3, ... in order: types index the table below. */
 enum {
@@ -293,6 +299,49 @@ static int apply_floor_settings(struct whaco_intel *in, const struct whaco_event
     return whaco_intel_configure_floor(in, &ev->floor, ev->time_ms, &out->news);
 }
 
+static void encode_outcome(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->customer_id);
+    whaco_buf_put_u8(b, ev->outcome);
+    whaco_buf_put_str(b, ev->id);
+    whaco_buf_put_str(b, ev->deal_id);
+    whaco_buf_put_i64(b, ev->outcome_ms);
+    whaco_buf_put_u8(b, ev->via);
+    whaco_buf_put_u32(b, ev->row);
+}
+
+/* Format 3 brought the type: an older record of it is not one whaco wrote. */
+static void decode_outcome(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
+{
+    if (format < 3)
+        whaco_reader_fail(r);
+    whaco_reader_str(r, ev->customer_id, sizeof ev->customer_id);
+    ev->outcome = whaco_reader_u8(r);
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+    whaco_reader_str(r, ev->deal_id, sizeof ev->deal_id);
+    ev->outcome_ms = whaco_reader_i64(r);
+    ev->via = whaco_reader_u8(r);
+    ev->row = whaco_reader_u32(r);
+    if (!whaco_outcome_name(ev->outcome) || (ev->via != WHACO_VIA_API && ev->via != WHACO_VIA_CLI))
+        whaco_reader_fail(r);
+}
+
+static int apply_outcome(struct whaco_intel *in, const struct whaco_event *ev,
+                         struct whaco_event_result *out, const char **field)
+{
+    struct whaco_outcome_row row;
+    memset(&row, 0, sizeof row);
+    memcpy(row.customer_id, ev->customer_id, sizeof row.customer_id);
+    row.outcome = ev->outcome;
+    memcpy(row.salesperson_id, ev->id, sizeof row.salesperson_id);
+    memcpy(row.deal_id, ev->deal_id, sizeof row.deal_id);
+    row.time_ms = ev->outcome_ms;
+    int rc = whaco_intel_outcome(in, &row, ev->time_ms, &out->news, &out->outcome);
+    if (field)
+        *field = out->outcome.field;
+    return rc;
+}
+
 /*==== The table ===========================================================*/
 
 struct event_ops {
@@ -339,6 +388,7 @@ int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
     if (!out)
         out = &scratch;
     memset(&out->news, 0, sizeof out->news);
+    memset(&out->outcome, 0, sizeof out->outcome);
     return ops[ev->type].apply(in, ev, out, field);
 }
 
