@@ -100,6 +100,13 @@ struct whaco_event {
 /* Reset *ev to an empty event of the given type (all other fields zero). */
 void whaco_event_init(struct whaco_event *ev, enum whaco_event_type type);
 
+/*
+ * Reset *ev to the WHACO_EV_OUTCOME event of an outcome row r (row number
+ * row of its file) that came via (enum whaco_outcome_via).
+ */
+void whaco_event_outcome(struct whaco_event *ev, const struct whaco_outcome_row *r, uint32_t row,
+                         uint8_t via);
+
 /* true if type is one of the table's (1..WHACO_EV_COUNT). */
 bool whaco_event_type_valid(uint32_t type);
 

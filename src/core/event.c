@@ -369,6 +369,19 @@ void whaco_event_init(struct whaco_event *ev, enum whaco_event_type type)
     ev->type = (uint32_t)type;
 }
 
+void whaco_event_outcome(struct whaco_event *ev, const struct whaco_outcome_row *r, uint32_t row,
+                         uint8_t via)
+{
+    whaco_event_init(ev, WHACO_EV_OUTCOME);
+    memcpy(ev->customer_id, r->customer_id, sizeof ev->customer_id);
+    ev->outcome = r->outcome;
+    memcpy(ev->id, r->salesperson_id, sizeof ev->id);
+    memcpy(ev->deal_id, r->deal_id, sizeof ev->deal_id);
+    ev->outcome_ms = r->time_ms;
+    ev->via = via;
+    ev->row = row;
+}
+
 bool whaco_event_type_valid(uint32_t type)
 {
     return type >= 1 && type <= WHACO_EV_COUNT;
