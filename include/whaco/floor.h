@@ -310,6 +310,16 @@ size_t whaco_floor_up_order(const struct whaco_team *t, uint32_t *order);
  */
 double whaco_floor_coverage(const struct whaco_team *t);
 
+/*
+ * Copy what a read of the floor shows (the up board, team-status) from src
+ * to dst: the settings, the walk-ins in the store, the counters -- but not
+ * the memory of ended walk-ins, whose rings dst gets empty. For read views,
+ * built after every change: it copies n_open walk-ins and no ring. dst's
+ * open[] beyond n_open and its rings are not written (zero it first if
+ * they must be).
+ */
+void whaco_floor_copy_for_reading(struct whaco_floor *dst, const struct whaco_floor *src);
+
 /* ---- Saved state ---- */
 
 /* Append the floor's section payload to b (errors: b's sticky flag). */

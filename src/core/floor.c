@@ -850,6 +850,21 @@ double whaco_floor_coverage(const struct whaco_team *t)
     return (double)sum / COVERAGE_BINS;
 }
 
+void whaco_floor_copy_for_reading(struct whaco_floor *dst, const struct whaco_floor *src)
+{
+    dst->cfg = src->cfg;
+    dst->tracked = src->tracked;
+    dst->next_up = src->next_up;
+    dst->walkins = src->walkins;
+    memcpy(dst->last_rr, src->last_rr, sizeof dst->last_rr);
+    memcpy(dst->open, src->open, src->n_open * sizeof src->open[0]);
+    dst->n_open = src->n_open;
+    dst->recent_head = 0;
+    dst->recent_count = 0;
+    dst->be_back_head = 0;
+    dst->be_back_count = 0;
+}
+
 /*==== Saved state =========================================================*/
 
 /*

@@ -582,6 +582,18 @@ static void outcomes__the_floor_remembers_1024_ended_walk_ins(void **state)
         struct whaco_outcome_row r = row(id, WHACO_OUTCOME_NO_SALE, "", t);
         assert_int_equal(whaco_intel_outcome(&in, &r, t, NULL, NULL), WHACO_OK);
     }
+    /* A read view's copy has the walk-ins in the store, not the ended ones. */
+    walk_in("open-1", t += 1000);
+    struct whaco_floor *view = calloc(1, sizeof *view);
+    assert_non_null(view);
+    whaco_floor_copy_for_reading(view, &in.floor);
+    assert_int_equal(view->n_open, in.floor.n_open);
+    assert_memory_equal(view->open, in.floor.open, in.floor.n_open * sizeof in.floor.open[0]);
+    assert_true(whaco_floor_find(view, "open-1") >= 0);
+    assert_true(view->tracked && view->next_up == in.floor.next_up);
+    assert_int_equal(view->recent_count, 0);
+    assert_false(whaco_floor_ended(view, "w-1024"));
+    free(view);
     struct whaco_buf b = save();
     struct whaco_intel back;
     assert_int_equal(whaco_intel_init(&back, NULL, NULL, NULL), WHACO_OK);
