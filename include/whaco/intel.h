@@ -140,7 +140,9 @@ struct whaco_outcome_detail {
 /*
  * An outcome from the CRM, applied at now_ms (the import's time). The
  * open walk-in row->customer_id on the tracked floor, if it arrived no
- * later than row->time_ms + WHACO_OUTCOME_SKEW_MS, ends as the desk's own
+ * later than row->time_ms + WHACO_OUTCOME_SKEW_MS (and, when an earlier
+ * visit of the customer ended with this outcome, no later than
+ * row->time_ms: the row is then about that visit), ends as the desk's own
  * call would: SOLD as whaco_intel_deal_closed(row->salesperson_id,
  * row->customer_id), the others as whaco_intel_customer_left(outcome,
  * salesperson_id or NULL) -- the same effects on the floor and the

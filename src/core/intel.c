@@ -361,16 +361,21 @@ static int outcome_row_check(const struct whaco_outcome_row *row, const char **f
 
 /*
  * Which visit an outcome row is about (docs/outcomes.md, "Matching"): the
- * open walk-in if it arrived before the outcome (WHACO_OK, *k its index),
- * else a remembered end, else none. Changes nothing.
+ * open walk-in if it arrived before the outcome, give or take the skew
+ * (WHACO_OK, *k its index) -- unless the outcome is before its arrival and
+ * an earlier visit ended that way, which it then is about -- else a
+ * remembered end, else none. Changes nothing.
  */
 static int outcome_match(const struct whaco_intel *in, const struct whaco_outcome_row *row,
                          uint32_t *k, struct whaco_outcome_detail *d)
 {
     const struct whaco_floor *f = &in->floor;
     int32_t at = whaco_floor_find(f, row->customer_id);
+    const struct whaco_visit_end *same = whaco_floor_last_end(f, row->customer_id, row->outcome);
+    const struct whaco_visit_end *last = whaco_floor_last_end(f, row->customer_id, 0);
     size_t i;
-    if (at >= 0 && row->time_ms >= f->open[at].arrived_ms - WHACO_OUTCOME_SKEW_MS) {
+    if (at >= 0 && row->time_ms >= f->open[at].arrived_ms - WHACO_OUTCOME_SKEW_MS &&
+        !(same && row->time_ms < f->open[at].arrived_ms)) {
         const struct whaco_visit *v = &f->open[at];
         if (row->salesperson_id[0] &&
             whaco_team_find(&in->team, row->salesperson_id, &i) != WHACO_OK) {
@@ -386,8 +391,6 @@ static int outcome_match(const struct whaco_intel *in, const struct whaco_outcom
         *k = (uint32_t)at;
         return WHACO_OK;
     }
-    const struct whaco_visit_end *same = whaco_floor_last_end(f, row->customer_id, row->outcome);
-    const struct whaco_visit_end *last = whaco_floor_last_end(f, row->customer_id, 0);
     if (same || last) {
         d->recorded = same ? same->outcome : last->outcome;
         d->field = same ? NULL : "outcome";

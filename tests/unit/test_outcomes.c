@@ -20,8 +20,10 @@
 #include "whaco/err.h"
 #include "whaco/event.h"
 #include "whaco/floor.h"
+#include "whaco/gen.h"
 #include "whaco/intel.h"
 #include "whaco/outcomes.h"
+#include "whaco/rng.h"
 
 #define T0     1772375400000LL /* 2026-03-01T14:30:00Z */
 #define MINUTE 60000LL
@@ -444,6 +446,9 @@ static void outcomes__every_other_row_is_unmatched_with_its_reason(void **state)
     /* c-1 comes back: a row of the first visit is already recorded, one of this visit ends it. */
     walk_in("c-1", now + 60 * MINUTE);
     refused(row("c-1", WHACO_OUTCOME_NO_SALE, "", T0), now + 61 * MINUTE, WHACO_E_ALREADY_RECORDED);
+    /* ... also when the first visit's outcome is within the skew of the return. */
+    refused(row("c-1", WHACO_OUTCOME_NO_SALE, "", now + 59 * MINUTE), now + 61 * MINUTE,
+            WHACO_E_ALREADY_RECORDED);
     r = row("c-1", WHACO_OUTCOME_APPOINTMENT, "", now + 61 * MINUTE);
     assert_int_equal(whaco_intel_outcome(&in, &r, now + 61 * MINUTE, NULL, NULL), WHACO_OK);
     whaco_intel_release(&in);
@@ -611,6 +616,170 @@ static void outcomes__the_floor_remembers_1024_ended_walk_ins(void **state)
     whaco_intel_release(&in);
 }
 
+/*==== Random days =========================================================*/
+
+static void random_member(struct whaco_rng *rng, char *id)
+{
+    static const char *const ids[] = {"sp-0", "sp-1", "sp-2", "sp-3", "stranger"};
+    snprintf(id, WHACO_TEAM_ID_MAX, "%s", ids[whaco_rng_below(rng, 5)]);
+}
+
+/* A customer id: in the store, one seen before, or never seen. */
+static void random_customer(struct whaco_rng *rng, int seen, char *id)
+{
+    uint64_t k = whaco_rng_below(rng, 10);
+    if (k < 6 && in.floor.n_open > 0)
+        snprintf(id, WHACO_ID_MAX, "%s",
+                 in.floor.open[whaco_rng_below(rng, in.floor.n_open)].customer_id);
+    else if (k < 9 && seen > 0)
+        snprintf(id, WHACO_ID_MAX, "c-%d", (int)whaco_rng_below(rng, (uint64_t)seen));
+    else
+        snprintf(id, WHACO_ID_MAX, "never-%d", (int)whaco_rng_below(rng, 3));
+}
+
+/* A random outcome row about the floor as it is at now. */
+static void random_row(struct whaco_rng *rng, int seen, int64_t now, struct whaco_event *ev)
+{
+    struct whaco_outcome_row r;
+    memset(&r, 0, sizeof r);
+    random_customer(rng, seen, r.customer_id);
+    r.outcome = (uint8_t)(1 + whaco_rng_below(rng, 4));
+    int32_t k = whaco_floor_find(&in.floor, r.customer_id);
+    uint64_t who = whaco_rng_below(rng, 4);
+    if (who < 2 && k >= 0)
+        memcpy(r.salesperson_id, in.floor.open[k].salesperson_id, sizeof r.salesperson_id);
+    else if (who == 2)
+        random_member(rng, r.salesperson_id);
+    if (r.outcome == WHACO_OUTCOME_SOLD && !r.salesperson_id[0])
+        memcpy(r.salesperson_id, "sp-0", 5);
+    uint64_t when = whaco_rng_below(rng, 10);
+    r.time_ms = when < 7   ? now - (int64_t)whaco_rng_below(rng, 30 * (uint64_t)MINUTE)
+                : when < 9 ? now - 24 * 60 * MINUTE
+                           : now + 60 * MINUTE;
+    whaco_event_outcome(ev, &r, 2, WHACO_VIA_API);
+}
+
+/*
+ * Random days of walk-ins, the desk's calls and CRM rows: every outcome
+ * row either applies, leaving a state that saves and loads (the decoder
+ * checks the floor's invariants), or changes nothing; the logged events
+ * replay to the same bytes; and all the rows applied again change nothing.
+ */
+static void outcomes__random_days_stay_consistent_and_replay_exactly(void **state)
+{
+    (void)state;
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    struct whaco_buf log = WHACO_BUF_INIT, before = WHACO_BUF_INIT, after = WHACO_BUF_INIT;
+    static struct whaco_event rows[1200]; /* the recorded rows */
+    size_t offsets[1201], n = 0, n_rows = 0, recorded = 0;
+    int seen = 0;
+    int64_t now = T0;
+    whaco_rng_seed(&rng, 13);
+    whaco_gen_params_default(&gp);
+    assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
+    for (int e = 0; e < 1200; e++) {
+        struct whaco_event ev;
+        uint64_t kind = whaco_rng_below(&rng, 100);
+        now += (int64_t)whaco_rng_below(&rng, 3 * (uint64_t)MINUTE);
+        if (e < 4) {
+            whaco_event_init(&ev, WHACO_EV_ADD_SALESPERSON);
+            snprintf(ev.id, sizeof ev.id, "sp-%d", e);
+            memcpy(ev.name, ev.id, sizeof ev.id);
+            ev.skill_level = 0.5;
+            ev.natural_frequency = 0.9;
+        } else if (kind < 35) {
+            whaco_event_init(&ev, WHACO_EV_ANALYZE);
+            whaco_gen_customer(&rng, &gp, &ev.customer, NULL);
+            snprintf(ev.customer.id, sizeof ev.customer.id, "c-%d",
+                     whaco_rng_below(&rng, 4) ? seen++ : (int)whaco_rng_below(&rng, seen + 1));
+        } else if (kind < 45) {
+            whaco_event_init(&ev,
+                             whaco_rng_below(&rng, 3) ? WHACO_EV_CLOCK_IN : WHACO_EV_CLOCK_OUT);
+            random_member(&rng, ev.id);
+        } else if (kind < 52) {
+            whaco_event_init(&ev, WHACO_EV_CUSTOMER_LEFT);
+            random_customer(&rng, seen, ev.customer_id);
+            ev.outcome = (uint8_t)(2 + whaco_rng_below(&rng, 3));
+        } else if (kind < 58) {
+            whaco_event_init(&ev, WHACO_EV_DEAL_CLOSED);
+            random_member(&rng, ev.id);
+        } else {
+            random_row(&rng, seen, now, &ev);
+        }
+        ev.time_ms = now;
+        whaco_intel_save(&in, &before);
+        int rc = whaco_event_apply(&in, &ev, NULL, NULL);
+        if (ev.type == WHACO_EV_OUTCOME && rc == WHACO_OK && n_rows < sizeof rows / sizeof rows[0])
+            rows[n_rows++] = ev;
+        if (ev.type == WHACO_EV_OUTCOME) { /* the same row at once again changes nothing */
+            struct whaco_buf now_state = WHACO_BUF_INIT, again = WHACO_BUF_INIT;
+            whaco_intel_save(&in, &now_state);
+            int rc2 = whaco_event_apply(&in, &ev, NULL, NULL);
+            assert_int_not_equal(rc2, WHACO_OK);
+            assert_true(rc != WHACO_OK || rc2 == WHACO_E_ALREADY_RECORDED);
+            whaco_intel_save(&in, &again);
+            assert_int_equal(again.len, now_state.len);
+            assert_memory_equal(again.data, now_state.data, again.len);
+            whaco_buf_release(&now_state);
+            whaco_buf_release(&again);
+        }
+        if (rc != WHACO_OK) {
+            whaco_buf_clear(&after);
+            whaco_intel_save(&in, &after);
+            assert_int_equal(after.len, before.len);
+            assert_memory_equal(after.data, before.data, after.len);
+        } else {
+            recorded += ev.type == WHACO_EV_OUTCOME;
+            offsets[n++] = log.len;
+            whaco_event_encode(&ev, &log);
+            if (ev.type == WHACO_EV_OUTCOME) { /* the state it leaves loads */
+                struct whaco_intel back;
+                whaco_buf_clear(&after);
+                whaco_intel_save(&in, &after);
+                assert_int_equal(whaco_intel_init(&back, NULL, NULL, NULL), WHACO_OK);
+                assert_int_equal(whaco_intel_load(&back, after.data, after.len), WHACO_OK);
+                whaco_intel_release(&back);
+            }
+        }
+        whaco_buf_clear(&before);
+    }
+    print_message("%zu outcome rows recorded, %zu events logged\n", recorded, n);
+    assert_true(recorded > 50);
+
+    /* The log replays to the same bytes. */
+    struct whaco_intel replayed;
+    offsets[n] = log.len;
+    assert_int_equal(whaco_intel_init(&replayed, NULL, NULL, NULL), WHACO_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct whaco_event ev;
+        assert_int_equal(
+            whaco_event_decode(&ev, log.data + offsets[i], offsets[i + 1] - offsets[i]), WHACO_OK);
+        assert_int_equal(whaco_event_apply(&replayed, &ev, NULL, NULL), WHACO_OK);
+    }
+    whaco_buf_clear(&before);
+    whaco_intel_save(&in, &before);
+    whaco_buf_clear(&after);
+    whaco_intel_save(&replayed, &after);
+    assert_int_equal(after.len, before.len);
+    assert_memory_equal(after.data, before.data, after.len);
+    whaco_intel_release(&replayed);
+
+    /* Every recorded row again, later: nothing is recorded twice. */
+    for (size_t i = 0; i < n_rows; i++) {
+        rows[i].time_ms = now + MINUTE;
+        assert_int_not_equal(whaco_event_apply(&in, &rows[i], NULL, NULL), WHACO_OK);
+    }
+    whaco_buf_clear(&after);
+    whaco_intel_save(&in, &after);
+    assert_int_equal(after.len, before.len);
+    assert_memory_equal(after.data, before.data, after.len);
+    whaco_buf_release(&log);
+    whaco_buf_release(&before);
+    whaco_buf_release(&after);
+    whaco_intel_release(&in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +792,7 @@ int main(void)
         cmocka_unit_test(outcomes__the_report_names_the_reason_and_the_field),
         cmocka_unit_test(outcomes__importing_the_same_rows_twice_changes_nothing),
         cmocka_unit_test(outcomes__the_floor_remembers_1024_ended_walk_ins),
+        cmocka_unit_test(outcomes__random_days_stay_consistent_and_replay_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
