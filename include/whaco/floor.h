@@ -48,7 +48,8 @@
 #define WHACO_FLOOR_OPEN_MAX 128 /* walk-ins in the store at once: waiting or served */
 /* Walk-ins that ended, remembered: a second end is 409, and an outcomes
  * import (whaco_intel_outcome) knows them as already recorded. A week or
- * more of a busy store's walk-ins; about 150 bytes each in a snapshot. */
+ * more of a busy store's walk-ins; 84 bytes each in a snapshot plus the two ids
+ * (about 95 with ids like c-123 and sp-1; 210 at most). */
 #define WHACO_FLOOR_RECENT        1024
 #define WHACO_FLOOR_BE_BACKS      256 /* be-back walk-ins remembered for their return */
 #define WHACO_FLOOR_NEWS_MAX      16  /* assignments one event reports */
