@@ -13,13 +13,17 @@
  *               checked the same way and answered by its route's read().
  *   WAITING     the route's parse() has made the event, the connection is
  *               suspended and the event queued to the engine (suspend first,
- *               so the engine's resume can never come before it).
+ *               so the engine's resume can never come before it). A route
+ *               of many events (parse_batch) queues them all at once; the
+ *               last one done resumes us.
  *   DONE        the engine has committed (or refused) it and resumed us: the
  *               answer is the route's reply() (or the refusal's error).
- *   DONE_EARLY  answered before any body was read (a refusal, or a read).
+ *   DONE_EARLY  answered before any body was read (a refusal, or a read), or
+ *               a batch route's request that made no event at all.
  * The completion callback counts the request in the metrics, writes the log
  * line and frees it. Invariant: every request gets exactly one response,
- * and the engine never touches a request after calling its done callback.
+ * and the engine never touches a request after calling its (last) done
+ * callback.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
