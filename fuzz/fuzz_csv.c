@@ -1,9 +1,11 @@
 /*
  * fuzz_csv.c: libFuzzer target for the CSV input of `whaco analyze`: the
  * reader (src/cli/csv.h), its number conversions, and the whole command
- * (header mapping, row-to-customer mapping, validation, output).
+ * (header mapping, row-to-customer mapping, validation, output); and for
+ * an outcomes file from a CRM (whaco/outcomes.h).
  *
- * Input: byte 0 picks the mode (modulo 5), the rest is the data:
+ * Input: byte 0 without its bit 7 picks the mode (modulo 6), the rest is
+ * the data:
  *   0  CSV text for csv_reader over fmemopen (the fread path). Checks:
  *      every record has 1..CSV_MAX_FIELDS NUL-terminated fields inside the
  *      reader's buffer, a refused line says why, line numbers count up,
@@ -17,6 +19,14 @@
  *      against snprintf("%.*f").
  *   4  a CSV file for whaco_cmd_analyze (`whaco analyze FILE`), through a
  *      memfd (the read(2) path); bit 7 of byte 0 picks --format json.
+ *   5  an outcomes file for whaco_outcomes_parse, in a buffer of exactly
+ *      its length. Checks: a refusal has a code and a message and keeps
+ *      nothing; a file read has at most WHACO_OUTCOMES_ROWS_MAX rows with
+ *      increasing row numbers from 2, each valid row passing the checks
+ *      whaco_intel_outcome makes (it is applied to a tracked floor, which
+ *      must accept or refuse it with the state unchanged), each invalid
+ *      row naming what is wrong; every row's report has a status and, when
+ *      unmatched, a reason and a message.
  * A broken invariant aborts, which libFuzzer reports as a crash.
  */
 #define _GNU_SOURCE /* memfd_create */
@@ -28,6 +38,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "whaco/err.h"
+#include "whaco/intel.h"
+#include "whaco/outcomes.h"
 #include "cli/cli.h"
 #include "cli/csv.h"
 
@@ -203,6 +216,71 @@ static void fuzz_analyze(const uint8_t *p, size_t n, int json)
     close(fd);
 }
 
+/* A tracked floor with one salesperson and the walk-in "c-1", for outcome rows. */
+static struct whaco_intel *outcome_floor(int64_t t)
+{
+    struct whaco_intel *in = calloc(1, sizeof *in);
+    struct whaco_member_spec spec = {"sp-1", "Sp", 0.5, 0.9, 0.0, 0};
+    struct whaco_customer c = {"c-1", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_analysis an;
+    CHECK(in != NULL && whaco_intel_init(in, NULL, NULL, NULL) == WHACO_OK);
+    CHECK(whaco_intel_add_salesperson(in, &spec, t, NULL) == WHACO_OK);
+    CHECK(whaco_intel_clock_in(in, "sp-1", t, NULL) == WHACO_OK);
+    CHECK(whaco_intel_analyze(in, &c, t, &an, NULL) == WHACO_OK);
+    return in;
+}
+
+static void fuzz_outcomes(const uint8_t *p, size_t n)
+{
+    const int64_t t = 1772375400000; /* 2026-03-01T14:30:00Z */
+    char *text = malloc(n ? n : 1);
+    CHECK(text != NULL);
+    if (n)
+        memcpy(text, p, n);
+    struct whaco_outcome_file f;
+    struct whaco_outcomes_error e;
+    int rc = whaco_outcomes_parse(text, n, &f, &e);
+    CHECK(rc == WHACO_OK || rc == WHACO_E_PARSE);
+    if (rc == WHACO_E_PARSE) {
+        CHECK(e.code && e.code[0] && e.message[0] && f.n == 0 && !f.lines);
+        free(text);
+        return;
+    }
+    CHECK(f.n <= WHACO_OUTCOMES_ROWS_MAX);
+    struct whaco_intel *in = outcome_floor(t);
+    uint32_t last = 1;
+    for (size_t i = 0; i < f.n; i++) {
+        const struct whaco_outcome_line *l = &f.lines[i];
+        struct whaco_outcome_detail d;
+        struct whaco_outcome_report rep;
+        CHECK(l->row > last);
+        last = l->row;
+        CHECK(memchr(l->customer_id, '\0', sizeof l->customer_id) != NULL);
+        int applied = WHACO_OK;
+        if (l->valid) {
+            struct whaco_buf before = WHACO_BUF_INIT, after = WHACO_BUF_INIT;
+            whaco_intel_save(in, &before);
+            applied = whaco_intel_outcome(in, &l->r, t + 60000, NULL, &d);
+            CHECK(applied != WHACO_E_ID_LENGTH && applied != WHACO_E_OUTCOME_VALUE &&
+                  applied != WHACO_E_INVAL && applied != WHACO_E_TIME_BACKWARDS);
+            whaco_intel_save(in, &after);
+            if (applied != WHACO_OK)
+                CHECK(after.len == before.len && memcmp(after.data, before.data, after.len) == 0);
+            whaco_buf_release(&before);
+            whaco_buf_release(&after);
+        } else {
+            CHECK(l->problem[0] != '\0');
+        }
+        whaco_outcome_explain(l, applied, l->valid ? &d : NULL, &rep);
+        CHECK(rep.status >= WHACO_ROW_RECORDED && rep.status <= WHACO_ROW_UNMATCHED);
+        CHECK(rep.status != WHACO_ROW_UNMATCHED || (rep.reason && rep.message[0]));
+    }
+    whaco_intel_release(in);
+    free(in);
+    whaco_outcomes_release(&f);
+    free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -213,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 5u) {
+    switch ((data[0] & 0x7fu) % 6u) {
     case 0:
         fuzz_reader(p, n);
         break;
@@ -226,8 +304,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3:
         fuzz_fixed(p, n);
         break;
-    default:
+    case 4:
         fuzz_analyze(p, n, data[0] >= 0x80);
+        break;
+    default:
+        fuzz_outcomes(p, n);
         break;
     }
     return 0;

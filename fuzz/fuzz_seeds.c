@@ -105,6 +105,16 @@ int main(int argc, char **argv)
     ev.time_ms = 1764288003000;
     snprintf(ev.id, sizeof ev.id, "sp-2");
     write_event(dir, &ev, NULL);
+    whaco_event_init(&ev, WHACO_EV_OUTCOME);
+    ev.time_ms = 1764288003500;
+    snprintf(ev.customer_id, sizeof ev.customer_id, "c-prime");
+    ev.outcome = WHACO_OUTCOME_SOLD;
+    snprintf(ev.id, sizeof ev.id, "sp-1");
+    snprintf(ev.deal_id, sizeof ev.deal_id, "deal-43");
+    ev.outcome_ms = 1764288003000;
+    ev.via = WHACO_VIA_API;
+    ev.row = 2;
+    write_event(dir, &ev, NULL);
     for (uint32_t t = WHACO_EV_TICK; t <= WHACO_EV_RESET; t++) {
         whaco_event_init(&ev, (enum whaco_event_type)t);
         ev.time_ms = 1764288004000;

@@ -158,6 +158,11 @@ static void exercise(struct whaco_intel *in)
     (void)whaco_intel_clock_in(in, "fuzz-sp", t + 304100, NULL);
     (void)whaco_intel_analyze(in, &c, t + 304200, &an, &field);
     (void)whaco_intel_customer_left(in, "fuzz", WHACO_OUTCOME_NO_SALE, NULL, t + 304300, NULL);
+    /* A CRM's outcome of a new visit, then the same row again (already recorded). */
+    struct whaco_outcome_row row = {"fuzz", WHACO_OUTCOME_SOLD, "fuzz-sp", "d-1", t + 304315};
+    (void)whaco_intel_analyze(in, &c, t + 304310, &an, &field);
+    (void)whaco_intel_outcome(in, &row, t + 304320, NULL, NULL);
+    (void)whaco_intel_outcome(in, &row, t + 304330, NULL, NULL);
     (void)whaco_intel_clock_out(in, "fuzz-sp", t + 304400, NULL);
     if (first[0])
         (void)whaco_intel_remove_salesperson(in, first, t + 305000, NULL);

@@ -40,6 +40,14 @@
  * transition. The engine uses the store only through whaco/store.h, so it
  * runs unchanged on any backend cfg.store names.
  *
+ * Other writers: another process may append events to the same store in
+ * its own transaction (whaco_engine_apply_offline: `whaco outcomes
+ * import`). The engine is the log's one writer otherwise, so it looks
+ * for such events at the start of every batch (inside its transaction)
+ * and every retry_ms when idle, and reloads its state from the log when
+ * there are some; its snapshots cover the events it has applied, never
+ * more.
+ *
  * Views: after each batch that changed something, the engine calls
  * cfg.publish(intel, ctx) on its thread to build an immutable read view
  * (the HTTP layer's: copies and pre-rendered JSON). Readers acquire the
@@ -101,10 +109,10 @@ void whaco_engine_config_default(struct whaco_engine_config *cfg);
 
 /* What a submitted event came to. */
 struct whaco_engine_reply {
-    int rc;                         /* WHACO_OK or the event's own error */
-    const char *field;              /* bad field for validation errors, else NULL */
-    int64_t time_ms;                /* engine time the event was applied at */
-    bool storage_failed;            /* rc is WHACO_E_UNAVAILABLE because the storage failed */
+    int rc;                           /* WHACO_OK or the event's own error */
+    const char *field;                /* bad field for validation errors, else NULL */
+    int64_t time_ms;                  /* engine time the event was applied at */
+    bool storage_failed;              /* rc is WHACO_E_UNAVAILABLE because the storage failed */
     struct whaco_event_result result; /* what the event gave, when rc == WHACO_OK */
 };
 
@@ -140,6 +148,15 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
  * (done will not be called; req->reply.storage_failed tells which).
  */
 int whaco_engine_submit(struct whaco_engine *e, struct whaco_engine_request *req);
+
+/*
+ * Queue reqs[0..n) together: they are applied in order in one batch, so
+ * committed in one transaction -- all durable, or (a storage failure) all
+ * refused; each event's own error refuses that event alone. Returns as
+ * whaco_engine_submit (on WHACO_E_UNAVAILABLE every reply says so and no
+ * done is called). n == 0 queues nothing and returns WHACO_OK.
+ */
+int whaco_engine_submit_all(struct whaco_engine *e, struct whaco_engine_request *reqs, size_t n);
 
 /*
  * Submit and wait: returns whaco_engine_submit's error, or WHACO_OK with
@@ -196,6 +213,27 @@ int whaco_engine_stop(struct whaco_engine *e);
  */
 int whaco_engine_load(const struct whaco_store_spec *store, struct whaco_intel *in, char *errbuf,
                       size_t errlen);
+
+/*
+ * Apply events[0..n) to the state of the store named by *store, offline
+ * (`whaco outcomes import`): in one transaction of the store, load its
+ * state (latest snapshot + the log), stamp each event from now_ms on
+ * (never before the state's clock), apply it and append it if it applied;
+ * then commit. replies[i] receives event i's result (rc, field, time_ms,
+ * result); an event that fails is not logged and changes nothing. Returns
+ * WHACO_OK, or the error of opening, loading or committing (errbuf says
+ * why; nothing is logged). store's flags are kept (WHACO_STORE_MUST_EXIST
+ * refuses a missing store); it is opened with sync full.
+ *
+ * Safe while a server runs on the same store: the transaction keeps its
+ * writes out until it ends, and the server, seeing events it did not
+ * append (whaco_store_change_counter, then the last sequence number),
+ * reloads its state from the log before its next batch -- and within
+ * retry_ms when idle -- so both end on the same log.
+ */
+int whaco_engine_apply_offline(const struct whaco_store_spec *store, struct whaco_event *events,
+                               struct whaco_engine_reply *replies, size_t n, int64_t now_ms,
+                               char *errbuf, size_t errlen);
 
 /*
  * Make *in the state of the store named by *store (only read; its sync is

@@ -54,7 +54,11 @@
     X(NO_KNOWN_FEATURE, -34,                                                                       \
       "no feature of the customer is known: give at least one of creditScore, annualIncome, "      \
       "vehiclePrice, visitCount, timeOnLot, engagement (downPayment and tradeValue count only "    \
-      "with vehiclePrice)")
+      "with vehiclePrice)")                                                                        \
+    X(ALREADY_RECORDED, -35, "this outcome is already recorded")                                   \
+    X(OUTCOME_CONFLICT, -36, "the walk-in already ended with another outcome")                     \
+    X(BEFORE_ARRIVAL, -37, "the outcome's time is before the walk-in arrived")                     \
+    X(TIME_FUTURE, -38, "time must not be more than 5 minutes in the future")
 
 enum whaco_err {
     WHACO_OK = 0,

@@ -51,7 +51,8 @@
     X(STATUS, 10, status)                        /* salesperson-status: id, status */              \
     X(CUSTOMER_LEFT, 11, customer_left)          /* customer-left: customer_id, outcome, id? */    \
     X(OVERRIDE, 12, override)                    /* assign (admin): customer_id, id */             \
-    X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */
+    X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */  \
+    X(OUTCOME, 14, outcome)                      /* outcomes import: customer_id, outcome, ... */
 
 enum whaco_event_type {
 #define WHACO_EVENT_ENUM(NAME, number, name) WHACO_EV_##NAME = (number),
@@ -69,7 +70,11 @@ enum {
 #undef WHACO_EVENT_ONE
 };
 
-#define WHACO_DEAL_ID_MAX 64 /* bytes of a deal id, NUL included */
+/* Where an outcome event came from (WHACO_EV_OUTCOME's via). */
+enum whaco_outcome_via {
+    WHACO_VIA_API = 1, /* POST /api/intelligence/outcomes */
+    WHACO_VIA_CLI = 2, /* whaco outcomes import */
+};
 
 struct whaco_event {
     uint32_t type;                   /* enum whaco_event_type */
@@ -77,10 +82,13 @@ struct whaco_event {
     struct whaco_customer customer;  /* ANALYZE */
     char id[WHACO_TEAM_ID_MAX];      /* DEAL_CLOSED, ADD, REMOVE, the floor's: salesperson id,
                                         "" for none (CUSTOMER_LEFT's is optional) */
-    char deal_id[WHACO_DEAL_ID_MAX]; /* DEAL_CLOSED: optional, "" if none */
-    char customer_id[WHACO_ID_MAX];  /* DEAL_CLOSED (optional), CUSTOMER_LEFT, OVERRIDE */
+    char deal_id[WHACO_DEAL_ID_MAX]; /* DEAL_CLOSED, OUTCOME: optional, "" if none */
+    char customer_id[WHACO_ID_MAX];  /* DEAL_CLOSED (optional), CUSTOMER_LEFT, OVERRIDE, OUTCOME */
     uint8_t status;                  /* STATUS: enum whaco_seat_status */
-    uint8_t outcome;                 /* CUSTOMER_LEFT: enum whaco_outcome */
+    uint8_t outcome;                 /* CUSTOMER_LEFT, OUTCOME: enum whaco_outcome */
+    int64_t outcome_ms;              /* OUTCOME: when it happened, as the CRM says (Unix ms) */
+    uint8_t via;                     /* OUTCOME: enum whaco_outcome_via */
+    uint32_t row;                    /* OUTCOME: its row in the imported file (header: 1) */
     struct whaco_floor_config floor; /* FLOOR_SETTINGS */
     char name[WHACO_TEAM_NAME_MAX];  /* ADD */
     double skill_level;              /* ADD */
@@ -91,6 +99,13 @@ struct whaco_event {
 
 /* Reset *ev to an empty event of the given type (all other fields zero). */
 void whaco_event_init(struct whaco_event *ev, enum whaco_event_type type);
+
+/*
+ * Reset *ev to the WHACO_EV_OUTCOME event of an outcome row r (row number
+ * row of its file) that came via (enum whaco_outcome_via).
+ */
+void whaco_event_outcome(struct whaco_event *ev, const struct whaco_outcome_row *r, uint32_t row,
+                         uint8_t via);
 
 /* true if type is one of the table's (1..WHACO_EV_COUNT). */
 bool whaco_event_type_valid(uint32_t type);
@@ -105,6 +120,8 @@ const char *whaco_event_name(uint32_t type);
 struct whaco_event_result {
     struct whaco_analysis analysis; /* ANALYZE */
     struct whaco_floor_news news;   /* the walk-ins the floor assigned (any floor event) */
+    struct whaco_outcome_detail
+        outcome; /* OUTCOME: why it was not recorded (whaco_intel_outcome) */
 };
 
 /*

@@ -45,8 +45,12 @@
 #include "whaco/serial.h"
 #include "whaco/team.h"
 
-#define WHACO_FLOOR_OPEN_MAX      128 /* walk-ins in the store at once: waiting or served */
-#define WHACO_FLOOR_RECENT        128 /* walk-ins that ended, remembered (409 on a second end) */
+#define WHACO_FLOOR_OPEN_MAX 128 /* walk-ins in the store at once: waiting or served */
+/* Walk-ins that ended, remembered: a second end is 409, and an outcomes
+ * import (whaco_intel_outcome) knows them as already recorded. A week or
+ * more of a busy store's walk-ins; 84 bytes each in a snapshot plus the two ids
+ * (about 95 with ids like c-123 and sp-1; 210 at most). */
+#define WHACO_FLOOR_RECENT        1024
 #define WHACO_FLOOR_BE_BACKS      256 /* be-back walk-ins remembered for their return */
 #define WHACO_FLOOR_NEWS_MAX      16  /* assignments one event reports */
 #define WHACO_FLOOR_CUSTOMERS_MAX 16  /* the largest max-customers */
@@ -283,6 +287,13 @@ bool whaco_floor_is_free(const struct whaco_floor *f, const struct whaco_team *t
 /* Whether customer_id is a remembered walk-in that ended (left or bought). */
 bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id);
 
+/*
+ * The newest remembered end of customer_id whose outcome is `outcome`, or
+ * of any outcome when outcome is 0; NULL if none. Points into f.
+ */
+const struct whaco_visit_end *whaco_floor_last_end(const struct whaco_floor *f,
+                                                   const char *customer_id, int outcome);
+
 /* The open walk-in customer_id: its index in f->open, or -1. */
 int32_t whaco_floor_find(const struct whaco_floor *f, const char *customer_id);
 
@@ -302,6 +313,16 @@ size_t whaco_floor_up_order(const struct whaco_team *t, uint32_t *order);
  * in [0, 1]; 0 with nobody. docs/team.md, "Coverage".
  */
 double whaco_floor_coverage(const struct whaco_team *t);
+
+/*
+ * Copy what a read of the floor shows (the up board, team-status) from src
+ * to dst: the settings, the walk-ins in the store, the counters -- but not
+ * the memory of ended walk-ins, whose rings dst gets empty. For read views,
+ * built after every change: it copies n_open walk-ins and no ring. dst's
+ * open[] beyond n_open and its rings are not written (zero it first if
+ * they must be).
+ */
+void whaco_floor_copy_for_reading(struct whaco_floor *dst, const struct whaco_floor *src);
 
 /* ---- Saved state ---- */
 

@@ -40,6 +40,10 @@
 #define WHACO_INTEL_GAP_MAX_HOURS 12.0 /* longest gap the network advances across */
 #define WHACO_ACTIONS_MAX         8    /* recommended actions per customer */
 #define WHACO_HIGH_PRIORITY       0.9  /* priorityScore at or above which a lead is top priority */
+#define WHACO_DEAL_ID_MAX         64   /* bytes of a deal id, NUL included */
+/* How far a CRM's clock may be from whaco's: an outcome's time may be this
+ * much after the import, or before the walk-in's arrival. */
+#define WHACO_OUTCOME_SKEW_MS (5 * 60 * 1000)
 
 #define WHACO_TAG_INTEL 0x4c544e49u /* "INTL": the layer's own fields */
 
@@ -115,6 +119,56 @@ unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
  */
 int whaco_intel_deal_closed(struct whaco_intel *in, const char *id, const char *customer_id,
                             int64_t now_ms, struct whaco_floor_news *news);
+
+/* One outcome a CRM recorded: a row of an outcomes import (docs/outcomes.md). */
+struct whaco_outcome_row {
+    char customer_id[WHACO_ID_MAX];         /* the walk-in: 1..63 bytes, printable */
+    uint8_t outcome;                        /* enum whaco_outcome, SOLD..APPOINTMENT */
+    char salesperson_id[WHACO_TEAM_ID_MAX]; /* required for SOLD; "" for none otherwise */
+    char deal_id[WHACO_DEAL_ID_MAX];        /* "" for none; kept for audit, not used */
+    int64_t time_ms;                        /* when it happened, Unix ms (>= 0) */
+};
+
+/* Why whaco_intel_outcome did not record a row: what its report needs. */
+struct whaco_outcome_detail {
+    const char *field;               /* the row's field at fault ("time", ...), or NULL */
+    uint8_t recorded;                /* ALREADY_RECORDED, OUTCOME_CONFLICT: how it ended */
+    char with_id[WHACO_TEAM_ID_MAX]; /* WRONG_SALESPERSON: who has the walk-in, "" the desk */
+    int64_t arrived_ms;              /* BEFORE_ARRIVAL: when the open walk-in arrived */
+};
+
+/*
+ * An outcome from the CRM, applied at now_ms (the import's time). The
+ * open walk-in row->customer_id on the tracked floor, if it arrived no
+ * later than row->time_ms + WHACO_OUTCOME_SKEW_MS (and, when an earlier
+ * visit of the customer ended with this outcome, no later than
+ * row->time_ms: the row is then about that visit), ends as the desk's own
+ * call would: SOLD as whaco_intel_deal_closed(row->salesperson_id,
+ * row->customer_id), the others as whaco_intel_customer_left(outcome,
+ * salesperson_id or NULL) -- the same effects on the floor and the
+ * network, and the same lesson for the close model. row->time_ms is not
+ * when the walk-in ends (that is now_ms): it only picks the visit.
+ * Returns WHACO_OK (recorded, *news as those calls fill it), or, with *in
+ * unchanged and *detail (if not NULL) saying what it can:
+ *   WHACO_E_ALREADY_RECORDED   no open visit matches, and the floor remembers
+ *                              the walk-in ending with this outcome (an import
+ *                              run again: not an error of the row)
+ *   WHACO_E_OUTCOME_CONFLICT   ... ending with another one (detail->recorded)
+ *   WHACO_E_BEFORE_ARRIVAL     the walk-in is in the store but arrived after
+ *                              the outcome (detail->arrived_ms): another visit
+ *   WHACO_E_CUSTOMER_NOT_FOUND never seen on a tracked floor, or forgotten
+ *                              (the floor remembers WHACO_FLOOR_RECENT ends)
+ *   WHACO_E_NOT_FOUND          salesperson_id is not on the team
+ *   WHACO_E_WRONG_SALESPERSON  the walk-in is with someone else, or waits at
+ *                              the desk (detail->with_id)
+ *   WHACO_E_FLOOR_OFF          the floor is not tracked
+ *   WHACO_E_TIME_FUTURE        time_ms is after now_ms + WHACO_OUTCOME_SKEW_MS
+ *   WHACO_E_ID_LENGTH, WHACO_E_OUTCOME_VALUE, WHACO_E_INVAL  a field that no
+ *                              outcomes file gives (detail->field names it)
+ *   WHACO_E_TIME_BACKWARDS
+ */
+int whaco_intel_outcome(struct whaco_intel *in, const struct whaco_outcome_row *row, int64_t now_ms,
+                        struct whaco_floor_news *news, struct whaco_outcome_detail *detail);
 
 /*
  * ---- The floor's events (whaco/floor.h, which gives their errors):

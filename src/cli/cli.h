@@ -17,6 +17,7 @@ int whaco_cmd_state(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err);
 int whaco_cmd_log(int argc, char **argv, FILE *out, FILE *err);
+int whaco_cmd_outcomes(int argc, char **argv, FILE *out, FILE *err);
 
 /* `whaco state verify` (argv[0] is "verify"); called by whaco_cmd_state. */
 int whaco_state_verify(int argc, char **argv, FILE *out, FILE *err);

@@ -135,6 +135,15 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
         fprintf(c->out, ",\"maxCustomers\":%" PRIu32 ",\"beBackToOriginal\":%s",
                 ev.floor.max_customers, ev.floor.be_back_to_original ? "true" : "false");
         break;
+    case WHACO_EV_OUTCOME:
+        print_field(c->out, "customerId", ev.customer_id);
+        print_name(c->out, "outcome", whaco_outcome_name(ev.outcome), ev.outcome);
+        print_field(c->out, "salespersonId", ev.id); /* "" when the row named nobody */
+        print_field(c->out, "dealId", ev.deal_id);
+        fprintf(c->out, ",\"outcomeTimeMs\":%" PRId64, ev.outcome_ms);
+        print_name(c->out, "via", ev.via == WHACO_VIA_API ? "api" : "cli", ev.via);
+        fprintf(c->out, ",\"row\":%" PRIu32, ev.row);
+        break;
     case WHACO_EV_TICK:
     case WHACO_EV_DAILY_RESET:
     case WHACO_EV_RESET:
@@ -150,7 +159,8 @@ static int log_usage(FILE *err)
 {
     fputs("usage: whaco log [--data DIR] [--after SEQ]\n"
           "  prints the event log as JSON lines: seq, timeMs, type and the event's ids\n"
-          "  (and a floor event's status, outcome or settings)\n",
+          "  (and a floor event's status, outcome or settings; an imported outcome's\n"
+          "  dealId, time as the CRM gave it, and where it came from)\n",
           err);
     return 2;
 }

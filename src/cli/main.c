@@ -34,6 +34,8 @@ static const struct command commands[] = {
     {"state", whaco_cmd_state, "state export|import", "the state as the seed's two JSON files"},
     {NULL, NULL, "state verify", "check the state equals a replay of the event log"},
     {"log", whaco_cmd_log, "log", "print the event log as JSON lines"},
+    {"outcomes", whaco_cmd_outcomes, "outcomes import FILE.csv",
+     "record a CRM's sales and other outcomes (docs/outcomes.md)"},
     {"simulate", whaco_cmd_simulate, "simulate",
      "compare lead-assignment strategies on a simulated floor"},
     {"replay", whaco_cmd_replay, "replay --data DIR",

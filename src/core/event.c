@@ -23,10 +23,14 @@
  *     customer_left       str customerId, u8 outcome (enum whaco_outcome), str id ("" none)
  *     override            str customerId, str id
  *     floor_settings      u8 tracking, u8 rule, u32 maxCustomers, u8 beBackToOriginal
+ *     outcome             str customerId, u8 outcome (enum whaco_outcome), str salespersonId
+ *                         ("" none), str dealId ("" none), i64 the outcome's time (ms), u8 via
+ *                         (enum whaco_outcome_via), u32 row
  *   Formats 1 and 2 are read too. Format 2 (the floor, before unknown
- *   fields) is the same but for analyze, whose customer was complete
- *   (WHACO_CUSTOMER_COMPLETE: every field, no missing set). Format 1 (before
- *   the floor) is format 2 but for deal_closed, which had no customerId.
+ *   fields and the outcome event) is the same but for analyze, whose
+ *   customer was complete (WHACO_CUSTOMER_COMPLETE: every field, no missing
+ *   set), and has no outcome type. Format 1 (before the floor) is format 2
+ *   but for deal_closed, which had no customerId.
  * The payload is exactly consumed; anything left over is corruption.
  */
 #include <math.h>
@@ -36,8 +40,9 @@
 #include "whaco/event.h"
 #include "banned.h"
 
-/* 3: customers may have unknown fields. Still read: 2, every customer complete;
- * 1, before the floor (deal_closed without customerId). */
+/* 3: customers may have unknown fields; the outcome event. Still read: 2, every customer
+ * complete and no outcome event; 1, before the floor (deal_closed without customerId). An
+ * older whaco meeting a format-3 record says "unsupported format version". */
 #define EVENT_FORMAT 3
 
 /* The table's numbers are 1, 2, 3, ... in order: types index the table below. */
@@ -299,6 +304,49 @@ static int apply_floor_settings(struct whaco_intel *in, const struct whaco_event
     return whaco_intel_configure_floor(in, &ev->floor, ev->time_ms, &out->news);
 }
 
+static void encode_outcome(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_str(b, ev->customer_id);
+    whaco_buf_put_u8(b, ev->outcome);
+    whaco_buf_put_str(b, ev->id);
+    whaco_buf_put_str(b, ev->deal_id);
+    whaco_buf_put_i64(b, ev->outcome_ms);
+    whaco_buf_put_u8(b, ev->via);
+    whaco_buf_put_u32(b, ev->row);
+}
+
+/* Format 3 brought the type: an older record of it is not one whaco wrote. */
+static void decode_outcome(struct whaco_event *ev, struct whaco_reader *r, uint8_t format)
+{
+    if (format < 3)
+        whaco_reader_fail(r);
+    whaco_reader_str(r, ev->customer_id, sizeof ev->customer_id);
+    ev->outcome = whaco_reader_u8(r);
+    whaco_reader_str(r, ev->id, sizeof ev->id);
+    whaco_reader_str(r, ev->deal_id, sizeof ev->deal_id);
+    ev->outcome_ms = whaco_reader_i64(r);
+    ev->via = whaco_reader_u8(r);
+    ev->row = whaco_reader_u32(r);
+    if (!whaco_outcome_name(ev->outcome) || (ev->via != WHACO_VIA_API && ev->via != WHACO_VIA_CLI))
+        whaco_reader_fail(r);
+}
+
+static int apply_outcome(struct whaco_intel *in, const struct whaco_event *ev,
+                         struct whaco_event_result *out, const char **field)
+{
+    struct whaco_outcome_row row;
+    memset(&row, 0, sizeof row);
+    memcpy(row.customer_id, ev->customer_id, sizeof row.customer_id);
+    row.outcome = ev->outcome;
+    memcpy(row.salesperson_id, ev->id, sizeof row.salesperson_id);
+    memcpy(row.deal_id, ev->deal_id, sizeof row.deal_id);
+    row.time_ms = ev->outcome_ms;
+    int rc = whaco_intel_outcome(in, &row, ev->time_ms, &out->news, &out->outcome);
+    if (field)
+        *field = out->outcome.field;
+    return rc;
+}
+
 /*==== The table ===========================================================*/
 
 struct event_ops {
@@ -326,6 +374,19 @@ void whaco_event_init(struct whaco_event *ev, enum whaco_event_type type)
     ev->type = (uint32_t)type;
 }
 
+void whaco_event_outcome(struct whaco_event *ev, const struct whaco_outcome_row *r, uint32_t row,
+                         uint8_t via)
+{
+    whaco_event_init(ev, WHACO_EV_OUTCOME);
+    memcpy(ev->customer_id, r->customer_id, sizeof ev->customer_id);
+    ev->outcome = r->outcome;
+    memcpy(ev->id, r->salesperson_id, sizeof ev->id);
+    memcpy(ev->deal_id, r->deal_id, sizeof ev->deal_id);
+    ev->outcome_ms = r->time_ms;
+    ev->via = via;
+    ev->row = row;
+}
+
 bool whaco_event_type_valid(uint32_t type)
 {
     return type >= 1 && type <= WHACO_EV_COUNT;
@@ -345,6 +406,7 @@ int whaco_event_apply(struct whaco_intel *in, const struct whaco_event *ev,
     if (!out)
         out = &scratch;
     memset(&out->news, 0, sizeof out->news);
+    memset(&out->outcome, 0, sizeof out->outcome);
     return ops[ev->type].apply(in, ev, out, field);
 }
 

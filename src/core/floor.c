@@ -187,23 +187,31 @@ static int32_t first_visit_of(const struct whaco_floor *f, const struct whaco_te
     return oldest;
 }
 
-bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id)
+const struct whaco_visit_end *whaco_floor_last_end(const struct whaco_floor *f,
+                                                   const char *customer_id, int outcome)
 {
     if (!customer_id)
-        return false;
+        return NULL;
     for (uint32_t k = 0; k < f->recent_count; k++) {
         uint32_t at = (f->recent_head + WHACO_FLOOR_RECENT - 1 - k) % WHACO_FLOOR_RECENT;
-        if (strcmp(f->recent[at].customer_id, customer_id) == 0)
-            return true;
+        const struct whaco_visit_end *e = &f->recent[at];
+        if (strcmp(e->customer_id, customer_id) == 0 && (outcome == 0 || e->outcome == outcome))
+            return e;
     }
-    return false;
+    return NULL;
+}
+
+bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id)
+{
+    return whaco_floor_last_end(f, customer_id, 0) != NULL;
 }
 
 /*
  * The salesperson customer_id is a be-back of -- who had them when their
  * latest visit ended as be_back -- or NULL: never a be-back, nobody had
  * them, or a later visit ended otherwise (the recent ring says how their
- * latest visit ended; the be-back ring, longer, answers once it forgot).
+ * latest visit ended; the be-back ring, which keeps only be-backs, answers
+ * once it forgot).
  */
 static const char *be_back_of(const struct whaco_floor *f, const char *customer_id)
 {
@@ -841,6 +849,21 @@ double whaco_floor_coverage(const struct whaco_team *t)
     for (int b = 0; b < COVERAGE_BINS; b++)
         sum += covered[b];
     return (double)sum / COVERAGE_BINS;
+}
+
+void whaco_floor_copy_for_reading(struct whaco_floor *dst, const struct whaco_floor *src)
+{
+    dst->cfg = src->cfg;
+    dst->tracked = src->tracked;
+    dst->next_up = src->next_up;
+    dst->walkins = src->walkins;
+    memcpy(dst->last_rr, src->last_rr, sizeof dst->last_rr);
+    memcpy(dst->open, src->open, src->n_open * sizeof src->open[0]);
+    dst->n_open = src->n_open;
+    dst->recent_head = 0;
+    dst->recent_count = 0;
+    dst->be_back_head = 0;
+    dst->be_back_count = 0;
 }
 
 /*==== Saved state =========================================================*/

@@ -12,6 +12,8 @@
 #include "whaco/err.h"
 #include "whaco/floor.h"
 #include "whaco/intel.h"
+#include "whaco/utf8.h"
+#include "core/internal.h"
 #include "banned.h"
 
 #define MS_PER_HOUR 3600000.0
@@ -329,6 +331,107 @@ int whaco_intel_customer_left(struct whaco_intel *in, const char *customer_id, i
     if (rc == WHACO_OK)
         learn_ended(in, nw);
     return rc;
+}
+
+/* A printable id of 1..cap-1 bytes (min_len 0: may be empty), NUL-terminated within cap. */
+static bool text_id_ok(const char *s, size_t cap, size_t min_len)
+{
+    const char *end = memchr(s, '\0', cap);
+    return end && (size_t)(end - s) >= min_len && whaco_text_printable(s, (size_t)(end - s));
+}
+
+/* The checks of an outcome row that need no state (whaco_intel_outcome's last errors). */
+static int outcome_row_check(const struct whaco_outcome_row *row, const char **field)
+{
+    int rc = WHACO_OK;
+    const char *f = NULL;
+    WHACO_CHECK(text_id_ok(row->customer_id, sizeof row->customer_id, 1), "customerId",
+                WHACO_E_ID_LENGTH);
+    WHACO_CHECK(row->outcome >= WHACO_OUTCOME_SOLD && row->outcome <= WHACO_OUTCOME_APPOINTMENT,
+                "outcome", WHACO_E_OUTCOME_VALUE);
+    WHACO_CHECK(memchr(row->salesperson_id, '\0', sizeof row->salesperson_id) &&
+                    (row->salesperson_id[0] ? whaco_member_id_valid(row->salesperson_id)
+                                            : row->outcome != WHACO_OUTCOME_SOLD),
+                "salespersonId", WHACO_E_ID_LENGTH);
+    WHACO_CHECK(text_id_ok(row->deal_id, sizeof row->deal_id, 0), "dealId", WHACO_E_ID_LENGTH);
+    WHACO_CHECK(row->time_ms >= 0, "time", WHACO_E_INVAL);
+    *field = f;
+    return rc;
+}
+
+/*
+ * Which visit an outcome row is about (docs/outcomes.md, "Matching"): the
+ * open walk-in if it arrived before the outcome, give or take the skew
+ * (WHACO_OK, *k its index) -- unless the outcome is before its arrival and
+ * an earlier visit ended that way, which it then is about -- else a
+ * remembered end, else none. Changes nothing.
+ */
+static int outcome_match(const struct whaco_intel *in, const struct whaco_outcome_row *row,
+                         uint32_t *k, struct whaco_outcome_detail *d)
+{
+    const struct whaco_floor *f = &in->floor;
+    int32_t at = whaco_floor_find(f, row->customer_id);
+    const struct whaco_visit_end *same = whaco_floor_last_end(f, row->customer_id, row->outcome);
+    const struct whaco_visit_end *last = whaco_floor_last_end(f, row->customer_id, 0);
+    size_t i;
+    if (at >= 0 && row->time_ms >= f->open[at].arrived_ms - WHACO_OUTCOME_SKEW_MS &&
+        !(same && row->time_ms < f->open[at].arrived_ms)) {
+        const struct whaco_visit *v = &f->open[at];
+        if (row->salesperson_id[0] &&
+            whaco_team_find(&in->team, row->salesperson_id, &i) != WHACO_OK) {
+            d->field = "salespersonId";
+            return WHACO_E_NOT_FOUND;
+        }
+        if ((row->outcome == WHACO_OUTCOME_SOLD || row->salesperson_id[0]) &&
+            strcmp(v->salesperson_id, row->salesperson_id) != 0) {
+            d->field = "salespersonId";
+            memcpy(d->with_id, v->salesperson_id, sizeof d->with_id);
+            return WHACO_E_WRONG_SALESPERSON;
+        }
+        *k = (uint32_t)at;
+        return WHACO_OK;
+    }
+    if (same || last) {
+        d->recorded = same ? same->outcome : last->outcome;
+        d->field = same ? NULL : "outcome";
+        return same ? WHACO_E_ALREADY_RECORDED : WHACO_E_OUTCOME_CONFLICT;
+    }
+    d->field = "customerId";
+    if (at >= 0) {
+        d->arrived_ms = f->open[at].arrived_ms;
+        d->field = "time";
+        return WHACO_E_BEFORE_ARRIVAL;
+    }
+    return WHACO_E_CUSTOMER_NOT_FOUND;
+}
+
+int whaco_intel_outcome(struct whaco_intel *in, const struct whaco_outcome_row *row, int64_t now_ms,
+                        struct whaco_floor_news *news, struct whaco_outcome_detail *detail)
+{
+    struct whaco_outcome_detail d;
+    uint32_t k = 0;
+    memset(&d, 0, sizeof d);
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK)
+        rc = outcome_row_check(row, &d.field);
+    if (rc == WHACO_OK && row->time_ms > now_ms + WHACO_OUTCOME_SKEW_MS) {
+        rc = WHACO_E_TIME_FUTURE;
+        d.field = "time";
+    }
+    if (rc == WHACO_OK && (in->floor.cfg.tracking == WHACO_TRACKING_OFF || !in->floor.tracked))
+        rc = WHACO_E_FLOOR_OFF;
+    if (rc == WHACO_OK)
+        rc = outcome_match(in, row, &k, &d);
+    if (detail)
+        *detail = d;
+    if (rc != WHACO_OK)
+        return rc;
+    /* The desk's own calls, whose checks the match has passed: they cannot fail. */
+    if (row->outcome == WHACO_OUTCOME_SOLD)
+        return whaco_intel_deal_closed(in, row->salesperson_id, row->customer_id, now_ms, news);
+    return whaco_intel_customer_left(in, row->customer_id, row->outcome,
+                                     row->salesperson_id[0] ? row->salesperson_id : NULL, now_ms,
+                                     news);
 }
 
 int whaco_intel_override(struct whaco_intel *in, const char *customer_id,

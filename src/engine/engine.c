@@ -18,6 +18,12 @@
  * asks whaco_store_health to check (idle, at stop), repair and probe, and
  * learns from it whether the store was re-created; it knows no file name
  * and works the same on any backend (cfg.store).
+ *
+ * Other processes may append events to the log in transactions of their
+ * own (whaco_engine_apply_offline). Memory is the log's state as of
+ * e->stats.last_seq: every batch first looks, inside its transaction, for
+ * events it did not append (catch_up) and reloads if there are some;
+ * snapshots cover e->stats.last_seq, never the store's newer events.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -71,6 +77,9 @@ struct whaco_engine {
     bool dirty;              /* memory may hold a batch the log does not: reload first */
 
     int64_t sync_due; /* engine thread: fsync the log by then (sync normal); INT64_MAX */
+
+    /* engine thread: the store's change counter when memory was last the log's state */
+    int64_t data_version;
 };
 
 /* Retries back off from retry_ms, doubling, up to this many times retry_ms. */
@@ -310,15 +319,22 @@ static int load_state(struct whaco_engine *e, char *errbuf, size_t errlen)
     e->snapshot_seq = seq;
     e->stats.last_seq = seq;
     struct replay_ctx ctx = {e, errbuf, errlen};
-    rc = whaco_store_replay(e->store, seq, replay_one, &ctx);
-    if (rc > 0)
-        rc = WHACO_E_STATE_CORRUPT;
-    if (rc != WHACO_OK && errbuf[0] == '\0')
-        errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
-    uint64_t last = whaco_store_last_seq(e->store);
-    if (rc == WHACO_OK && e->stats.last_seq != last)
-        rc = missing_events(errbuf, errlen, e->stats.last_seq + 1, last);
-    return rc;
+    /* Another process may append while this runs (`whaco outcomes import`,
+     * in its own transaction): replay again while the log has grown, so
+     * that only a real gap is reported missing. */
+    for (;;) {
+        uint64_t from = e->stats.last_seq;
+        rc = whaco_store_replay(e->store, from, replay_one, &ctx);
+        if (rc > 0)
+            rc = WHACO_E_STATE_CORRUPT;
+        if (rc != WHACO_OK && errbuf[0] == '\0')
+            errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
+        uint64_t last = whaco_store_last_seq(e->store);
+        if (rc != WHACO_OK || e->stats.last_seq == last)
+            return rc;
+        if (e->stats.last_seq == from || last < e->stats.last_seq)
+            return missing_events(errbuf, errlen, e->stats.last_seq + 1, last);
+    }
 }
 
 /*==== The engine thread ===================================================*/
@@ -370,13 +386,15 @@ static int apply_and_log(struct whaco_engine *e, struct whaco_event *ev,
 }
 
 /*
- * Snapshot the state if any event was logged since the last snapshot, then
+ * Snapshot the state if any event was applied since the last snapshot, then
  * compact the log behind it. Returns WHACO_OK or the store's error.
  */
 static int take_snapshot(struct whaco_engine *e, int64_t now)
 {
     struct whaco_buf b = WHACO_BUF_INIT;
-    uint64_t seq = whaco_store_last_seq(e->store);
+    /* The last event in memory, not the store's: another process may have
+     * appended since (the next batch catches up, see catch_up). */
+    uint64_t seq = e->stats.last_seq;
     if (seq == e->snapshot_seq)
         return WHACO_OK;                      /* the latest snapshot is the current state */
     int rc = whaco_intel_save(&e->intel, &b); /* out of memory: no snapshot, the log has it all */
@@ -465,6 +483,56 @@ static int reload_durable(struct whaco_engine *e, char *errbuf, size_t errlen)
     }
     free(tmp);
     return rc;
+}
+
+/*
+ * Whether another process has appended events since memory was last the
+ * log's state (`whaco outcomes import` on this data directory, in its own
+ * transaction). The change counter is cheap and says whether anyone else
+ * committed at all; the last sequence number then says whether events
+ * came (a token created elsewhere is no event). -1 if the store cannot say
+ * (its message on the store).
+ */
+static int foreign_events(struct whaco_engine *e, int64_t *version)
+{
+    if (whaco_store_change_counter(e->store, version) != WHACO_OK)
+        return -1;
+    if (*version == e->data_version)
+        return 0;
+    return whaco_store_last_seq(e->store) != e->stats.last_seq;
+}
+
+/*
+ * Inside an open batch, so that nobody can append meanwhile: if another
+ * process appended events, reload memory from the log (snapshot + replay,
+ * as at start-up) before anything is built on it, and say so. Returns
+ * WHACO_OK (memory is the log's state; *reloaded if it was reloaded), or
+ * the error with msg saying why.
+ */
+static int catch_up(struct whaco_engine *e, bool *reloaded, char *msg, size_t msglen)
+{
+    int64_t version = 0;
+    uint64_t ours = e->stats.last_seq;
+    *reloaded = false;
+    int foreign = foreign_events(e, &version);
+    if (foreign < 0) {
+        errorf(msg, msglen, "%s", whaco_store_errmsg(e->store));
+        return WHACO_E_IO;
+    }
+    if (foreign) {
+        int rc = reload_durable(e, msg, msglen);
+        if (rc != WHACO_OK)
+            return rc;
+        if (e->intel.clock_set && e->intel.clock_ms > e->last_time)
+            e->last_time = e->intel.clock_ms; /* their events' times: ours never go before */
+        notef(e,
+              "events %llu to %llu were appended by another process (whaco outcomes import):"
+              " the state was reloaded from the log",
+              (unsigned long long)ours + 1, (unsigned long long)e->stats.last_seq);
+        *reloaded = true;
+    }
+    e->data_version = version;
+    return WHACO_OK;
 }
 
 /*
@@ -576,9 +644,19 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
     int64_t now = whaco_engine_now(e);
     int64_t tick_before = e->next_tick, midnight_before = e->next_midnight;
     uint64_t applied[WHACO_EV_COUNT + 1] = {0}, rejected = 0, logged = 0, seq = 0;
-    bool io_failed = whaco_store_begin(e->store) != WHACO_OK;
+    bool io_failed = whaco_store_begin(e->store) != WHACO_OK, reloaded = false;
     struct whaco_event bg;
     struct whaco_engine_reply bg_reply;
+    char msg[512];
+
+    if (!io_failed && catch_up(e, &reloaded, msg, sizeof msg) != WHACO_OK) {
+        /* Memory may be behind the log and cannot be brought up to it now. */
+        whaco_store_rollback(e->store);
+        e->dirty = true;
+        enter_degraded(e, msg);
+        refuse(batch);
+        return;
+    }
 
     if (now >= e->next_tick) {
         whaco_event_init(&bg, WHACO_EV_TICK);
@@ -630,7 +708,7 @@ static void run_batch(struct whaco_engine *e, struct whaco_engine_request *batch
     pthread_mutex_unlock(&e->mu);
     e->next_check = now + e->cfg.retry_ms; /* the commit checked the file */
 
-    if (logged)
+    if (logged || reloaded)
         publish(e);
     for (struct whaco_engine_request *r = batch, *next; r; r = next) {
         next = r->next; /* r may be freed by its done callback */
@@ -675,11 +753,18 @@ static void step(struct whaco_engine *e, struct whaco_engine_request *batch)
     } else if (batch || now >= next_due(e)) {
         run_batch(e, batch);
     } else if (now >= e->next_check) {
-        /* Idle: is the store still where it should be (SQLite: the file in its directory)? */
-        if (whaco_store_health(e->store, WHACO_STORE_CHECK, 0, NULL) != WHACO_OK)
+        /* Idle: is the store still where it should be (SQLite: the file in its directory)?
+         * Has another process appended events? A batch of nothing then catches up. */
+        int64_t version;
+        int foreign = 0;
+        if (whaco_store_health(e->store, WHACO_STORE_CHECK, 0, NULL) != WHACO_OK) {
             enter_degraded(e, whaco_store_errmsg(e->store));
-        else
+        } else if ((foreign = foreign_events(e, &version)) != 0) {
+            run_batch(e, NULL); /* also when the store cannot say: the batch finds out */
+        } else {
+            e->data_version = version; /* a commit without events (a token): nothing to do */
             e->next_check = now + e->cfg.retry_ms;
+        }
     }
 }
 
@@ -774,6 +859,9 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
         errbuf[0] = '\0';
     e->cfg = *cfg;
     rc = whaco_store_open(&cfg->store, &e->store, errbuf, errlen);
+    /* The counter before the state: whatever is appended from now on shows as a change. */
+    if (rc == WHACO_OK && whaco_store_change_counter(e->store, &e->data_version) != WHACO_OK)
+        e->data_version = INT64_MIN; /* unknown: the first batch looks at the log */
     if (rc == WHACO_OK)
         rc = load_state(e, errbuf, errlen);
     if (rc != WHACO_OK) {
@@ -812,26 +900,38 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     return WHACO_OK;
 }
 
-int whaco_engine_submit(struct whaco_engine *e, struct whaco_engine_request *req)
+int whaco_engine_submit_all(struct whaco_engine *e, struct whaco_engine_request *reqs, size_t n)
 {
     int rc = WHACO_OK;
-    req->next = NULL;
+    if (n == 0)
+        return WHACO_OK;
+    for (size_t i = 0; i < n; i++)
+        reqs[i].next = i + 1 < n ? &reqs[i + 1] : NULL;
     pthread_mutex_lock(&e->mu);
     if (e->stopping || e->stats.failed) {
         rc = WHACO_E_UNAVAILABLE;
-        req->reply.rc = rc;
-        req->reply.field = NULL;
-        req->reply.storage_failed = !e->stopping;
+        for (size_t i = 0; i < n; i++) {
+            reqs[i].reply.rc = rc;
+            reqs[i].reply.field = NULL;
+            reqs[i].reply.storage_failed = !e->stopping;
+        }
     } else {
+        /* One append under the lock: the engine takes the whole queue at
+         * once, so these land in one batch, one transaction. */
         if (e->tail)
-            e->tail->next = req;
+            e->tail->next = &reqs[0];
         else
-            e->head = req;
-        e->tail = req;
+            e->head = &reqs[0];
+        e->tail = &reqs[n - 1];
         pthread_cond_signal(&e->wake);
     }
     pthread_mutex_unlock(&e->mu);
     return rc;
+}
+
+int whaco_engine_submit(struct whaco_engine *e, struct whaco_engine_request *req)
+{
+    return whaco_engine_submit_all(e, req, 1);
 }
 
 struct waiter {
@@ -915,16 +1015,26 @@ int whaco_engine_stop(struct whaco_engine *e)
 
 /*==== Export and import ===================================================*/
 
-int whaco_engine_load(const struct whaco_store_spec *store, struct whaco_intel *in, char *errbuf,
-                      size_t errlen)
+/*
+ * An engine of the store alone, for the offline calls (load, apply): no
+ * thread, no view; cfg.store is *store with sync full.
+ */
+static struct whaco_engine *offline_engine(const struct whaco_store_spec *store)
 {
     struct whaco_engine *e = whaco_xcalloc(1, sizeof *e);
-    int rc;
-    if (errlen)
-        errbuf[0] = '\0';
     whaco_engine_config_default(&e->cfg);
     e->cfg.store = *store;
     e->cfg.store.sync = WHACO_SYNC_FULL;
+    return e;
+}
+
+int whaco_engine_load(const struct whaco_store_spec *store, struct whaco_intel *in, char *errbuf,
+                      size_t errlen)
+{
+    struct whaco_engine *e = offline_engine(store);
+    int rc;
+    if (errlen)
+        errbuf[0] = '\0';
     e->cfg.seg = in->seg.cfg;
     e->cfg.team = in->team.cfg;
     rc = whaco_store_open(&e->cfg.store, &e->store, errbuf, errlen);
@@ -977,5 +1087,40 @@ int whaco_engine_import(const struct whaco_store_spec *store, const struct whaco
         errorf(errbuf, errlen, "%s", whaco_store_errmsg(s));
     whaco_buf_release(&b);
     whaco_store_close(s);
+    return rc;
+}
+
+int whaco_engine_apply_offline(const struct whaco_store_spec *store, struct whaco_event *events,
+                               struct whaco_engine_reply *replies, size_t n, int64_t now_ms,
+                               char *errbuf, size_t errlen)
+{
+    struct whaco_engine *e = offline_engine(store);
+    uint64_t seq = 0;
+    bool io_failed = false;
+    if (errlen)
+        errbuf[0] = '\0';
+    int rc = whaco_store_open(&e->cfg.store, &e->store, errbuf, errlen);
+    if (rc == WHACO_OK && (rc = whaco_store_begin(e->store)) != WHACO_OK)
+        errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
+    /* Inside the transaction: a server on the same store cannot append until it ends. */
+    if (rc == WHACO_OK)
+        rc = load_state(e, errbuf, errlen);
+    if (rc == WHACO_OK) {
+        e->cfg.clock_offset_ms = now_ms - real_now_ms(); /* stamp() gives now_ms onwards */
+        e->last_time =
+            e->intel.clock_set && e->intel.clock_ms > now_ms ? e->intel.clock_ms : now_ms;
+        for (size_t i = 0; i < n; i++)
+            apply_and_log(e, &events[i], &replies[i], &io_failed, &seq);
+        if (io_failed || whaco_store_commit(e->store) != WHACO_OK) {
+            errorf(errbuf, errlen, "%s", whaco_store_errmsg(e->store));
+            rc = WHACO_E_IO;
+        }
+    }
+    if (rc != WHACO_OK && e->store)
+        whaco_store_rollback(e->store);
+    whaco_intel_release(&e->intel);
+    whaco_buf_release(&e->scratch);
+    whaco_store_close(e->store);
+    free(e);
     return rc;
 }

@@ -63,6 +63,7 @@
 #include "whaco/floor.h"
 #include "whaco/learn.h"
 #include "whaco/intel.h"
+#include "whaco/outcomes.h"
 #include "whaco/segment.h"
 #include "whaco/team.h"
 #include "whaco/utf8.h"
@@ -985,8 +986,7 @@ char *json_analysis(const struct whaco_analysis *an, const char *team_status_sho
 }
 
 /* The segments summary (json_segments_summary) as a jansson object; learn may be NULL. */
-static json_t *segments(const struct whaco_segmenter *s, const struct whaco_learn *learn,
-                        bool *oom)
+static json_t *segments(const struct whaco_segmenter *s, const struct whaco_learn *learn, bool *oom)
 {
     json_t *o = json_object(), *clusters = json_array();
     json_t *names = json_array(), *weights = json_array();
@@ -1204,6 +1204,51 @@ char *json_floor_done(const char *status, const struct whaco_event *ev,
         put(root, "floorStatus", text(whaco_seat_status_name(ev->status)), &oom);
     put(root, "assignments", assignments(news, &oom), &oom);
     put(root, "timestamp", iso(ev->time_ms), &oom);
+    return finish(root, oom);
+}
+
+/* One unmatched row: {"row","customerId","reason","field","message"}. */
+static json_t *unmatched_row(const struct whaco_outcome_line *line,
+                             const struct whaco_outcome_report *rep, bool *oom)
+{
+    json_t *row = json_object();
+    put(row, "row", count(line->row), oom);
+    put(row, "customerId", text_n(line->customer_id, sizeof line->customer_id), oom);
+    put(row, "reason", text(rep->reason), oom);
+    put(row, "field", text(rep->field), oom);
+    put(row, "message", text_n(rep->message, sizeof rep->message), oom);
+    return row;
+}
+
+char *json_outcomes_done(const struct whaco_outcome_file *f,
+                         const struct whaco_outcome_report *reports,
+                         const struct whaco_floor_news *const *news, size_t n_news, int64_t time_ms)
+{
+    bool oom = false;
+    uint64_t recorded = 0, already = 0;
+    json_t *root = json_object(), *unmatched = json_array(), *ignored = json_array();
+    json_t *assigned = json_array();
+    for (size_t i = 0; i < f->n; i++) {
+        recorded += reports[i].status == WHACO_ROW_RECORDED;
+        already += reports[i].status == WHACO_ROW_ALREADY;
+        if (reports[i].status == WHACO_ROW_UNMATCHED)
+            push(unmatched, unmatched_row(&f->lines[i], &reports[i], &oom), &oom);
+    }
+    for (uint32_t k = 0; k < f->n_ignored && k < WHACO_OUTCOMES_IGNORED_MAX; k++)
+        push(ignored, text_n(f->ignored[k], sizeof f->ignored[k]), &oom);
+    for (size_t i = 0; i < n_news; i++) {
+        json_t *some = assignments(news[i], &oom);
+        if (json_array_extend(assigned, some) != 0)
+            oom = true;
+        json_decref(some);
+    }
+    put(root, "rows", count(f->n), &oom);
+    put(root, "recorded", count(recorded), &oom);
+    put(root, "alreadyRecorded", count(already), &oom);
+    put(root, "unmatched", unmatched, &oom);
+    put(root, "ignoredColumns", ignored, &oom);
+    put(root, "assignments", assigned, &oom);
+    put(root, "timestamp", iso(time_ms), &oom);
     return finish(root, oom);
 }
 

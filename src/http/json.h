@@ -29,6 +29,7 @@
 
 #include "whaco/event.h"
 #include "whaco/intel.h"
+#include "whaco/outcomes.h"
 #include "whaco/team.h"
 
 /*
@@ -213,6 +214,19 @@ char *json_event_analyzed(const struct whaco_analysis *an, const char *customer_
  */
 char *json_floor_done(const char *status, const struct whaco_event *ev,
                       const struct whaco_floor_news *news);
+
+/*
+ * POST outcomes' answer: {"rows" (data rows read), "recorded",
+ * "alreadyRecorded", "unmatched":[{"row","customerId","reason","field"
+ * (null if none),"message"}] (in file order), "ignoredColumns":[names],
+ * "assignments":[as json_floor_done's, of every recorded row],
+ * "timestamp"}. reports[i] is what f->lines[i] came to (whaco_outcome_explain);
+ * news[0..n_news) the floor news of the events.
+ */
+char *json_outcomes_done(const struct whaco_outcome_file *f,
+                         const struct whaco_outcome_report *reports,
+                         const struct whaco_floor_news *const *news, size_t n_news,
+                         int64_t time_ms);
 
 /*
  * The event stream's "customer-assigned":

@@ -62,9 +62,17 @@ struct route {
 
     /* ROUTE_WRITE: */
     bool json_body; /* the body must be JSON (else 415) */
+    bool csv_body;  /* the body must be CSV, text/csv (else 415) */
     /* The request into *ev (whaco_event_init'ed by the parser): 0, or -1 with *e filled. */
     int (*parse)(struct request *rq, struct whaco_event *ev, struct api_error *e);
-    /* The answer to the committed event (rq->ereq): malloc'd JSON, NULL if out of memory. */
+    /*
+     * Instead of parse, for a request of many events (a file of rows): set
+     * rq->batch (n_batch requests, events filled; may be none), batch_ctx
+     * and batch_free. 0, or -1 with *e filled (and nothing set).
+     */
+    int (*parse_batch)(struct request *rq, struct api_error *e);
+    /* The answer to the committed event (rq->ereq), or events (rq->batch): malloc'd JSON,
+     * NULL if out of memory. */
     char *(*reply)(struct request *rq);
     unsigned reply_status; /* of that answer: 200, or 201 for a creation */
     /* Tell the dashboards about the committed event (optional; hub not NULL). */
@@ -86,7 +94,8 @@ const struct route *routes_match(const char *url);
 
 /*
  * Check a route table: every row has a metric name (unique), a kind, the
- * functions its kind needs (read; parse, reply and reply_status; none) and
+ * functions its kind needs (read; parse or parse_batch, reply and
+ * reply_status; none) and
  * a path its match needs; exactly one MATCH_API and one MATCH_FILES row.
  * Returns true, or false with why[whylen] naming the row and what is wrong.
  * whaco_server_start refuses to start on a table that fails this.
@@ -132,6 +141,16 @@ struct request {
     char token_id[TOKEN_ID_TEXT]; /* the valid token's id, for the log; "" if none */
     struct deadline_conn *dconn;  /* the connection's deadline; NULL if none */
     struct whaco_engine_request ereq;
+    /*
+     * A write of many events (route->parse_batch): queued together, so they
+     * commit in one transaction (whaco_engine_submit_all); the last one done
+     * resumes the connection. Freed when the request completes.
+     */
+    struct whaco_engine_request *batch; /* n_batch of them, or NULL */
+    size_t n_batch;
+    atomic_size_t batch_left;      /* not done yet */
+    void *batch_ctx;               /* the route's own data about them */
+    void (*batch_free)(void *ctx); /* frees batch_ctx */
 };
 
 /* ---- Answers (server.c). Each queues the request's one response. ---- */

@@ -17,6 +17,7 @@
 
 #include "whaco/alloc.h"
 #include "whaco/err.h"
+#include "whaco/outcomes.h"
 #include "http/files.h"
 #include "http/request.h"
 #include "http/view.h"
@@ -208,7 +209,8 @@ static void announce_analyze(struct request *rq, struct sse_hub *hub)
      * as the answer and the floor's events name it. */
     const char *id =
         rep->result.analysis.floor_tracked ? rep->result.analysis.customer_id : ev->customer.id;
-    broadcast(hub, "analyzed-customer", json_event_analyzed(&rep->result.analysis, id, rep->time_ms));
+    broadcast(hub, "analyzed-customer",
+              json_event_analyzed(&rep->result.analysis, id, rep->time_ms));
     if (r->is_outlier) {
         struct whaco_anomaly a;
         memset(&a, 0, sizeof a);
@@ -355,6 +357,76 @@ static void announce_floor(struct request *rq, struct sse_hub *hub)
     broadcast(hub, "floor-changed", rq->route->reply(rq));
 }
 
+/*==== Outcomes from a CRM (docs/outcomes.md) ==============================*/
+
+/* The file an outcomes request read, kept until it is answered (rq->batch_ctx). */
+static void free_outcomes(void *ctx)
+{
+    struct whaco_outcome_file *f = ctx;
+    if (!f)
+        return;
+    whaco_outcomes_release(f);
+    whaco_free(f);
+}
+
+/* POST outcomes: the CSV file into one outcome event per valid row, in file order. */
+static int parse_outcomes(struct request *rq, struct api_error *e)
+{
+    struct whaco_outcomes_error fe;
+    struct whaco_engine_request *batch = NULL;
+    struct whaco_outcome_file *f = whaco_calloc(1, sizeof *f);
+    int rc = f ? whaco_outcomes_parse(body_of(rq), rq->len, f, &fe) : WHACO_E_NOMEM;
+    size_t n = 0;
+    if (rc == WHACO_E_PARSE) {
+        api_error_set(e, 400, fe.code, fe.field, "%s", fe.message);
+        whaco_free(f);
+        return -1;
+    }
+    for (size_t i = 0; rc == WHACO_OK && i < f->n; i++)
+        n += f->lines[i].valid;
+    if (rc == WHACO_OK && n > 0 && !(batch = whaco_calloc(n, sizeof *batch)))
+        rc = WHACO_E_NOMEM;
+    if (rc != WHACO_OK) {
+        free_outcomes(f);
+        api_error_set(e, 503, "OUT_OF_MEMORY", NULL, "out of memory; the change was not made");
+        return -1;
+    }
+    for (size_t i = 0, j = 0; i < f->n; i++)
+        if (f->lines[i].valid)
+            whaco_event_outcome(&batch[j++].event, &f->lines[i].r, f->lines[i].row, WHACO_VIA_API);
+    rq->batch = batch;
+    rq->n_batch = n;
+    rq->batch_ctx = f;
+    rq->batch_free = free_outcomes;
+    return 0;
+}
+
+/* The answer: what each row came to (the valid rows' events are rq->batch, in order). */
+static char *reply_outcomes(struct request *rq)
+{
+    const struct whaco_outcome_file *f = rq->batch_ctx;
+    struct whaco_outcome_report *reports = whaco_calloc(f->n ? f->n : 1, sizeof *reports);
+    const struct whaco_floor_news **news =
+        whaco_calloc(rq->n_batch ? rq->n_batch : 1, sizeof *news);
+    int64_t time_ms = rq->n_batch ? rq->batch[0].reply.time_ms : whaco_engine_now(rq->srv->engine);
+    char *body = NULL;
+    if (reports && news) {
+        size_t j = 0, n_news = 0;
+        for (size_t i = 0; i < f->n; i++) {
+            const struct whaco_engine_request *er = f->lines[i].valid ? &rq->batch[j++] : NULL;
+            int rc = er ? er->reply.rc : WHACO_OK;
+            whaco_outcome_explain(&f->lines[i], rc, er ? &er->reply.result.outcome : NULL,
+                                  &reports[i]);
+            if (er && rc == WHACO_OK)
+                news[n_news++] = &er->reply.result.news;
+        }
+        body = json_outcomes_done(f, reports, news, n_news, time_ms);
+    }
+    whaco_free(reports);
+    whaco_free(news);
+    return body;
+}
+
 /*==== The table ===========================================================*/
 
 /* A floor write (JSON body): path, role, parser, reply. */
@@ -442,6 +514,16 @@ static const struct route routes[] = {
     FLOOR_WRITE(API "customer-left", ROLE_WRITE, parse_customer_left, reply_customer_left),
     FLOOR_WRITE(API "assign", ROLE_ADMIN, parse_assign, reply_assign),
     READ(API "up-board", ROLE_READ, read_up_board),
+    {.path = API "outcomes",
+     .match = MATCH_EXACT,
+     .method = "POST",
+     .role = ROLE_WRITE,
+     .metric = API "outcomes",
+     .kind = ROUTE_WRITE,
+     .csv_body = true,
+     .parse_batch = parse_outcomes,
+     .reply = reply_outcomes,
+     .reply_status = 200},
     {.path = "/healthz",
      .match = MATCH_EXACT,
      .method = "GET",
@@ -530,8 +612,8 @@ static const char *row_problem(const struct route *r)
     case ROUTE_WRITE:
         if (get)
             return "a write route must not answer GET";
-        if (!r->parse || !r->reply)
-            return "a write route needs both parse and reply";
+        if (!r->parse == !r->parse_batch || !r->reply)
+            return "a write route needs reply, and parse or parse_batch (one of them)";
         return r->reply_status ? NULL : "a write route has no reply_status";
     case ROUTE_NONE:
         return r->match == MATCH_API ? NULL : "only the unmatched row may have no behaviour";

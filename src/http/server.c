@@ -13,13 +13,17 @@
  *               checked the same way and answered by its route's read().
  *   WAITING     the route's parse() has made the event, the connection is
  *               suspended and the event queued to the engine (suspend first,
- *               so the engine's resume can never come before it).
+ *               so the engine's resume can never come before it). A route
+ *               of many events (parse_batch) queues them all at once; the
+ *               last one done resumes us.
  *   DONE        the engine has committed (or refused) it and resumed us: the
  *               answer is the route's reply() (or the refusal's error).
- *   DONE_EARLY  answered before any body was read (a refusal, or a read).
+ *   DONE_EARLY  answered before any body was read (a refusal, or a read), or
+ *               a batch route's request that made no event at all.
  * The completion callback counts the request in the metrics, writes the log
  * line and frees it. Invariant: every request gets exactly one response,
- * and the engine never touches a request after calling its done callback.
+ * and the engine never touches a request after calling its (last) done
+ * callback.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -202,11 +206,12 @@ static enum MHD_Result respond_body_too_large(struct request *rq)
     return respond_fail(rq, 413, "BODY_TOO_LARGE", NULL, msg);
 }
 
-/* The HTTP answer to an event that the engine refused. */
-static enum MHD_Result respond_event_error(struct request *rq)
+/* The HTTP answer to an event (er: the request's, or one of its batch) that the engine refused. */
+static enum MHD_Result respond_event_error(struct request *rq,
+                                           const struct whaco_engine_request *er)
 {
-    const struct whaco_engine_reply *rep = &rq->ereq.reply;
-    const struct whaco_event *ev = &rq->ereq.event;
+    const struct whaco_engine_reply *rep = &er->reply;
+    const struct whaco_event *ev = &er->event;
     struct api_error e;
     switch (rep->rc) {
     case WHACO_E_NOT_FOUND:
@@ -277,22 +282,41 @@ static enum MHD_Result respond_event_error(struct request *rq)
     case WHACO_E_OUTCOME_VALUE:
         api_error_from_whaco(&e, rep->rc, rep->field);
         break;
-    default: /* CONFIG, STATE_*, PARSE: no event gives these; a new code is listed above */
+    /* CONFIG, STATE_*, PARSE: no event gives these; ALREADY_RECORDED, OUTCOME_CONFLICT,
+     * BEFORE_ARRIVAL, TIME_FUTURE: only outcome events, whose route reports them per row.
+     * A new code is listed above. */
+    default:
         return respond_internal_error(rq, "engine reply code", rep->rc);
     }
     return respond_error(rq, &e);
 }
 
-/* Tell the dashboards of every walk-in the committed event handed out ("customer-assigned"). */
-static void announce_assignments(struct request *rq, struct sse_hub *hub)
+/* Tell the dashboards of every walk-in a committed event handed out ("customer-assigned"). */
+static void announce_assignments(const struct whaco_engine_request *er, struct sse_hub *hub)
 {
-    const struct whaco_floor_news *news = &rq->ereq.reply.result.news;
+    const struct whaco_floor_news *news = &er->reply.result.news;
+    if (er->reply.rc != WHACO_OK)
+        return;
     for (uint32_t k = 0; k < news->n && k < WHACO_FLOOR_NEWS_MAX; k++) {
-        char *json = json_customer_assigned(&news->a[k], rq->ereq.reply.time_ms);
+        char *json = json_customer_assigned(&news->a[k], er->reply.time_ms);
         if (json)
             sse_broadcast(hub, "customer-assigned", json);
         free(json);
     }
+}
+
+/*
+ * The request refused as a whole, or NULL: its event, or for a batch one
+ * the storage refused (then all were: they were one transaction).
+ */
+static const struct whaco_engine_request *refused_whole(const struct request *rq)
+{
+    if (!rq->route->parse_batch)
+        return rq->ereq.reply.rc != WHACO_OK ? &rq->ereq : NULL;
+    for (size_t i = 0; i < rq->n_batch; i++)
+        if (rq->batch[i].reply.rc == WHACO_E_UNAVAILABLE)
+            return &rq->batch[i];
+    return NULL; /* each event's own refusal is part of the route's answer */
 }
 
 /* The answer to a write the engine has committed, or refused. */
@@ -300,12 +324,17 @@ static enum MHD_Result respond_event_done(struct request *rq)
 {
     const struct route *r = rq->route;
     struct sse_hub *hub = rq->srv->cfg.hub;
-    if (rq->ereq.reply.rc != WHACO_OK)
-        return respond_event_error(rq);
+    const struct whaco_engine_request *refused = refused_whole(rq);
+    if (refused)
+        return respond_event_error(rq, refused);
     if (hub && sse_streams(hub) > 0) { /* nobody watching: build nothing */
         if (r->announce)
             r->announce(rq, hub);
-        announce_assignments(rq, hub);
+        if (r->parse_batch)
+            for (size_t i = 0; i < rq->n_batch; i++)
+                announce_assignments(&rq->batch[i], hub);
+        else
+            announce_assignments(&rq->ereq, hub);
     }
     return respond_json(rq, r->reply_status, r->reply(rq));
 }
@@ -319,10 +348,42 @@ static void engine_done(void *arg)
     MHD_resume_connection(rq->conn);
 }
 
+/* A batch's request is done; the last one resumes the connection. */
+static void engine_done_batch(void *arg)
+{
+    struct request *rq = arg;
+    if (atomic_fetch_sub(&rq->batch_left, 1) == 1)
+        engine_done(rq);
+}
+
+/* A write of many events (route->parse_batch): all handed to the engine at once. */
+static enum MHD_Result submit_batch(struct request *rq)
+{
+    struct api_error e;
+    if (rq->route->parse_batch(rq, &e) != 0)
+        return respond_error(rq, &e);
+    if (rq->n_batch == 0) { /* nothing to apply: the route's answer at once */
+        rq->st = ST_DONE_EARLY;
+        return respond_event_done(rq);
+    }
+    for (size_t i = 0; i < rq->n_batch; i++) {
+        rq->batch[i].done = engine_done_batch;
+        rq->batch[i].arg = rq;
+    }
+    atomic_store(&rq->batch_left, rq->n_batch);
+    rq->st = ST_WAITING;
+    MHD_suspend_connection(rq->conn); /* before queueing, as submit_write */
+    if (whaco_engine_submit_all(rq->srv->engine, rq->batch, rq->n_batch) != WHACO_OK)
+        engine_done(rq); /* every reply says WHACO_E_UNAVAILABLE; no done will come */
+    return MHD_YES;
+}
+
 /* Parse the request into an event (the route's parser) and hand it to the engine. */
 static enum MHD_Result submit_write(struct request *rq)
 {
     struct api_error e;
+    if (rq->route->parse_batch)
+        return submit_batch(rq);
     if (rq->route->parse(rq, &rq->ereq.event, &e) != 0)
         return respond_error(rq, &e);
 
@@ -340,12 +401,13 @@ static enum MHD_Result submit_write(struct request *rq)
 
 /*==== The access handler ==================================================*/
 
-static bool is_json(const char *type)
+/* Whether a Content-Type is the media type want (parameters such as charset aside). */
+static bool is_type(const char *type, const char *want)
 {
-    static const char want[] = "application/json";
-    if (!type || strncasecmp(type, want, sizeof want - 1) != 0)
+    size_t n = strlen(want);
+    if (!type || strncasecmp(type, want, n) != 0)
         return false;
-    char next = type[sizeof want - 1];
+    char next = type[n];
     return next == '\0' || next == ';' || next == ' ';
 }
 
@@ -499,14 +561,17 @@ static bool reject_early(struct request *rq, const char *url, const char *method
     }
     if (needs_token(rq, r) && reject_unauthorized(rq, ret))
         return true;
-    if (r->json_body) {
-        const char *type =
-            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (!is_json(type)) {
-            *ret = respond_fail(rq, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
-                                "the body must be JSON (Content-Type: application/json)");
-            return true;
-        }
+    const char *type =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (r->json_body && !is_type(type, "application/json")) {
+        *ret = respond_fail(rq, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+                            "the body must be JSON (Content-Type: application/json)");
+        return true;
+    }
+    if (r->csv_body && !is_type(type, "text/csv")) {
+        *ret = respond_fail(rq, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+                            "the body must be CSV (Content-Type: text/csv)");
+        return true;
     }
     const char *clen =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -706,6 +771,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     upload_done(rq);
     deadline_rearm(s->deadlines, rq->dconn);
+    if (rq->batch_free)
+        rq->batch_free(rq->batch_ctx);
+    whaco_free(rq->batch);
     whaco_free(rq->body);
     whaco_free(rq);
     *con_cls = NULL;

@@ -20,7 +20,7 @@ void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
     v->in.seg = in->seg;
     v->in.clock_ms = in->clock_ms;
     v->in.clock_set = in->clock_set;
-    v->in.floor = in->floor;
+    whaco_floor_copy_for_reading(&v->in.floor, &in->floor); /* no read shows the ended ones */
     v->in.learn = in->learn;
     whaco_team_status_init(&v->status);
     int rc = whaco_team_copy(&v->in.team, &in->team);

@@ -26,7 +26,8 @@ enum http_body {
 };
 
 struct http_view {
-    struct whaco_intel in;           /* copy: segmenter and team (history included) */
+    struct whaco_intel in;           /* copy: segmenter and team (history included), the
+                                        floor without its ended walk-ins (reads never show them) */
     struct whaco_team_status status; /* computed when the team is not empty */
     bool has_status;
     char *team_short; /* eager: teamStatus inside analyze-customer answers */

@@ -309,6 +309,12 @@ static void record_event(struct builder *b, const struct whaco_event *e,
     case WHACO_EV_CUSTOMER_LEFT:
         record_left(b, e);
         break;
+    case WHACO_EV_OUTCOME: /* a CRM's: what the desk's deal-closed or customer-left records */
+        if (e->outcome == WHACO_OUTCOME_SOLD)
+            record_deal(b, e);
+        else
+            record_left(b, e);
+        break;
     case WHACO_EV_CLOCK_IN:
     case WHACO_EV_CLOCK_OUT:
     case WHACO_EV_STATUS:

@@ -1,7 +1,9 @@
 /*
  * test_engine.c: the engine (whaco/engine.h) on a real SQLite store in a
- * temporary directory: events in order, group commit, restart equality,
- * background events, refusal of a damaged data file.
+ * temporary directory: events in order, group commit, requests submitted
+ * together, restart equality, events another process appends (picked up,
+ * and left out of the engine's snapshots), background events, refusal of
+ * a damaged data file.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -147,6 +149,167 @@ static void engine__concurrent_requests_share_commits(void **state)
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 }
 
+/* Requests queued with whaco_engine_submit_all are one batch: one commit, in order. */
+static void engine__requests_submitted_together_are_one_transaction(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    struct whaco_engine_config cfg;
+    struct whaco_engine_stats before, after;
+    struct fixture_counter cnt = {0};
+    static struct whaco_engine_request reqs[N];
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    fixture_engine_config(&cfg);
+    struct whaco_engine *e = fixture_start(&cfg);
+    whaco_rng_seed(&rng, 4);
+    whaco_gen_params_default(&gp);
+    for (int i = 0; i < N; i++) {
+        memset(&reqs[i], 0, sizeof reqs[i]);
+        whaco_event_init(&reqs[i].event, WHACO_EV_ANALYZE);
+        whaco_gen_customer(&rng, &gp, &reqs[i].event.customer, NULL);
+        reqs[i].done = fixture_count_done;
+        reqs[i].arg = &cnt;
+    }
+    reqs[7].event.customer.credit_score = 9000; /* refused alone */
+    whaco_engine_stats(e, &before);
+    assert_int_equal(whaco_engine_submit_all(e, reqs, 0), WHACO_OK);
+    assert_int_equal(whaco_engine_submit_all(e, reqs, N), WHACO_OK);
+    struct timespec ms = {0, 1000000};
+    for (int waited = 0; __atomic_load_n(&cnt.done, __ATOMIC_SEQ_CST) < N && waited < 20000;
+         waited++)
+        nanosleep(&ms, NULL);
+    assert_int_equal(cnt.done, N);
+    whaco_engine_stats(e, &after);
+    assert_int_equal(after.batches, before.batches + 1);
+    assert_int_equal(after.last_seq, N - 1);
+    assert_int_equal(after.rejected, 1);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(reqs[i].reply.rc, i == 7 ? WHACO_E_CREDIT_SCORE_RANGE : WHACO_OK);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+}
+
+/* Some generated walk-ins as analyze events, for another process to append. */
+static void generated_events(struct whaco_event *evs, int n, uint64_t seed)
+{
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    whaco_rng_seed(&rng, seed);
+    whaco_gen_params_default(&gp);
+    for (int i = 0; i < n; i++) {
+        whaco_event_init(&evs[i], WHACO_EV_ANALYZE);
+        whaco_gen_customer(&rng, &gp, &evs[i].customer, NULL);
+    }
+}
+
+static uint64_t customers_in(const struct whaco_buf *saved)
+{
+    struct whaco_intel in;
+    assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_intel_load(&in, saved->data, saved->len), WHACO_OK);
+    uint64_t n = in.seg.processed;
+    whaco_intel_release(&in);
+    return n;
+}
+
+/*
+ * Events another process appends (whaco_engine_apply_offline, as `whaco
+ * outcomes import` does) while the engine runs: the idle engine reloads
+ * within retry_ms, its own events follow them in the log, and a restart
+ * gives the state it had.
+ */
+static void engine__events_appended_by_another_process_are_picked_up(void **state)
+{
+    (void)state;
+    struct whaco_engine_config cfg;
+    struct whaco_engine_stats st;
+    struct whaco_event evs[4];
+    struct whaco_engine_reply replies[4];
+    char msg[512];
+    fixture_engine_config(&cfg);
+    cfg.retry_ms = 20;
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_add_salesperson(e, "sp-1", 0.9);
+    fixture_analyze_generated(e, 1, 5);
+    generated_events(evs, 4, 9);
+    evs[2].customer.engagement = 7; /* refused, not logged */
+    struct whaco_store_spec spec = fixture_spec(WHACO_SYNC_FULL);
+    int64_t now = (int64_t)time(NULL) * 1000 + 1000;
+    assert_int_equal(whaco_engine_apply_offline(&spec, evs, replies, 4, now, msg, sizeof msg),
+                     WHACO_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(replies[i].rc, i == 2 ? WHACO_E_ENGAGEMENT_RANGE : WHACO_OK);
+        assert_true(replies[i].time_ms >= now);
+    }
+    struct timespec ms = {0, 1000000};
+    whaco_engine_stats(e, &st);
+    for (int waited = 0; st.last_seq < 9 && waited < 5000; waited++) {
+        nanosleep(&ms, NULL);
+        whaco_engine_stats(e, &st);
+    }
+    assert_int_equal(st.last_seq, 9);
+    struct whaco_buf view = fixture_saved_state(e);
+    assert_int_equal(customers_in(&view), 8);
+    whaco_buf_release(&view);
+    /* The engine's own next event follows them, never before their times. */
+    struct whaco_event ev;
+    generated_events(&ev, 1, 11);
+    assert_true(fixture_call_ok(e, &ev).time_ms >= replies[3].time_ms);
+    whaco_engine_stats(e, &st);
+    assert_int_equal(st.last_seq, 10);
+    struct whaco_buf before = fixture_saved_state(e);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+    e = fixture_start(&cfg);
+    struct whaco_buf after = fixture_saved_state(e);
+    assert_int_equal(before.len, after.len);
+    assert_memory_equal(before.data, after.data, before.len);
+    assert_int_equal(customers_in(&after), 9);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+    whaco_buf_release(&before);
+    whaco_buf_release(&after);
+}
+
+/*
+ * An engine that has not looked yet (no batch, no idle check) when it stops:
+ * its final snapshot covers the events it applied, not the other process's,
+ * which the next start replays.
+ */
+static void engine__a_snapshot_covers_only_what_the_engine_applied(void **state)
+{
+    (void)state;
+    struct whaco_engine_config cfg;
+    struct whaco_event evs[3];
+    struct whaco_engine_reply replies[3];
+    char msg[512];
+    fixture_engine_config(&cfg);
+    cfg.retry_ms = 3600 * 1000; /* no idle check during the test */
+    struct whaco_engine *e = fixture_start(&cfg);
+    fixture_analyze_generated(e, 1, 5);
+    generated_events(evs, 3, 9);
+    struct whaco_store_spec spec = fixture_spec(WHACO_SYNC_FULL);
+    assert_int_equal(whaco_engine_apply_offline(&spec, evs, replies, 3, (int64_t)time(NULL) * 1000,
+                                                msg, sizeof msg),
+                     WHACO_OK);
+    struct whaco_buf view = fixture_saved_state(e);
+    assert_int_equal(customers_in(&view), 5); /* not seen yet */
+    whaco_buf_release(&view);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+    e = fixture_start(&cfg);
+    view = fixture_saved_state(e);
+    assert_int_equal(customers_in(&view), 8);
+    whaco_buf_release(&view);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+
+    /* A missing store is not created when the caller says it must exist. */
+    char missing[128];
+    snprintf(missing, sizeof missing, "%s/none", fixture_dir);
+    spec.location = missing;
+    spec.flags = WHACO_STORE_MUST_EXIST;
+    assert_int_equal(whaco_engine_apply_offline(&spec, evs, replies, 3, 0, msg, sizeof msg),
+                     WHACO_E_NOT_FOUND);
+    assert_non_null(strstr(msg, "No such file"));
+}
+
 static void engine__background_ticks_and_midnight(void **state)
 {
     (void)state;
@@ -229,6 +392,9 @@ int main(void)
         FIXTURE_TEST(engine__rejected_events_are_not_logged),
         FIXTURE_TEST(engine__an_unknown_event_type_is_refused),
         FIXTURE_TEST(engine__concurrent_requests_share_commits),
+        FIXTURE_TEST(engine__requests_submitted_together_are_one_transaction),
+        FIXTURE_TEST(engine__events_appended_by_another_process_are_picked_up),
+        FIXTURE_TEST(engine__a_snapshot_covers_only_what_the_engine_applied),
         FIXTURE_TEST(engine__background_ticks_and_midnight),
         FIXTURE_TEST(engine__refuses_a_damaged_data_file),
         FIXTURE_TEST(engine__refuses_to_start_without_a_first_view),

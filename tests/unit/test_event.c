@@ -77,6 +77,15 @@ static int sample_events(struct whaco_event *evs)
     evs[n].floor.rule = WHACO_RULE_LEAST_BUSY;
     evs[n].floor.max_customers = 3;
     evs[n++].time_ms = T0 + 700005;
+    whaco_event_init(&evs[n], WHACO_EV_OUTCOME);
+    memcpy(evs[n].customer_id, "cust_123", 9);
+    evs[n].outcome = WHACO_OUTCOME_SOLD;
+    memcpy(evs[n].id, "sp-123", 7);
+    memcpy(evs[n].deal_id, "deal-789", 9);
+    evs[n].outcome_ms = T0 + 650000;
+    evs[n].via = WHACO_VIA_CLI;
+    evs[n].row = 7;
+    evs[n++].time_ms = T0 + 700005;
     whaco_event_init(&evs[n], WHACO_EV_DEAL_CLOSED); /* linked to a walk-in */
     memcpy(evs[n].id, "sp-123", 7);
     memcpy(evs[n].customer_id, "cust_123", 9);
@@ -134,7 +143,7 @@ static void event__damaged_encodings_are_rejected(void **state)
     assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_VERSION);
     b.data[0] = 0;
     assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
-    b.data[0] = 2;
+    b.data[0] = 3;
     b.data[1] = 42; /* unknown type */
     assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
     whaco_buf_release(&b);
@@ -329,6 +338,50 @@ static void event__unknown_fields_take_no_bytes(void **state)
 }
 
 /*
+ * Format 2 (before the outcome event) is read as it was; an outcome record
+ * claiming format 2, or with an outcome or a source outside their sets, is
+ * corruption. (Format 2's analyze records have their own layout:
+ * event__format_2_analyze_records_still_decode.)
+ */
+static void event__format_2_records_decode_and_outcome_records_are_checked(void **state)
+{
+    (void)state;
+    struct whaco_event evs[SAMPLES], back;
+    int n = sample_events(evs);
+    for (int i = 0; i < n; i++) {
+        struct whaco_buf b = WHACO_BUF_INIT;
+        whaco_event_encode(&evs[i], &b);
+        assert_int_equal(b.data[0], 3);
+        b.data[0] = 2;
+        if (evs[i].type == WHACO_EV_ANALYZE) {
+            whaco_buf_release(&b);
+            continue;
+        }
+        int want = evs[i].type == WHACO_EV_OUTCOME ? WHACO_E_STATE_CORRUPT : WHACO_OK;
+        assert_int_equal(whaco_event_decode(&back, b.data, b.len), want);
+        if (want == WHACO_OK)
+            assert_memory_equal(&back, &evs[i], sizeof back);
+        whaco_buf_release(&b);
+    }
+    struct whaco_event ev;
+    for (int i = 0; i < n; i++)
+        if (evs[i].type == WHACO_EV_OUTCOME)
+            ev = evs[i];
+    const struct {
+        uint8_t outcome, via;
+    } bad[] = {
+        {0, WHACO_VIA_API}, {5, WHACO_VIA_API}, {WHACO_OUTCOME_SOLD, 0}, {WHACO_OUTCOME_SOLD, 3}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct whaco_buf b = WHACO_BUF_INIT;
+        ev.outcome = bad[i].outcome;
+        ev.via = bad[i].via;
+        whaco_event_encode(&ev, &b);
+        assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_E_STATE_CORRUPT);
+        whaco_buf_release(&b);
+    }
+}
+
+/*
  * A logged event is held to the request's rules: an add-salesperson that
  * carries more activeDeals than a request may (a damaged or forged log)
  * decodes, but applying it is refused and names the field.
@@ -425,6 +478,7 @@ int main(void)
         cmocka_unit_test(event__format_1_records_still_decode),
         cmocka_unit_test(event__format_2_analyze_records_still_decode),
         cmocka_unit_test(event__unknown_fields_take_no_bytes),
+        cmocka_unit_test(event__format_2_records_decode_and_outcome_records_are_checked),
         cmocka_unit_test(event__replay_through_the_encoding_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

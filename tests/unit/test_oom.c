@@ -35,6 +35,7 @@
 #include "whaco/event.h"
 #include "whaco/gen.h"
 #include "whaco/intel.h"
+#include "whaco/outcomes.h"
 #include "whaco/serial.h"
 #include "cli/csv.h"
 #include "http/json.h"
@@ -786,6 +787,58 @@ static void oom__csv_reader(void **state)
     assert_int_equal(each_allocation_fails(&op, &c), 1); /* one buffer */
 }
 
+/*==== An outcomes file from a CRM =========================================*/
+
+static const char outcomes_text[] = "customerId,outcome,salespersonId,dealId,time,notes\n"
+                                    "c-1,sold,sp-1,d-1,2026-03-01T14:30:00Z,x\n"
+                                    "c-2,no_sale,,,2026-03-01T14:31:00Z,\n"
+                                    "c-3,won,,,2026-03-01T14:32:00Z,\n";
+
+static struct whaco_outcome_file outcomes_file;
+static struct whaco_outcome_report outcomes_reports[3];
+
+static int run_outcomes_parse(void *p)
+{
+    (void)p;
+    struct whaco_outcome_file f;
+    struct whaco_outcomes_error e;
+    int rc = whaco_outcomes_parse(outcomes_text, sizeof outcomes_text - 1, &f, &e);
+    if (rc == WHACO_OK) {
+        assert_int_equal(f.n, 3);
+        whaco_outcomes_release(&f);
+    } else {
+        assert_null(f.lines); /* nothing kept */
+    }
+    return rc;
+}
+
+static char *build_outcomes_done(void)
+{
+    return json_outcomes_done(&outcomes_file, outcomes_reports, NULL, 0, T0);
+}
+
+/* Reading the file (the engine's part is the events': oom__event_encode_and_decode), and the
+ * answer's document. */
+static void oom__outcomes_file(void **state)
+{
+    (void)state;
+    struct op op = {"whaco_outcomes_parse", NULL, run_outcomes_parse, NULL, NULL};
+    assert_true(each_allocation_fails(&op, NULL) >= 2); /* the reader, the rows */
+    struct whaco_outcomes_error e;
+    assert_int_equal(
+        whaco_outcomes_parse(outcomes_text, sizeof outcomes_text - 1, &outcomes_file, &e),
+        WHACO_OK);
+    for (size_t i = 0; i < outcomes_file.n; i++)
+        whaco_outcome_explain(&outcomes_file.lines[i], i == 1 ? WHACO_E_CUSTOMER_NOT_FOUND : 0,
+                              NULL, &outcomes_reports[i]);
+    struct builder_ctx c = {build_outcomes_done, build_outcomes_done()};
+    assert_non_null(c.reference);
+    struct op doc = {"json_outcomes_done", NULL, run_builder, NULL, NULL};
+    assert_true(each_allocation_fails(&doc, &c) >= 2);
+    whaco_free(c.reference);
+    whaco_outcomes_release(&outcomes_file);
+}
+
 /*==== The engine ==========================================================*/
 
 /* The engine's view in this test: the saved state, or NULL out of memory. */
@@ -935,6 +988,7 @@ int main(void)
         cmocka_unit_test(oom__state_file_import),
         cmocka_unit_test(oom__team_file_json),
         cmocka_unit_test(oom__csv_reader),
+        cmocka_unit_test(oom__outcomes_file),
         cmocka_unit_test(oom__engine_add_salesperson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

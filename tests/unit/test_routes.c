@@ -29,6 +29,13 @@ static int parse_nothing(struct request *rq, struct whaco_event *ev, struct api_
     return -1;
 }
 
+static int parse_batch_nothing(struct request *rq, struct api_error *e)
+{
+    (void)rq;
+    (void)e;
+    return -1;
+}
+
 static char *reply_nothing(struct request *rq)
 {
     (void)rq;
@@ -124,10 +131,17 @@ static void routes__a_row_without_its_behaviour_is_refused(void **state)
 
     good_table(t);
     t[1].parse = NULL; /* a write nobody taught to parse: once, it became a reset */
-    expect_refused(t, "parse and reply");
+    expect_refused(t, "parse or parse_batch");
+    good_table(t);
+    t[1].parse_batch = parse_batch_nothing; /* both: which one would run? */
+    expect_refused(t, "parse or parse_batch");
+    good_table(t);
+    t[1].parse = NULL;
+    t[1].parse_batch = parse_batch_nothing;
+    assert_true(routes_check(t, 4, why, sizeof why));
     good_table(t);
     t[1].reply = NULL;
-    expect_refused(t, "parse and reply");
+    expect_refused(t, "parse or parse_batch");
     good_table(t);
     t[1].reply_status = 0;
     expect_refused(t, "reply_status");

@@ -517,8 +517,8 @@ static void sim__default_team_phases_spread_by_the_golden_angle(void **state)
 }
 
 /* One event of a recorded floor day (the engine stamps the time). */
-static void log_event(struct whaco_event *ev, size_t *n, uint32_t type, int64_t t,
-                      const char *id, const char *customer)
+static void log_event(struct whaco_event *ev, size_t *n, uint32_t type, int64_t t, const char *id,
+                      const char *customer)
 {
     struct whaco_event *e = &ev[(*n)++];
     whaco_event_init(e, (enum whaco_event_type)type);
@@ -662,6 +662,49 @@ static void sim__feature_gain_moves_the_chance_within_a_segment(void **state)
     }
 }
 
+/* Outcomes imported from a CRM count as the desk's deal-closed and customer-left. */
+static void sim__replay_follows_outcomes_from_a_crm(void **state)
+{
+    (void)state;
+    struct whaco_event ev[16];
+    size_t n = 0;
+    struct whaco_customer prime = {"", 760, 120000, 43000, 5500, 0, 2, 30, 0.7, 0};
+    int64_t t = T0 + 9 * 60 * MINUTE;
+    struct whaco_event *e = &ev[n++];
+    whaco_event_init(e, WHACO_EV_ADD_SALESPERSON);
+    snprintf(e->id, sizeof e->id, "sp-0");
+    snprintf(e->name, sizeof e->name, "Sp 0");
+    e->skill_level = 0.5;
+    e->natural_frequency = 0.9;
+    e->time_ms = t;
+    log_event(ev, &n, WHACO_EV_CLOCK_IN, t, "sp-0", NULL);
+    for (int k = 0; k < 2; k++) {
+        e = &ev[n++];
+        whaco_event_init(e, WHACO_EV_ANALYZE);
+        e->customer = prime;
+        snprintf(e->customer.id, sizeof e->customer.id, "c%d", k);
+        e->time_ms = t + (k + 1) * MINUTE;
+    }
+    log_event(ev, &n, WHACO_EV_OUTCOME, t + 10 * MINUTE, "sp-0", "c1");
+    ev[n - 1].outcome = WHACO_OUTCOME_SOLD;
+    ev[n - 1].outcome_ms = t + 5 * MINUTE;
+    ev[n - 1].via = WHACO_VIA_API;
+    log_event(ev, &n, WHACO_EV_OUTCOME, t + 10 * MINUTE, NULL, "c0");
+    ev[n - 1].outcome = WHACO_OUTCOME_BE_BACK;
+    ev[n - 1].outcome_ms = t + 6 * MINUTE;
+    ev[n - 1].via = WHACO_VIA_CLI;
+    struct whaco_sim_world w;
+    assert_int_equal(whaco_sim_world_from_events(&w, NULL, 0, ev, n, INT64_MIN, INT64_MAX, 1, NULL),
+                     WHACO_OK);
+    assert_int_equal(w.n_customers, 2);
+    assert_int_equal(w.customers[0].rec_member, 0);
+    assert_int_equal(w.customers[0].rec_closed, 0); /* left without buying */
+    assert_int_equal(w.customers[1].rec_member, 0);
+    assert_int_equal(w.customers[1].rec_closed, 1); /* the CRM's sale, when it was imported */
+    assert_int_equal(w.customers[1].rec_close_ms, t + 10 * MINUTE);
+    whaco_sim_world_release(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,6 +719,7 @@ int main(void)
         cmocka_unit_test(sim__statistics),
         cmocka_unit_test(sim__replay_reproduces_recorded_assignments),
         cmocka_unit_test(sim__replay_follows_the_floor),
+        cmocka_unit_test(sim__replay_follows_outcomes_from_a_crm),
         cmocka_unit_test(sim__default_team_phases_spread_by_the_golden_angle),
         cmocka_unit_test(sim__hidden_skills_leave_the_walkins_alone),
         cmocka_unit_test(sim__feature_gain_moves_the_chance_within_a_segment),
