@@ -51,7 +51,8 @@
     X(STATUS, 10, status)                        /* salesperson-status: id, status */              \
     X(CUSTOMER_LEFT, 11, customer_left)          /* customer-left: customer_id, outcome, id? */    \
     X(OVERRIDE, 12, override)                    /* assign (admin): customer_id, id */             \
-    X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */
+    X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */ \
+    X(EXPERIMENT_SETTINGS, 14, experiment_settings) /* the A/B test started or ended: experiment */
 
 enum whaco_event_type {
 #define WHACO_EVENT_ENUM(NAME, number, name) WHACO_EV_##NAME = (number),
@@ -82,6 +83,7 @@ struct whaco_event {
     uint8_t status;                  /* STATUS: enum whaco_seat_status */
     uint8_t outcome;                 /* CUSTOMER_LEFT: enum whaco_outcome */
     struct whaco_floor_config floor; /* FLOOR_SETTINGS */
+    struct whaco_experiment_config experiment; /* EXPERIMENT_SETTINGS */
     char name[WHACO_TEAM_NAME_MAX];  /* ADD */
     double skill_level;              /* ADD */
     double natural_frequency;        /* ADD */

@@ -22,6 +22,7 @@
  *     customer_left       str customerId, u8 outcome (enum whaco_outcome), str id ("" none)
  *     override            str customerId, str id
  *     floor_settings      u8 tracking, u8 rule, u32 maxCustomers, u8 beBackToOriginal
+ *     experiment_settings u8 enabled, u8 rule A, u8 rule B, u64 seed (all 0 when off)
  *   Format 1, written before the floor, is read too: the same but for
  *   deal_closed, which had no customerId.
  * The payload is exactly consumed; anything left over is corruption.
@@ -291,6 +292,37 @@ static int apply_floor_settings(struct whaco_intel *in, const struct whaco_event
 {
     (void)field;
     return whaco_intel_configure_floor(in, &ev->floor, ev->time_ms, &out->news);
+}
+
+static void encode_experiment_settings(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_u8(b, ev->experiment.enabled ? 1u : 0u);
+    whaco_buf_put_u8(b, ev->experiment.rule[0]);
+    whaco_buf_put_u8(b, ev->experiment.rule[1]);
+    whaco_buf_put_u64(b, ev->experiment.seed);
+}
+
+static void decode_experiment_settings(struct whaco_event *ev, struct whaco_reader *r,
+                                       uint8_t format)
+{
+    (void)format;
+    uint8_t enabled = whaco_reader_u8(r);
+    ev->experiment.enabled = enabled != 0;
+    ev->experiment.rule[0] = whaco_reader_u8(r);
+    ev->experiment.rule[1] = whaco_reader_u8(r);
+    ev->experiment.seed = whaco_reader_u64(r);
+    if (enabled > 1 || whaco_experiment_config_check(&ev->experiment, NULL) != WHACO_OK)
+        whaco_reader_fail(r);
+}
+
+static int apply_experiment_settings(struct whaco_intel *in, const struct whaco_event *ev,
+                                     struct whaco_event_result *out, const char **field)
+{
+    (void)out;
+    int rc = whaco_intel_configure_experiment(in, &ev->experiment, ev->time_ms);
+    if (rc == WHACO_E_CONFIG && field)
+        *field = "experiment";
+    return rc;
 }
 
 /*==== The table ===========================================================*/

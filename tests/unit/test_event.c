@@ -77,6 +77,12 @@ static int sample_events(struct whaco_event *evs)
     evs[n].floor.rule = WHACO_RULE_LEAST_BUSY;
     evs[n].floor.max_customers = 3;
     evs[n++].time_ms = T0 + 700005;
+    whaco_event_init(&evs[n], WHACO_EV_EXPERIMENT_SETTINGS);
+    evs[n].experiment.enabled = true;
+    evs[n].experiment.rule[0] = WHACO_RULE_UP_ROTATION;
+    evs[n].experiment.rule[1] = WHACO_RULE_NETWORK;
+    evs[n].experiment.seed = 1795827749783;
+    evs[n++].time_ms = T0 + 700005;
     whaco_event_init(&evs[n], WHACO_EV_DEAL_CLOSED); /* linked to a walk-in */
     memcpy(evs[n].id, "sp-123", 7);
     memcpy(evs[n].customer_id, "cust_123", 9);
@@ -255,6 +261,52 @@ static void event__logged_events_meet_the_request_rules(void **state)
 }
 
 /*
+ * An experiment_settings record that no server could have written (the
+ * same rule twice, a rule outside the floor's, "off" with a seed, enabled
+ * neither 0 nor 1) is corruption; off, all zero, is a record.
+ */
+static void event__impossible_experiment_settings_are_corrupt(void **state)
+{
+    (void)state;
+    static const uint8_t bad[][4] = {
+        /* enabled, rule A, rule B, seed (low byte) */
+        {1, 2, 2, 7}, {1, 0, 4, 7}, {1, 9, 0, 7}, {0, 0, 0, 7}, {0, 1, 2, 0}, {2, 0, 1, 7},
+    };
+    struct whaco_event back;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct whaco_buf b = WHACO_BUF_INIT;
+        whaco_buf_put_u8(&b, 2);
+        whaco_buf_put_u32(&b, WHACO_EV_EXPERIMENT_SETTINGS);
+        whaco_buf_put_i64(&b, T0);
+        whaco_buf_put_u8(&b, bad[i][0]);
+        whaco_buf_put_u8(&b, bad[i][1]);
+        whaco_buf_put_u8(&b, bad[i][2]);
+        whaco_buf_put_u64(&b, bad[i][3]);
+        if (whaco_event_decode(&back, b.data, b.len) != WHACO_E_STATE_CORRUPT)
+            fail_msg("experiment_settings %zu decoded", i);
+        whaco_buf_release(&b);
+    }
+    struct whaco_buf b = WHACO_BUF_INIT;
+    struct whaco_event off;
+    whaco_event_init(&off, WHACO_EV_EXPERIMENT_SETTINGS);
+    off.time_ms = T0;
+    assert_int_equal(whaco_event_encode(&off, &b), WHACO_OK);
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_OK);
+    assert_false(back.experiment.enabled);
+    whaco_buf_release(&b);
+    /* Applied, an impossible setting names the field and changes nothing. */
+    const char *field = NULL;
+    assert_int_equal(whaco_intel_init(&direct, NULL, NULL, NULL), WHACO_OK);
+    off.experiment.enabled = true;
+    off.experiment.seed = 3;
+    assert_int_equal(whaco_event_apply(&direct, &off, NULL, &field), WHACO_E_CONFIG);
+    assert_string_equal(field, "experiment");
+    assert_false(direct.exp.cfg.enabled);
+    assert_false(direct.clock_set);
+    whaco_intel_release(&direct);
+}
+
+/*
  * The store's property: applying events directly and replaying their
  * encodings give byte-identical saved states.
  */
@@ -322,6 +374,7 @@ int main(void)
         cmocka_unit_test(event__types_outside_the_table_are_refused),
         cmocka_unit_test(event__logged_events_meet_the_request_rules),
         cmocka_unit_test(event__format_1_records_still_decode),
+        cmocka_unit_test(event__impossible_experiment_settings_are_corrupt),
         cmocka_unit_test(event__replay_through_the_encoding_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
