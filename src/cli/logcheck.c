@@ -117,6 +117,16 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
         fprintf(c->out, ",\"maxCustomers\":%" PRIu32 ",\"beBackToOriginal\":%s",
                 ev.floor.max_customers, ev.floor.be_back_to_original ? "true" : "false");
         break;
+    case WHACO_EV_EXPERIMENT_SETTINGS:
+        fprintf(c->out, ",\"enabled\":%s", ev.experiment.enabled ? "true" : "false");
+        if (ev.experiment.enabled) {
+            print_name(c->out, "assignmentA", whaco_floor_rule_name(ev.experiment.rule[0]),
+                       (long)ev.experiment.rule[0]);
+            print_name(c->out, "assignmentB", whaco_floor_rule_name(ev.experiment.rule[1]),
+                       (long)ev.experiment.rule[1]);
+            fprintf(c->out, ",\"seed\":%" PRIu64, ev.experiment.seed);
+        }
+        break;
     case WHACO_EV_TICK:
     case WHACO_EV_DAILY_RESET:
     case WHACO_EV_RESET:
@@ -132,7 +142,7 @@ static int log_usage(FILE *err)
 {
     fputs("usage: whaco log [--data DIR] [--after SEQ]\n"
           "  prints the event log as JSON lines: seq, timeMs, type and the event's ids\n"
-          "  (and a floor event's status, outcome or settings)\n",
+          "  (and a floor event's status, outcome or settings, an experiment's rules and seed)\n",
           err);
     return 2;
 }
