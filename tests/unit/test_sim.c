@@ -640,9 +640,55 @@ static void sim__feature_gain_moves_the_chance_within_a_segment(void **state)
     }
 }
 
+/*
+ * An A/B test played as the service runs it: every walk-in is split by the
+ * seed (walk-in number = arrival order), every one ends by the end of the
+ * run (served, gone or sent home), the experiment's deals are the run's,
+ * and the same world and seed give the same bytes.
+ */
+static void sim__an_experiment_splits_every_walk_in_and_counts_it(void **state)
+{
+    (void)state;
+    struct whaco_sim_params p = params();
+    p.arrival_rate = 6.0;
+    struct whaco_sim_world w;
+    world(&w, &p, 4, 11);
+    struct whaco_experiment_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    struct whaco_sim_result r, again;
+    struct whaco_experiment x, y;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &r, &x), WHACO_E_CONFIG); /* off */
+    cfg.enabled = true;
+    cfg.rule[0] = cfg.rule[1] = WHACO_RULE_NETWORK;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &r, &x), WHACO_E_CONFIG); /* the same */
+    cfg.rule[0] = WHACO_RULE_UP_ROTATION;
+    cfg.seed = 99;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &r, &x), WHACO_OK);
+    assert_int_equal(x.draws, w.n_customers);
+    uint64_t in_b = 0;
+    for (size_t i = 0; i < w.n_customers; i++)
+        in_b += (uint64_t)whaco_experiment_arm_of(99, i);
+    assert_int_equal(x.arm[1].walkins, in_b);
+    assert_int_equal(x.arm[0].walkins, w.n_customers - in_b);
+    for (int k = 0; k < WHACO_EXP_ARMS; k++)
+        assert_int_equal(x.arm[k].ended, x.arm[k].walkins);
+    assert_int_equal(x.arm[0].deals + x.arm[1].deals, r.deals);
+    assert_true(r.abandoned + r.at_close > 0); /* some never had a salesperson: their wait counts */
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &again, &y), WHACO_OK);
+    assert_memory_equal(&x, &y, sizeof x);
+    assert_memory_equal(&r, &again, sizeof r);
+    /* Another seed, another split, the same walk-ins. */
+    cfg.seed = 100;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &again, &y), WHACO_OK);
+    assert_int_equal(again.walkins, r.walkins);
+    assert_true(memcmp(&x.arm, &y.arm, sizeof x.arm) != 0);
+    whaco_sim_world_release(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sim__an_experiment_splits_every_walk_in_and_counts_it),
         cmocka_unit_test(sim__same_seed_same_results),
         cmocka_unit_test(sim__every_walkin_accounted_for),
         cmocka_unit_test(sim__up_rotation_longest_idle_first),
