@@ -50,6 +50,7 @@
 #define WHACO_EXP_MIN_ENDED    30  /* ended walk-ins per arm before a verdict */
 #define WHACO_EXP_SEED_MAX     UINT64_C(9007199254740991) /* 2^53 - 1: exact in JSON */
 #define WHACO_EXP_VERDICT_MAX  96  /* bytes of a verdict, NUL included */
+#define WHACO_EXP_POWER_Z      (1.96 + 0.84) /* z of 5% two-sided plus z of 80% power */
 
 #define WHACO_TAG_EXPERIMENT 0x54505845u /* "EXPT": the experiment's section of a saved state */
 
@@ -170,6 +171,16 @@ void whaco_experiment_observe(struct whaco_experiment *x, int arm, bool sold, in
 
 /* What the counts say (see the top of this file). Pure. */
 void whaco_experiment_report(const struct whaco_experiment *x, struct whaco_exp_report *r);
+
+/*
+ * The difference B - A of two means with Welch's 95% interval (unequal
+ * variances; the t quantile at Welch-Satterthwaite's degrees of freedom),
+ * from each group's size, mean and sample variance. known is false unless
+ * both groups have at least 2 values; with both variances 0 the interval
+ * is the estimate. Pure.
+ */
+void whaco_experiment_welch(double n_a, double mean_a, double var_a, double n_b, double mean_b,
+                            double var_b, struct whaco_exp_interval *d);
 
 /*
  * Walk-ins needed in each arm to detect a close-rate difference of delta

@@ -7,9 +7,11 @@
  * replications split differently and a run is reproducible; the
  * whole-floor difference is paired (both rules on the same world); the
  * pooled experiment is the sum of the replications' counts, which is the
- * experiment one would have run over all their days in a row.
+ * experiment one would have run over all their days in a row; the per-day
+ * split draws day d's rule as whaco_experiment_arm_of(seed ^ DAY_SALT, d).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -20,7 +22,8 @@
 #include "cli/simexp.h"
 #include "banned.h"
 
-#define DAY_MS 86400000LL
+#define DAY_MS   86400000LL
+#define DAY_SALT 0x6461792d73706c69ull /* "day-spli": the per-day split's own draws */
 
 static const char *const figure_keys[SIMEXP_FIGURES] = {"walkIns", "deals", "closeRate",
                                                         "waitMeanMinutes", "waitP95Minutes"};
@@ -89,8 +92,79 @@ static void pool(struct whaco_experiment *p, const struct whaco_experiment *x)
 /* What one replication gave: per arm the figures, and the differences (NAN when not known). */
 struct replication {
     double fig[WHACO_EXP_ARMS][SIMEXP_FIGURES];
-    double close_points, wait_min, whole_floor;
+    double close_points, wait_min, whole_floor, day_points;
 };
+
+/*
+ * day[i] := the business day (0, 1, ...) walk-in i arrived on: the world's
+ * days (UTC of the simulated clock) when it has a calendar, else local
+ * dates. Returns the number of days.
+ */
+static size_t day_of_walkins(const struct whaco_sim_world *w, size_t *day)
+{
+    size_t days = 0;
+    long long last = LLONG_MIN;
+    for (size_t i = 0; i < w->n_customers; i++) {
+        long long key = w->customers[i].arrive_ms / DAY_MS;
+        if (w->n_days == 0) {
+            time_t t = (time_t)(w->customers[i].arrive_ms / 1000);
+            struct tm tm;
+            key = localtime_r(&t, &tm) ? (long long)tm.tm_year * 400 + tm.tm_yday : key;
+        }
+        if (key != last)
+            days++;
+        last = key;
+        day[i] = days - 1;
+    }
+    return days;
+}
+
+/*
+ * The per-day split of replication rep: each day under one rule, its
+ * outcome from that rule's whole-floor run (outcomes o[arm]); the days'
+ * close rates feed the variance of a day under each rule, and Welch's
+ * interval of the replication's B - A (points) is returned in *d.
+ */
+static void per_day(struct simexp *se, const struct whaco_sim_world *w, uint64_t seed,
+                    struct whaco_sim_outcome *const o[WHACO_EXP_ARMS], struct whaco_exp_interval *d)
+{
+    size_t nc = w->n_customers ? w->n_customers : 1;
+    size_t *day = whaco_xcalloc(nc, sizeof *day);
+    size_t days = day_of_walkins(w, day);
+    double *walkins = whaco_xcalloc(days ? days : 1, sizeof *walkins);
+    double *deals = whaco_xcalloc(2 * (days ? days : 1), sizeof *deals);
+    for (size_t i = 0; i < w->n_customers; i++) {
+        walkins[day[i]] += 1.0;
+        for (int k = 0; k < WHACO_EXP_ARMS; k++)
+            deals[(size_t)k * days + day[i]] += o[k][i].closed ? 1.0 : 0.0;
+    }
+    double n[WHACO_EXP_ARMS] = {0, 0}, sum[WHACO_EXP_ARMS] = {0, 0}, sumsq[WHACO_EXP_ARMS] = {0, 0};
+    for (size_t dd = 0; dd < days; dd++) {
+        for (int k = 0; k < WHACO_EXP_ARMS; k++) { /* every day under each rule: its variance */
+            double rate = deals[(size_t)k * days + dd] / walkins[dd];
+            se->day_n[k] += 1.0;
+            se->day_sum[k] += rate;
+            se->day_sumsq[k] += rate * rate;
+        }
+        int arm = whaco_experiment_arm_of(seed ^ DAY_SALT, dd);
+        double rate = deals[(size_t)arm * days + dd] / walkins[dd];
+        n[arm] += 1.0;
+        sum[arm] += rate;
+        sumsq[arm] += rate * rate;
+    }
+    double mean[WHACO_EXP_ARMS], var[WHACO_EXP_ARMS];
+    for (int k = 0; k < WHACO_EXP_ARMS; k++) {
+        mean[k] = n[k] > 0.0 ? sum[k] / n[k] : 0.0;
+        var[k] = n[k] > 1.0 ? (sumsq[k] - n[k] * mean[k] * mean[k]) / (n[k] - 1.0) : 0.0;
+        if (var[k] < 0.0)
+            var[k] = 0.0;
+    }
+    whaco_experiment_welch(n[0], 100.0 * mean[0], 1e4 * var[0], n[1], 100.0 * mean[1],
+                           1e4 * var[1], d);
+    whaco_free(day);
+    whaco_free(walkins);
+    whaco_free(deals);
+}
 
 /* Play replication rep on w: the experiment and both rules on the whole floor. */
 static int play_replication(struct simexp *se, const struct whaco_sim_params *p,
@@ -101,14 +175,25 @@ static int play_replication(struct simexp *se, const struct whaco_sim_params *p,
     struct whaco_sim_result res, whole[WHACO_EXP_ARMS];
     struct whaco_experiment x;
     struct whaco_exp_report r;
+    struct whaco_exp_interval by_day;
+    size_t nc = w->n_customers ? w->n_customers : 1;
+    struct whaco_sim_outcome *o[WHACO_EXP_ARMS] = {whaco_xcalloc(nc, sizeof *o[0]),
+                                                   whaco_xcalloc(nc, sizeof *o[1])};
     cfg.seed = (se->cfg.seed + rep) & WHACO_EXP_SEED_MAX;
     int rc = whaco_sim_run_experiment(w, p, &cfg, &res, &x);
     for (int k = 0; k < WHACO_EXP_ARMS && rc == WHACO_OK; k++)
-        rc = whaco_sim_run(w, p, simexp_strategy_of(cfg.rule[k]), &whole[k], NULL);
+        rc = whaco_sim_run(w, p, simexp_strategy_of(cfg.rule[k]), &whole[k], o[k]);
+    if (rc == WHACO_OK)
+        per_day(se, w, cfg.seed, o, &by_day);
+    whaco_free(o[0]);
+    whaco_free(o[1]);
     if (rc != WHACO_OK) {
         fprintf(err, "whaco: the experiment: %s\n", whaco_strerror(rc));
         return -1;
     }
+    out->day_points = by_day.known ? by_day.estimate : NAN;
+    se->day_known += by_day.known;
+    se->day_detected += by_day.known && (by_day.low > 0.0 || by_day.high < 0.0);
     whaco_experiment_report(&x, &r);
     for (int k = 0; k < WHACO_EXP_ARMS; k++) {
         const struct whaco_exp_arm_report *a = &r.arm[k];
@@ -161,7 +246,17 @@ static void summarise(struct simexp *se, const struct replication *reps)
     for (size_t r = 0; r < n; r++)
         col[r] = reps[r].whole_floor;
     stat_known(col, n, &se->whole_floor);
+    for (size_t r = 0; r < n; r++)
+        col[r] = reps[r].day_points;
+    stat_known(col, n, &se->day_points);
     whaco_free(col);
+    for (int k = 0; k < WHACO_EXP_ARMS; k++) {
+        double dn = se->day_n[k], mean = dn > 0.0 ? se->day_sum[k] / dn : 0.0;
+        se->day_var[k] = dn > 1.0 ? (se->day_sumsq[k] - dn * mean * mean) / (dn - 1.0) : 0.0;
+    }
+    double delta = se->detect_points / 100.0;
+    se->days_needed_per_day = 2.0 * WHACO_EXP_POWER_Z * WHACO_EXP_POWER_Z *
+                              (se->day_var[0] + se->day_var[1]) / (delta * delta);
 
     whaco_experiment_report(&se->pooled, &se->pooled_report);
     const struct whaco_exp_arm_report *a = &se->pooled_report.arm[0];
@@ -280,6 +375,16 @@ void simexp_table(const struct simexp *se, FILE *out)
     days_text(buf, sizeof buf, se->days_needed_whole);
     fprintf(out, "to detect the whole-floor difference (%+.2f points): %s\n", se->whole_floor.mean,
             buf);
+    fprintf(out,
+            "split per day instead: B - A %+.1f ±%.1f points per replication; a difference "
+            "detected in %" PRIu64 " of %" PRIu64 " (%" PRIu64 " had two days in each arm)\n",
+            se->day_points.mean, (se->day_points.hi - se->day_points.lo) / 2.0, se->day_detected,
+            se->reps, se->day_known);
+    days_text(buf, sizeof buf, se->days_needed_per_day);
+    fprintf(out,
+            "to detect %.1f points split per day: %s (a day's close rate has a standard deviation "
+            "of %.1f points under A, %.1f under B)\n",
+            se->detect_points, buf, 100.0 * sqrt(se->day_var[0]), 100.0 * sqrt(se->day_var[1]));
 }
 
 static void stat_json(FILE *out, const char *key, const struct whaco_sim_stat *st, int comma)
@@ -344,5 +449,14 @@ void simexp_json(const struct simexp *se, FILE *out)
     number_json(out, ceil(se->days_needed));
     fputs(",\"daysNeededForWholeFloorDifference\":", out);
     number_json(out, ceil(se->days_needed_whole));
-    fputc('}', out);
+    fputs(",\"perDay\":{", out);
+    stat_json(out, "closeRatePoints", &se->day_points, 0);
+    fprintf(out,
+            ",\"replicationsWithTwoDaysEachArm\":%" PRIu64 ",\"detected\":%" PRIu64
+            ",\"empiricalPower\":%.6g,\"dayCloseRateSdPoints\":[%.6g,%.6g],\"daysNeeded\":",
+            se->day_known, se->day_detected,
+            se->reps ? (double)se->day_detected / (double)se->reps : 0.0,
+            100.0 * sqrt(se->day_var[0]), 100.0 * sqrt(se->day_var[1]));
+    number_json(out, ceil(se->days_needed_per_day));
+    fputs("}}", out);
 }

@@ -14,6 +14,14 @@
  * from the normal approximation (whaco_experiment_walkins_needed), how many
  * walk-ins and business days at this traffic an experiment needs to detect
  * a close-rate difference of --detect points with 80% power at 5%.
+ *
+ * Beside it, the same two rules split per business day instead (every
+ * walk-in of a day under one rule, the day's rule drawn from the seed like
+ * a walk-in's arm): a day's outcome is taken from that rule's whole-floor
+ * run of the same world (the floor empties every night, so days hardly
+ * depend on each other), and the days' close rates are compared with
+ * Welch's interval. Its days needed come from the variance of a day's
+ * close rate under each rule: n = 7.84 (var_A + var_B) / delta^2 days per arm.
  */
 #ifndef WHACO_CLI_SIMEXP_H
 #define WHACO_CLI_SIMEXP_H
@@ -52,6 +60,13 @@ struct simexp {
     double needed_per_arm;              /* walk-ins per arm to detect detect_points (or +inf) */
     double days_needed;                 /* 2 needed_per_arm / walkins_per_day */
     double days_needed_whole;           /* the same for the whole-floor difference (or +inf) */
+    /* The per-day split. */
+    uint64_t day_known;                 /* replications with two days or more in each arm */
+    uint64_t day_detected;              /* ... whose interval excluded 0 */
+    struct whaco_sim_stat day_points;   /* each replication's B - A, points */
+    double day_var[WHACO_EXP_ARMS];     /* variance of a day's close rate under each rule */
+    double day_sum[WHACO_EXP_ARMS], day_sumsq[WHACO_EXP_ARMS], day_n[WHACO_EXP_ARMS];
+    double days_needed_per_day;         /* days (both arms) to detect detect_points, split per day */
 };
 
 /* The simulator's strategy that plays floor rule `rule` on the whole floor. */

@@ -21,7 +21,6 @@
 
 #define MS_PER_MIN 60000
 #define Z_975      1.959963984540054 /* the standard normal's 97.5th percentile */
-#define POWER_Z    (1.96 + 0.84)      /* 5% two-sided, 80% power: the design formula's */
 #define EXPERIMENT_LAYOUT_VERSION 1u
 
 static const char rules_allowed[] =
@@ -274,6 +273,24 @@ static double wait_var(const struct whaco_experiment_arm *a)
     return v > 0.0 ? v : 0.0;
 }
 
+void whaco_experiment_welch(double n_a, double mean_a, double var_a, double n_b, double mean_b,
+                            double var_b, struct whaco_exp_interval *d)
+{
+    memset(d, 0, sizeof *d);
+    if (!(n_a >= 2.0 && n_b >= 2.0))
+        return;
+    double sa = var_a / n_a, sb = var_b / n_b, se = sqrt(sa + sb);
+    d->known = true;
+    d->estimate = mean_b - mean_a;
+    d->low = d->high = d->estimate;
+    if (!(se > 0.0))
+        return; /* every value equal in both groups: the difference is exact */
+    double df = (sa + sb) * (sa + sb) / (sa * sa / (n_a - 1.0) + sb * sb / (n_b - 1.0));
+    double half = t975(df) * se;
+    d->low = d->estimate - half;
+    d->high = d->estimate + half;
+}
+
 /* B - A of the mean waits, minutes, with Welch's interval (unequal variances). */
 static void wait_difference(const struct whaco_experiment *x, struct whaco_exp_interval *d)
 {
@@ -282,16 +299,7 @@ static void wait_difference(const struct whaco_experiment *x, struct whaco_exp_i
     if (a->ended < 2 || b->ended < 2)
         return;
     double na = (double)a->ended, nb = (double)b->ended;
-    double sa = wait_var(a) / na, sb = wait_var(b) / nb, se = sqrt(sa + sb);
-    d->known = true;
-    d->estimate = b->wait_sum / nb - a->wait_sum / na;
-    d->low = d->high = d->estimate;
-    if (!(se > 0.0))
-        return; /* every wait equal in both arms: the difference is exact */
-    double df = (sa + sb) * (sa + sb) / (sa * sa / (na - 1.0) + sb * sb / (nb - 1.0));
-    double half = t975(df) * se;
-    d->low = d->estimate - half;
-    d->high = d->estimate + half;
+    whaco_experiment_welch(na, a->wait_sum / na, wait_var(a), nb, b->wait_sum / nb, wait_var(b), d);
 }
 
 /* The verdict on the close rates and its words (whaco/experiment.h). */
@@ -331,7 +339,7 @@ double whaco_experiment_walkins_needed(double p_a, double delta)
     double p_b = p_a + delta;
     if (!(p_a >= 0.0 && p_a <= 1.0) || !(delta > 0.0) || !(p_b < 1.0))
         return HUGE_VAL;
-    return POWER_Z * POWER_Z * (p_a * (1.0 - p_a) + p_b * (1.0 - p_b)) / (delta * delta);
+    return WHACO_EXP_POWER_Z * WHACO_EXP_POWER_Z * (p_a * (1.0 - p_a) + p_b * (1.0 - p_b)) / (delta * delta);
 }
 
 /*==== Saved state =========================================================*/

@@ -376,6 +376,14 @@ static void experiment__the_wait_difference_is_welchs(void **state)
     /* t(0.975, 8.037) = 2.3042 (the t density integrated numerically); half-width 4.100. */
     assert_float_equal(r.wait_min.low, 5.0 - 4.100, 0.002);
     assert_float_equal(r.wait_min.high, 5.0 + 4.100, 0.002);
+    /* The same from the groups' sizes, means and variances. */
+    struct whaco_exp_interval d;
+    whaco_experiment_welch(5, 3.0, 2.5, 7, 8.0, 56.0 / 3.0, &d);
+    assert_true(d.known);
+    assert_float_equal(d.low, r.wait_min.low, 1e-9);
+    assert_float_equal(d.high, r.wait_min.high, 1e-9);
+    whaco_experiment_welch(1, 3.0, 0.0, 7, 8.0, 1.0, &d);
+    assert_false(d.known);
     /* One ended walk-in in an arm: no variance, no interval. */
     whaco_experiment_start(&x, &c, T0);
     fill(&x, 1, 1, 0, MINUTE);

@@ -122,6 +122,8 @@ static void simulate__experiment_reports_the_test_and_the_days_it_needs(void **s
                                  "(3 replications of 2 business days"));
     assert_non_null(strstr(text, "(empirical power "));
     assert_non_null(strstr(text, "to detect 3.0 points (80% power, 5% significance)"));
+    assert_non_null(strstr(text, "split per day instead: B - A "));
+    assert_non_null(strstr(text, "to detect 3.0 points split per day: "));
     free(text);
     free(again);
 
@@ -138,6 +140,7 @@ static void simulate__experiment_reports_the_test_and_the_days_it_needs(void **s
                                  "\"replications\":3,"));
     assert_non_null(strstr(text, "\"detectPoints\":5,\"walkinsPerArmNeeded\":"));
     assert_non_null(strstr(text, "\"daysNeeded\":"));
+    assert_non_null(strstr(text, ",\"perDay\":{\"closeRatePoints\":{"));
     assert_memory_equal(text + strlen(text) - 2, "}\n", 2);
     free(text);
 }
