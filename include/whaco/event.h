@@ -51,8 +51,8 @@
     X(STATUS, 10, status)                        /* salesperson-status: id, status */              \
     X(CUSTOMER_LEFT, 11, customer_left)          /* customer-left: customer_id, outcome, id? */    \
     X(OVERRIDE, 12, override)                    /* assign (admin): customer_id, id */             \
-    X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */ \
-    X(EXPERIMENT_SETTINGS, 14, experiment_settings) /* the A/B test started or ended: experiment */
+    X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */  \
+    X(EXPERIMENT_SETTINGS, 14, experiment_settings) /* the A/B test changed: experiment */
 
 enum whaco_event_type {
 #define WHACO_EVENT_ENUM(NAME, number, name) WHACO_EV_##NAME = (number),

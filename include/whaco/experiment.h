@@ -47,9 +47,9 @@
 #define WHACO_EXP_ARMS         2   /* A and B */
 #define WHACO_EXP_WAIT_MINUTES 240 /* waits are binned by the minute up to this */
 #define WHACO_EXP_BINS         (WHACO_EXP_WAIT_MINUTES + 2) /* 0, (k-1, k] for k = 1..240, > 240 */
-#define WHACO_EXP_MIN_ENDED    30  /* ended walk-ins per arm before a verdict */
+#define WHACO_EXP_MIN_ENDED    30 /* ended walk-ins per arm before a verdict */
 #define WHACO_EXP_SEED_MAX     UINT64_C(9007199254740991) /* 2^53 - 1: exact in JSON */
-#define WHACO_EXP_VERDICT_MAX  96  /* bytes of a verdict, NUL included */
+#define WHACO_EXP_VERDICT_MAX  96                         /* bytes of a verdict, NUL included */
 #define WHACO_EXP_POWER_Z      (1.96 + 0.84) /* z of 5% two-sided plus z of 80% power */
 
 #define WHACO_TAG_EXPERIMENT 0x54505845u /* "EXPT": the experiment's section of a saved state */

@@ -289,8 +289,8 @@ int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params
  * whaco_sim_run's errors. Reads *w only.
  */
 int whaco_sim_run_experiment(const struct whaco_sim_world *w, const struct whaco_sim_params *p,
-                             const struct whaco_experiment_config *exp, struct whaco_sim_result *res,
-                             struct whaco_experiment *exp_out);
+                             const struct whaco_experiment_config *exp,
+                             struct whaco_sim_result *res, struct whaco_experiment *exp_out);
 
 /* ===== Metrics and statistics ===== */
 

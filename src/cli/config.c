@@ -42,7 +42,8 @@ enum setting_kind {
     SET_ORIGINS,  /* CORS origins for cors_list_add: a list (see config.h) */
     SET_STORE,    /* the store (whaco_store_spec_parse): engine.store, the text in data_dir */
     SET_CHOICE,   /* one of a closed set: the row's parse gives its value (-1: not one) */
-    SET_EXPERIMENT, /* "off", "A,B" or "A,B,SEED" (whaco_experiment_parse) */
+    /* "off", "A,B" or "A,B,SEED" (whaco_experiment_parse) */
+    SET_EXPERIMENT,
 };
 
 /* The C type of the field a setting is stored in. */
@@ -57,7 +58,8 @@ enum field_type {
     F_BOOL,   /* bool */
     F_DOUBLE, /* double */
     F_ENUM,   /* an enum (unsigned, the compiler's choice for these: checked below) */
-    F_EXPERIMENT, /* struct whaco_experiment_config */
+    /* struct whaco_experiment_config */
+    F_EXPERIMENT,
 };
 
 enum setting_flags {
@@ -195,7 +197,8 @@ static const struct setting settings[] = {
      .value = "true|false", .allowed = "expected true or false",
      .help = "a returning be-back goes to the salesperson they had, if free"},
     {"experiment", SET_EXPERIMENT,
-     FIELD(engine.experiment, struct whaco_experiment_config, F_EXPERIMENT), .value = "off|A,B[,SEED]",
+     FIELD(engine.experiment, struct whaco_experiment_config, F_EXPERIMENT),
+     .value = "off|A,B[,SEED]",
      .allowed = "expected off, or two different rules A,B, e.g. up-rotation,network",
      .help = "A/B test: split walk-ins between two assignment rules (docs/experiment.md)"},
 };

@@ -30,7 +30,8 @@ static int usage(FILE *err)
 {
     fputs("usage: whaco replay --data DIR [--strategy NAME|all] [--from YYYY-MM-DD]\n"
           "                    [--to YYYY-MM-DD] [--replications N] [--seed S] [--max-load N]\n"
-          "                    [--json] [--plot FILE.svg] [--experiment A,B[,SEED] [--detect POINTS]]\n"
+          "                    [--json] [--plot FILE.svg]\n"
+          "                    [--experiment A,B[,SEED] [--detect POINTS]]\n"
           "  dates are local days (TZ); --to is inclusive\n",
           err);
     return 2;
@@ -124,8 +125,9 @@ struct options {
     uint64_t max_load; /* --max-load, 0: the model's */
     int json;          /* --json */
     int have_mask;     /* --strategy was given */
-    struct whaco_experiment_config exp; /* --experiment: an A/B test, or off */
     double detect;     /* --detect: points to plan the A/B test for */
+    /* --experiment: an A/B test, or off */
+    struct whaco_experiment_config exp;
 };
 
 /* --experiment or --detect (a names which) from v; 0, or nonzero if bad. */
@@ -308,8 +310,7 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
     struct simout so;
     static struct simexp se; /* large: not on the stack */
     if (simout_run_worlds(&so, &p, replay_world, &ctx, o.reps, o.mask, NULL, err) ||
-        (o.exp.enabled &&
-         simexp_run(&se, &p, &o.exp, o.detect, replay_world, &ctx, o.reps, err))) {
+        (o.exp.enabled && simexp_run(&se, &p, &o.exp, o.detect, replay_world, &ctx, o.reps, err))) {
         status = 2;
     } else {
         char cmd[512];

@@ -27,8 +27,8 @@
 
 static const char *const figure_keys[SIMEXP_FIGURES] = {"walkIns", "deals", "closeRate",
                                                         "waitMeanMinutes", "waitP95Minutes"};
-static const char *const figure_labels[SIMEXP_FIGURES] = {
-    "walk-ins", "deals closed", "close rate", "mean wait (min)", "p95 wait (min)"};
+static const char *const figure_labels[SIMEXP_FIGURES] = {"walk-ins", "deals closed", "close rate",
+                                                          "mean wait (min)", "p95 wait (min)"};
 static const int figure_decimals[SIMEXP_FIGURES] = {1, 1, 3, 1, 1};
 
 int simexp_strategy_of(int rule)
@@ -159,8 +159,8 @@ static void per_day(struct simexp *se, const struct whaco_sim_world *w, uint64_t
         if (var[k] < 0.0)
             var[k] = 0.0;
     }
-    whaco_experiment_welch(n[0], 100.0 * mean[0], 1e4 * var[0], n[1], 100.0 * mean[1],
-                           1e4 * var[1], d);
+    whaco_experiment_welch(n[0], 100.0 * mean[0], 1e4 * var[0], n[1], 100.0 * mean[1], 1e4 * var[1],
+                           d);
     whaco_free(day);
     whaco_free(walkins);
     whaco_free(deals);
@@ -263,19 +263,19 @@ static void summarise(struct simexp *se, const struct replication *reps)
     double p_a = a->has_rate ? a->close_rate : WHACO_LEARN_PRIOR_RATE;
     se->walkins_per_day = se->days > 0.0 ? (double)se->walkins / se->days : 0.0;
     se->needed_per_arm = whaco_experiment_walkins_needed(p_a, se->detect_points / 100.0);
-    se->days_needed = se->walkins_per_day > 0.0 ? 2.0 * se->needed_per_arm / se->walkins_per_day
-                                                : HUGE_VAL;
+    se->days_needed =
+        se->walkins_per_day > 0.0 ? 2.0 * se->needed_per_arm / se->walkins_per_day : HUGE_VAL;
     double whole = fabs(se->whole_floor.mean) / 100.0;
     double low = se->whole_floor.mean < 0.0 ? p_a - whole : p_a; /* the lower rate of the two */
-    se->days_needed_whole = se->walkins_per_day > 0.0
-                                ? 2.0 * whaco_experiment_walkins_needed(low, whole) /
-                                      se->walkins_per_day
-                                : HUGE_VAL;
+    se->days_needed_whole =
+        se->walkins_per_day > 0.0
+            ? 2.0 * whaco_experiment_walkins_needed(low, whole) / se->walkins_per_day
+            : HUGE_VAL;
 }
 
 int simexp_run(struct simexp *se, const struct whaco_sim_params *p,
-               const struct whaco_experiment_config *cfg, double detect_points,
-               simout_world_cb cb, void *ctx, uint64_t reps, FILE *err)
+               const struct whaco_experiment_config *cfg, double detect_points, simout_world_cb cb,
+               void *ctx, uint64_t reps, FILE *err)
 {
     const char *field = NULL;
     memset(se, 0, sizeof *se);
@@ -332,8 +332,9 @@ void simexp_table(const struct simexp *se, FILE *out)
     char a[64], b[64], buf[96];
     const struct whaco_exp_report *pr = &se->pooled_report;
     double per_rep = se->reps ? round(se->days / (double)se->reps) : 0.0;
-    fprintf(out, "\nA/B test, split per walk-in: A = %s, B = %s (%" PRIu64
-                 " replications of %.0f business day%s, %.1f walk-ins a day)\n",
+    fprintf(out,
+            "\nA/B test, split per walk-in: A = %s, B = %s (%" PRIu64
+            " replications of %.0f business day%s, %.1f walk-ins a day)\n",
             rule_of(se, 0), rule_of(se, 1), se->reps, per_rep, per_rep == 1.0 ? "" : "s",
             se->walkins_per_day);
     snprintf(a, sizeof a, "A %s", rule_of(se, 0));

@@ -52,21 +52,22 @@ struct simexp {
     struct whaco_sim_stat arm[WHACO_EXP_ARMS][SIMEXP_FIGURES];
     struct whaco_sim_stat close_points; /* each replication's B - A, points */
     struct whaco_sim_stat wait_min;     /* each replication's B - A of the mean wait, minutes */
-    struct whaco_sim_stat whole_floor;  /* whole floor, rule B - rule A, close rate in points (paired) */
-    uint64_t verdicts[4];               /* replications per enum whaco_exp_verdict */
-    struct whaco_experiment pooled;     /* every replication's counts, as one experiment */
+    struct whaco_sim_stat
+        whole_floor;      /* whole floor, rule B - rule A, close rate in points (paired) */
+    uint64_t verdicts[4]; /* replications per enum whaco_exp_verdict */
+    struct whaco_experiment pooled; /* every replication's counts, as one experiment */
     struct whaco_exp_report pooled_report;
-    double walkins_per_day;             /* walkins / days */
-    double needed_per_arm;              /* walk-ins per arm to detect detect_points (or +inf) */
-    double days_needed;                 /* 2 needed_per_arm / walkins_per_day */
-    double days_needed_whole;           /* the same for the whole-floor difference (or +inf) */
+    double walkins_per_day;   /* walkins / days */
+    double needed_per_arm;    /* walk-ins per arm to detect detect_points (or +inf) */
+    double days_needed;       /* 2 needed_per_arm / walkins_per_day */
+    double days_needed_whole; /* the same for the whole-floor difference (or +inf) */
     /* The per-day split. */
-    uint64_t day_known;                 /* replications with two days or more in each arm */
-    uint64_t day_detected;              /* ... whose interval excluded 0 */
-    struct whaco_sim_stat day_points;   /* each replication's B - A, points */
-    double day_var[WHACO_EXP_ARMS];     /* variance of a day's close rate under each rule */
+    uint64_t day_known;               /* replications with two days or more in each arm */
+    uint64_t day_detected;            /* ... whose interval excluded 0 */
+    struct whaco_sim_stat day_points; /* each replication's B - A, points */
+    double day_var[WHACO_EXP_ARMS];   /* variance of a day's close rate under each rule */
     double day_sum[WHACO_EXP_ARMS], day_sumsq[WHACO_EXP_ARMS], day_n[WHACO_EXP_ARMS];
-    double days_needed_per_day;         /* days (both arms) to detect detect_points, split per day */
+    double days_needed_per_day; /* days (both arms) to detect detect_points, split per day */
 };
 
 /* The simulator's strategy that plays floor rule `rule` on the whole floor. */
@@ -78,8 +79,8 @@ int simexp_strategy_of(int rule);
  * with the reason on err.
  */
 int simexp_run(struct simexp *se, const struct whaco_sim_params *p,
-               const struct whaco_experiment_config *cfg, double detect_points,
-               simout_world_cb cb, void *ctx, uint64_t reps, FILE *err);
+               const struct whaco_experiment_config *cfg, double detect_points, simout_world_cb cb,
+               void *ctx, uint64_t reps, FILE *err);
 
 /* The report as text, after the strategies' table. */
 void simexp_table(const struct simexp *se, FILE *out);

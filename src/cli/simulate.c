@@ -100,8 +100,9 @@ struct options {
     int have_size;             /* --team-size was given */
     unsigned mask;             /* --strategy: bit s for strategy s */
     int have_mask;             /* --strategy was given */
-    struct whaco_experiment_config exp; /* --experiment: an A/B test, or off */
-    double detect;             /* --detect: points to plan the A/B test for */
+    /* --experiment: an A/B test, or off */
+    struct whaco_experiment_config exp;
+    double detect; /* --detect: points to plan the A/B test for */
     const char *team_file;     /* --team, or NULL */
     const char *plot;          /* --plot: an SVG chart to write, or NULL */
     const char *walkins;       /* --walkins: every walk-in of every run as CSV, or NULL */
@@ -213,8 +214,8 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
         return usage(err);
     }
     if (o->exp.enabled) { /* the two rules on the whole floor too: what the test measures */
-        unsigned both = 1u << simexp_strategy_of(o->exp.rule[0]) |
-                        1u << simexp_strategy_of(o->exp.rule[1]);
+        unsigned both =
+            1u << simexp_strategy_of(o->exp.rule[0]) | 1u << simexp_strategy_of(o->exp.rule[1]);
         o->mask = o->have_mask ? o->mask | both : both;
         if (!o->exp.seed)
             o->exp.seed = o->seed; /* replication r: --seed + r, like its world */

@@ -19,8 +19,8 @@
 #include "core/internal.h"
 #include "banned.h"
 
-#define MS_PER_MIN 60000
-#define Z_975      1.959963984540054 /* the standard normal's 97.5th percentile */
+#define MS_PER_MIN                60000
+#define Z_975                     1.959963984540054 /* the standard normal's 97.5th percentile */
 #define EXPERIMENT_LAYOUT_VERSION 1u
 
 static const char rules_allowed[] =
@@ -339,7 +339,8 @@ double whaco_experiment_walkins_needed(double p_a, double delta)
     double p_b = p_a + delta;
     if (!(p_a >= 0.0 && p_a <= 1.0) || !(delta > 0.0) || !(p_b < 1.0))
         return HUGE_VAL;
-    return WHACO_EXP_POWER_Z * WHACO_EXP_POWER_Z * (p_a * (1.0 - p_a) + p_b * (1.0 - p_b)) / (delta * delta);
+    return WHACO_EXP_POWER_Z * WHACO_EXP_POWER_Z * (p_a * (1.0 - p_a) + p_b * (1.0 - p_b)) /
+           (delta * delta);
 }
 
 /*==== Saved state =========================================================*/
@@ -386,10 +387,10 @@ static bool arm_consistent(const struct whaco_experiment_arm *a)
     bool sums = isfinite(a->wait_sum) && isfinite(a->wait_sumsq) && isfinite(a->wait_max) &&
                 a->wait_sum >= 0.0 && a->wait_sumsq >= 0.0 && a->wait_max >= 0.0 &&
                 a->wait_sum <= (double)a->ended * a->wait_max * (1.0 + 1e-9);
-    bool max_in_top = top == 0                     ? !(a->wait_max > 0.0)
-                      : top < WHACO_EXP_BINS - 1 ? a->wait_max > (double)(top - 1) &&
-                                                       a->wait_max <= (double)top
-                                                 : a->wait_max > WHACO_EXP_WAIT_MINUTES;
+    bool max_in_top = top == 0 ? !(a->wait_max > 0.0)
+                      : top < WHACO_EXP_BINS - 1
+                          ? a->wait_max > (double)(top - 1) && a->wait_max <= (double)top
+                          : a->wait_max > WHACO_EXP_WAIT_MINUTES;
     return a->deals <= a->ended && a->ended <= a->walkins && in_bins == a->ended && sums &&
            max_in_top && (a->ended > 0 || !(a->wait_sumsq > 0.0));
 }

@@ -1011,13 +1011,12 @@ void whaco_floor_decode(struct whaco_floor *f, const struct whaco_team *t, struc
         whaco_walkin_profile_decode(&v->profile, r);
         bool known = waiting(v) || whaco_team_find(t, v->salesperson_id, &i) == WHACO_OK;
         /* In an arm with a rule, or in none with 0; served means it had a first salesperson. */
-        bool arm_ok = v->arm <= 2 && (v->arm ? whaco_floor_rule_name(v->arm_rule) != NULL
-                                             : v->arm_rule == 0);
+        bool arm_ok =
+            v->arm <= 2 && (v->arm ? whaco_floor_rule_name(v->arm_rule) != NULL : v->arm_rule == 0);
         bool wait_ok = v->first_wait_ms >= -1 && (waiting(v) || v->first_wait_ms >= 0);
         if (r->err != WHACO_OK || !v->customer_id[0] || !known || override > 1 || !arm_ok ||
-            !wait_ok ||
-            v->cluster_id < 0 || v->cluster_id >= WHACO_CLUSTERS || !isfinite(v->priority) ||
-            whaco_floor_find(f, v->customer_id) != (int32_t)k)
+            !wait_ok || v->cluster_id < 0 || v->cluster_id >= WHACO_CLUSTERS ||
+            !isfinite(v->priority) || whaco_floor_find(f, v->customer_id) != (int32_t)k)
             whaco_reader_fail(r);
     }
     decode_ring(r, f->recent, WHACO_FLOOR_RECENT, &f->recent_head, &f->recent_count);

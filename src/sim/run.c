@@ -822,11 +822,12 @@ int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params
 }
 
 int whaco_sim_run_experiment(const struct whaco_sim_world *w, const struct whaco_sim_params *p,
-                             const struct whaco_experiment_config *exp, struct whaco_sim_result *res,
-                             struct whaco_experiment *exp_out)
+                             const struct whaco_experiment_config *exp,
+                             struct whaco_sim_result *res, struct whaco_experiment *exp_out)
 {
     if (!exp->enabled || whaco_experiment_config_check(exp, NULL) != WHACO_OK)
         return WHACO_E_CONFIG;
-    /* The floor's own rule gives out only what no arm does (none: everyone arrives after the start). */
+    /* The floor's own rule gives out only what no arm does (none: everyone arrives after the
+     * start). */
     return run_one(w, p, WHACO_SIM_UP_ROTATION, exp, res, NULL, exp_out);
 }

@@ -210,7 +210,8 @@ static void config__environment_names_and_unknown_settings(void **state)
     free(text);
 }
 
-/* experiment: a flag, WHACO_EXPERIMENT, a file key; a bad value names the setting and what is allowed. */
+/* experiment: a flag, WHACO_EXPERIMENT, a file key; a bad value names the setting and what is
+ * allowed. */
 static void config__experiment_from_every_source(void **state)
 {
     (void)state;

@@ -262,8 +262,8 @@ static void engine__the_experiment_setting_is_an_event_at_start(void **state)
     assert_int_equal(start_with(&cfg, &x), 0); /* off, as the state: nothing logged */
     assert_false(x.cfg.enabled);
 
-    assert_int_equal(whaco_experiment_parse("up-rotation,network", &cfg.experiment, why, sizeof why),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_experiment_parse("up-rotation,network", &cfg.experiment, why, sizeof why), WHACO_OK);
     assert_int_equal(start_with(&cfg, &x), 1);
     assert_true(x.cfg.enabled);
     assert_int_equal(x.cfg.rule[0], WHACO_RULE_UP_ROTATION);

@@ -132,9 +132,9 @@ static void experiment__the_setting_reads_checks_and_prints(void **state)
     assert_int_equal(c.seed, 42);
     whaco_experiment_format(&c, text, sizeof text);
     assert_string_equal(text, "least-busy,round-robin,42");
-    assert_int_equal(whaco_experiment_parse("network,up-rotation,9007199254740991", &c, why,
-                                            sizeof why),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_experiment_parse("network,up-rotation,9007199254740991", &c, why, sizeof why),
+        WHACO_OK);
     assert_int_equal(c.seed, WHACO_EXP_SEED_MAX);
     assert_int_equal(whaco_experiment_config_check(&c, NULL), WHACO_OK);
     assert_int_equal(whaco_experiment_parse("off", &c, why, sizeof why), WHACO_OK);
@@ -145,10 +145,21 @@ static void experiment__the_setting_reads_checks_and_prints(void **state)
 
     /* Refused, with c unchanged and a reason that says what is allowed. */
     static const char *const bad[] = {
-        "",        "on",           "network",           "network,",          ",network",
-        "a,b",     "network,x",    "network,network",   "network,up-rotation,",
-        "network,up-rotation,0",   "network,up-rotation,-1", "network,up-rotation,1x",
-        "network,up-rotation,9007199254740992", "network,up-rotation,1,2", "Network,up-rotation",
+        "",
+        "on",
+        "network",
+        "network,",
+        ",network",
+        "a,b",
+        "network,x",
+        "network,network",
+        "network,up-rotation,",
+        "network,up-rotation,0",
+        "network,up-rotation,-1",
+        "network,up-rotation,1x",
+        "network,up-rotation,9007199254740992",
+        "network,up-rotation,1,2",
+        "Network,up-rotation",
         "network ,up-rotation",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -526,15 +537,15 @@ static void experiment__outcomes_and_waits_count_at_the_end_of_the_visit(void **
     assert_string_equal(visit(&in_a, "w1")->salesperson_id, "sp1");
     assert_int_equal(visit(&in_a, "w1")->first_wait_ms, 4 * MINUTE);
     /* w2 gives up at +10 min, still waiting: its wait is until it left. */
-    assert_int_equal(whaco_intel_customer_left(&in_a, "w2", WHACO_OUTCOME_NO_SALE, NULL,
-                                               T0 + 10 * MINUTE, NULL),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_a, "w2", WHACO_OUTCOME_NO_SALE, NULL, T0 + 10 * MINUTE, NULL),
+        WHACO_OK);
     assert_int_equal(in_a.exp.arm[1].ended, 1);
     assert_float_equal(in_a.exp.arm[1].wait_max, 8.0, 0);
     /* w1 leaves at +20 min: its wait stays the 4 minutes to its salesperson. */
-    assert_int_equal(whaco_intel_customer_left(&in_a, "w1", WHACO_OUTCOME_BE_BACK, NULL,
-                                               T0 + 20 * MINUTE, NULL),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_a, "w1", WHACO_OUTCOME_BE_BACK, NULL, T0 + 20 * MINUTE, NULL),
+        WHACO_OK);
     assert_int_equal(in_a.exp.arm[1].ended, 2);
     assert_int_equal(in_a.exp.arm[1].deals, 0);
     assert_float_equal(in_a.exp.arm[1].wait_sum, 12.0, 1e-12);
@@ -545,7 +556,8 @@ static void experiment__outcomes_and_waits_count_at_the_end_of_the_visit(void **
     struct whaco_experiment before = in_a.exp;
     assert_int_equal(whaco_intel_deal_closed(&in_a, "sp1", NULL, T0 + 22 * MINUTE, NULL), WHACO_OK);
     assert_int_equal(in_a.exp.arm[0].ended + in_a.exp.arm[1].ended,
-                     before.arm[0].ended + before.arm[1].ended + 1); /* ... but its oldest walk-in */
+                     before.arm[0].ended + before.arm[1].ended +
+                         1); /* ... but its oldest walk-in */
     whaco_intel_release(&in_a);
 }
 
@@ -577,9 +589,9 @@ static void experiment__a_new_experiment_starts_afresh(void **state)
         snprintf(id, sizeof id, "w%d", i);
         walk_in(&in_a, id, T0 + i);
     }
-    assert_int_equal(whaco_intel_customer_left(&in_a, "w0", WHACO_OUTCOME_NO_SALE, NULL, T0 + 9,
-                                               NULL),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_a, "w0", WHACO_OUTCOME_NO_SALE, NULL, T0 + 9, NULL),
+        WHACO_OK);
     assert_int_equal(in_a.exp.draws, 5);
 
     /* Another pair: the counts start again and the walk-ins in the store leave their arms. */
@@ -590,9 +602,9 @@ static void experiment__a_new_experiment_starts_afresh(void **state)
     assert_int_equal(in_a.exp.arm[0].ended, 0);
     for (uint32_t k = 0; k < in_a.floor.n_open; k++)
         assert_int_equal(in_a.floor.open[k].arm, 0);
-    assert_int_equal(whaco_intel_customer_left(&in_a, "w1", WHACO_OUTCOME_NO_SALE, NULL, T0 + 11,
-                                               NULL),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_a, "w1", WHACO_OUTCOME_NO_SALE, NULL, T0 + 11, NULL),
+        WHACO_OK);
     assert_int_equal(in_a.exp.arm[0].ended + in_a.exp.arm[1].ended, 0); /* not in this one */
 
     /* Refusals change nothing. */
@@ -709,8 +721,8 @@ static void random_event(struct whaco_rng *rng, const struct whaco_intel *in, in
         if (whaco_rng_below(rng, 4)) {
             ev->experiment.enabled = true;
             ev->experiment.rule[0] = (uint8_t)whaco_rng_below(rng, 4);
-            ev->experiment.rule[1] = (uint8_t)((ev->experiment.rule[0] + 1 +
-                                                whaco_rng_below(rng, 3)) % 4);
+            ev->experiment.rule[1] =
+                (uint8_t)((ev->experiment.rule[0] + 1 + whaco_rng_below(rng, 3)) % 4);
             ev->experiment.seed = 1 + whaco_rng_below(rng, 1000);
         }
     } else if (kind < 94) {

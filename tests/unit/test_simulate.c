@@ -109,8 +109,9 @@ static void simulate__json_and_plot(void **state)
 static void simulate__experiment_reports_the_test_and_the_days_it_needs(void **state)
 {
     (void)state;
-    const char *const args[] = {"simulate", "--days", "2", "--replications", "3",
-                                "--experiment", "up-rotation,least-busy", NULL};
+    const char *const args[] = {
+        "simulate", "--days", "2", "--replications", "3", "--experiment", "up-rotation,least-busy",
+        NULL};
     char *text = NULL, *again = NULL;
     assert_int_equal(run(whaco_cmd_simulate, &text, args), 0);
     assert_int_equal(run(whaco_cmd_simulate, &again, args), 0);
@@ -127,9 +128,19 @@ static void simulate__experiment_reports_the_test_and_the_days_it_needs(void **s
     free(text);
     free(again);
 
-    const char *const json[] = {"simulate", "--days", "2", "--replications", "3", "--json",
-                                "--experiment", "network,round-robin,7", "--detect", "5",
-                                "--strategy", "oscillator", NULL};
+    const char *const json[] = {"simulate",
+                                "--days",
+                                "2",
+                                "--replications",
+                                "3",
+                                "--json",
+                                "--experiment",
+                                "network,round-robin,7",
+                                "--detect",
+                                "5",
+                                "--strategy",
+                                "oscillator",
+                                NULL};
     assert_int_equal(run(whaco_cmd_simulate, &text, json), 0);
     assert_memory_equal(text, "{\"command\":", 11);
     assert_non_null(strstr(text, "\"strategies\":[{\"name\":\"round-robin\""));
@@ -335,8 +346,9 @@ static void replay__reads_a_recorded_store_without_writing(void **state)
     assert_non_null(strstr(text, "\"guessedOutcomes\":0"));
     free(text);
     /* The A/B test on the recorded walk-ins, all of one local day. */
-    const char *const ab[] = {"replay", "--data", dir, "--experiment", "up-rotation,network",
-                              "--replications", "2", NULL};
+    const char *const ab[] = {
+        "replay",         "--data", dir, "--experiment", "up-rotation,network",
+        "--replications", "2",      NULL};
     assert_int_equal(run(whaco_cmd_replay, &text, ab), 0);
     assert_non_null(strstr(text, "A/B test, split per walk-in: A = up-rotation, B = network "
                                  "(2 replications of 1 business day,"));
