@@ -690,8 +690,13 @@ static int run_init(struct run *r, struct whaco_sim_outcome *out)
     fc.rule = floor_rule(r->strategy);
     fc.max_customers = r->floor ? r->p->max_load : 1; /* the oscillator keeps its own lines */
     rc = whaco_intel_configure_floor(&r->in, &fc, w->start_ms, NULL);
-    if (rc == WHACO_OK && r->exp) /* every walk-in is split and given out by its arm's rule */
-        rc = whaco_intel_configure_experiment(&r->in, r->exp, w->start_ms);
+    /* An experiment run splits every walk-in and gives it out by its arm's
+     * rule; any other plays its own rule, even from a recorded state that
+     * ran an experiment (replay). */
+    struct whaco_experiment_config off;
+    memset(&off, 0, sizeof off);
+    if (rc == WHACO_OK)
+        rc = whaco_intel_configure_experiment(&r->in, r->exp ? r->exp : &off, w->start_ms);
     for (size_t m = 0; m < w->n_initial && m < n && rc == WHACO_OK; m++) {
         r->present[m] = true;
         r->idle_since[m] = r->free_since[m] = w->start_ms;
