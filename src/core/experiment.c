@@ -386,7 +386,7 @@ static bool arm_consistent(const struct whaco_experiment_arm *a)
     }
     bool sums = isfinite(a->wait_sum) && isfinite(a->wait_sumsq) && isfinite(a->wait_max) &&
                 a->wait_sum >= 0.0 && a->wait_sumsq >= 0.0 && a->wait_max >= 0.0 &&
-                a->wait_sum <= (double)a->ended * a->wait_max * (1.0 + 1e-9);
+                a->wait_sum <= (double)a->ended * a->wait_max * (1.0 + 1e-6); /* + rounding */
     bool max_in_top = top == 0 ? !(a->wait_max > 0.0)
                       : top < WHACO_EXP_BINS - 1
                           ? a->wait_max > (double)(top - 1) && a->wait_max <= (double)top
