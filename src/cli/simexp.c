@@ -139,13 +139,17 @@ static void per_day(struct simexp *se, const struct whaco_sim_world *w, uint64_t
             deals[(size_t)k * days + day[i]] += o[k][i].closed ? 1.0 : 0.0;
     }
     double n[WHACO_EXP_ARMS] = {0, 0}, sum[WHACO_EXP_ARMS] = {0, 0}, sumsq[WHACO_EXP_ARMS] = {0, 0};
-    for (size_t dd = 0; dd < days; dd++) {
-        for (int k = 0; k < WHACO_EXP_ARMS; k++) { /* every day under each rule: its variance */
+    for (int k = 0; k < WHACO_EXP_ARMS && days > 1; k++) { /* every day under each rule */
+        double s = 0.0, ss = 0.0;
+        for (size_t dd = 0; dd < days; dd++) {
             double rate = deals[(size_t)k * days + dd] / walkins[dd];
-            se->day_n[k] += 1.0;
-            se->day_sum[k] += rate;
-            se->day_sumsq[k] += rate * rate;
+            s += rate;
+            ss += rate * rate;
         }
+        se->day_ss[k] += ss - s * s / (double)days;
+        se->day_df[k] += (double)(days - 1);
+    }
+    for (size_t dd = 0; dd < days; dd++) {
         int arm = whaco_experiment_arm_of(seed ^ DAY_SALT, dd);
         double rate = deals[(size_t)arm * days + dd] / walkins[dd];
         n[arm] += 1.0;
@@ -251,8 +255,9 @@ static void summarise(struct simexp *se, const struct replication *reps)
     stat_known(col, n, &se->day_points);
     whaco_free(col);
     for (int k = 0; k < WHACO_EXP_ARMS; k++) {
-        double dn = se->day_n[k], mean = dn > 0.0 ? se->day_sum[k] / dn : 0.0;
-        se->day_var[k] = dn > 1.0 ? (se->day_sumsq[k] - dn * mean * mean) / (dn - 1.0) : 0.0;
+        se->day_var[k] = se->day_df[k] > 0.0 ? se->day_ss[k] / se->day_df[k] : NAN;
+        if (se->day_var[k] < 0.0)
+            se->day_var[k] = 0.0;
     }
     double delta = se->detect_points / 100.0;
     se->days_needed_per_day = 2.0 * WHACO_EXP_POWER_Z * WHACO_EXP_POWER_Z *
@@ -318,10 +323,12 @@ static void interval_text(char *buf, size_t cap, bool known, double est, double 
         snprintf(buf, cap, "%+.1f [%+.1f, %+.1f]", est, lo, hi);
 }
 
-/* A count of days, or "never" when it is not finite. */
+/* A count of days, "never" when infinite, "unknown" when it cannot be computed (NAN). */
 static void days_text(char *buf, size_t cap, double days)
 {
-    if (!isfinite(days))
+    if (isnan(days))
+        snprintf(buf, cap, "unknown (fewer than two business days per replication)");
+    else if (!isfinite(days))
         snprintf(buf, cap, "never (no difference to detect)");
     else
         snprintf(buf, cap, "%.0f business days", ceil(days));
@@ -454,10 +461,13 @@ void simexp_json(const struct simexp *se, FILE *out)
     stat_json(out, "closeRatePoints", &se->day_points, 0);
     fprintf(out,
             ",\"replicationsWithTwoDaysEachArm\":%" PRIu64 ",\"detected\":%" PRIu64
-            ",\"empiricalPower\":%.6g,\"dayCloseRateSdPoints\":[%.6g,%.6g],\"daysNeeded\":",
+            ",\"empiricalPower\":%.6g,\"dayCloseRateSdPoints\":[",
             se->day_known, se->day_detected,
-            se->reps ? (double)se->day_detected / (double)se->reps : 0.0,
-            100.0 * sqrt(se->day_var[0]), 100.0 * sqrt(se->day_var[1]));
+            se->reps ? (double)se->day_detected / (double)se->reps : 0.0);
+    number_json(out, 100.0 * sqrt(se->day_var[0]));
+    fputc(',', out);
+    number_json(out, 100.0 * sqrt(se->day_var[1]));
+    fputs("],\"daysNeeded\":", out);
     number_json(out, ceil(se->days_needed_per_day));
     fputs("}}", out);
 }

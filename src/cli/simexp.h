@@ -65,8 +65,11 @@ struct simexp {
     uint64_t day_known;               /* replications with two days or more in each arm */
     uint64_t day_detected;            /* ... whose interval excluded 0 */
     struct whaco_sim_stat day_points; /* each replication's B - A, points */
-    double day_var[WHACO_EXP_ARMS];   /* variance of a day's close rate under each rule */
-    double day_sum[WHACO_EXP_ARMS], day_sumsq[WHACO_EXP_ARMS], day_n[WHACO_EXP_ARMS];
+    /* The variance of a day's close rate under each rule, between the days of
+     * a replication (pooled over replications: replay's replications share
+     * their days); NAN with fewer than two days per replication. */
+    double day_var[WHACO_EXP_ARMS];
+    double day_ss[WHACO_EXP_ARMS], day_df[WHACO_EXP_ARMS]; /* its sums of squares, freedom */
     double days_needed_per_day; /* days (both arms) to detect detect_points, split per day */
 };
 

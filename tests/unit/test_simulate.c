@@ -154,6 +154,18 @@ static void simulate__experiment_reports_the_test_and_the_days_it_needs(void **s
     assert_non_null(strstr(text, ",\"perDay\":{\"closeRatePoints\":{"));
     assert_memory_equal(text + strlen(text) - 2, "}\n", 2);
     free(text);
+
+    /* One day per replication: the per-day split has no day-to-day variance to go on. */
+    const char *const one_day[] = {"simulate", "--days", "1", "--replications", "2", "--json",
+                                   "--experiment", "up-rotation,network", NULL};
+    assert_int_equal(run(whaco_cmd_simulate, &text, one_day), 0);
+    assert_non_null(strstr(text, "\"dayCloseRateSdPoints\":[null,null],\"daysNeeded\":null}}"));
+    free(text);
+    const char *const one_text[] = {"simulate", "--days", "1", "--replications", "2",
+                                    "--experiment", "up-rotation,network", NULL};
+    assert_int_equal(run(whaco_cmd_simulate, &text, one_text), 0);
+    assert_non_null(strstr(text, "split per day: unknown (fewer than two business days"));
+    free(text);
 }
 
 /* Write text to dir/name; the path into path[cap]. */
