@@ -1,7 +1,8 @@
-// app.js: the dashboard. Fetches the up board, the team, segments, anomalies
-// and coherence history, draws them, and keeps them current (live.js). The
-// up board is in upboard.js, the forms in forms.js, the phase circle in
-// circle.js, the charts in charts.js.
+// app.js: the dashboard. Fetches the up board, the team, segments, anomalies,
+// coherence history and the A/B test, draws them, and keeps them current
+// (live.js). The up board is in upboard.js, the A/B test panel in
+// experiment.js, the forms in forms.js, the phase circle in circle.js, the
+// charts in charts.js.
 
 import { ApiError, get, post } from './api.js';
 import { drawCircle } from './circle.js';
@@ -9,6 +10,7 @@ import { drawHistory, drawSegments } from './charts.js';
 import { BANDS, PHASES, STATUSES, count, int, money, percent, percentFine, priorityColor, priorityWord, when } from './format.js';
 import { setupAdmin, setupIntake } from './forms.js';
 import { POLL_MS, startLive } from './live.js';
+import { setupExperiment } from './experiment.js';
 import { setupUpBoard } from './upboard.js';
 import { $, h } from './dom.js';
 
@@ -274,6 +276,7 @@ function refresh() {
         intake.onBoard(b);
       }),
       get('/team-status').then(renderTeam),
+      get('/experiment').then((x) => experiment.render(x)),
       get('/customer-segments').then((r) => renderSegments(r.segments)),
       get('/anomalies?limit=20').then(renderAnomalies),
       get('/coherence-history?hours=24').then((r) => {
@@ -333,6 +336,7 @@ const admin = setupAdmin({
   toast,
 });
 const board = setupUpBoard({ toast, refresh });
+const experiment = setupExperiment();
 const intake = setupIntake({
   memberName: (id) => {
     const m = state.team && state.team.teamMembers.find((x) => x.id === id);

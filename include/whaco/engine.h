@@ -84,6 +84,10 @@ struct whaco_engine_config {
     struct whaco_team_config team;
     /* The floor's settings; a state with others gets a FLOOR_SETTINGS event at start. */
     struct whaco_floor_config floor;
+    /* The A/B test (off); a state running another gets an EXPERIMENT_SETTINGS
+     * event at start. Seed 0: the start's time, and any seed a state with
+     * the same rules already runs is kept. */
+    struct whaco_experiment_config experiment;
 
     /*
      * Build a read view of in (engine thread). Returns an opaque pointer, or

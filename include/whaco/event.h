@@ -52,7 +52,8 @@
     X(CUSTOMER_LEFT, 11, customer_left)          /* customer-left: customer_id, outcome, id? */    \
     X(OVERRIDE, 12, override)                    /* assign (admin): customer_id, id */             \
     X(FLOOR_SETTINGS, 13, floor_settings)        /* the server's floor settings changed: floor */  \
-    X(OUTCOME, 14, outcome)                      /* outcomes import: customer_id, outcome, ... */
+    X(OUTCOME, 14, outcome)                      /* outcomes import: customer_id, outcome, ... */  \
+    X(EXPERIMENT_SETTINGS, 15, experiment_settings) /* the A/B test changed: experiment */
 
 enum whaco_event_type {
 #define WHACO_EVENT_ENUM(NAME, number, name) WHACO_EV_##NAME = (number),
@@ -90,6 +91,7 @@ struct whaco_event {
     uint8_t via;                     /* OUTCOME: enum whaco_outcome_via */
     uint32_t row;                    /* OUTCOME: its row in the imported file (header: 1) */
     struct whaco_floor_config floor; /* FLOOR_SETTINGS */
+    struct whaco_experiment_config experiment; /* EXPERIMENT_SETTINGS */
     char name[WHACO_TEAM_NAME_MAX];  /* ADD */
     double skill_level;              /* ADD */
     double natural_frequency;        /* ADD */

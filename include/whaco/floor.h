@@ -97,7 +97,12 @@ struct whaco_visit {
     int32_t cluster_id;                     /* its segment, 0..4 */
     double priority;                        /* its priorityScore */
     bool override;                          /* assigned by a manager, not by the rule */
-    struct whaco_walkin_profile profile;    /* what its latest analysis saw (whaco/learn.h) */
+    /* An A/B test's arm (whaco/experiment.h): 0 none, 1 A, 2 B; in an arm,
+     * arm_rule (enum whaco_floor_rule) chooses its salesperson instead of
+     * cfg.rule. */
+    uint8_t arm, arm_rule;
+    int64_t first_wait_ms;               /* arrival to its first salesperson; -1 while none yet */
+    struct whaco_walkin_profile profile; /* what its latest analysis saw (whaco/learn.h) */
 };
 
 /* A walk-in that ended. */
@@ -144,6 +149,8 @@ struct whaco_floor_news {
     struct whaco_assignment a[WHACO_FLOOR_NEWS_MAX];
     bool ended;                 /* the event ended a walk-in (customer-left, a linked sale) */
     struct whaco_visit_end end; /* ... which one, how, and its profile */
+    uint8_t end_arm;            /* ... its A/B test's arm (struct whaco_visit) */
+    int64_t end_waited_ms;      /* ... its wait: to its first salesperson, or to its end if none */
 };
 
 /* Fill cfg with the defaults noted on each field. */
@@ -222,16 +229,26 @@ int whaco_floor_set_status(struct whaco_floor *f, struct whaco_team *t, const ch
  * A walk-in arrives (analyze-customer on a tracked floor), or comes back
  * to the desk: c is the analysed customer (c->id may be "": the walk-in
  * is then named "walk-in-N"), r its segment result. If c->id is a walk-in
- * still in the store, nothing changes (not a new walk-in). Otherwise a new
- * visit: a returning be-back goes to their salesperson of last time if
- * that one is free (and be_back_to_original), else the rule picks among
- * the free; with nobody free it waits at the desk. *visit receives its
- * index in f->open. WHACO_E_FLOOR_FULL with WHACO_FLOOR_OPEN_MAX in the
- * store. The floor must be tracked (WHACO_E_FLOOR_OFF otherwise).
+ * still in the store, nothing changes (not a new walk-in; arm is ignored).
+ * Otherwise a new visit in the A/B test's arm `arm` (0 none, 1 A, 2 B),
+ * whose rule is arm_rule (ignored with arm 0): a returning be-back goes to
+ * their salesperson of last time if that one is free (and
+ * be_back_to_original), else the rule -- the arm's, or cfg.rule -- picks
+ * among the free; with nobody free it waits at the desk. *visit receives
+ * its index in f->open. WHACO_E_FLOOR_FULL with WHACO_FLOOR_OPEN_MAX in
+ * the store; WHACO_E_CONFIG for an arm above 2 or an arm_rule that is no
+ * rule. The floor must be tracked (WHACO_E_FLOOR_OFF otherwise).
  */
 int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct whaco_customer *c,
-                       const struct whaco_segment_result *r, int64_t now_ms, uint32_t *visit,
-                       struct whaco_floor_news *news);
+                       const struct whaco_segment_result *r, int64_t now_ms, uint8_t arm,
+                       uint8_t arm_rule, uint32_t *visit, struct whaco_floor_news *news);
+
+/*
+ * An A/B test started or ended: every walk-in in the store leaves its arm
+ * (it arrived before: it is not in the new experiment) and is assigned by
+ * cfg.rule from now on.
+ */
+void whaco_floor_clear_arms(struct whaco_floor *f);
 
 /*
  * The walk-in customer_id ended without a sale (outcome NO_SALE, BE_BACK

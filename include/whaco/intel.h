@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "whaco/experiment.h"
 #include "whaco/floor.h"
 #include "whaco/learn.h"
 #include "whaco/segment.h"
@@ -52,6 +53,7 @@ struct whaco_intel {
     struct whaco_team team;     /* read-only for callers */
     struct whaco_floor floor;   /* read-only for callers */
     struct whaco_learn learn;   /* read-only for callers: what the outcomes taught */
+    struct whaco_experiment exp; /* read-only for callers: the A/B test of assignment rules */
     int64_t clock_ms;           /* read-only: time of the latest event */
     bool clock_set;             /* read-only: false until the first event */
 };
@@ -190,6 +192,17 @@ int whaco_intel_configure_floor(struct whaco_intel *in, const struct whaco_floor
                                 int64_t now_ms, struct whaco_floor_news *news);
 
 /*
+ * Start the A/B test cfg at now_ms, or end the one running (cfg off)
+ * (whaco/experiment.h): its counts start from zero and the walk-ins in the
+ * store leave their arms (they arrived before it). From then on every new
+ * walk-in on a tracked floor is split into an arm and given out by that
+ * arm's rule. WHACO_OK, WHACO_E_CONFIG (cfg fails the check) or
+ * WHACO_E_TIME_BACKWARDS, with *in unchanged on error.
+ */
+int whaco_intel_configure_experiment(struct whaco_intel *in,
+                                     const struct whaco_experiment_config *cfg, int64_t now_ms);
+
+/*
  * Add a salesperson (whaco_team_add after advancing); errors as there,
  * WHACO_E_NOMEM included: the team grows before anything changes, so *in
  * is unchanged on every error.
@@ -217,15 +230,17 @@ int whaco_intel_daily_reset(struct whaco_intel *in, int64_t now_ms);
 /*
  * Reset both engines to their initial state (same configurations): the
  * model forgets what it learned, the team is emptied, the floor too (its
- * settings kept), the clock restarts at now_ms. Returns WHACO_OK, WHACO_E_TIME_BACKWARDS or
+ * settings kept), a running A/B test starts its counts again (its rules
+ * and seed kept), the clock restarts at now_ms. Returns WHACO_OK, WHACO_E_TIME_BACKWARDS or
  * WHACO_E_NOMEM (*in unchanged).
  */
 int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms);
 
 /*
  * Append the whole state as a saved-state file (whaco/serial.h: sections
- * SEGM, TEAM, INTL and FLOR, then the CRC) to b. A state saved before the
- * floor existed (no FLOR) loads with an untracked floor of default settings. Equal states give
+ * SEGM, TEAM, INTL, FLOR, LERN and EXPT, then the CRC) to b. A state saved
+ * before the floor existed (no FLOR) loads with an untracked floor of
+ * default settings; one saved before the experiment (no EXPT), with none. Equal states give
  * identical bytes. Returns WHACO_OK, or WHACO_E_NOMEM with b failed (see whaco/serial.h: its bytes
  * are not a state; clear or release it).
  */

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "whaco/event.h"
+#include "whaco/experiment.h"
 #include "whaco/segment.h"
 #include "whaco/team.h"
 
@@ -275,6 +276,21 @@ void whaco_sim_world_release(struct whaco_sim_world *w);
  */
 int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params *p, int strategy,
                   struct whaco_sim_result *res, struct whaco_sim_outcome *out);
+
+/*
+ * Play the A/B test exp (on, two different rules, its seed) on world w as
+ * the service runs it: the core's tracked floor with the experiment started
+ * at the world's start, so every walk-in is split into an arm and given out
+ * by that arm's rule, and counted in its arm when its visit ends -- served,
+ * given up or sent home at closing, so by the end every walk-in has ended.
+ * *res as whaco_sim_run's; *exp_out receives the experiment's counts at
+ * the end (what GET experiment would report: whaco_experiment_report).
+ * Returns WHACO_OK, WHACO_E_CONFIG for exp off or failing its check, or
+ * whaco_sim_run's errors. Reads *w only.
+ */
+int whaco_sim_run_experiment(const struct whaco_sim_world *w, const struct whaco_sim_params *p,
+                             const struct whaco_experiment_config *exp,
+                             struct whaco_sim_result *res, struct whaco_experiment *exp_out);
 
 /* ===== Metrics and statistics ===== */
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "whaco/err.h"
+#include "whaco/experiment.h"
 #include "whaco/floor.h"
 #include "cli/config.h"
 #include "banned.h"
@@ -41,6 +42,8 @@ enum setting_kind {
     SET_ORIGINS,  /* CORS origins for cors_list_add: a list (see config.h) */
     SET_STORE,    /* the store (whaco_store_spec_parse): engine.store, the text in data_dir */
     SET_CHOICE,   /* one of a closed set: the row's parse gives its value (-1: not one) */
+    /* "off", "A,B" or "A,B,SEED" (whaco_experiment_parse) */
+    SET_EXPERIMENT,
 };
 
 /* The C type of the field a setting is stored in. */
@@ -55,6 +58,8 @@ enum field_type {
     F_BOOL,   /* bool */
     F_DOUBLE, /* double */
     F_ENUM,   /* an enum (unsigned, the compiler's choice for these: checked below) */
+    /* struct whaco_experiment_config */
+    F_EXPERIMENT,
 };
 
 enum setting_flags {
@@ -191,6 +196,11 @@ static const struct setting settings[] = {
     {"be-back-to-original", SET_BOOL, FIELD(engine.floor.be_back_to_original, bool, F_BOOL),
      .value = "true|false", .allowed = "expected true or false",
      .help = "a returning be-back goes to the salesperson they had, if free"},
+    {"experiment", SET_EXPERIMENT,
+     FIELD(engine.experiment, struct whaco_experiment_config, F_EXPERIMENT),
+     .value = "off|A,B[,SEED]",
+     .allowed = "expected off, or two different rules A,B, e.g. up-rotation,network",
+     .help = "A/B test: split walk-ins between two assignment rules (docs/experiment.md)"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -317,6 +327,7 @@ static void store_number(struct serve_config *c, const struct setting *s, long l
     case F_BOOL:
     case F_DOUBLE:
     case F_ENUM:
+    case F_EXPERIMENT:
         abort(); /* not a number field: a wrong row in settings[] */
     }
 }
@@ -340,6 +351,7 @@ static long long load_number(const struct serve_config *c, const struct setting 
     case F_BOOL:
     case F_DOUBLE:
     case F_ENUM:
+    case F_EXPERIMENT:
         break;
     }
     abort(); /* not a number field: a wrong row in settings[] */
@@ -444,6 +456,11 @@ static int apply(struct serve_config *c, const struct setting *s, const char *v,
             return -1;
         *(unsigned *)(void *)field = (unsigned)n;
         return 0;
+    case SET_EXPERIMENT:
+        return whaco_experiment_parse(v, (struct whaco_experiment_config *)(void *)field, why,
+                                      whylen) == WHACO_OK
+                   ? 0
+                   : -1;
     }
     abort(); /* not reached: every kind is a case */
 }
@@ -520,6 +537,10 @@ static void format_value(char *buf, size_t cap, const struct serve_config *c,
         return;
     case SET_ORIGINS:
         snprintf(buf, cap, "%zu origins", c->server.cors.n);
+        return;
+    case SET_EXPERIMENT:
+        whaco_experiment_format((const struct whaco_experiment_config *)(const void *)field, buf,
+                                cap);
         return;
     }
     abort(); /* not reached: every kind is a case */

@@ -144,6 +144,16 @@ static int print_event(void *arg, uint64_t seq, int64_t time_ms, uint32_t type, 
         print_name(c->out, "via", ev.via == WHACO_VIA_API ? "api" : "cli", ev.via);
         fprintf(c->out, ",\"row\":%" PRIu32, ev.row);
         break;
+    case WHACO_EV_EXPERIMENT_SETTINGS:
+        fprintf(c->out, ",\"enabled\":%s", ev.experiment.enabled ? "true" : "false");
+        if (ev.experiment.enabled) {
+            print_name(c->out, "assignmentA", whaco_floor_rule_name(ev.experiment.rule[0]),
+                       (long)ev.experiment.rule[0]);
+            print_name(c->out, "assignmentB", whaco_floor_rule_name(ev.experiment.rule[1]),
+                       (long)ev.experiment.rule[1]);
+            fprintf(c->out, ",\"seed\":%" PRIu64, ev.experiment.seed);
+        }
+        break;
     case WHACO_EV_TICK:
     case WHACO_EV_DAILY_RESET:
     case WHACO_EV_RESET:
@@ -160,7 +170,8 @@ static int log_usage(FILE *err)
     fputs("usage: whaco log [--data DIR] [--after SEQ]\n"
           "  prints the event log as JSON lines: seq, timeMs, type and the event's ids\n"
           "  (and a floor event's status, outcome or settings; an imported outcome's\n"
-          "  dealId, time as the CRM gave it, and where it came from)\n",
+          "  dealId, time as the CRM gave it, and where it came from; an experiment's\n"
+          "  rules and seed)\n",
           err);
     return 2;
 }

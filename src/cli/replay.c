@@ -1,7 +1,8 @@
 /*
  * replay.c: `whaco replay --data DIR` -- re-run a service's recorded
  * history under other assignment strategies (whaco_sim_world_from_events)
- * and print the same report as `whaco simulate`.
+ * and print the same report as `whaco simulate`, with `--experiment A,B`
+ * an A/B test of two rules played on the recorded walk-ins (simexp.c).
  *
  * The store is only read: the command refuses a store that does not exist
  * (WHACO_STORE_MUST_EXIST; opening would create one), and whaco_store_open
@@ -21,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/csv.h"
+#include "cli/simexp.h"
 #include "cli/simout.h"
 #include "banned.h"
 
@@ -29,6 +31,7 @@ static int usage(FILE *err)
     fputs("usage: whaco replay --data DIR [--strategy NAME|all] [--from YYYY-MM-DD]\n"
           "                    [--to YYYY-MM-DD] [--replications N] [--seed S] [--max-load N]\n"
           "                    [--json] [--plot FILE.svg]\n"
+          "                    [--experiment A,B[,SEED] [--detect POINTS]]\n"
           "  dates are local days (TZ); --to is inclusive\n",
           err);
     return 2;
@@ -121,7 +124,36 @@ struct options {
     uint64_t seed;     /* --seed */
     uint64_t max_load; /* --max-load, 0: the model's */
     int json;          /* --json */
+    int have_mask;     /* --strategy was given */
+    double detect;     /* --detect: points to plan the A/B test for */
+    /* --experiment: an A/B test, or off */
+    struct whaco_experiment_config exp;
 };
+
+/* --experiment or --detect (a names which) from v; 0, or nonzero if bad. */
+static int parse_experiment(const char *a, const char *v, struct options *o)
+{
+    char why[256];
+    if (!strcmp(a, "--experiment"))
+        return !v || whaco_experiment_parse(v, &o->exp, why, sizeof why) != WHACO_OK;
+    double d;
+    int bad = !v || csv_parse_double(v, &d) || !(d >= 0.1 && d <= 50.0);
+    if (!bad)
+        o->detect = d;
+    return bad;
+}
+
+/* With an experiment: both rules on the whole floor too, and its seed. */
+static void experiment_defaults(struct options *o)
+{
+    if (!o->exp.enabled)
+        return;
+    unsigned both =
+        1u << simexp_strategy_of(o->exp.rule[0]) | 1u << simexp_strategy_of(o->exp.rule[1]);
+    o->mask = o->have_mask ? o->mask | both : both;
+    if (!o->exp.seed)
+        o->exp.seed = o->seed;
+}
 
 /* --replications, --seed or --max-load (a names which) from v; 0, or nonzero if bad. */
 static int parse_count(const char *a, const char *v, struct options *o)
@@ -147,7 +179,8 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
                           .from = INT64_MIN,
                           .to = INT64_MAX,
                           .reps = 20,
-                          .seed = 1};
+                          .seed = 1,
+                          .detect = 3.0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
@@ -157,6 +190,10 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
             i++;
         } else if (!strcmp(a, "--strategy")) {
             bad = simout_parse_strategies(v, &o->mask);
+            o->have_mask = 1;
+            i++;
+        } else if (!strcmp(a, "--experiment") || !strcmp(a, "--detect")) {
+            bad = parse_experiment(a, v, o);
             i++;
         } else if (!strcmp(a, "--from")) {
             bad = parse_date(v, 0, &o->from);
@@ -191,6 +228,7 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
         fprintf(err, "whaco replay: --from must be before --to\n");
         return usage(err);
     }
+    experiment_defaults(o);
     return 0;
 }
 
@@ -270,16 +308,25 @@ int whaco_cmd_replay(int argc, char **argv, FILE *out, FILE *err)
         p.max_load = (uint32_t)o.max_load;
     struct replay_ctx ctx = {&lg, state, state_len, o.from, o.to, o.seed, err};
     struct simout so;
-    if (simout_run_worlds(&so, &p, replay_world, &ctx, o.reps, o.mask, NULL, err)) {
+    static struct simexp se; /* large: not on the stack */
+    if (simout_run_worlds(&so, &p, replay_world, &ctx, o.reps, o.mask, NULL, err) ||
+        (o.exp.enabled && simexp_run(&se, &p, &o.exp, o.detect, replay_world, &ctx, o.reps, err))) {
         status = 2;
     } else {
         char cmd[512];
         simout_cmdline(argc, argv, "whaco replay", cmd, sizeof cmd);
         if (o.json) {
-            simout_json(&so, cmd, out);
+            simout_json_open(&so, cmd, out);
+            if (o.exp.enabled) {
+                fputs(",\"experiment\":", out);
+                simexp_json(&se, out);
+            }
+            fputs("}\n", out);
         } else {
             print_preamble(out, lg.n);
             simout_table(&so, out);
+            if (o.exp.enabled)
+                simexp_table(&se, out);
         }
         if (o.plot && simout_svg(&so, cmd, o.plot, err))
             status = 2;

@@ -21,16 +21,9 @@
 #include "cli/simout.h"
 #include "banned.h"
 
-struct gen_ctx {
-    const struct whaco_sim_params *p;
-    const struct whaco_sim_member *team;
-    size_t n;
-    uint64_t seed;
-};
-
-static int gen_world(void *ctx, uint64_t rep, struct whaco_sim_world *w)
+int simout_gen_world(void *ctx, uint64_t rep, struct whaco_sim_world *w)
 {
-    const struct gen_ctx *g = ctx;
+    const struct simout_gen *g = ctx;
     whaco_sim_world_generate(w, g->p, g->team, g->n, g->seed + rep);
     return 0;
 }
@@ -39,8 +32,8 @@ int simout_run(struct simout *so, const struct whaco_sim_params *p,
                const struct whaco_sim_member *team, size_t n, uint64_t seed, uint64_t reps,
                unsigned mask, FILE *walkins, FILE *err)
 {
-    struct gen_ctx g = {p, team, n, seed};
-    return simout_run_worlds(so, p, gen_world, &g, reps, mask, walkins, err);
+    struct simout_gen g = {p, team, n, seed};
+    return simout_run_worlds(so, p, simout_gen_world, &g, reps, mask, walkins, err);
 }
 
 void simout_walkins_header(FILE *f)
@@ -219,6 +212,12 @@ void simout_table(const struct simout *so, FILE *out)
 
 void simout_json(const struct simout *so, const char *cmdline, FILE *out)
 {
+    simout_json_open(so, cmdline, out);
+    fputs("}\n", out);
+}
+
+void simout_json_open(const struct simout *so, const char *cmdline, FILE *out)
+{
     fputs("{\"command\":", out);
     cli_json_string(out, cmdline);
     fprintf(out, ",\"replications\":%" PRIu64 ",\"teamSize\":%zu,\"walkinsPerReplication\":%.6g",
@@ -251,7 +250,7 @@ void simout_json(const struct simout *so, const char *cmdline, FILE *out)
                 ",\"networkActiveDealsAtEnd\":%.6g}",
                 so->served[s], so->guessed[s], so->net_active[s]);
     }
-    fputs("]}\n", out);
+    fputc(']', out);
 }
 
 static void xml_text(FILE *f, const char *s)

@@ -42,12 +42,24 @@ int simout_run(struct simout *so, const struct whaco_sim_params *p,
                const struct whaco_sim_member *team, size_t n, uint64_t seed, uint64_t reps,
                unsigned mask, FILE *walkins, FILE *err);
 
+/* Those synthetic worlds, for another pass over them: a simout_world_cb on a struct simout_gen. */
+struct simout_gen {
+    const struct whaco_sim_params *p;
+    const struct whaco_sim_member *team;
+    size_t n;
+    uint64_t seed; /* replication r's world has seed + r */
+};
+int simout_gen_world(void *ctx, uint64_t rep, struct whaco_sim_world *w);
+
 /* Write the header row of the walk-ins CSV to f. */
 void simout_walkins_header(FILE *f);
 
 void simout_release(struct simout *so);
 void simout_table(const struct simout *so, FILE *out);
 void simout_json(const struct simout *so, const char *cmdline, FILE *out);
+
+/* simout_json without its closing "}\n", for a caller that adds keys after the strategies. */
+void simout_json_open(const struct simout *so, const char *cmdline, FILE *out);
 int simout_svg(const struct simout *so, const char *cmdline, const char *file, FILE *err);
 void simout_sweep_row(const struct simout *so, const char *label, FILE *out);
 

@@ -2,8 +2,10 @@
  * simulate.c: `whaco simulate` -- compare lead-assignment strategies on a
  * simulated sales floor (whaco/sim.h, docs/simulation.md), with a team
  * given by size or read from a file, and `--sweep`'s table of the ranking
- * over arrival rates, team sizes and skill spreads. The runs and the
- * reports are simout.c's, shared with `whaco replay`.
+ * over arrival rates, team sizes and skill spreads; `--experiment A,B`
+ * plays an A/B test of two rules as the service runs it and says how many
+ * days one needs (simexp.c). The runs and the reports are simout.c's and
+ * simexp.c's, shared with `whaco replay`.
  *
  * Every replication builds one world (seed + replication number) and plays
  * every chosen strategy on it: common random numbers, so the paired
@@ -17,6 +19,7 @@
 #include "whaco/sim.h"
 #include "cli/cli.h"
 #include "cli/csv.h"
+#include "cli/simexp.h"
 #include "cli/simout.h"
 #include "cli/teamfile.h"
 #include "banned.h"
@@ -28,8 +31,11 @@ static int usage(FILE *err)
           "                      [--arrival-rate X] [--max-load N] [--patience MIN]\n"
           "                      [--feature-gain X] [--hidden-skills X] [--observed-skills on|off]\n"
           "                      [--json] [--plot FILE.svg] [--walkins FILE.csv] [--sweep]\n"
+          "                      [--experiment A,B[,SEED] [--detect POINTS]]\n"
           "  strategies: up-rotation round-robin least-busy random skill-match oscillator\n"
-          "              network (oscillator-desk)\n",
+          "              network (oscillator-desk)\n"
+          "  --experiment: an A/B test of two floor rules (network, up-rotation, round-robin,\n"
+          "  least-busy), split per walk-in; --detect: the difference to plan for (3 points)\n",
           err);
     return 2;
 }
@@ -93,6 +99,10 @@ struct options {
     uint64_t team_size;        /* --team-size */
     int have_size;             /* --team-size was given */
     unsigned mask;             /* --strategy: bit s for strategy s */
+    int have_mask;             /* --strategy was given */
+    /* --experiment: an A/B test, or off */
+    struct whaco_experiment_config exp;
+    double detect; /* --detect: points to plan the A/B test for */
     const char *team_file;     /* --team, or NULL */
     const char *plot;          /* --plot: an SVG chart to write, or NULL */
     const char *walkins;       /* --walkins: every walk-in of every run as CSV, or NULL */
@@ -109,8 +119,16 @@ struct options {
 static int parse_option(const char *a, const char *v, struct options *o, int *takes_value)
 {
     *takes_value = 1;
-    if (!strcmp(a, "--strategy"))
+    if (!strcmp(a, "--strategy")) {
+        o->have_mask = 1;
         return simout_parse_strategies(v, &o->mask) != 0;
+    }
+    if (!strcmp(a, "--experiment")) {
+        char why[256];
+        return !v || whaco_experiment_parse(v, &o->exp, why, sizeof why) != WHACO_OK;
+    }
+    if (!strcmp(a, "--detect"))
+        return parse_num(v, 0.1, 50.0, &o->detect) != 0;
     if (!strcmp(a, "--days"))
         return csv_parse_u64(v, &o->days) || o->days < 1 || o->days > 365;
     if (!strcmp(a, "--replications"))
@@ -172,6 +190,7 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
     o->team_size = 6;
     o->mask = (1u << WHACO_SIM_STRATEGIES) - 1;
     o->spread = 0.6;
+    o->detect = 3.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes_value = 0;
@@ -190,9 +209,16 @@ static int parse_options(int argc, char **argv, struct options *o, FILE *err)
         fprintf(err, "whaco simulate: --team and --team-size are exclusive\n");
         return usage(err);
     }
-    if (o->sweep && (o->team_file || o->json || o->plot || o->walkins)) {
+    if (o->sweep && (o->team_file || o->json || o->plot || o->walkins || o->exp.enabled)) {
         fprintf(err, "whaco simulate: --sweep uses default teams and prints a table only\n");
         return usage(err);
+    }
+    if (o->exp.enabled) { /* the two rules on the whole floor too: what the test measures */
+        unsigned both =
+            1u << simexp_strategy_of(o->exp.rule[0]) | 1u << simexp_strategy_of(o->exp.rule[1]);
+        o->mask = o->have_mask ? o->mask | both : both;
+        if (!o->exp.seed)
+            o->exp.seed = o->seed; /* replication r: --seed + r, like its world */
     }
     o->p.days = (uint32_t)o->days;
     if (o->max_load)
@@ -233,14 +259,26 @@ int whaco_cmd_simulate(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "whaco simulate: cannot write %s: %s\n", o.walkins, strerror(errno));
         failed = 1;
     }
+    static struct simexp se; /* large: not on the stack */
+    struct simout_gen gen = {&o.p, team, n, o.seed};
+    if (!failed && o.exp.enabled)
+        failed = simexp_run(&se, &o.p, &o.exp, o.detect, simout_gen_world, &gen, o.reps, err);
     if (failed)
         return 2;
     char cmd[512];
     simout_cmdline(argc, argv, "whaco simulate", cmd, sizeof cmd);
-    if (o.json)
-        simout_json(&so, cmd, out);
-    else
+    if (o.json) {
+        simout_json_open(&so, cmd, out);
+        if (o.exp.enabled) {
+            fputs(",\"experiment\":", out);
+            simexp_json(&se, out);
+        }
+        fputs("}\n", out);
+    } else {
         simout_table(&so, out);
+        if (o.exp.enabled)
+            simexp_table(&se, out);
+    }
     if (o.plot && simout_svg(&so, cmd, o.plot, err))
         status = 2;
     simout_release(&so);

@@ -26,10 +26,11 @@
  *     outcome             str customerId, u8 outcome (enum whaco_outcome), str salespersonId
  *                         ("" none), str dealId ("" none), i64 the outcome's time (ms), u8 via
  *                         (enum whaco_outcome_via), u32 row
+ *     experiment_settings u8 enabled, u8 rule A, u8 rule B, u64 seed (all 0 when off)
  *   Formats 1 and 2 are read too. Format 2 (the floor, before unknown
- *   fields and the outcome event) is the same but for analyze, whose
+ *   fields, the outcome and the experiment_settings events) is the same but for analyze, whose
  *   customer was complete (WHACO_CUSTOMER_COMPLETE: every field, no missing
- *   set), and has no outcome type. Format 1 (before the floor) is format 2
+ *   set), and has neither of those types. Format 1 (before the floor) is format 2
  *   but for deal_closed, which had no customerId.
  * The payload is exactly consumed; anything left over is corruption.
  */
@@ -344,6 +345,38 @@ static int apply_outcome(struct whaco_intel *in, const struct whaco_event *ev,
     int rc = whaco_intel_outcome(in, &row, ev->time_ms, &out->news, &out->outcome);
     if (field)
         *field = out->outcome.field;
+    return rc;
+}
+
+static void encode_experiment_settings(const struct whaco_event *ev, struct whaco_buf *b)
+{
+    whaco_buf_put_u8(b, ev->experiment.enabled ? 1u : 0u);
+    whaco_buf_put_u8(b, ev->experiment.rule[0]);
+    whaco_buf_put_u8(b, ev->experiment.rule[1]);
+    whaco_buf_put_u64(b, ev->experiment.seed);
+}
+
+static void decode_experiment_settings(struct whaco_event *ev, struct whaco_reader *r,
+                                       uint8_t format)
+{
+    if (format < 3) /* format 3 brought the type */
+        whaco_reader_fail(r);
+    uint8_t enabled = whaco_reader_u8(r);
+    ev->experiment.enabled = enabled != 0;
+    ev->experiment.rule[0] = whaco_reader_u8(r);
+    ev->experiment.rule[1] = whaco_reader_u8(r);
+    ev->experiment.seed = whaco_reader_u64(r);
+    if (enabled > 1 || whaco_experiment_config_check(&ev->experiment, NULL) != WHACO_OK)
+        whaco_reader_fail(r);
+}
+
+static int apply_experiment_settings(struct whaco_intel *in, const struct whaco_event *ev,
+                                     struct whaco_event_result *out, const char **field)
+{
+    (void)out;
+    int rc = whaco_intel_configure_experiment(in, &ev->experiment, ev->time_ms);
+    if (rc == WHACO_E_CONFIG && field)
+        *field = "experiment";
     return rc;
 }
 

@@ -15,6 +15,9 @@
  *     clocked-out members have 0.
  *   - After every event, either nobody waits or nobody is free: the line
  *     moves the moment a slot frees (dispatch).
+ *   - A walk-in in an A/B test's arm (arm 1 or 2, whaco/experiment.h) is
+ *     given out by its arm_rule, every other one by cfg.rule: with no
+ *     experiment the floor decides exactly as it did before arms existed.
  * Every event checks everything it can refuse before it changes anything,
  * so an error leaves the floor and the team as they were.
  */
@@ -311,15 +314,17 @@ static double network_score(const struct whaco_floor *f, const struct whaco_team
 }
 
 /*
- * The free member the rule gives walk-in v, or SIZE_MAX if nobody is free.
- * Ties go to the earlier in the up order.
+ * The free member the rule gives walk-in v, or SIZE_MAX if nobody is free:
+ * the rule of v's A/B test arm if it is in one, else the floor's. Ties go
+ * to the earlier in the up order.
  */
 static size_t pick(const struct whaco_floor *f, const struct whaco_team *t,
                    const struct whaco_visit *v)
 {
     size_t best = SIZE_MAX;
     double best_score = 0.0;
-    if (f->cfg.rule == WHACO_RULE_ROUND_ROBIN) {
+    enum whaco_floor_rule rule = v->arm ? (enum whaco_floor_rule)v->arm_rule : f->cfg.rule;
+    if (rule == WHACO_RULE_ROUND_ROBIN) {
         /* The next free member after the last one chosen, in team order. */
         size_t last, n = t->n;
         size_t start = whaco_team_find(t, f->last_rr, &last) == WHACO_OK ? last + 1 : 0;
@@ -334,7 +339,7 @@ static size_t pick(const struct whaco_floor *f, const struct whaco_team *t,
         if (!whaco_floor_is_free(f, t, i))
             continue;
         double score;
-        switch (f->cfg.rule) {
+        switch (rule) {
         case WHACO_RULE_NETWORK:
             score = network_score(f, t, i, v);
             break;
@@ -373,6 +378,8 @@ static void give(struct whaco_floor *f, struct whaco_team *t, uint32_t k, size_t
     copy_id(v->salesperson_id, sizeof v->salesperson_id, m->id);
     v->assigned_ms = now_ms;
     v->override = how == OVERRIDE;
+    if (v->first_wait_ms < 0)
+        v->first_wait_ms = now_ms - v->arrived_ms;
     if (m->active_deals == 0)
         whaco_team_set_phase(t, i, PHASE_NEGOTIATING);
     whaco_team_take_customer(t, i);
@@ -441,6 +448,8 @@ static void end_visit(struct whaco_floor *f, struct whaco_team *t, uint32_t k, i
     if (news) {
         news->ended = true;
         visit_end(&news->end, v, outcome, now_ms);
+        news->end_arm = v->arm;
+        news->end_waited_ms = v->first_wait_ms >= 0 ? v->first_wait_ms : now_ms - v->arrived_ms;
     }
     if (i != SIZE_MAX) {
         let_go(t, i);
@@ -670,11 +679,13 @@ static void name_walk_in(struct whaco_floor *f, struct whaco_visit *v)
 }
 
 int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct whaco_customer *c,
-                       const struct whaco_segment_result *r, int64_t now_ms, uint32_t *visit,
-                       struct whaco_floor_news *news)
+                       const struct whaco_segment_result *r, int64_t now_ms, uint8_t arm,
+                       uint8_t arm_rule, uint32_t *visit, struct whaco_floor_news *news)
 {
     if (!f->tracked)
         return WHACO_E_FLOOR_OFF;
+    if (arm > 2 || (arm && !whaco_floor_rule_name(arm_rule)))
+        return WHACO_E_CONFIG;
     int32_t open = whaco_floor_find(f, c->id);
     if (open >= 0) {
         /* Still in the store: not a new walk-in, but what is known of it now. */
@@ -700,6 +711,9 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
     v->arrived_ms = now_ms;
     v->cluster_id = r->cluster_id;
     v->priority = r->priority;
+    v->arm = arm;
+    v->arm_rule = arm ? arm_rule : 0;
+    v->first_wait_ms = -1;
     whaco_walkin_profile(&v->profile, c, r);
     *visit = f->n_open++;
     /* Only this walk-in can be waiting with someone free: the line was empty
@@ -707,6 +721,12 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
      * leaves everything as it is. */
     dispatch(f, t, now_ms, news);
     return WHACO_OK;
+}
+
+void whaco_floor_clear_arms(struct whaco_floor *f)
+{
+    for (uint32_t k = 0; k < f->n_open; k++)
+        f->open[k].arm = f->open[k].arm_rule = 0;
 }
 
 /* The open walk-in customer_id, or the error that says why there is none. */
@@ -873,7 +893,8 @@ void whaco_floor_copy_for_reading(struct whaco_floor *dst, const struct whaco_fl
  * u8 tracking, u8 rule, u32 max_customers, u8 be_back_to_original; u8
  * tracked; u64 next_up, u64 walkins; str last_rr; u32 n_open, then each
  * open walk-in (str customer, str salesperson, str original, i64 arrived,
- * i64 assigned, i32 cluster, f64 priority, u8 override, its profile);
+ * i64 assigned, i32 cluster, f64 priority, u8 override, u8 arm, u8
+ * arm_rule, i64 first_wait, its profile);
  * the two rings, each u32 count then its entries oldest first (str
  * customer, str salesperson, i64 ended, u8 outcome, its profile). A profile
  * is whaco_walkin_profile_encode's.
@@ -916,6 +937,9 @@ void whaco_floor_encode(const struct whaco_floor *f, struct whaco_buf *b)
         whaco_buf_put_u32(b, (uint32_t)v->cluster_id);
         whaco_buf_put_f64(b, v->priority);
         whaco_buf_put_u8(b, v->override ? 1u : 0u);
+        whaco_buf_put_u8(b, v->arm);
+        whaco_buf_put_u8(b, v->arm_rule);
+        whaco_buf_put_i64(b, v->first_wait_ms);
         whaco_walkin_profile_encode(&v->profile, b);
     }
     encode_ring(b, f->recent, WHACO_FLOOR_RECENT, f->recent_head, f->recent_count);
@@ -1004,11 +1028,18 @@ void whaco_floor_decode(struct whaco_floor *f, const struct whaco_team *t, struc
         v->priority = whaco_reader_f64(r);
         uint8_t override = whaco_reader_u8(r);
         v->override = override != 0;
+        v->arm = whaco_reader_u8(r);
+        v->arm_rule = whaco_reader_u8(r);
+        v->first_wait_ms = whaco_reader_i64(r);
         whaco_walkin_profile_decode(&v->profile, r);
         bool known = waiting(v) || whaco_team_find(t, v->salesperson_id, &i) == WHACO_OK;
-        if (r->err != WHACO_OK || !v->customer_id[0] || !known || override > 1 ||
-            v->cluster_id < 0 || v->cluster_id >= WHACO_CLUSTERS || !isfinite(v->priority) ||
-            whaco_floor_find(f, v->customer_id) != (int32_t)k)
+        /* In an arm with a rule, or in none with 0; served means it had a first salesperson. */
+        bool arm_ok =
+            v->arm <= 2 && (v->arm ? whaco_floor_rule_name(v->arm_rule) != NULL : v->arm_rule == 0);
+        bool wait_ok = v->first_wait_ms >= -1 && (waiting(v) || v->first_wait_ms >= 0);
+        if (r->err != WHACO_OK || !v->customer_id[0] || !known || override > 1 || !arm_ok ||
+            !wait_ok || v->cluster_id < 0 || v->cluster_id >= WHACO_CLUSTERS ||
+            !isfinite(v->priority) || whaco_floor_find(f, v->customer_id) != (int32_t)k)
             whaco_reader_fail(r);
     }
     decode_ring(r, f->recent, WHACO_FLOOR_RECENT, &f->recent_head, &f->recent_count);

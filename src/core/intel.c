@@ -46,6 +46,7 @@ int whaco_intel_init(struct whaco_intel *in, const struct whaco_segment_config *
     whaco_floor_config_default(&floor_cfg);
     whaco_floor_init(&in->floor, &floor_cfg);
     whaco_learn_init(&in->learn);
+    whaco_experiment_init(&in->exp);
     rc = whaco_segmenter_init(&in->seg, seg_cfg, field);
     if (rc == WHACO_OK)
         rc = whaco_team_init(&in->team, team_cfg, field);
@@ -98,15 +99,21 @@ unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
 
 /*
  * A walk-in on a tracked floor (whaco_floor_arrive; room was checked): its
- * salesperson (assign_rc, assigned) or its place at the desk.
+ * salesperson (assign_rc, assigned) or its place at the desk. A new one is
+ * split into an arm of the A/B test, if one runs, and given out by its rule.
  */
 static void arrive(struct whaco_intel *in, const struct whaco_customer *c, int64_t now_ms,
                    struct whaco_analysis *a)
 {
     uint32_t k = 0;
+    uint8_t arm = 0, rule = 0;
     a->returning = whaco_floor_find(&in->floor, c->id) >= 0;
-    int rc = whaco_floor_arrive(&in->floor, &in->team, c, &a->segment, now_ms, &k, NULL);
-    (void)rc; /* cannot fail: the floor is tracked and has room or knows c */
+    if (!a->returning) {
+        arm = whaco_experiment_draw(&in->exp);
+        rule = arm ? in->exp.cfg.rule[arm - 1] : 0;
+    }
+    int rc = whaco_floor_arrive(&in->floor, &in->team, c, &a->segment, now_ms, arm, rule, &k, NULL);
+    (void)rc; /* cannot fail: the floor is tracked and has room or knows c; the arm is drawn */
     const struct whaco_visit *v = &in->floor.open[k];
     a->floor_tracked = true;
     memcpy(a->customer_id, v->customer_id, sizeof a->customer_id);
@@ -176,7 +183,8 @@ static int check_visit(const struct whaco_intel *in, const char *customer_id, in
 
 /*
  * A walk-in ended (news->ended): the close model and the segment's rate learn
- * its outcome, and so does its salesperson's record (whaco_team_count_outcome).
+ * its outcome, and so does its salesperson's record (whaco_team_count_outcome);
+ * the A/B test counts it in its arm, if it is in one.
  */
 static void learn_ended(struct whaco_intel *in, const struct whaco_floor_news *news)
 {
@@ -185,6 +193,7 @@ static void learn_ended(struct whaco_intel *in, const struct whaco_floor_news *n
         return;
     const struct whaco_visit_end *e = &news->end;
     bool sold = e->outcome == WHACO_OUTCOME_SOLD;
+    whaco_experiment_observe(&in->exp, news->end_arm, sold, news->end_waited_ms);
     whaco_learn_outcome(&in->learn, &e->profile, sold);
     if (e->salesperson_id[0] && whaco_team_find(&in->team, e->salesperson_id, &i) == WHACO_OK)
         whaco_team_count_outcome(&in->team, i, e->profile.cluster, sold);
@@ -461,6 +470,20 @@ int whaco_intel_configure_floor(struct whaco_intel *in, const struct whaco_floor
     return whaco_floor_configure(&in->floor, &in->team, cfg, now_ms, news);
 }
 
+int whaco_intel_configure_experiment(struct whaco_intel *in,
+                                     const struct whaco_experiment_config *cfg, int64_t now_ms)
+{
+    int rc = check_time(in, now_ms);
+    if (rc == WHACO_OK)
+        rc = whaco_experiment_config_check(cfg, NULL);
+    if (rc != WHACO_OK)
+        return rc;
+    advance_to(in, now_ms);
+    whaco_experiment_start(&in->exp, cfg, now_ms);
+    whaco_floor_clear_arms(&in->floor);
+    return WHACO_OK;
+}
+
 int whaco_intel_tick(struct whaco_intel *in, int64_t now_ms)
 {
     int rc = check_time(in, now_ms);
@@ -501,6 +524,7 @@ int whaco_intel_reset(struct whaco_intel *in, int64_t now_ms)
     whaco_segmenter_init(&in->seg, &seg_cfg, NULL);
     whaco_floor_init(&in->floor, &in->floor.cfg);
     whaco_learn_init(&in->learn);
+    whaco_experiment_start(&in->exp, &in->exp.cfg, now_ms);
     in->clock_ms = now_ms;
     in->clock_set = true;
     return WHACO_OK;
@@ -535,6 +559,10 @@ int whaco_intel_save(const struct whaco_intel *in, struct whaco_buf *b)
     whaco_learn_encode(&in->learn, b);
     whaco_state_section_end(&w, s);
 
+    s = whaco_state_section_begin(&w, WHACO_TAG_EXPERIMENT);
+    whaco_experiment_encode(&in->exp, b);
+    whaco_state_section_end(&w, s);
+
     whaco_state_finish(&w);
     return whaco_buf_error(b);
 }
@@ -549,11 +577,12 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
     struct whaco_floor *floor = whaco_malloc(sizeof *floor);
     struct whaco_team team;
     struct whaco_learn learn;
+    struct whaco_experiment exp;
     uint8_t clock_set = 0;
     int64_t clock_ms = 0;
-    /* Sections seen: bits 1 SEGM, 2 TEAM, 4 INTL, 8 FLOR, 16 LERN; the last
-     * two are newer than the others and may be missing (defaults). */
-    const uint32_t required = 7, floor_bit = 8, learn_bit = 16;
+    /* Sections seen: bits 1 SEGM, 2 TEAM, 4 INTL, 8 FLOR, 16 LERN, 32 EXPT;
+     * the last three are newer than the others and may be missing (defaults). */
+    const uint32_t required = 7, floor_bit = 8, learn_bit = 16, exp_bit = 32;
 
     memset(&team, 0, sizeof team);
     if (!seg || !floor) {
@@ -562,7 +591,8 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
         return WHACO_E_NOMEM;
     }
     whaco_learn_init(&learn);
-    if (rc == WHACO_OK && (n < 3 || n > 5))
+    whaco_experiment_init(&exp);
+    if (rc == WHACO_OK && (n < 3 || n > 6))
         rc = WHACO_E_STATE_CORRUPT;
     for (uint32_t i = 0; rc == WHACO_OK && i < n; i++) {
         rc = whaco_state_section(&r, &tag, &sec);
@@ -589,6 +619,10 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
             whaco_learn_decode(&learn, &sec);
             rc = sec.err;
             seen |= learn_bit;
+        } else if (tag == WHACO_TAG_EXPERIMENT && !(seen & exp_bit)) {
+            whaco_experiment_decode(&exp, &sec);
+            rc = sec.err;
+            seen |= exp_bit;
         } else {
             rc = WHACO_E_STATE_CORRUPT; /* unknown or repeated section */
         }
@@ -607,10 +641,14 @@ int whaco_intel_load(struct whaco_intel *in, const void *p, size_t len)
             if (team.members[i].held || team.members[i].seat.status != WHACO_SEAT_OFF)
                 rc = WHACO_E_STATE_CORRUPT;
     }
+    /* The walk-ins in the store are in the running experiment's arms, or in none. */
+    if (rc == WHACO_OK && !whaco_experiment_fits_floor(&exp, floor))
+        rc = WHACO_E_STATE_CORRUPT;
     if (rc == WHACO_OK) {
         in->seg = *seg;
         in->floor = *floor;
         in->learn = learn;
+        in->exp = exp;
         whaco_team_release(&in->team);
         in->team = team;
         in->clock_set = clock_set;

@@ -847,6 +847,59 @@ static int apply_floor_settings(struct whaco_engine *e, char *errbuf, size_t err
     return rc != WHACO_OK ? rc : WHACO_E_IO;
 }
 
+/*
+ * Whether the configured experiment want is the one the state runs (have):
+ * both off, or the same rules, and the same seed unless want gives none.
+ */
+static bool same_experiment(const struct whaco_experiment_config *want,
+                            const struct whaco_experiment_config *have)
+{
+    if (want->enabled != have->enabled)
+        return false;
+    return !want->enabled || (want->rule[0] == have->rule[0] && want->rule[1] == have->rule[1] &&
+                              (want->seed == 0 || want->seed == have->seed));
+}
+
+/*
+ * The experiment setting, like the floor's (apply_floor_settings): when it
+ * differs from the state's, an EXPERIMENT_SETTINGS event starts the new
+ * experiment (or ends the running one), logged and committed before the
+ * engine starts. Without a seed, the split is seeded with the start's time
+ * in ms, which the event records. A restart with the same setting changes
+ * nothing: the experiment and its counts go on.
+ */
+static int apply_experiment_settings(struct whaco_engine *e, char *errbuf, size_t errlen)
+{
+    const struct whaco_experiment_config *want = &e->cfg.experiment;
+    const char *field = NULL;
+    if (same_experiment(want, &e->intel.exp.cfg))
+        return WHACO_OK;
+    if (whaco_experiment_config_check(want, &field) != WHACO_OK) {
+        errorf(errbuf, errlen, "invalid setting %s", field);
+        return WHACO_E_CONFIG;
+    }
+    struct whaco_event ev;
+    struct whaco_engine_reply reply;
+    uint64_t seq = 0;
+    whaco_event_init(&ev, WHACO_EV_EXPERIMENT_SETTINGS);
+    ev.experiment = *want;
+    if (ev.experiment.enabled && ev.experiment.seed == 0) {
+        int64_t now = stamp(e); /* apply_and_log stamps the event at this time or later */
+        ev.experiment.seed = now > 0 && (uint64_t)now <= WHACO_EXP_SEED_MAX ? (uint64_t)now : 1;
+    }
+    bool io_failed = whaco_store_begin(e->store) != WHACO_OK;
+    int rc = apply_and_log(e, &ev, &reply, &io_failed, &seq);
+    if (rc == WHACO_OK && !io_failed && whaco_store_commit(e->store) == WHACO_OK) {
+        e->stats.last_seq = seq;
+        e->stats.events[WHACO_EV_EXPERIMENT_SETTINGS]++;
+        return WHACO_OK;
+    }
+    whaco_store_rollback(e->store);
+    errorf(errbuf, errlen, "cannot record the new experiment: %s",
+           rc != WHACO_OK ? whaco_strerror(rc) : whaco_store_errmsg(e->store));
+    return rc != WHACO_OK ? rc : WHACO_E_IO;
+}
+
 /*==== Public ==============================================================*/
 
 int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engine **out,
@@ -881,6 +934,8 @@ int whaco_engine_start(const struct whaco_engine_config *cfg, struct whaco_engin
     e->next_check = now + cfg->retry_ms;
     e->sync_due = INT64_MAX;
     rc = apply_floor_settings(e, errbuf, errlen);
+    if (rc == WHACO_OK)
+        rc = apply_experiment_settings(e, errbuf, errlen);
     if (rc != WHACO_OK) {
         engine_free(e);
         return rc;

@@ -60,6 +60,7 @@
 #include "whaco/alloc.h"
 #include "whaco/err.h"
 #include "whaco/event.h"
+#include "whaco/experiment.h"
 #include "whaco/floor.h"
 #include "whaco/learn.h"
 #include "whaco/intel.h"
@@ -1353,6 +1354,63 @@ char *json_up_board(const struct whaco_intel *in, int64_t now_ms)
     put(root, "upOrder", order, &oom);
     put(root, "salespeople", people, &oom);
     put(root, "waiting", board_waiting(f, now_ms, &oom), &oom);
+    put(root, "timestamp", iso(now_ms), &oom);
+    return finish(root, oom);
+}
+
+/*==== The A/B test ====*/
+
+/* {"estimate","low","high"}, or null when it is not known. */
+static json_t *interval(const struct whaco_exp_interval *d, bool *oom)
+{
+    if (!d->known)
+        return json_null();
+    json_t *o = json_object();
+    put(o, "estimate", real(d->estimate), oom);
+    put(o, "low", real(d->low), oom);
+    put(o, "high", real(d->high), oom);
+    return o;
+}
+
+/* One arm of GET experiment. */
+static json_t *experiment_arm(const struct whaco_experiment *x, const struct whaco_exp_report *r,
+                              int k, bool *oom)
+{
+    const struct whaco_exp_arm_report *a = &r->arm[k];
+    json_t *o = json_object();
+    put(o, "name", text(whaco_experiment_arm_name(k)), oom);
+    put(o, "assignment", text(whaco_floor_rule_name(x->cfg.rule[k])), oom);
+    put(o, "walkIns", count(a->walkins), oom);
+    put(o, "ended", count(a->ended), oom);
+    put(o, "deals", count(a->deals), oom);
+    put(o, "closeRate", a->has_rate ? real(a->close_rate) : json_null(), oom);
+    put(o, "waitMeanMinutes", a->has_wait ? real(a->wait_mean_min) : json_null(), oom);
+    put(o, "waitP95Minutes", a->has_wait ? real(a->wait_p95_min) : json_null(), oom);
+    return o;
+}
+
+char *json_experiment(const struct whaco_intel *in, int64_t now_ms)
+{
+    bool oom = false;
+    const struct whaco_experiment *x = &in->exp;
+    json_t *root = json_object();
+    put(root, "enabled", json_boolean(x->cfg.enabled), &oom);
+    if (!x->cfg.enabled)
+        return finish(root, oom);
+    struct whaco_exp_report r;
+    whaco_experiment_report(x, &r);
+    json_t *arms = json_array(), *diff = json_object();
+    for (int k = 0; k < WHACO_EXP_ARMS; k++)
+        push(arms, experiment_arm(x, &r, k, &oom), &oom);
+    put(diff, "closeRatePoints", interval(&r.close_points, &oom), &oom);
+    put(diff, "waitMeanMinutes", interval(&r.wait_min, &oom), &oom);
+    put(root, "since", iso(x->since_ms), &oom);
+    put(root, "seed", count(x->cfg.seed), &oom);
+    put(root, "floorTracked", json_boolean(in->floor.tracked), &oom);
+    put(root, "minimumEnded", json_integer(WHACO_EXP_MIN_ENDED), &oom);
+    put(root, "arms", arms, &oom);
+    put(root, "difference", diff, &oom);
+    put(root, "verdict", text(r.verdict_text), &oom);
     put(root, "timestamp", iso(now_ms), &oom);
     return finish(root, oom);
 }

@@ -247,6 +247,17 @@ char *json_customer_assigned(const struct whaco_assignment *a, int64_t time_ms);
  */
 char *json_up_board(const struct whaco_intel *in, int64_t now_ms);
 
+/*
+ * GET experiment: {"enabled":false} with no A/B test; while one runs
+ * {"enabled":true,"since","seed","floorTracked","minimumEnded","arms":[{"name"
+ * ("A", "B"),"assignment","walkIns","ended","deals","closeRate",
+ * "waitMeanMinutes","waitP95Minutes"}] (the last three null before an arm's
+ * first ended walk-in),"difference":{"closeRatePoints","waitMeanMinutes"}
+ * (each {"estimate","low","high"}, B - A, or null while it cannot be
+ * computed),"verdict","timestamp"} (whaco/experiment.h).
+ */
+char *json_experiment(const struct whaco_intel *in, int64_t now_ms);
+
 /* Write Unix ms as "2025-01-17T14:30:00.000Z" into buf (>= 25 bytes). */
 void json_iso8601(int64_t ms, char buf[32]);
 

@@ -295,6 +295,17 @@ static enum MHD_Result read_up_board(struct request *rq)
     return respond_json(rq, 200, body);
 }
 
+/* GET experiment: the A/B test of assignment rules, from the current view. */
+static enum MHD_Result read_experiment(struct request *rq)
+{
+    struct whaco_engine *e = rq->srv->engine;
+    void *h;
+    struct http_view *v = whaco_engine_view_acquire(e, &h);
+    char *body = json_experiment(&v->in, whaco_engine_now(e));
+    whaco_engine_view_release(e, h);
+    return respond_json(rq, 200, body);
+}
+
 static int parse_clock_in(struct request *rq, struct whaco_event *ev, struct api_error *e)
 {
     return json_parse_member_event(body_of(rq), rq->len, WHACO_EV_CLOCK_IN, ev, e);
@@ -524,6 +535,7 @@ static const struct route routes[] = {
      .parse_batch = parse_outcomes,
      .reply = reply_outcomes,
      .reply_status = 200},
+    READ(API "experiment", ROLE_READ, read_experiment),
     {.path = "/healthz",
      .match = MATCH_EXACT,
      .method = "GET",

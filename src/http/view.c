@@ -22,6 +22,7 @@ void *whaco_http_publish(const struct whaco_intel *in, void *ctx)
     v->in.clock_set = in->clock_set;
     whaco_floor_copy_for_reading(&v->in.floor, &in->floor); /* no read shows the ended ones */
     v->in.learn = in->learn;
+    v->in.exp = in->exp;
     whaco_team_status_init(&v->status);
     int rc = whaco_team_copy(&v->in.team, &in->team);
     if (rc == WHACO_OK) {

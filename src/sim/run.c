@@ -47,6 +47,7 @@ struct run {
     const struct whaco_sim_world *w;
     const struct whaco_sim_params *p;
     int strategy;
+    const struct whaco_experiment_config *exp; /* an A/B test on the floor, or NULL */
     bool floor; /* played on the core's tracked floor (every strategy but the oscillator) */
     struct whaco_intel in;
     struct whaco_sim_outcome *out;
@@ -694,6 +695,13 @@ static int run_init(struct run *r, struct whaco_sim_outcome *out)
     fc.rule = floor_rule(r->strategy);
     fc.max_customers = r->floor ? r->p->max_load : 1; /* the oscillator keeps its own lines */
     rc = whaco_intel_configure_floor(&r->in, &fc, w->start_ms, NULL);
+    /* An experiment run splits every walk-in and gives it out by its arm's
+     * rule; any other plays its own rule, even from a recorded state that
+     * ran an experiment (replay). */
+    struct whaco_experiment_config off;
+    memset(&off, 0, sizeof off);
+    if (rc == WHACO_OK)
+        rc = whaco_intel_configure_experiment(&r->in, r->exp ? r->exp : &off, w->start_ms);
     for (size_t m = 0; m < w->n_initial && m < n && rc == WHACO_OK; m++) {
         r->present[m] = true;
         r->idle_since[m] = r->free_since[m] = w->start_ms;
@@ -782,8 +790,13 @@ static int play(struct run *r)
     return rc;
 }
 
-int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params *p, int strategy,
-                  struct whaco_sim_result *res, struct whaco_sim_outcome *out)
+/*
+ * Play strategy on w, with the A/B test exp on the floor if not NULL
+ * (whose counts at the end go to *exp_out); see whaco_sim_run.
+ */
+static int run_one(const struct whaco_sim_world *w, const struct whaco_sim_params *p, int strategy,
+                   const struct whaco_experiment_config *exp, struct whaco_sim_result *res,
+                   struct whaco_sim_outcome *out, struct whaco_experiment *exp_out)
 {
     struct run r;
     if (strategy < 0 || strategy >= WHACO_SIM_STRATEGIES || w->n_members == 0)
@@ -794,18 +807,37 @@ int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params
     r.w = w;
     r.p = p;
     r.strategy = strategy;
+    r.exp = exp;
     r.n = w->n_members;
     int rc = run_init(&r, out);
     if (rc != WHACO_OK)
         return rc;
     rc = play(&r);
-    if (rc == WHACO_OK) {
+    if (rc == WHACO_OK)
         rc = send_home(&r, r.last_t);
     if (rc == WHACO_OK)
         finish(&r, res);
-    }
+    if (rc == WHACO_OK && exp_out)
+        *exp_out = r.in.exp;
     if (!out)
         whaco_free(r.out);
     run_release(&r);
     return rc;
+}
+
+int whaco_sim_run(const struct whaco_sim_world *w, const struct whaco_sim_params *p, int strategy,
+                  struct whaco_sim_result *res, struct whaco_sim_outcome *out)
+{
+    return run_one(w, p, strategy, NULL, res, out, NULL);
+}
+
+int whaco_sim_run_experiment(const struct whaco_sim_world *w, const struct whaco_sim_params *p,
+                             const struct whaco_experiment_config *exp,
+                             struct whaco_sim_result *res, struct whaco_experiment *exp_out)
+{
+    if (!exp->enabled || whaco_experiment_config_check(exp, NULL) != WHACO_OK)
+        return WHACO_E_CONFIG;
+    /* The floor's own rule gives out only what no arm does (none: everyone arrives after the
+     * start). */
+    return run_one(w, p, WHACO_SIM_UP_ROTATION, exp, res, NULL, exp_out);
 }

@@ -1,6 +1,7 @@
 // floorkit.mjs: what the sales floor's API tests share (floor.test.mjs,
-// openapi.test.mjs): the floor's endpoints, and an event-stream reader that
-// keeps the events (helpers.mjs's openEventStream discards them).
+// openapi.test.mjs, experiment.test.mjs): the floor's endpoints, an
+// event-stream reader that keeps the events (helpers.mjs's openEventStream
+// discards them), and an A/B test's split recomputed from its seed.
 import http from 'node:http';
 
 import { API, sleep } from './helpers.mjs';
@@ -78,4 +79,19 @@ export function collectEvents(srv, { token } = {}) {
     req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
     req.end();
   });
+}
+
+const MASK = (1n << 64n) - 1n;
+
+/**
+ * The A/B test's arm (0 A, 1 B) of walk-in number n (0, 1, 2, ...) under
+ * seed, as whaco computes it (whaco_experiment_arm_of): the top bit of
+ * splitmix64's output n + 1 from seed.
+ */
+export function armOf(seed, n) {
+  let z = (BigInt(seed) + BigInt(n + 1) * 0x9e3779b97f4a7c15n) & MASK;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK;
+  z ^= z >> 31n;
+  return Number(z >> 63n);
 }

@@ -9,7 +9,7 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { API, FRAUD_CUSTOMER, SEED_CUSTOMER, TEAM5, addTeam, customer, harness, sleep, TEST_TIMEOUT_MS } from './helpers.mjs';
-import { collectEvents } from './floorkit.mjs';
+import { armOf, collectEvents } from './floorkit.mjs';
 import { METHODS, deref, fetchDoc, liveChecker, makeValidator, undocumented } from './openapikit.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,6 +35,7 @@ const ENDPOINTS = {
   [`${API}/assign`]: 'post',
   [`${API}/up-board`]: 'get',
   [`${API}/outcomes`]: 'post',
+  [`${API}/experiment`]: 'get',
   '/healthz': 'get',
   '/metrics': 'get',
   '/api/openapi.json': 'get',
@@ -431,5 +432,50 @@ test('the floor: every live answer of every floor endpoint (success and each err
   await off.stop();
 
   t.diagnostic(`${c.checked} live floor answers and events checked`);
+  assert.deepEqual(c.failures, []);
+});
+
+test('the A/B test: every live answer of GET experiment (off, running with nothing ended, with figures, 401) matches the document', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const h = harness(t);
+  const dir = await h.tmpdir();
+  const admin = await h.token(dir, 'admin');
+  const read = await h.token(dir, 'read');
+  const seed = 4242;
+  const srv = await h.start({ dataDir: dir, args: ['--require-auth', 'true', '--experiment', `up-rotation,network,${seed}`, '--max-customers', '1'] });
+  const doc = await fetchDoc(srv);
+  const c = liveChecker(doc);
+  const A = (s) => `${API}/${s}`;
+  const W = { token: admin };
+  const get = () => srv.get(A('experiment'), { token: read });
+  c.check('401 experiment', A('experiment'), await srv.get(A('experiment')), 401);
+  c.check('experiment, untracked', A('experiment'), await get(), 200);
+  await addTeam(srv, admin, TEAM5.slice(0, 2));
+  for (const id of ['sp-1', 'sp-2']) assert.equal((await srv.post(A('clock-in'), { salespersonId: id }, W)).status, 200);
+  c.check('experiment, nothing ended', A('experiment'), await get(), 200);
+  // Walk-ins in both arms, some waiting (one each at a time), some buying.
+  for (let n = 0; n < 12; n++) {
+    const r = await srv.post(A('analyze-customer'), { ...customer(n), customerId: `x-${n}` }, W);
+    assert.equal(r.status, 200, r.text);
+    if (n % 3 === 2) {
+      const board = (await srv.get(A('up-board'), W)).body;
+      for (const m of board.salespeople) {
+        for (const v of m.customers) {
+          const k = Number(v.customerId.slice(2));
+          const body = armOf(seed, k) ? { salespersonId: m.id, customerId: v.customerId } : null;
+          const res = body ? await srv.post(A('deal-closed'), body, W) : await srv.post(A('customer-left'), { customerId: v.customerId, outcome: 'no_sale' }, W);
+          assert.equal(res.status, 200, res.text);
+        }
+      }
+    }
+    c.check(`experiment after walk-in ${n}`, A('experiment'), await get(), 200);
+  }
+  const x = (await get()).body;
+  assert.ok(x.arms.every((a) => a.ended >= 2), JSON.stringify(x));
+  assert.ok(x.difference.closeRatePoints && x.difference.waitMeanMinutes, JSON.stringify(x));
+  await srv.stop();
+  const off = await h.start();
+  c.check('experiment, off', A('experiment'), await off.get(A('experiment')), 200);
+  await off.stop();
+  t.diagnostic(`${c.checked} live experiment answers checked`);
   assert.deepEqual(c.failures, []);
 });

@@ -7,7 +7,8 @@
  * refused when the setting is read, not when the server starts); and the
  * table of settings behind serve_config_set and `whaco serve --help`: every
  * setting listed with a default it accepts back, the same names and
- * defaults as README.md's table, the environment's names.
+ * defaults as README.md's table, the environment's names; the experiment
+ * setting from a flag, the environment and a file.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream, setenv */
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cli/config.h"
@@ -134,7 +136,7 @@ static void config__help_lists_every_setting_with_a_default_it_accepts(void **st
     (void)state;
     struct listed l[64];
     size_t n = listed_settings(l, 64);
-    assert_int_equal(n, 29); /* 25, and the floor's four */
+    assert_int_equal(n, 30); /* 25, the floor's four, and the experiment */
     for (size_t i = 0; i < n; i++) {
         struct serve_config c;
         serve_config_default(&c);
@@ -208,6 +210,50 @@ static void config__environment_names_and_unknown_settings(void **state)
     free(text);
 }
 
+/* experiment: a flag, WHACO_EXPERIMENT, a file key; a bad value names the setting and what is
+ * allowed. */
+static void config__experiment_from_every_source(void **state)
+{
+    (void)state;
+    struct serve_config c;
+    char *text = NULL, path[] = "/tmp/whaco-config-XXXXXX";
+    size_t len = 0;
+    serve_config_default(&c);
+    assert_false(c.engine.experiment.enabled);
+    assert_int_equal(serve_config_set(&c, "experiment", "up-rotation,network", "flag", stderr), 0);
+    assert_true(c.engine.experiment.enabled);
+    assert_int_equal(c.engine.experiment.rule[0], WHACO_RULE_UP_ROTATION);
+    assert_int_equal(c.engine.experiment.rule[1], WHACO_RULE_NETWORK);
+    assert_int_equal(c.engine.experiment.seed, 0);
+
+    setenv("WHACO_EXPERIMENT", "least-busy,round-robin,7", 1);
+    assert_int_equal(serve_config_env(&c, stderr), 0);
+    unsetenv("WHACO_EXPERIMENT");
+    assert_int_equal(c.engine.experiment.rule[0], WHACO_RULE_LEAST_BUSY);
+    assert_int_equal(c.engine.experiment.seed, 7);
+
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *file = fdopen(fd, "w");
+    fputs("experiment = off   # back to none\n", file);
+    fclose(file);
+    assert_int_equal(serve_config_file(&c, path, stderr), 0);
+    unlink(path);
+    assert_false(c.engine.experiment.enabled);
+
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(serve_config_set(&c, "experiment", "network,network", "flag", f), -1);
+    assert_int_equal(serve_config_set(&c, "experiment", "network", "flag", f), -1);
+    fclose(f);
+    assert_non_null(strstr(text, "whaco serve: flag: experiment = 'network,network': the rules A "
+                                 "and B must differ (network twice)"));
+    assert_non_null(strstr(text, "whaco serve: flag: experiment = 'network': expected off, or two "
+                                 "different rules A,B from network, up-rotation, round-robin, "
+                                 "least-busy"));
+    assert_false(c.engine.experiment.enabled); /* unchanged */
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +263,7 @@ int main(void)
         cmocka_unit_test(config__help_lists_every_setting_with_a_default_it_accepts),
         cmocka_unit_test(config__readme_lists_the_same_settings_and_defaults),
         cmocka_unit_test(config__environment_names_and_unknown_settings),
+        cmocka_unit_test(config__experiment_from_every_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -385,6 +385,79 @@ static void engine__refuses_to_start_without_a_first_view(void **state)
     assert_int_equal(whaco_engine_stop(e), WHACO_OK);
 }
 
+/* The experiment the engine's state runs now (loaded from its saved state). */
+static struct whaco_experiment running(struct whaco_engine *e)
+{
+    struct whaco_intel in;
+    struct whaco_buf b = fixture_saved_state(e);
+    assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_intel_load(&in, b.data, b.len), WHACO_OK);
+    struct whaco_experiment x = in.exp;
+    whaco_intel_release(&in);
+    whaco_buf_release(&b);
+    return x;
+}
+
+/* Start on cfg, and return the engine's last sequence number and its experiment; stop. */
+static uint64_t start_with(const struct whaco_engine_config *cfg, struct whaco_experiment *x)
+{
+    struct whaco_engine_stats st;
+    struct whaco_engine *e = fixture_start(cfg);
+    whaco_engine_stats(e, &st);
+    *x = running(e);
+    assert_int_equal(whaco_engine_stop(e), WHACO_OK);
+    return st.last_seq;
+}
+
+/*
+ * The experiment setting, like the floor's: a state running another gets an
+ * EXPERIMENT_SETTINGS event at start; without a seed it is the start's
+ * time, and a restart with the same rules keeps the experiment (and its
+ * seed) going; an impossible setting fails the start and names it.
+ */
+static void engine__the_experiment_setting_is_an_event_at_start(void **state)
+{
+    (void)state;
+    struct whaco_engine_config cfg;
+    struct whaco_experiment x;
+    char why[256];
+    fixture_engine_config(&cfg);
+    assert_int_equal(start_with(&cfg, &x), 0); /* off, as the state: nothing logged */
+    assert_false(x.cfg.enabled);
+
+    assert_int_equal(
+        whaco_experiment_parse("up-rotation,network", &cfg.experiment, why, sizeof why), WHACO_OK);
+    assert_int_equal(start_with(&cfg, &x), 1);
+    assert_true(x.cfg.enabled);
+    assert_int_equal(x.cfg.rule[0], WHACO_RULE_UP_ROTATION);
+    assert_int_equal(x.cfg.rule[1], WHACO_RULE_NETWORK);
+    assert_true(x.cfg.seed > 1700000000000u); /* the start's time, in ms */
+    assert_true((int64_t)x.cfg.seed <= x.since_ms && x.since_ms - (int64_t)x.cfg.seed < 1000);
+    uint64_t seed = x.cfg.seed;
+    assert_int_equal(start_with(&cfg, &x), 1); /* the same rules: it goes on */
+    assert_int_equal(x.cfg.seed, seed);
+    cfg.experiment.seed = seed; /* given, and the same: still nothing */
+    assert_int_equal(start_with(&cfg, &x), 1);
+    cfg.experiment.seed = 42; /* another seed: a new experiment */
+    assert_int_equal(start_with(&cfg, &x), 2);
+    assert_int_equal(x.cfg.seed, 42);
+    assert_int_equal(whaco_experiment_parse("least-busy,network", &cfg.experiment, why, sizeof why),
+                     WHACO_OK);
+    assert_int_equal(start_with(&cfg, &x), 3);
+    assert_int_equal(x.cfg.rule[0], WHACO_RULE_LEAST_BUSY);
+    memset(&cfg.experiment, 0, sizeof cfg.experiment);
+    assert_int_equal(start_with(&cfg, &x), 4);
+    assert_false(x.cfg.enabled);
+
+    cfg.experiment.enabled = true;
+    cfg.experiment.rule[0] = cfg.experiment.rule[1] = WHACO_RULE_NETWORK;
+    struct whaco_engine *e = (struct whaco_engine *)&e;
+    char msg[512];
+    assert_int_equal(whaco_engine_start(&cfg, &e, msg, sizeof msg), WHACO_E_CONFIG);
+    assert_null(e);
+    assert_string_equal(msg, "invalid setting experiment");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +471,7 @@ int main(void)
         FIXTURE_TEST(engine__background_ticks_and_midnight),
         FIXTURE_TEST(engine__refuses_a_damaged_data_file),
         FIXTURE_TEST(engine__refuses_to_start_without_a_first_view),
+        FIXTURE_TEST(engine__the_experiment_setting_is_an_event_at_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

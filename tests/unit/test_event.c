@@ -86,6 +86,12 @@ static int sample_events(struct whaco_event *evs)
     evs[n].via = WHACO_VIA_CLI;
     evs[n].row = 7;
     evs[n++].time_ms = T0 + 700005;
+    whaco_event_init(&evs[n], WHACO_EV_EXPERIMENT_SETTINGS);
+    evs[n].experiment.enabled = true;
+    evs[n].experiment.rule[0] = WHACO_RULE_UP_ROTATION;
+    evs[n].experiment.rule[1] = WHACO_RULE_NETWORK;
+    evs[n].experiment.seed = 1795827749783;
+    evs[n++].time_ms = T0 + 700005;
     whaco_event_init(&evs[n], WHACO_EV_DEAL_CLOSED); /* linked to a walk-in */
     memcpy(evs[n].id, "sp-123", 7);
     memcpy(evs[n].customer_id, "cust_123", 9);
@@ -338,8 +344,8 @@ static void event__unknown_fields_take_no_bytes(void **state)
 }
 
 /*
- * Format 2 (before the outcome event) is read as it was; an outcome record
- * claiming format 2, or with an outcome or a source outside their sets, is
+ * Format 2 (before the outcome and experiment_settings events) is read as it
+ * was; a record of either claiming format 2, or an outcome record with an outcome or a source outside their sets, is
  * corruption. (Format 2's analyze records have their own layout:
  * event__format_2_analyze_records_still_decode.)
  */
@@ -357,7 +363,9 @@ static void event__format_2_records_decode_and_outcome_records_are_checked(void 
             whaco_buf_release(&b);
             continue;
         }
-        int want = evs[i].type == WHACO_EV_OUTCOME ? WHACO_E_STATE_CORRUPT : WHACO_OK;
+        int want = evs[i].type == WHACO_EV_OUTCOME || evs[i].type == WHACO_EV_EXPERIMENT_SETTINGS
+                       ? WHACO_E_STATE_CORRUPT
+                       : WHACO_OK;
         assert_int_equal(whaco_event_decode(&back, b.data, b.len), want);
         if (want == WHACO_OK)
             assert_memory_equal(&back, &evs[i], sizeof back);
@@ -406,6 +414,52 @@ static void event__logged_events_meet_the_request_rules(void **state)
     assert_string_equal(field, "id");
     whaco_intel_release(&direct);
     whaco_buf_release(&b);
+}
+
+/*
+ * An experiment_settings record that no server could have written (the
+ * same rule twice, a rule outside the floor's, "off" with a seed, enabled
+ * neither 0 nor 1) is corruption; off, all zero, is a record.
+ */
+static void event__impossible_experiment_settings_are_corrupt(void **state)
+{
+    (void)state;
+    static const uint8_t bad[][4] = {
+        /* enabled, rule A, rule B, seed (low byte) */
+        {1, 2, 2, 7}, {1, 0, 4, 7}, {1, 9, 0, 7}, {0, 0, 0, 7}, {0, 1, 2, 0}, {2, 0, 1, 7},
+    };
+    struct whaco_event back;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct whaco_buf b = WHACO_BUF_INIT;
+        whaco_buf_put_u8(&b, 2);
+        whaco_buf_put_u32(&b, WHACO_EV_EXPERIMENT_SETTINGS);
+        whaco_buf_put_i64(&b, T0);
+        whaco_buf_put_u8(&b, bad[i][0]);
+        whaco_buf_put_u8(&b, bad[i][1]);
+        whaco_buf_put_u8(&b, bad[i][2]);
+        whaco_buf_put_u64(&b, bad[i][3]);
+        if (whaco_event_decode(&back, b.data, b.len) != WHACO_E_STATE_CORRUPT)
+            fail_msg("experiment_settings %zu decoded", i);
+        whaco_buf_release(&b);
+    }
+    struct whaco_buf b = WHACO_BUF_INIT;
+    struct whaco_event off;
+    whaco_event_init(&off, WHACO_EV_EXPERIMENT_SETTINGS);
+    off.time_ms = T0;
+    assert_int_equal(whaco_event_encode(&off, &b), WHACO_OK);
+    assert_int_equal(whaco_event_decode(&back, b.data, b.len), WHACO_OK);
+    assert_false(back.experiment.enabled);
+    whaco_buf_release(&b);
+    /* Applied, an impossible setting names the field and changes nothing. */
+    const char *field = NULL;
+    assert_int_equal(whaco_intel_init(&direct, NULL, NULL, NULL), WHACO_OK);
+    off.experiment.enabled = true;
+    off.experiment.seed = 3;
+    assert_int_equal(whaco_event_apply(&direct, &off, NULL, &field), WHACO_E_CONFIG);
+    assert_string_equal(field, "experiment");
+    assert_false(direct.exp.cfg.enabled);
+    assert_false(direct.clock_set);
+    whaco_intel_release(&direct);
 }
 
 /*
@@ -479,6 +533,7 @@ int main(void)
         cmocka_unit_test(event__format_2_analyze_records_still_decode),
         cmocka_unit_test(event__unknown_fields_take_no_bytes),
         cmocka_unit_test(event__format_2_records_decode_and_outcome_records_are_checked),
+        cmocka_unit_test(event__impossible_experiment_settings_are_corrupt),
         cmocka_unit_test(event__replay_through_the_encoding_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

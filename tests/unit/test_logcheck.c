@@ -202,6 +202,35 @@ static void logcheck__log_prints_every_event_with_its_ids(void **state)
     assert_string_equal(r.out, "");
 }
 
+/* An experiment_settings event: on, with its rules and seed; off, just that. */
+static void logcheck__log_prints_an_experiments_rules_and_seed(void **state)
+{
+    (void)state;
+    struct builder b;
+    struct whaco_event ev;
+    build_open(&b);
+    whaco_event_init(&ev, WHACO_EV_EXPERIMENT_SETTINGS);
+    ev.experiment.enabled = true;
+    ev.experiment.rule[0] = WHACO_RULE_UP_ROTATION;
+    ev.experiment.rule[1] = WHACO_RULE_NETWORK;
+    ev.experiment.seed = 1795827749783;
+    log_event(&b, &ev, 1);
+    whaco_event_init(&ev, WHACO_EV_EXPERIMENT_SETTINGS);
+    log_event(&b, &ev, 1);
+    build_close(&b);
+
+    struct run r;
+    char want[512];
+    run(&r, "log", "--data", fixture_dir, NULL);
+    assert_int_equal(r.status, 0);
+    snprintf(want, sizeof want,
+             "{\"seq\":1,\"timeMs\":%lld,\"type\":\"experiment_settings\",\"enabled\":true,"
+             "\"assignmentA\":\"up-rotation\",\"assignmentB\":\"network\",\"seed\":1795827749783}\n"
+             "{\"seq\":2,\"timeMs\":%lld,\"type\":\"experiment_settings\",\"enabled\":false}\n",
+             T0 + 1000, T0 + 2000);
+    assert_string_equal(r.out, want);
+}
+
 static void logcheck__log_refuses_bad_arguments_and_never_creates_a_database(void **state)
 {
     (void)state;
@@ -360,6 +389,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         FIXTURE_TEST(logcheck__log_prints_every_event_with_its_ids),
+        FIXTURE_TEST(logcheck__log_prints_an_experiments_rules_and_seed),
         FIXTURE_TEST(logcheck__log_refuses_bad_arguments_and_never_creates_a_database),
         FIXTURE_TEST(logcheck__verify_says_yes_for_a_consistent_directory),
         FIXTURE_TEST(logcheck__verify_catches_a_snapshot_that_disagrees_with_the_log),

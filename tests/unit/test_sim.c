@@ -18,6 +18,7 @@
 #include "whaco/event.h"
 #include "whaco/gen.h"
 #include "whaco/intel.h"
+#include "whaco/rng.h"
 #include "whaco/sim.h"
 #include "whaco/team.h"
 
@@ -578,6 +579,82 @@ static void sim__replay_follows_the_floor(void **state)
 }
 
 /*
+ * A log recorded while an A/B test ran: the replay's recorded assignments
+ * follow the arms (the log applied as the service did), but a strategy
+ * plays its own rule from the recorded state -- exactly as from the same
+ * state with no experiment.
+ */
+static void sim__a_recorded_experiment_does_not_steer_a_replayed_strategy(void **state)
+{
+    (void)state;
+    struct whaco_event ev[80];
+    size_t n = 0;
+    struct whaco_rng rng;
+    struct whaco_gen_params gp;
+    whaco_rng_seed(&rng, 3);
+    whaco_gen_params_default(&gp);
+    int64_t t = T0 + 9 * 60 * MINUTE;
+    for (int k = 0; k < 3; k++) {
+        struct whaco_event *e = &ev[n++];
+        whaco_event_init(e, WHACO_EV_ADD_SALESPERSON);
+        snprintf(e->id, sizeof e->id, "sp-%d", k);
+        snprintf(e->name, sizeof e->name, "Sp %d", k);
+        e->skill_level = 0.3 + 0.3 * k;
+        e->natural_frequency = 0.9;
+        e->time_ms = t;
+        log_event(ev, &n, WHACO_EV_CLOCK_IN, t, e->id, NULL);
+    }
+    struct whaco_event *x = &ev[n++];
+    whaco_event_init(x, WHACO_EV_EXPERIMENT_SETTINGS);
+    x->experiment.enabled = true;
+    x->experiment.rule[0] = WHACO_RULE_LEAST_BUSY;
+    x->experiment.rule[1] = WHACO_RULE_NETWORK;
+    x->experiment.seed = 5;
+    x->time_ms = t;
+    for (int k = 0; k < 30; k++) { /* light traffic: often several free, so the rule matters */
+        struct whaco_event *e = &ev[n++];
+        whaco_event_init(e, WHACO_EV_ANALYZE);
+        whaco_gen_customer(&rng, &gp, &e->customer, NULL);
+        snprintf(e->customer.id, sizeof e->customer.id, "c%d", k);
+        e->time_ms = t + 60 * MINUTE + k * 20 * MINUTE;
+    }
+    /* From 10:00 on, when the walk-ins come: the state there runs the experiment. */
+    struct whaco_sim_world w, plain;
+    int64_t from = T0 + 10 * 60 * MINUTE;
+    assert_int_equal(whaco_sim_world_from_events(&w, NULL, 0, ev, n, from, INT64_MAX, 1, NULL),
+                     WHACO_OK);
+    assert_non_null(w.state);
+    struct whaco_intel in;
+    assert_int_equal(whaco_intel_init(&in, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_intel_load(&in, w.state, w.state_len), WHACO_OK);
+    assert_true(in.exp.cfg.enabled);
+    /* The same world from the same state without the experiment. */
+    struct whaco_experiment_config off;
+    memset(&off, 0, sizeof off);
+    assert_int_equal(whaco_intel_configure_experiment(&in, &off, in.clock_ms), WHACO_OK);
+    struct whaco_buf b = WHACO_BUF_INIT;
+    assert_int_equal(whaco_intel_save(&in, &b), WHACO_OK);
+    whaco_intel_release(&in);
+    assert_int_equal(whaco_sim_world_from_events(&plain, NULL, 0, ev, n, from, INT64_MAX, 1, NULL),
+                     WHACO_OK);
+    free(plain.state);
+    plain.state = b.data;
+    plain.state_len = b.len;
+    struct whaco_sim_params p = params();
+    for (int s = 0; s < WHACO_SIM_STRATEGIES; s++) {
+        struct whaco_sim_result ra, rb;
+        struct whaco_sim_outcome oa[40], ob[40];
+        assert_int_equal(whaco_sim_run(&w, &p, s, &ra, oa), WHACO_OK);
+        assert_int_equal(whaco_sim_run(&plain, &p, s, &rb, ob), WHACO_OK);
+        assert_memory_equal(&ra, &rb, sizeof ra);
+        assert_memory_equal(oa, ob, w.n_customers * sizeof oa[0]);
+        assert_true(ra.served > 20);
+    }
+    whaco_sim_world_release(&w);
+    whaco_sim_world_release(&plain);
+}
+
+/*
  * Hidden skills come from a stream of their own: the walk-ins are the same
  * with and without them; each true skill is in [0, 1] and they differ from
  * the entered ones.
@@ -705,9 +782,56 @@ static void sim__replay_follows_outcomes_from_a_crm(void **state)
     whaco_sim_world_release(&w);
 }
 
+/*
+ * An A/B test played as the service runs it: every walk-in is split by the
+ * seed (walk-in number = arrival order), every one ends by the end of the
+ * run (served, gone or sent home), the experiment's deals are the run's,
+ * and the same world and seed give the same bytes.
+ */
+static void sim__an_experiment_splits_every_walk_in_and_counts_it(void **state)
+{
+    (void)state;
+    struct whaco_sim_params p = params();
+    p.arrival_rate = 6.0;
+    struct whaco_sim_world w;
+    world(&w, &p, 4, 11);
+    struct whaco_experiment_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    struct whaco_sim_result r, again;
+    struct whaco_experiment x, y;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &r, &x), WHACO_E_CONFIG); /* off */
+    cfg.enabled = true;
+    cfg.rule[0] = cfg.rule[1] = WHACO_RULE_NETWORK;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &r, &x), WHACO_E_CONFIG); /* the same */
+    cfg.rule[0] = WHACO_RULE_UP_ROTATION;
+    cfg.seed = 99;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &r, &x), WHACO_OK);
+    assert_int_equal(x.draws, w.n_customers);
+    uint64_t in_b = 0;
+    for (size_t i = 0; i < w.n_customers; i++)
+        in_b += (uint64_t)whaco_experiment_arm_of(99, i);
+    assert_int_equal(x.arm[1].walkins, in_b);
+    assert_int_equal(x.arm[0].walkins, w.n_customers - in_b);
+    for (int k = 0; k < WHACO_EXP_ARMS; k++)
+        assert_int_equal(x.arm[k].ended, x.arm[k].walkins);
+    assert_int_equal(x.arm[0].deals + x.arm[1].deals, r.deals);
+    assert_true(r.abandoned + r.at_close > 0); /* some never had a salesperson: their wait counts */
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &again, &y), WHACO_OK);
+    assert_memory_equal(&x, &y, sizeof x);
+    assert_memory_equal(&r, &again, sizeof r);
+    /* Another seed, another split, the same walk-ins. */
+    cfg.seed = 100;
+    assert_int_equal(whaco_sim_run_experiment(&w, &p, &cfg, &again, &y), WHACO_OK);
+    assert_int_equal(again.walkins, r.walkins);
+    assert_true(memcmp(&x.arm, &y.arm, sizeof x.arm) != 0);
+    whaco_sim_world_release(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sim__an_experiment_splits_every_walk_in_and_counts_it),
+        cmocka_unit_test(sim__a_recorded_experiment_does_not_steer_a_replayed_strategy),
         cmocka_unit_test(sim__same_seed_same_results),
         cmocka_unit_test(sim__every_walkin_accounted_for),
         cmocka_unit_test(sim__up_rotation_longest_idle_first),

@@ -58,6 +58,12 @@ static void simulate__bad_options_exit_2(void **state)
         {"simulate", "--feature-gain", "-1", NULL},
         {"simulate", "--walkins", "/nonexistent/dir/w.csv", NULL},
         {"simulate", "--sweep", "--walkins", "w.csv", NULL},
+        {"simulate", "--experiment", "network,network", NULL},
+        {"simulate", "--experiment", "network", NULL},
+        {"simulate", "--experiment", NULL, NULL},
+        {"simulate", "--detect", "0", NULL},
+        {"simulate", "--detect", "51", NULL},
+        {"simulate", "--sweep", "--experiment", "network,up-rotation", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *text = NULL;
@@ -92,6 +98,74 @@ static void simulate__json_and_plot(void **state)
     unlink(svg);
     unlink(csv);
     rmdir(dir);
+}
+
+/*
+ * --experiment: the two rules on the whole floor (the strategies' table has
+ * them, and only them unless --strategy adds more), then the A/B test's
+ * report; the same run twice gives the same bytes; JSON keeps every key of
+ * the strategies' document and adds "experiment".
+ */
+static void simulate__experiment_reports_the_test_and_the_days_it_needs(void **state)
+{
+    (void)state;
+    const char *const args[] = {
+        "simulate", "--days", "2", "--replications", "3", "--experiment", "up-rotation,least-busy",
+        NULL};
+    char *text = NULL, *again = NULL;
+    assert_int_equal(run(whaco_cmd_simulate, &text, args), 0);
+    assert_int_equal(run(whaco_cmd_simulate, &again, args), 0);
+    assert_string_equal(text, again);
+    assert_non_null(strstr(text, "up-rotation"));
+    assert_non_null(strstr(text, "least-busy"));
+    assert_null(strstr(text, "oscillator "));
+    assert_non_null(strstr(text, "A/B test, split per walk-in: A = up-rotation, B = least-busy "
+                                 "(3 replications of 2 business days"));
+    assert_non_null(strstr(text, "(empirical power "));
+    assert_non_null(strstr(text, "to detect 3.0 points (80% power, 5% significance)"));
+    assert_non_null(strstr(text, "split per day instead: B - A "));
+    assert_non_null(strstr(text, "to detect 3.0 points split per day: "));
+    free(text);
+    free(again);
+
+    const char *const json[] = {"simulate",
+                                "--days",
+                                "2",
+                                "--replications",
+                                "3",
+                                "--json",
+                                "--experiment",
+                                "network,round-robin,7",
+                                "--detect",
+                                "5",
+                                "--strategy",
+                                "oscillator",
+                                NULL};
+    assert_int_equal(run(whaco_cmd_simulate, &text, json), 0);
+    assert_memory_equal(text, "{\"command\":", 11);
+    assert_non_null(strstr(text, "\"strategies\":[{\"name\":\"round-robin\""));
+    assert_non_null(strstr(text, "{\"name\":\"oscillator\""));
+    assert_non_null(strstr(text, "{\"name\":\"network\""));
+    assert_non_null(strstr(text, "],\"experiment\":{\"assignmentA\":\"network\","
+                                 "\"assignmentB\":\"round-robin\",\"split\":\"walk-in\","
+                                 "\"replications\":3,"));
+    assert_non_null(strstr(text, "\"detectPoints\":5,\"walkinsPerArmNeeded\":"));
+    assert_non_null(strstr(text, "\"daysNeeded\":"));
+    assert_non_null(strstr(text, ",\"perDay\":{\"closeRatePoints\":{"));
+    assert_memory_equal(text + strlen(text) - 2, "}\n", 2);
+    free(text);
+
+    /* One day per replication: the per-day split has no day-to-day variance to go on. */
+    const char *const one_day[] = {"simulate", "--days", "1", "--replications", "2", "--json",
+                                   "--experiment", "up-rotation,network", NULL};
+    assert_int_equal(run(whaco_cmd_simulate, &text, one_day), 0);
+    assert_non_null(strstr(text, "\"dayCloseRateSdPoints\":[null,null],\"daysNeeded\":null}}"));
+    free(text);
+    const char *const one_text[] = {"simulate", "--days", "1", "--replications", "2",
+                                    "--experiment", "up-rotation,network", NULL};
+    assert_int_equal(run(whaco_cmd_simulate, &text, one_text), 0);
+    assert_non_null(strstr(text, "split per day: unknown (fewer than two business days"));
+    free(text);
 }
 
 /* Write text to dir/name; the path into path[cap]. */
@@ -283,6 +357,17 @@ static void replay__reads_a_recorded_store_without_writing(void **state)
     assert_int_equal(run(whaco_cmd_replay, &text, one), 0);
     assert_non_null(strstr(text, "\"guessedOutcomes\":0"));
     free(text);
+    /* The A/B test on the recorded walk-ins, all of one local day. */
+    const char *const ab[] = {
+        "replay",         "--data", dir, "--experiment", "up-rotation,network",
+        "--replications", "2",      NULL};
+    assert_int_equal(run(whaco_cmd_replay, &text, ab), 0);
+    assert_non_null(strstr(text, "A/B test, split per walk-in: A = up-rotation, B = network "
+                                 "(2 replications of 1 business day,"));
+    free(text);
+    const char *const bad_ab[] = {"replay", "--data", dir, "--experiment", "up-rotation", NULL};
+    assert_int_equal(run(whaco_cmd_replay, &text, bad_ab), 2);
+    free(text);
 
     /* Nothing was appended. */
     assert_int_equal(whaco_store_open(&spec, &s, err, sizeof err), WHACO_OK);
@@ -303,6 +388,7 @@ int main(void)
         cmocka_unit_test(simulate__bad_options_exit_2),
         cmocka_unit_test(simulate__walkins_csv),
         cmocka_unit_test(simulate__json_and_plot),
+        cmocka_unit_test(simulate__experiment_reports_the_test_and_the_days_it_needs),
         cmocka_unit_test(simulate__json_team_file_decodes_escapes),
         cmocka_unit_test(simulate__team_file_errors_say_where_and_what),
         cmocka_unit_test(replay__reads_a_recorded_store_without_writing),
