@@ -103,6 +103,8 @@ struct whaco_visit {
     uint8_t arm, arm_rule;
     int64_t first_wait_ms;               /* arrival to its first salesperson; -1 while none yet */
     struct whaco_walkin_profile profile; /* what its latest analysis saw (whaco/learn.h) */
+    struct whaco_customer customer;      /* its latest analysis's input (docs/learning.md) */
+    bool learned;                        /* the segmenter has learned it (whaco_intel's rule) */
 };
 
 /* A walk-in that ended. */
@@ -151,6 +153,8 @@ struct whaco_floor_news {
     struct whaco_visit_end end; /* ... which one, how, and its profile */
     uint8_t end_arm;            /* ... its A/B test's arm (struct whaco_visit) */
     int64_t end_waited_ms;      /* ... its wait: to its first salesperson, or to its end if none */
+    struct whaco_customer end_customer; /* ... its latest analysis's input (struct whaco_visit) */
+    bool end_learned;                   /* ... whether the segmenter has learned it */
 };
 
 /* Fill cfg with the defaults noted on each field. */
@@ -300,6 +304,9 @@ void whaco_floor_daily_reset(struct whaco_floor *f, struct whaco_team *t);
 
 /* true if member i can take a walk-in now (tracked floor). */
 bool whaco_floor_is_free(const struct whaco_floor *f, const struct whaco_team *t, size_t i);
+
+/* Mark open walk-in `visit` as learned by the segmenter (struct whaco_visit's learned). */
+void whaco_floor_mark_learned(struct whaco_floor *f, uint32_t visit);
 
 /* Whether customer_id is a remembered walk-in that ended (left or bought). */
 bool whaco_floor_ended(const struct whaco_floor *f, const char *customer_id);

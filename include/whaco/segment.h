@@ -330,6 +330,28 @@ int whaco_segment_learn(struct whaco_segmenter *s, const struct whaco_customer *
                         struct whaco_segment_result *out, const char **field);
 
 /*
+ * The two halves of whaco_segment_learn, for a walk-in analysed more than
+ * once in one visit (a tracked floor: docs/learning.md), which teaches the
+ * segmenter once:
+ *
+ * whaco_segment_observe classifies c; if it is an outlier and `remember`,
+ * it enters the anomaly ring (the desk saw it flagged). Nothing else moves.
+ *
+ * whaco_segment_fit classifies c against the model as it is now, counts it
+ * (and as an outlier if it is one) and, if it is not an outlier, updates
+ * the clusters as whaco_segment_learn would; no ring entry. So
+ * observe(c, true) then fit(c), with nothing learned between, leaves *s
+ * exactly as whaco_segment_learn(c) does.
+ *
+ * Both return as whaco_segment_classify; on error *s is unchanged.
+ */
+int whaco_segment_observe(struct whaco_segmenter *s, const struct whaco_customer *c,
+                          int64_t now_ms, bool remember, struct whaco_segment_result *out,
+                          const char **field);
+int whaco_segment_fit(struct whaco_segmenter *s, const struct whaco_customer *c,
+                      struct whaco_segment_result *out, const char **field);
+
+/*
  * Format outlier reasons in the seed's style, strongest first:
  * "FICO significantly different | Income significantly different". Writes
  * at most cap bytes, always NUL-terminated (cap > 0); returns the length the

@@ -450,6 +450,8 @@ static void end_visit(struct whaco_floor *f, struct whaco_team *t, uint32_t k, i
         visit_end(&news->end, v, outcome, now_ms);
         news->end_arm = v->arm;
         news->end_waited_ms = v->first_wait_ms >= 0 ? v->first_wait_ms : now_ms - v->arrived_ms;
+        news->end_customer = v->customer;
+        news->end_learned = v->learned;
     }
     if (i != SIZE_MAX) {
         let_go(t, i);
@@ -637,6 +639,12 @@ void whaco_floor_daily_reset(struct whaco_floor *f, struct whaco_team *t)
 
 /*==== Walk-ins ============================================================*/
 
+void whaco_floor_mark_learned(struct whaco_floor *f, uint32_t visit)
+{
+    if (visit < f->n_open)
+        f->open[visit].learned = true;
+}
+
 int32_t whaco_floor_find(const struct whaco_floor *f, const char *customer_id)
 {
     if (!customer_id || !customer_id[0])
@@ -693,6 +701,7 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
         v->cluster_id = r->cluster_id;
         v->priority = r->priority;
         whaco_walkin_profile(&v->profile, c, r);
+        v->customer = *c;
         *visit = (uint32_t)open;
         return WHACO_OK;
     }
@@ -715,6 +724,7 @@ int whaco_floor_arrive(struct whaco_floor *f, struct whaco_team *t, const struct
     v->arm_rule = arm ? arm_rule : 0;
     v->first_wait_ms = -1;
     whaco_walkin_profile(&v->profile, c, r);
+    v->customer = *c;
     *visit = f->n_open++;
     /* Only this walk-in can be waiting with someone free: the line was empty
      * or nobody was free (dispatch's invariant), so dispatch serves it or
@@ -894,7 +904,8 @@ void whaco_floor_copy_for_reading(struct whaco_floor *dst, const struct whaco_fl
  * tracked; u64 next_up, u64 walkins; str last_rr; u32 n_open, then each
  * open walk-in (str customer, str salesperson, str original, i64 arrived,
  * i64 assigned, i32 cluster, f64 priority, u8 override, u8 arm, u8
- * arm_rule, i64 first_wait, its profile);
+ * arm_rule, i64 first_wait, its profile, its customer in layout
+ * WHACO_CUSTOMER_PARTIAL, u8 learned);
  * the two rings, each u32 count then its entries oldest first (str
  * customer, str salesperson, i64 ended, u8 outcome, its profile). A profile
  * is whaco_walkin_profile_encode's.
@@ -941,6 +952,8 @@ void whaco_floor_encode(const struct whaco_floor *f, struct whaco_buf *b)
         whaco_buf_put_u8(b, v->arm_rule);
         whaco_buf_put_i64(b, v->first_wait_ms);
         whaco_walkin_profile_encode(&v->profile, b);
+        whaco_customer_encode(&v->customer, b);
+        whaco_buf_put_u8(b, v->learned ? 1u : 0u);
     }
     encode_ring(b, f->recent, WHACO_FLOOR_RECENT, f->recent_head, f->recent_count);
     encode_ring(b, f->be_backs, WHACO_FLOOR_BE_BACKS, f->be_back_head, f->be_back_count);
@@ -1032,6 +1045,11 @@ void whaco_floor_decode(struct whaco_floor *f, const struct whaco_team *t, struc
         v->arm_rule = whaco_reader_u8(r);
         v->first_wait_ms = whaco_reader_i64(r);
         whaco_walkin_profile_decode(&v->profile, r);
+        whaco_customer_decode(&v->customer, r, WHACO_CUSTOMER_PARTIAL);
+        uint8_t learned = whaco_reader_u8(r);
+        v->learned = learned == 1;
+        if (learned > 1)
+            whaco_reader_fail(r);
         bool known = waiting(v) || whaco_team_find(t, v->salesperson_id, &i) == WHACO_OK;
         /* In an arm with a rule, or in none with 0; served means it had a first salesperson. */
         bool arm_ok =

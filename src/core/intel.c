@@ -103,7 +103,7 @@ unsigned whaco_recommended_actions(const struct whaco_segment_result *r,
  * split into an arm of the A/B test, if one runs, and given out by its rule.
  */
 static void arrive(struct whaco_intel *in, const struct whaco_customer *c, int64_t now_ms,
-                   struct whaco_analysis *a)
+                   bool learned, struct whaco_analysis *a)
 {
     uint32_t k = 0;
     uint8_t arm = 0, rule = 0;
@@ -114,6 +114,8 @@ static void arrive(struct whaco_intel *in, const struct whaco_customer *c, int64
     }
     int rc = whaco_floor_arrive(&in->floor, &in->team, c, &a->segment, now_ms, arm, rule, &k, NULL);
     (void)rc; /* cannot fail: the floor is tracked and has room or knows c; the arm is drawn */
+    if (learned)
+        whaco_floor_mark_learned(&in->floor, k);
     const struct whaco_visit *v = &in->floor.open[k];
     a->floor_tracked = true;
     memcpy(a->customer_id, v->customer_id, sizeof a->customer_id);
@@ -140,11 +142,27 @@ int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, 
 
     memset(&a, 0, sizeof a);
     advance_to(in, now_ms);
-    rc = whaco_segment_learn(&in->seg, c, now_ms, &a.segment, field);
+    bool learn_now = true;
+    if (in->floor.tracked) {
+        /* One walk-in teaches the segmenter once (docs/learning.md): at its
+         * first complete analysis, else when its visit ends (learn_ended);
+         * every other analysis of it is only observed. */
+        int32_t open = whaco_floor_find(&in->floor, c->id);
+        bool learned = open >= 0 && in->floor.open[open].learned;
+        bool was_outlier = open >= 0 && in->floor.open[open].profile.outlier;
+        learn_now = !learned && whaco_features_known(c) == WHACO_FIELDS_ALL;
+        rc = whaco_segment_observe(&in->seg, c, now_ms, !was_outlier, &a.segment, field);
+    } else {
+        rc = whaco_segment_observe(&in->seg, c, now_ms, true, &a.segment, field);
+    }
+    if (rc == WHACO_OK && learn_now) {
+        struct whaco_segment_result fitted; /* = a.segment: nothing learned since */
+        rc = whaco_segment_fit(&in->seg, c, &fitted, field);
+    }
     if (rc != WHACO_OK)
         return rc; /* unreachable: the customer was checked above */
     if (in->floor.tracked)
-        arrive(in, c, now_ms, &a);
+        arrive(in, c, now_ms, learn_now, &a);
     else
         a.assign_rc = whaco_team_assign(&in->team, a.segment.priority, &a.assigned, NULL);
     if (a.assign_rc == WHACO_OK && !a.queue_position) {
@@ -182,8 +200,9 @@ static int check_visit(const struct whaco_intel *in, const char *customer_id, in
 }
 
 /*
- * A walk-in ended (news->ended): the close model and the segment's rate learn
- * its outcome, and so does its salesperson's record (whaco_team_count_outcome);
+ * A walk-in ended (news->ended): the segmenter learns it from its latest
+ * analysis unless it did at a complete one; the close model and the
+ * segment's rate learn its outcome, and so does its salesperson's record (whaco_team_count_outcome);
  * the A/B test counts it in its arm, if it is in one.
  */
 static void learn_ended(struct whaco_intel *in, const struct whaco_floor_news *news)
@@ -192,6 +211,9 @@ static void learn_ended(struct whaco_intel *in, const struct whaco_floor_news *n
     if (!news->ended)
         return;
     const struct whaco_visit_end *e = &news->end;
+    struct whaco_segment_result fitted;
+    if (!news->end_learned) /* never complete: learned from its latest analysis */
+        (void)whaco_segment_fit(&in->seg, &news->end_customer, &fitted, NULL);
     bool sold = e->outcome == WHACO_OUTCOME_SOLD;
     whaco_experiment_observe(&in->exp, news->end_arm, sold, news->end_waited_ms);
     whaco_learn_outcome(&in->learn, &e->profile, sold);

@@ -7,7 +7,9 @@
  *   - every variance is finite and >= its feature's floor (var_floor[]);
  *   - cluster shares are in [0, 1] and sum to 1 (up to rounding);
  *   - weights are > 0 and sum to WHACO_FEATURES;
- *   - sum of cluster sizes == processed - outliers; ring_count <= outliers;
+ *   - sum of cluster sizes == processed - outliers (customers learned: a
+ *     walk-in on a tracked floor is learned once, possibly after its
+ *     anomaly entered the ring, so the ring is not bounded by outliers);
  *   - a ring customer's unknown fields hold 0 (as they encode and decode);
  *   - log_var, inv_var and log_share hold log(variance), 1/variance and
  *     log(share): caches, not serialised, always recomputed from the values
@@ -661,6 +663,32 @@ int whaco_segment_learn(struct whaco_segmenter *s, const struct whaco_customer *
     return WHACO_OK;
 }
 
+int whaco_segment_observe(struct whaco_segmenter *s, const struct whaco_customer *c,
+                          int64_t now_ms, bool remember, struct whaco_segment_result *out,
+                          const char **field)
+{
+    double x[WHACO_FEATURES];
+    int rc = analyse(s, c, x, out, field);
+    if (rc == WHACO_OK && out->is_outlier && remember)
+        remember_anomaly(s, c, now_ms, out);
+    return rc;
+}
+
+int whaco_segment_fit(struct whaco_segmenter *s, const struct whaco_customer *c,
+                      struct whaco_segment_result *out, const char **field)
+{
+    double x[WHACO_FEATURES];
+    int rc = analyse(s, c, x, out, field);
+    if (rc != WHACO_OK)
+        return rc;
+    s->processed++;
+    if (out->is_outlier)
+        s->outliers++;
+    else
+        learn_normal(s, x, out);
+    return WHACO_OK;
+}
+
 size_t whaco_reason_format(const uint8_t *reasons, unsigned n, char *buf, size_t cap)
 {
     static const char sep[] = " | ", tail[] = " significantly different";
@@ -825,8 +853,7 @@ static int state_valid(const struct whaco_segmenter *s)
         weight_sum += s->weights[j];
     }
     return fabs(share_sum - 1.0) < 1e-9 && fabs(weight_sum - WHACO_FEATURES) < 1e-9 &&
-           s->outliers <= s->processed && sizes == s->processed - s->outliers &&
-           s->ring_count <= s->outliers;
+           s->outliers <= s->processed && sizes == s->processed - s->outliers;
 }
 
 int whaco_segmenter_decode(struct whaco_segmenter *s, struct whaco_reader *r)

@@ -257,6 +257,91 @@ static void learn__the_floor_s_outcomes_teach_the_model(void **state)
     whaco_intel_release(&in_b);
 }
 
+/* A tracked floor with sp-1 on it, at T0. */
+static void tracked(struct whaco_intel *in)
+{
+    struct whaco_member_spec spec = {"sp-1", "One", 0.8, 0.9, 0.0, 0};
+    assert_int_equal(whaco_intel_init(in, NULL, NULL, NULL), WHACO_OK);
+    assert_int_equal(whaco_intel_add_salesperson(in, &spec, T0, NULL), WHACO_OK);
+    assert_int_equal(whaco_intel_clock_in(in, "sp-1", T0, NULL), WHACO_OK);
+}
+
+static void analyze_at(struct whaco_intel *in, const struct whaco_customer *c, int64_t t)
+{
+    struct whaco_analysis an;
+    assert_int_equal(whaco_intel_analyze(in, c, t, &an, NULL), WHACO_OK);
+    assert_false(an.segment.is_outlier);
+}
+
+static void segmenter_eq(const struct whaco_intel *a, const struct whaco_intel *b)
+{
+    struct whaco_buf x = WHACO_BUF_INIT, y = WHACO_BUF_INIT;
+    whaco_segmenter_encode(&a->seg, &x);
+    whaco_segmenter_encode(&b->seg, &y);
+    assert_int_equal(x.len, y.len);
+    assert_memory_equal(x.data, y.data, x.len);
+    whaco_buf_release(&x);
+    whaco_buf_release(&y);
+}
+
+/*
+ * Re-analysis (docs/learning.md): a walk-in analysed three times in one
+ * visit, with more fields each time, teaches the segmenter once, at its
+ * first complete analysis -- the segmenter and the close model are then
+ * byte for byte those of one complete analysis (the team's phases differ in
+ * their last bits: the network was stepped at more moments) -- and an
+ * incomplete analysis teaches nothing until the visit ends, when the
+ * walk-in's latest analysis is learned.
+ */
+static void learn__three_partial_analyses_teach_as_one_full_one(void **state)
+{
+    (void)state;
+    struct whaco_customer full = {"c-1", 735, 82000, 31000, 4000, 6000, 2, 70, 0.72, 0};
+    struct whaco_customer first = full, second = full;
+    first.missing = WHACO_FIELD_CREDIT_SCORE | WHACO_FIELD_ANNUAL_INCOME |
+                    WHACO_FIELD_DOWN_PAYMENT | WHACO_FIELD_TRADE_VALUE | WHACO_FIELD_TIME_ON_LOT;
+    first.credit_score = first.annual_income = first.down_payment = first.trade_value = 0.0;
+    first.time_on_lot = 0.0;
+    second.missing = WHACO_FIELD_TIME_ON_LOT;
+    second.time_on_lot = 0.0;
+
+    tracked(&in_a);
+    tracked(&in_b);
+    analyze_at(&in_a, &first, T0 + MINUTE);
+    analyze_at(&in_a, &second, T0 + 2 * MINUTE);
+    segmenter_eq(&in_a, &in_b); /* nothing learned yet */
+    analyze_at(&in_a, &full, T0 + 3 * MINUTE);
+    analyze_at(&in_b, &full, T0 + MINUTE);
+    segmenter_eq(&in_a, &in_b);
+    assert_int_equal(in_a.seg.processed, 1);
+    assert_int_equal(whaco_intel_customer_left(&in_a, "c-1", WHACO_OUTCOME_NO_SALE, NULL,
+                                               T0 + 9 * MINUTE, NULL),
+                     WHACO_OK);
+    assert_int_equal(whaco_intel_customer_left(&in_b, "c-1", WHACO_OUTCOME_NO_SALE, NULL,
+                                               T0 + 9 * MINUTE, NULL),
+                     WHACO_OK);
+    segmenter_eq(&in_a, &in_b);
+    assert_memory_equal(&in_a.learn, &in_b.learn, sizeof in_a.learn);
+    assert_memory_equal(in_a.floor.recent, in_b.floor.recent, sizeof in_a.floor.recent);
+    whaco_intel_release(&in_a);
+    whaco_intel_release(&in_b);
+
+    /* Never complete: learned once, at the end, from the latest analysis. */
+    tracked(&in_a);
+    tracked(&in_b);
+    analyze_at(&in_a, &first, T0 + MINUTE);
+    analyze_at(&in_a, &second, T0 + 2 * MINUTE);
+    assert_int_equal(in_a.seg.processed, 0);
+    assert_int_equal(whaco_intel_deal_closed(&in_a, "sp-1", "c-1", T0 + 9 * MINUTE, NULL),
+                     WHACO_OK);
+    assert_int_equal(in_a.seg.processed, 1);
+    struct whaco_segment_result r;
+    assert_int_equal(whaco_segment_learn(&in_b.seg, &second, T0, &r, NULL), WHACO_OK);
+    segmenter_eq(&in_a, &in_b);
+    whaco_intel_release(&in_a);
+    whaco_intel_release(&in_b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +349,7 @@ int main(void)
         cmocka_unit_test(learn__recovers_a_known_probability),
         cmocka_unit_test(learn__observed_skill_is_shrunk_toward_the_team),
         cmocka_unit_test(learn__the_floor_s_outcomes_teach_the_model),
+        cmocka_unit_test(learn__three_partial_analyses_teach_as_one_full_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
