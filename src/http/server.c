@@ -280,6 +280,7 @@ static enum MHD_Result respond_event_error(struct request *rq,
     case WHACO_E_EMPTY_TEAM:
     case WHACO_E_STATUS_VALUE:
     case WHACO_E_OUTCOME_VALUE:
+    case WHACO_E_NO_KNOWN_FEATURE: /* the parser refuses it first; the engine too */
         api_error_from_whaco(&e, rep->rc, rep->field);
         break;
     /* CONFIG, STATE_*, PARSE: no event gives these; ALREADY_RECORDED, OUTCOME_CONFLICT,
