@@ -207,3 +207,34 @@ void fixture_raw_exec(sqlite3 *db, const char *sql)
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("%s: %s", sql, msg ? msg : "?");
 }
+
+/*==== A `whaco` command in-process ========================================*/
+
+/* Read all of tmpfile f into buf[cap] and close it. */
+static void slurp(FILE *f, char *buf, size_t cap)
+{
+    long n = ftell(f);
+    assert_true(n >= 0 && (size_t)n < cap);
+    rewind(f);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+void fixture_run_command(struct fixture_run *r, fixture_cmd cmd, const char *name, va_list ap)
+{
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = (char *)name;
+    for (char *a = va_arg(ap, char *); a; a = va_arg(ap, char *)) {
+        assert_true(argc < 15);
+        argv[argc++] = a;
+    }
+    argv[argc] = NULL;
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    r->status = cmd(argc, argv, out, err);
+    slurp(out, r->out, sizeof r->out);
+    slurp(err, r->err, sizeof r->err);
+}

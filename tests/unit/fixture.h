@@ -15,7 +15,9 @@
 #ifndef WHACO_TEST_FIXTURE_H
 #define WHACO_TEST_FIXTURE_H
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <sqlite3.h>
 
@@ -109,5 +111,20 @@ int64_t fixture_raw_int(sqlite3 *db, const char *sql);
 
 /* Run sql; fails the test with SQLite's message if it fails. */
 void fixture_raw_exec(sqlite3 *db, const char *sql);
+
+/*==== A `whaco` command in-process ========================================*/
+
+/* What a command returned and printed (each NUL-terminated). */
+struct fixture_run {
+    int status;
+    char out[8192];
+    char err[2048];
+};
+
+/* A `whaco` subcommand's entry point (src/cli/cli.h). */
+typedef int (*fixture_cmd)(int argc, char **argv, FILE *out, FILE *err);
+
+/* Run cmd with argv = name, then the NULL-terminated args in ap (at most 14). */
+void fixture_run_command(struct fixture_run *r, fixture_cmd cmd, const char *name, va_list ap);
 
 #endif

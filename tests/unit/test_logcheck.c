@@ -113,41 +113,13 @@ static void build_close(struct builder *b)
 
 /*==== Running a command ===================================================*/
 
-struct run {
-    int status;
-    char out[8192];
-    char err[2048];
-};
-
-static void slurp(FILE *f, char *buf, size_t cap)
+/* Run `whaco <cmd> <args...>` (NULL-terminated) in-process. */
+static void run(struct fixture_run *r, const char *cmd, ...)
 {
-    long n = ftell(f);
-    assert_true(n >= 0 && (size_t)n < cap);
-    rewind(f);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-/* Run `whaco <args...>` (NULL-terminated) in-process. */
-static void run(struct run *r, const char *cmd, ...)
-{
-    char *argv[16];
-    int argc = 0;
     va_list ap;
     va_start(ap, cmd);
-    argv[argc++] = (char *)cmd;
-    for (char *a = va_arg(ap, char *); a; a = va_arg(ap, char *))
-        argv[argc++] = a;
+    fixture_run_command(r, !strcmp(cmd, "log") ? whaco_cmd_log : whaco_cmd_state, cmd, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    r->status = !strcmp(cmd, "log") ? whaco_cmd_log(argc, argv, out, err)
-                                    : whaco_cmd_state(argc, argv, out, err);
-    slurp(out, r->out, sizeof r->out);
-    slurp(err, r->err, sizeof r->err);
 }
 
 /*==== whaco log ===========================================================*/
@@ -175,7 +147,7 @@ static void logcheck__log_prints_every_event_with_its_ids(void **state)
     log_event(&b, &ev, 1);
     build_close(&b);
 
-    struct run r;
+    struct fixture_run r;
     run(&r, "log", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     char want[2048];
@@ -219,7 +191,7 @@ static void logcheck__log_prints_an_experiments_rules_and_seed(void **state)
     log_event(&b, &ev, 1);
     build_close(&b);
 
-    struct run r;
+    struct fixture_run r;
     char want[512];
     run(&r, "log", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
@@ -234,7 +206,7 @@ static void logcheck__log_prints_an_experiments_rules_and_seed(void **state)
 static void logcheck__log_refuses_bad_arguments_and_never_creates_a_database(void **state)
 {
     (void)state;
-    struct run r;
+    struct fixture_run r;
     char missing[128];
     snprintf(missing, sizeof missing, "%s/none", fixture_dir);
     run(&r, "log", "--data", missing, NULL);
@@ -282,7 +254,7 @@ static void logcheck__verify_says_yes_for_a_consistent_directory(void **state)
     struct builder b;
     build_normal(&b);
     build_close(&b);
-    struct run r;
+    struct fixture_run r;
     run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "events: 40 (seq 1 to 40)\n"));
@@ -305,7 +277,7 @@ static void logcheck__verify_catches_a_snapshot_that_disagrees_with_the_log(void
     analyze(&b, "c-after", 99);
     snapshot(&b);
     build_close(&b);
-    struct run r;
+    struct fixture_run r;
     run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.out, "snapshot at seq 41 equals a replay of the log up to it: NO\n"));
@@ -320,7 +292,7 @@ static void logcheck__verify_catches_an_event_that_does_not_replay(void **state)
     build_normal(&b);
     deal_closed(&b, "sp-nobody", "d-9", 0);
     build_close(&b);
-    struct run r;
+    struct fixture_run r;
     run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "could not start"));
@@ -338,7 +310,7 @@ static void logcheck__verify_replays_an_imported_state_from_its_snapshot(void **
     snapshot(&b); /* at seq 0, like whaco_engine_import into a new directory */
     analyze(&b, "c-1", 1);
     deal_closed(&b, "sp-imported", "d-1", 1);
-    struct run r;
+    struct fixture_run r;
     whaco_store_close(b.s);
     run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
@@ -363,7 +335,7 @@ static void logcheck__verify_does_not_claim_a_full_replay_of_a_compacted_log(voi
     build_normal(&b);
     assert_int_equal(whaco_store_compact(b.s, 1, INT64_MAX, NULL), WHACO_OK);
     build_close(&b);
-    struct run r;
+    struct fixture_run r;
     run(&r, "state", "verify", "--data", fixture_dir, NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "events: 15 (seq 26 to 40)\n"));
@@ -374,7 +346,7 @@ static void logcheck__verify_does_not_claim_a_full_replay_of_a_compacted_log(voi
 static void logcheck__verify_refuses_a_missing_directory(void **state)
 {
     (void)state;
-    struct run r;
+    struct fixture_run r;
     char missing[128];
     snprintf(missing, sizeof missing, "%s/none", fixture_dir);
     run(&r, "state", "verify", "--data", missing, NULL);

@@ -29,41 +29,13 @@
 
 /*==== Helpers =============================================================*/
 
-struct run {
-    int status;
-    char out[8192];
-    char err[2048];
-};
-
-static void slurp(FILE *f, char *buf, size_t cap)
-{
-    long n = ftell(f);
-    assert_true(n >= 0 && (size_t)n < cap);
-    rewind(f);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 /* Run `whaco <cmd> <args...>` (NULL-terminated) in-process. */
-static void run(struct run *r, const char *cmd, ...)
+static void run(struct fixture_run *r, const char *cmd, ...)
 {
-    char *argv[16];
-    int argc = 0;
     va_list ap;
     va_start(ap, cmd);
-    argv[argc++] = (char *)cmd;
-    for (char *a = va_arg(ap, char *); a; a = va_arg(ap, char *))
-        argv[argc++] = a;
+    fixture_run_command(r, !strcmp(cmd, "log") ? whaco_cmd_log : whaco_cmd_outcomes, cmd, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    r->status = !strcmp(cmd, "log") ? whaco_cmd_log(argc, argv, out, err)
-                                    : whaco_cmd_outcomes(argc, argv, out, err);
-    slurp(out, r->out, sizeof r->out);
-    slurp(err, r->err, sizeof r->err);
 }
 
 static int64_t now_ms(void)
@@ -180,7 +152,7 @@ static void outcomes_file(char path[128])
 static void outcomes_import__usage_and_files_that_cannot_be_imported(void **state)
 {
     (void)state;
-    struct run r;
+    struct fixture_run r;
     char path[128], missing[128];
     run(&r, "outcomes", NULL);
     assert_int_equal(r.status, 2);
@@ -228,7 +200,7 @@ static void outcomes_import__usage_and_files_that_cannot_be_imported(void **stat
 static void outcomes_import__records_once_and_a_second_import_changes_nothing(void **state)
 {
     (void)state;
-    struct run r;
+    struct fixture_run r;
     char path[128];
     struct whaco_engine_config cfg;
     floor_config(&cfg);
@@ -266,7 +238,7 @@ static void outcomes_import__records_once_and_a_second_import_changes_nothing(vo
 static void outcomes_import__a_running_server_picks_the_import_up(void **state)
 {
     (void)state;
-    struct run r;
+    struct fixture_run r;
     char path[128];
     struct whaco_engine_config cfg;
     struct whaco_engine_stats st;
