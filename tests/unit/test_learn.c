@@ -119,7 +119,7 @@ static void team_with(struct whaco_team *t, size_t n, const uint32_t *outcomes,
 {
     assert_int_equal(whaco_team_init(t, NULL, NULL), WHACO_OK);
     for (size_t i = 0; i < n; i++) {
-        char id[16];
+        char id[32];
         snprintf(id, sizeof id, "sp-%zu", i);
         struct whaco_member_spec spec = {id, id, 0.5, 0.9, 0.0, 0};
         assert_int_equal(whaco_team_add(t, &spec, NULL), WHACO_OK);
