@@ -585,7 +585,7 @@ static void experiment__a_new_experiment_starts_afresh(void **state)
     open_floor(&in_a, 1);
     assert_int_equal(whaco_intel_configure_experiment(&in_a, &c, T0), WHACO_OK);
     for (int i = 0; i < 5; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "w%d", i);
         walk_in(&in_a, id, T0 + i);
     }
