@@ -221,7 +221,7 @@ static struct whaco_intel *outcome_floor(int64_t t)
 {
     struct whaco_intel *in = calloc(1, sizeof *in);
     struct whaco_member_spec spec = {"sp-1", "Sp", 0.5, 0.9, 0.0, 0};
-    struct whaco_customer c = {"c-1", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7};
+    struct whaco_customer c = {"c-1", 720, 75000, 28000, 3000, 5000, 1, 45, 0.7, 0};
     struct whaco_analysis an;
     CHECK(in != NULL && whaco_intel_init(in, NULL, NULL, NULL) == WHACO_OK);
     CHECK(whaco_intel_add_salesperson(in, &spec, t, NULL) == WHACO_OK);
