@@ -92,11 +92,11 @@ struct whaco_event {
     uint32_t row;                    /* OUTCOME: its row in the imported file (header: 1) */
     struct whaco_floor_config floor; /* FLOOR_SETTINGS */
     struct whaco_experiment_config experiment; /* EXPERIMENT_SETTINGS */
-    char name[WHACO_TEAM_NAME_MAX];  /* ADD */
-    double skill_level;              /* ADD */
-    double natural_frequency;        /* ADD */
-    double phase;                    /* ADD: initial phase, rad */
-    uint32_t active_deals;           /* ADD: deals carried in */
+    char name[WHACO_TEAM_NAME_MAX];            /* ADD */
+    double skill_level;                        /* ADD */
+    double natural_frequency;                  /* ADD */
+    double phase;                              /* ADD: initial phase, rad */
+    uint32_t active_deals;                     /* ADD: deals carried in */
 };
 
 /* Reset *ev to an empty event of the given type (all other fields zero). */

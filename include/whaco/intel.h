@@ -49,13 +49,13 @@
 #define WHACO_TAG_INTEL 0x4c544e49u /* "INTL": the layer's own fields */
 
 struct whaco_intel {
-    struct whaco_segmenter seg; /* read-only for callers */
-    struct whaco_team team;     /* read-only for callers */
-    struct whaco_floor floor;   /* read-only for callers */
-    struct whaco_learn learn;   /* read-only for callers: what the outcomes taught */
+    struct whaco_segmenter seg;  /* read-only for callers */
+    struct whaco_team team;      /* read-only for callers */
+    struct whaco_floor floor;    /* read-only for callers */
+    struct whaco_learn learn;    /* read-only for callers: what the outcomes taught */
     struct whaco_experiment exp; /* read-only for callers: the A/B test of assignment rules */
-    int64_t clock_ms;           /* read-only: time of the latest event */
-    bool clock_set;             /* read-only: false until the first event */
+    int64_t clock_ms;            /* read-only: time of the latest event */
+    bool clock_set;              /* read-only: false until the first event */
 };
 
 /* The answer to analyze-customer. */

@@ -43,7 +43,7 @@
 #include "whaco/team.h"
 
 #define WHACO_LEARN_INPUTS     (1 + 2 * WHACO_FEATURES + WHACO_CLUSTERS + 1) /* 23 */
-#define WHACO_LEARN_PRIOR_RATE 0.20                                          /* NADA walk-in close rate */
+#define WHACO_LEARN_PRIOR_RATE 0.20 /* NADA walk-in close rate */
 
 #define WHACO_TAG_LEARN 0x4e52454cu /* "LERN": the section of a saved state */
 
@@ -56,11 +56,11 @@ struct whaco_walkin_profile {
 };
 
 struct whaco_learn {
-    double mean[WHACO_LEARN_INPUTS];                     /* posterior means of the weights */
+    double mean[WHACO_LEARN_INPUTS];                    /* posterior means of the weights */
     double cov[WHACO_LEARN_INPUTS][WHACO_LEARN_INPUTS]; /* their covariance: symmetric, PD */
-    uint64_t outcomes;                    /* outcomes learned */
-    uint64_t seg_outcomes[WHACO_CLUSTERS]; /* outcomes per segment */
-    uint64_t seg_sold[WHACO_CLUSTERS];     /* of which sales */
+    uint64_t outcomes;                                  /* outcomes learned */
+    uint64_t seg_outcomes[WHACO_CLUSTERS];              /* outcomes per segment */
+    uint64_t seg_sold[WHACO_CLUSTERS];                  /* of which sales */
 };
 
 /* The model before any outcome: the prior. */
@@ -98,8 +98,7 @@ bool whaco_learn_segment_rate(const struct whaco_learn *l, int k, double *rate, 
  * receives the shrunk rate and *n the member's outcomes in k; false when
  * they have none (*rate is then the team's). Pure.
  */
-bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *rate,
-                          uint32_t *n);
+bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *rate, uint32_t *n);
 
 /*
  * The skill match the network rule uses for members[i] and a walk-in of

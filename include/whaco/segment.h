@@ -345,9 +345,8 @@ int whaco_segment_learn(struct whaco_segmenter *s, const struct whaco_customer *
  *
  * Both return as whaco_segment_classify; on error *s is unchanged.
  */
-int whaco_segment_observe(struct whaco_segmenter *s, const struct whaco_customer *c,
-                          int64_t now_ms, bool remember, struct whaco_segment_result *out,
-                          const char **field);
+int whaco_segment_observe(struct whaco_segmenter *s, const struct whaco_customer *c, int64_t now_ms,
+                          bool remember, struct whaco_segment_result *out, const char **field);
 int whaco_segment_fit(struct whaco_segmenter *s, const struct whaco_customer *c,
                       struct whaco_segment_result *out, const char **field);
 

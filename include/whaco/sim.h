@@ -47,7 +47,7 @@ enum whaco_sim_strategy {
     WHACO_SIM_LEAST_BUSY = 2,  /* "least-busy": fewest open customers */
     WHACO_SIM_RANDOM = 3,      /* "random": uniform among the free */
     WHACO_SIM_SKILL_MATCH = 4, /* "skill-match": most skilled for high priority */
-    WHACO_SIM_OSCILLATOR = 5,  /* "oscillator": the seed's assignment at arrival (untracked floor) */
+    WHACO_SIM_OSCILLATOR = 5, /* "oscillator": the seed's assignment at arrival (untracked floor) */
     /* "network" (once "oscillator-desk"): the service's default on a tracked
      * floor -- walk-ins wait at the desk and go to the free salesperson with
      * the best network score (whaco_team_score). */
@@ -65,11 +65,11 @@ struct whaco_sim_params {
     uint32_t open_hour;     /* opening hour (UTC of the simulated clock), 0..23; 9 */
     uint32_t close_hour;    /* closing hour, open_hour+1..24; 19 */
     double profile[WHACO_SIM_HOURS_MAX]; /* relative traffic of each open hour, mean 1 */
-    uint32_t max_load; /* customers one salesperson works at once, 1..100 (the floor's strategies:
-                          1..WHACO_FLOOR_CUSTOMERS_MAX); 2 */
-    double patience_min;                 /* mean minutes a walk-in waits before leaving; 20 */
-    double close_base[WHACO_CLUSTERS];   /* chance to close per segment, before modifiers */
-    double close_anomaly;                /* chance to close for an injected anomaly; 0.05 */
+    uint32_t max_load;   /* customers one salesperson works at once, 1..100 (the floor's strategies:
+                            1..WHACO_FLOOR_CUSTOMERS_MAX); 2 */
+    double patience_min; /* mean minutes a walk-in waits before leaving; 20 */
+    double close_base[WHACO_CLUSTERS]; /* chance to close per segment, before modifiers */
+    double close_anomaly;              /* chance to close for an injected anomaly; 0.05 */
     double skill_close_gain; /* close x (1 + g (s - 0.5) 2 p): skill matters with priority; 0.4 */
     double load_close_loss;  /* close x (1 - l (k - 1)) for the k-th customer at once; 0.08 */
     double wait_halfway_min; /* close x 1 / (1 + wait / h): h minutes halve the chance; 30 */

@@ -129,8 +129,8 @@ struct whaco_member {
     uint32_t leads_today;                    /* leads assigned since the last daily reset */
     uint64_t deals_total;                    /* deals closed since the member was added */
     uint64_t leads_total;                    /* leads assigned since the member was added */
-    bool held;              /* phase held: neither moves nor pulls the others (the floor's) */
-    struct whaco_seat seat; /* the floor's record (whaco/floor.h) */
+    bool held;                /* phase held: neither moves nor pulls the others (the floor's) */
+    struct whaco_seat seat;   /* the floor's record (whaco/floor.h) */
     uint32_t seg_outcomes[5]; /* walk-ins with an outcome, by the walk-in's segment */
     uint32_t seg_sold[5];     /* ... of which they sold */
 };

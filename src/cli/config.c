@@ -68,19 +68,19 @@ enum setting_flags {
 };
 
 struct setting {
-    const char *name;       /* "tick-interval": file key, --flag, WHACO_TICK_INTERVAL */
-    enum setting_kind kind; /* how the text is read */
-    double lo, hi;          /* the range (ms for durations; see the kind) */
-    unsigned flags;         /* enum setting_flags */
-    enum field_type type;   /* the field's C type */
-    size_t offset;          /* the field: offsetof(struct serve_config, ...) */
-    size_t size;            /* F_CHARS: the array's size */
-    const char *value;      /* the value's placeholder in the help: "DURATION" */
-    const char *shown;      /* the default as the help shows it; NULL: from the field */
-    const char *allowed;    /* the end of the message for a bad value */
-    const char *help;       /* one line for `whaco serve --help` */
-    int (*parse)(const char *name);     /* SET_CHOICE: the value of a name, -1 if none */
-    const char *(*name_of)(int value);  /* SET_CHOICE: the name of a value, for the help */
+    const char *name;                  /* "tick-interval": file key, --flag, WHACO_TICK_INTERVAL */
+    enum setting_kind kind;            /* how the text is read */
+    double lo, hi;                     /* the range (ms for durations; see the kind) */
+    unsigned flags;                    /* enum setting_flags */
+    enum field_type type;              /* the field's C type */
+    size_t offset;                     /* the field: offsetof(struct serve_config, ...) */
+    size_t size;                       /* F_CHARS: the array's size */
+    const char *value;                 /* the value's placeholder in the help: "DURATION" */
+    const char *shown;                 /* the default as the help shows it; NULL: from the field */
+    const char *allowed;               /* the end of the message for a bad value */
+    const char *help;                  /* one line for `whaco serve --help` */
+    int (*parse)(const char *name);    /* SET_CHOICE: the value of a name, -1 if none */
+    const char *(*name_of)(int value); /* SET_CHOICE: the name of a value, for the help */
 };
 
 _Static_assert(sizeof(enum whaco_floor_rule) == sizeof(unsigned) &&

@@ -145,7 +145,6 @@ void simout_release(struct simout *so)
     memset(so, 0, sizeof *so);
 }
 
-
 static void cell(char *buf, size_t cap, const struct whaco_sim_stat *st, int m, int sign)
 {
     int d = whaco_sim_metric_decimals(m);
@@ -322,7 +321,8 @@ int simout_svg(const struct simout *so, const char *cmdline, const char *file, F
             fprintf(f,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                     "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%.*f</text>\n",
-                    px, gy, px + pw, gy, px - 4.0, gy + 4.0, whaco_sim_metric_decimals(m), vmax * g / 4.0);
+                    px, gy, px + pw, gy, px - 4.0, gy + 4.0, whaco_sim_metric_decimals(m),
+                    vmax * g / 4.0);
         }
         int k = 0;
         double bw = pw / (ns ? ns : 1);
@@ -339,10 +339,10 @@ int simout_svg(const struct simout *so, const char *cmdline, const char *file, F
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
-                    bx, by, w, py + ph - by, colors[s], whaco_sim_strategy_name(s), whaco_sim_metric_decimals(m),
-                    st->mean, whaco_sim_metric_decimals(m), st->lo, whaco_sim_metric_decimals(m), st->hi, bx + w / 2, ylo, bx + w / 2,
-                    yhi, bx + w * 0.3, ylo, bx + w * 0.7, ylo, bx + w * 0.3, yhi, bx + w * 0.7,
-                    yhi);
+                    bx, by, w, py + ph - by, colors[s], whaco_sim_strategy_name(s),
+                    whaco_sim_metric_decimals(m), st->mean, whaco_sim_metric_decimals(m), st->lo,
+                    whaco_sim_metric_decimals(m), st->hi, bx + w / 2, ylo, bx + w / 2, yhi,
+                    bx + w * 0.3, ylo, bx + w * 0.7, ylo, bx + w * 0.3, yhi, bx + w * 0.7, yhi);
             k++;
         }
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", px,

@@ -26,17 +26,18 @@
 
 static int usage(FILE *err)
 {
-    fputs("usage: whaco simulate [--strategy NAME|all] [--days N] [--replications N] [--seed S]\n"
-          "                      [--team FILE.csv|FILE.json | --team-size N] [--skill-spread X]\n"
-          "                      [--arrival-rate X] [--max-load N] [--patience MIN]\n"
-          "                      [--feature-gain X] [--hidden-skills X] [--observed-skills on|off]\n"
-          "                      [--json] [--plot FILE.svg] [--walkins FILE.csv] [--sweep]\n"
-          "                      [--experiment A,B[,SEED] [--detect POINTS]]\n"
-          "  strategies: up-rotation round-robin least-busy random skill-match oscillator\n"
-          "              network (oscillator-desk)\n"
-          "  --experiment: an A/B test of two floor rules (network, up-rotation, round-robin,\n"
-          "  least-busy), split per walk-in; --detect: the difference to plan for (3 points)\n",
-          err);
+    fputs(
+        "usage: whaco simulate [--strategy NAME|all] [--days N] [--replications N] [--seed S]\n"
+        "                      [--team FILE.csv|FILE.json | --team-size N] [--skill-spread X]\n"
+        "                      [--arrival-rate X] [--max-load N] [--patience MIN]\n"
+        "                      [--feature-gain X] [--hidden-skills X] [--observed-skills on|off]\n"
+        "                      [--json] [--plot FILE.svg] [--walkins FILE.csv] [--sweep]\n"
+        "                      [--experiment A,B[,SEED] [--detect POINTS]]\n"
+        "  strategies: up-rotation round-robin least-busy random skill-match oscillator\n"
+        "              network (oscillator-desk)\n"
+        "  --experiment: an A/B test of two floor rules (network, up-rotation, round-robin,\n"
+        "  least-busy), split per walk-in; --detect: the difference to plan for (3 points)\n",
+        err);
     return 2;
 }
 
@@ -80,7 +81,8 @@ static int sweep(const struct whaco_sim_params *base, size_t team_size, double s
             struct whaco_sim_member team[16];
             whaco_sim_default_team(team, n, 0.6, sp);
             struct simout so;
-            if (simout_run(&so, &p, team, n, seed, reps, (1u << WHACO_SIM_STRATEGIES) - 1, NULL, err))
+            if (simout_run(&so, &p, team, n, seed, reps, (1u << WHACO_SIM_STRATEGIES) - 1, NULL,
+                           err))
                 return 2;
             simout_sweep_row(&so, label, out);
             simout_release(&so);
@@ -102,13 +104,13 @@ struct options {
     int have_mask;             /* --strategy was given */
     /* --experiment: an A/B test, or off */
     struct whaco_experiment_config exp;
-    double detect; /* --detect: points to plan the A/B test for */
-    const char *team_file;     /* --team, or NULL */
-    const char *plot;          /* --plot: an SVG chart to write, or NULL */
-    const char *walkins;       /* --walkins: every walk-in of every run as CSV, or NULL */
-    double spread;             /* --skill-spread */
-    int json;                  /* --json */
-    int sweep;                 /* --sweep */
+    double detect;         /* --detect: points to plan the A/B test for */
+    const char *team_file; /* --team, or NULL */
+    const char *plot;      /* --plot: an SVG chart to write, or NULL */
+    const char *walkins;   /* --walkins: every walk-in of every run as CSV, or NULL */
+    double spread;         /* --skill-spread */
+    int json;              /* --json */
+    int sweep;             /* --sweep */
 };
 
 /*
@@ -148,7 +150,8 @@ static int parse_option(const char *a, const char *v, struct options *o, int *ta
     if (!strcmp(a, "--arrival-rate"))
         return parse_num(v, 0.01, 100.0, &o->p.arrival_rate) != 0;
     if (!strcmp(a, "--max-load"))
-        return csv_parse_u64(v, &o->max_load) || o->max_load < 1 || o->max_load > WHACO_FLOOR_CUSTOMERS_MAX;
+        return csv_parse_u64(v, &o->max_load) || o->max_load < 1 ||
+               o->max_load > WHACO_FLOOR_CUSTOMERS_MAX;
     if (!strcmp(a, "--patience"))
         return parse_num(v, 0.1, 10000.0, &o->p.patience_min) != 0;
     if (!strcmp(a, "--feature-gain"))

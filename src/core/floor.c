@@ -307,8 +307,8 @@ static double network_score(const struct whaco_floor *f, const struct whaco_team
                             const struct whaco_visit *v)
 {
     double seed_match = 1.0 - fabs(t->members[i].skill - v->priority);
-    double match = f->entered_skills_only ? seed_match
-                                          : whaco_skill_match(t, i, v->cluster_id, v->priority);
+    double match =
+        f->entered_skills_only ? seed_match : whaco_skill_match(t, i, v->cluster_id, v->priority);
     return whaco_team_score(t, i, v->priority) + t->cfg.assign_skill * (match - seed_match) +
            TURN_WEIGHT * turn(f, t, i);
 }

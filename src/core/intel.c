@@ -202,8 +202,8 @@ static int check_visit(const struct whaco_intel *in, const char *customer_id, in
 /*
  * A walk-in ended (news->ended): the segmenter learns it from its latest
  * analysis unless it did at a complete one; the close model and the
- * segment's rate learn its outcome, and so does its salesperson's record (whaco_team_count_outcome);
- * the A/B test counts it in its arm, if it is in one.
+ * segment's rate learn its outcome, and so does its salesperson's record
+ * (whaco_team_count_outcome); the A/B test counts it in its arm, if it is in one.
  */
 static void learn_ended(struct whaco_intel *in, const struct whaco_floor_news *news)
 {

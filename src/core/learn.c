@@ -3,8 +3,8 @@
  * whaco/learn.h.
  *
  * Invariants: cov is symmetric with a diagonal in (0, 1] (the prior's
- * variance 1 only shrinks); every mean and covariance is finite; seg_sold[k] <= seg_outcomes[k] and their sums are
- * `outcomes`. whaco_learn_decode refuses a state that breaks one.
+ * variance 1 only shrinks); every mean and covariance is finite; seg_sold[k] <= seg_outcomes[k] and
+ * their sums are `outcomes`. whaco_learn_decode refuses a state that breaks one.
  */
 #include <math.h>
 #include <string.h>
@@ -15,14 +15,19 @@
 #include "banned.h"
 
 #define LEARN_LAYOUT_VERSION 1u
-#define PRIOR_VARIANCE       1.0  /* every weight ~ N(mean, 1) before any outcome */
+#define PRIOR_VARIANCE       1.0   /* every weight ~ N(mean, 1) before any outcome */
 #define MIN_VARIANCE         1e-12 /* a variance the update keeps above (rounding) */
-#define X_LO                 -1.0 /* features are clipped to [X_LO, X_HI] as inputs: */
-#define X_HI                 2.0  /* extreme values are the outlier flag's job */
+#define X_LO                 -1.0  /* features are clipped to [X_LO, X_HI] as inputs: */
+#define X_HI                 2.0   /* extreme values are the outlier flag's job */
 
 /* Input positions in z. */
-enum { Z_BIAS = 0, Z_X = 1, Z_MISSING = Z_X + WHACO_FEATURES, Z_SEGMENT = Z_MISSING + WHACO_FEATURES,
-       Z_OUTLIER = Z_SEGMENT + WHACO_CLUSTERS };
+enum {
+    Z_BIAS = 0,
+    Z_X = 1,
+    Z_MISSING = Z_X + WHACO_FEATURES,
+    Z_SEGMENT = Z_MISSING + WHACO_FEATURES,
+    Z_OUTLIER = Z_SEGMENT + WHACO_CLUSTERS
+};
 _Static_assert(Z_OUTLIER + 1 == WHACO_LEARN_INPUTS, "the inputs fill z");
 
 static double sigmoid(double s)
@@ -176,8 +181,7 @@ static void team_prior(const struct whaco_team *t, int k, double *p, double *a)
     *a = est < SHRINK_MIN ? SHRINK_MIN : (est > SHRINK_MAX ? SHRINK_MAX : est);
 }
 
-bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *rate,
-                          uint32_t *n)
+bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *rate, uint32_t *n)
 {
     *n = 0;
     *rate = WHACO_LEARN_PRIOR_RATE;

@@ -663,9 +663,8 @@ int whaco_segment_learn(struct whaco_segmenter *s, const struct whaco_customer *
     return WHACO_OK;
 }
 
-int whaco_segment_observe(struct whaco_segmenter *s, const struct whaco_customer *c,
-                          int64_t now_ms, bool remember, struct whaco_segment_result *out,
-                          const char **field)
+int whaco_segment_observe(struct whaco_segmenter *s, const struct whaco_customer *c, int64_t now_ms,
+                          bool remember, struct whaco_segment_result *out, const char **field)
 {
     double x[WHACO_FEATURES];
     int rc = analyse(s, c, x, out, field);

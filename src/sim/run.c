@@ -253,8 +253,7 @@ static double close_chance(const struct run *r, size_t i, size_t m, uint32_t k)
     if (seg < -1) /* replay: the segment whaco gave, an outlier as an anomaly */
         seg = r->wseg[i];
     double base = seg >= 0 && seg < WHACO_CLUSTERS ? p->close_base[seg] : p->close_anomaly;
-    if (p->feature_close_gain > 0.0 && base > 0.0 && base < 1.0)
-    {
+    if (p->feature_close_gain > 0.0 && base > 0.0 && base < 1.0) {
         double lift = whaco__sim_intent(&cu->c) -
                       (seg >= 0 && seg < WHACO_CLUSTERS ? r->w->intent_center[seg] : 0.0);
         base = 1.0 / (1.0 + exp(-(log(base / (1.0 - base)) + p->feature_close_gain * lift)));

@@ -30,8 +30,7 @@
 #define TICK_MS     (5 * MS_PER_MIN)
 
 static const char *const strategy_names[WHACO_SIM_STRATEGIES] = {
-    "up-rotation", "round-robin", "least-busy",      "random",
-    "skill-match", "oscillator",  "network",
+    "up-rotation", "round-robin", "least-busy", "random", "skill-match", "oscillator", "network",
 };
 
 const char *whaco_sim_strategy_name(int s)

@@ -345,8 +345,8 @@ static void event__unknown_fields_take_no_bytes(void **state)
 
 /*
  * Format 2 (before the outcome and experiment_settings events) is read as it
- * was; a record of either claiming format 2, or an outcome record with an outcome or a source outside their sets, is
- * corruption. (Format 2's analyze records have their own layout:
+ * was; a record of either claiming format 2, or an outcome record with an outcome or a source
+ * outside their sets, is corruption. (Format 2's analyze records have their own layout:
  * event__format_2_analyze_records_still_decode.)
  */
 static void event__format_2_records_decode_and_outcome_records_are_checked(void **state)

@@ -125,8 +125,8 @@ static const struct key customer_analysis_keys[] = {
     {"clusterId", T_INT},           {"clusterName", T_STR},           {"clusterDescription", T_STR},
     {"isOutlier", T_BOOL},          {"outlierReason", T_STR_OR_NULL}, {"confidence", T_NUM},
     {"recommendedApproach", T_STR}, {"priorityScore", T_NUM},         {"outlierScore", T_NUM},
-    {"missingFields", T_ARR},
-    {"closeProbability", T_NUM}}; /* additions of "Learning what sells" */
+    {"missingFields", T_ARR},       {"closeProbability", T_NUM}}; /* additions of "Learning what
+                                                                     sells" */
 static const struct key team_short_keys[] = {{"coherence", T_NUM},
                                              {"status", T_STR},
                                              {"totalSalespeople", T_INT},
@@ -166,9 +166,9 @@ static const struct key mentoring_keys[] = {
     {"mentorId", T_STR}, {"mentorName", T_STR}, {"menteeId", T_STR},      {"menteeName", T_STR},
     {"skillGap", T_NUM}, {"phaseLead", T_NUM},  {"recommendation", T_STR}};
 static const struct key member_keys[] = {
-    {"id", T_STR},         {"name", T_STR},        {"phase", T_NUM},
-    {"phaseLabel", T_STR}, {"activeDeals", T_INT}, {"dealsToday", T_INT},
-    {"leadsToday", T_INT}, {"skillLevel", T_NUM},  {"naturalFrequency", T_NUM},
+    {"id", T_STR},         {"name", T_STR},         {"phase", T_NUM},
+    {"phaseLabel", T_STR}, {"activeDeals", T_INT},  {"dealsToday", T_INT},
+    {"leadsToday", T_INT}, {"skillLevel", T_NUM},   {"naturalFrequency", T_NUM},
     {"status", T_STR},     {"observedSkill", T_OBJ}};
 static const struct key segments_keys[] = {{"totalCustomersProcessed", T_INT},
                                            {"outliersDetected", T_INT},
@@ -1084,7 +1084,8 @@ static void json__segments_have_the_seed_fields(void **state)
     json_decref(doc);
 
     /* The bare summary is the same object. */
-    char *a = json_segments_summary(&w.in.seg, &w.in.learn), *b = json_customer_segments(&w.in.seg, &w.in.learn);
+    char *a = json_segments_summary(&w.in.seg, &w.in.learn),
+         *b = json_customer_segments(&w.in.seg, &w.in.learn);
     assert_non_null(strstr(b, a));
     free(a);
     free(b);

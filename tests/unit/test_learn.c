@@ -223,9 +223,9 @@ static void learn__the_floor_s_outcomes_teach_the_model(void **state)
     walk_in(&in_a, "c1", T0 + 4 * MINUTE);
     walk_in(&in_a, "c2", T0 + 5 * MINUTE);
     assert_int_equal(whaco_intel_deal_closed(&in_a, "sp-1", "c1", T0 + 6 * MINUTE, NULL), WHACO_OK);
-    assert_int_equal(whaco_intel_customer_left(&in_a, "c2", WHACO_OUTCOME_BE_BACK, NULL,
-                                               T0 + 7 * MINUTE, NULL),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_a, "c2", WHACO_OUTCOME_BE_BACK, NULL, T0 + 7 * MINUTE, NULL),
+        WHACO_OK);
     assert_int_equal(in_a.learn.outcomes, 2);
     int k = in_a.learn.seg_outcomes[0] ? 0 : -1;
     for (int j = 0; j < WHACO_CLUSTERS; j++)
@@ -241,9 +241,9 @@ static void learn__the_floor_s_outcomes_teach_the_model(void **state)
     assert_int_equal(outcomes, 2);
     assert_int_equal(sold, 1);
     /* A refused ending teaches nothing. */
-    assert_int_equal(whaco_intel_customer_left(&in_a, "c2", WHACO_OUTCOME_NO_SALE, NULL,
-                                               T0 + 8 * MINUTE, NULL),
-                     WHACO_E_VISIT_ENDED);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_a, "c2", WHACO_OUTCOME_NO_SALE, NULL, T0 + 8 * MINUTE, NULL),
+        WHACO_E_VISIT_ENDED);
     assert_int_equal(in_a.learn.outcomes, 2);
 
     struct whaco_buf b = WHACO_BUF_INIT;
@@ -314,12 +314,12 @@ static void learn__three_partial_analyses_teach_as_one_full_one(void **state)
     analyze_at(&in_b, &full, T0 + MINUTE);
     segmenter_eq(&in_a, &in_b);
     assert_int_equal(in_a.seg.processed, 1);
-    assert_int_equal(whaco_intel_customer_left(&in_a, "c-1", WHACO_OUTCOME_NO_SALE, NULL,
-                                               T0 + 9 * MINUTE, NULL),
-                     WHACO_OK);
-    assert_int_equal(whaco_intel_customer_left(&in_b, "c-1", WHACO_OUTCOME_NO_SALE, NULL,
-                                               T0 + 9 * MINUTE, NULL),
-                     WHACO_OK);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_a, "c-1", WHACO_OUTCOME_NO_SALE, NULL, T0 + 9 * MINUTE, NULL),
+        WHACO_OK);
+    assert_int_equal(
+        whaco_intel_customer_left(&in_b, "c-1", WHACO_OUTCOME_NO_SALE, NULL, T0 + 9 * MINUTE, NULL),
+        WHACO_OK);
     segmenter_eq(&in_a, &in_b);
     assert_memory_equal(&in_a.learn, &in_b.learn, sizeof in_a.learn);
     assert_memory_equal(in_a.floor.recent, in_b.floor.recent, sizeof in_a.floor.recent);

@@ -156,13 +156,21 @@ static void simulate__experiment_reports_the_test_and_the_days_it_needs(void **s
     free(text);
 
     /* One day per replication: the per-day split has no day-to-day variance to go on. */
-    const char *const one_day[] = {"simulate", "--days", "1", "--replications", "2", "--json",
-                                   "--experiment", "up-rotation,network", NULL};
+    const char *const one_day[] = {"simulate",
+                                   "--days",
+                                   "1",
+                                   "--replications",
+                                   "2",
+                                   "--json",
+                                   "--experiment",
+                                   "up-rotation,network",
+                                   NULL};
     assert_int_equal(run(whaco_cmd_simulate, &text, one_day), 0);
     assert_non_null(strstr(text, "\"dayCloseRateSdPoints\":[null,null],\"daysNeeded\":null}}"));
     free(text);
-    const char *const one_text[] = {"simulate", "--days", "1", "--replications", "2",
-                                    "--experiment", "up-rotation,network", NULL};
+    const char *const one_text[] = {
+        "simulate", "--days", "1", "--replications", "2", "--experiment", "up-rotation,network",
+        NULL};
     assert_int_equal(run(whaco_cmd_simulate, &text, one_text), 0);
     assert_non_null(strstr(text, "split per day: unknown (fewer than two business days"));
     free(text);
@@ -176,8 +184,9 @@ static void simulate__walkins_csv(void **state)
     char dir[] = "/tmp/whaco-sim-XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/w.csv", dir);
-    const char *const args[] = {"simulate", "--days",    "1",        "--replications", "2",
-                                "--strategy", "network", "--walkins", path,            NULL};
+    const char *const args[] = {"simulate", "--days",     "1",       "--replications",
+                                "2",        "--strategy", "network", "--walkins",
+                                path,       NULL};
     char *text = NULL, line[1024];
     assert_int_equal(run(whaco_cmd_simulate, &text, args), 0);
     free(text);
