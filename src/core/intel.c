@@ -142,22 +142,23 @@ int whaco_intel_analyze(struct whaco_intel *in, const struct whaco_customer *c, 
 
     memset(&a, 0, sizeof a);
     advance_to(in, now_ms);
-    bool learn_now = true;
+    bool learn_now = true, remember = true;
     if (in->floor.tracked) {
         /* One walk-in teaches the segmenter once (docs/learning.md): at its
          * first complete analysis, else when its visit ends (learn_ended);
          * every other analysis of it is only observed. */
         int32_t open = whaco_floor_find(&in->floor, c->id);
         bool learned = open >= 0 && in->floor.open[open].learned;
-        bool was_outlier = open >= 0 && in->floor.open[open].profile.outlier;
+        remember = !(open >= 0 && in->floor.open[open].profile.outlier);
         learn_now = !learned && whaco_features_known(c) == WHACO_FIELDS_ALL;
-        rc = whaco_segment_observe(&in->seg, c, now_ms, !was_outlier, &a.segment, field);
-    } else {
-        rc = whaco_segment_observe(&in->seg, c, now_ms, true, &a.segment, field);
     }
-    if (rc == WHACO_OK && learn_now) {
+    if (learn_now && remember) { /* the common case, in one pass: observe + fit */
+        rc = whaco_segment_learn(&in->seg, c, now_ms, &a.segment, field);
+    } else {
+        rc = whaco_segment_observe(&in->seg, c, now_ms, remember, &a.segment, field);
         struct whaco_segment_result fitted; /* = a.segment: nothing learned since */
-        rc = whaco_segment_fit(&in->seg, c, &fitted, field);
+        if (rc == WHACO_OK && learn_now)
+            rc = whaco_segment_fit(&in->seg, c, &fitted, field);
     }
     if (rc != WHACO_OK)
         return rc; /* unreachable: the customer was checked above */

@@ -181,6 +181,12 @@ static void team_prior(const struct whaco_team *t, int k, double *p, double *a)
     *a = est < SHRINK_MIN ? SHRINK_MIN : (est > SHRINK_MAX ? SHRINK_MAX : est);
 }
 
+/* Member m's close rate with segment k, shrunk toward the prior (p, a) of team_prior. */
+static double shrunk_rate(const struct whaco_member *m, int k, double p, double a)
+{
+    return ((double)m->seg_sold[k] + a * p) / ((double)m->seg_outcomes[k] + a);
+}
+
 bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *rate, uint32_t *n)
 {
     *n = 0;
@@ -191,21 +197,22 @@ bool whaco_observed_skill(const struct whaco_team *t, size_t i, int k, double *r
     team_prior(t, k, &p, &a);
     const struct whaco_member *m = &t->members[i];
     *n = m->seg_outcomes[k];
-    *rate = ((double)m->seg_sold[k] + a * p) / ((double)m->seg_outcomes[k] + a);
+    *rate = shrunk_rate(m, k, p, a);
     return m->seg_outcomes[k] > 0;
 }
 
 double whaco_skill_match(const struct whaco_team *t, size_t i, int k, double p)
 {
-    double seed = 1.0 - fabs(t->members[i].skill - p), rate, team;
-    uint32_t n;
-    if (!whaco_observed_skill(t, i, k, &rate, &n))
+    const struct whaco_member *m = &t->members[i];
+    double seed = 1.0 - fabs(m->skill - p);
+    if (k < 0 || k >= WHACO_CLUSTERS || m->seg_outcomes[k] == 0)
         return seed;
-    double a;
+    double team, a, n = (double)m->seg_outcomes[k];
     team_prior(t, k, &team, &a);
+    double rate = shrunk_rate(m, k, team, a);
     double lift = rate / team - 0.5; /* the team's rate: 0.5; 1.5 times it: 1 */
     lift = lift < 0.0 ? 0.0 : (lift > 1.0 ? 1.0 : lift);
-    double w = (double)n / ((double)n + WHACO_LEARN_EVIDENCE_HALF);
+    double w = n / (n + WHACO_LEARN_EVIDENCE_HALF);
     return (1.0 - w) * seed + w * lift;
 }
 
